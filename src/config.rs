@@ -1,0 +1,657 @@
+//! `jobs.toml` → validated job specs.
+//!
+//! We walk toml's spanned document tree by hand instead of deriving serde
+//! structs so that every error can name the file, line and column, the job and
+//! the key, say what would be valid, and so that all errors in a file are
+//! reported at once rather than only the first.
+
+use crate::duration;
+use crate::schedule::{CronSchedule, Every, Schedule};
+use chrono_tz::Tz;
+use std::fmt;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+use toml::de::{DeTable, DeValue};
+
+/// The default grace between SIGTERM and SIGKILL.
+pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(10);
+pub const DEFAULT_SHELL: &str = "/bin/sh";
+
+/// A loaded, valid configuration.
+#[derive(Debug, Clone)]
+pub struct Config {
+    pub path: PathBuf,
+    /// In the order they appear in the file.
+    pub jobs: Vec<Job>,
+}
+
+impl Config {
+    pub fn job(&self, name: &str) -> Option<&Job> {
+        self.jobs.iter().find(|j| j.name == name)
+    }
+}
+
+/// One job with its defaults applied.
+#[derive(Debug, Clone)]
+pub struct Job {
+    pub name: String,
+    pub schedule: Schedule,
+    pub command: String,
+    pub shell: String,
+    pub timezone: Tz,
+    pub timeout: Option<Duration>,
+    pub kill_grace: Duration,
+    /// Added to the scheduler's own environment; sorted by name.
+    pub env: Vec<(String, String)>,
+    /// Working directory; relative paths are taken from the config file's folder.
+    pub dir: Option<PathBuf>,
+    pub enabled: bool,
+}
+
+/// One problem in a config file, with where it is.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Diagnostic {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
+    pub job: Option<String>,
+    pub key: Option<String>,
+    pub message: String,
+    /// The source line, shown under the message with a caret.
+    pub source_line: String,
+    pub span_len: usize,
+}
+
+impl fmt::Display for Diagnostic {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}:{}:{}: ", self.path, self.line, self.column)?;
+        match (&self.job, &self.key) {
+            (Some(job), Some(key)) => write!(f, "job `{job}`, key `{key}`: ")?,
+            (Some(job), None) => write!(f, "job `{job}`: ")?,
+            (None, Some(key)) => write!(f, "key `{key}`: ")?,
+            (None, None) => {}
+        }
+        writeln!(f, "{}", self.message)?;
+        let gutter = " ".repeat(self.line.to_string().len());
+        writeln!(f, "{gutter} |")?;
+        writeln!(f, "{} | {}", self.line, self.source_line)?;
+        let pad: String = self
+            .source_line
+            .chars()
+            .take(self.column.saturating_sub(1))
+            .map(|c| if c == '\t' { '\t' } else { ' ' })
+            .collect();
+        write!(f, "{gutter} | {pad}{}", "^".repeat(self.span_len.max(1)))
+    }
+}
+
+/// Why a config could not be loaded.
+#[derive(Debug)]
+pub enum ConfigError {
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    Invalid(Vec<Diagnostic>),
+}
+
+impl fmt::Display for ConfigError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            ConfigError::Read { path, source } => {
+                write!(f, "cannot read config `{}`: {source}", path.display())?;
+                if source.kind() == std::io::ErrorKind::NotFound {
+                    write!(
+                        f,
+                        "\nhint: write a jobs.toml (see the README), or point at one with \
+                         --config or SCHEDULE_CONFIG"
+                    )?;
+                }
+                Ok(())
+            }
+            ConfigError::Invalid(diags) => {
+                for (i, d) in diags.iter().enumerate() {
+                    if i > 0 {
+                        writeln!(f)?;
+                        write!(f, "error: ")?;
+                    }
+                    write!(f, "{d}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl std::error::Error for ConfigError {}
+
+pub fn load(path: &Path) -> Result<Config, ConfigError> {
+    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    parse(path, &text).map_err(ConfigError::Invalid)
+}
+
+const JOB_ONLY_KEYS: &[&str] = &["cron", "every", "command"];
+const SETTING_KEYS: &[&str] = &[
+    "timezone",
+    "timeout",
+    "kill_grace",
+    "shell",
+    "env",
+    "dir",
+    "enabled",
+];
+const TOP_LEVEL_KEYS: &[&str] = &["defaults", "jobs"];
+
+/// Parses config text; `path` is used for messages and relative `dir`s.
+pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
+    let mut cx = Context {
+        path: path.display().to_string(),
+        text,
+        diags: Vec::new(),
+    };
+    let doc = match DeTable::parse(text) {
+        Ok(doc) => doc,
+        Err(e) => {
+            let span = e.span().unwrap_or(0..0);
+            cx.error(span, None, None, format!("invalid TOML: {}", e.message()));
+            return Err(cx.diags);
+        }
+    };
+
+    let mut defaults = Settings::default();
+    let mut job_tables = Vec::new();
+    for (key, value) in doc.get_ref() {
+        match key.get_ref().as_ref() {
+            "defaults" => match value.get_ref() {
+                DeValue::Table(t) => {
+                    for (k, v) in t {
+                        let name = k.get_ref().as_ref();
+                        if JOB_ONLY_KEYS.contains(&name) {
+                            cx.error(
+                                k.span(),
+                                None,
+                                Some(name),
+                                format!(
+                                    "`{name}` belongs to a job (`[jobs.NAME]`), not to [defaults]"
+                                ),
+                            );
+                        } else if !defaults.set(&mut cx, None, name, v) {
+                            cx.unknown_key(k.span(), None, name, SETTING_KEYS);
+                        }
+                    }
+                }
+                other => cx.type_error(value.span(), None, Some("defaults"), "a table", other),
+            },
+            "jobs" => match value.get_ref() {
+                DeValue::Table(t) => job_tables.extend(t.iter()),
+                other => cx.type_error(value.span(), None, Some("jobs"), "a table", other),
+            },
+            other => {
+                let msg = format!(
+                    "unknown top-level key `{other}`; valid: {}{}",
+                    list(TOP_LEVEL_KEYS),
+                    did_you_mean(other, TOP_LEVEL_KEYS)
+                );
+                cx.error(key.span(), None, Some(other), msg);
+            }
+        }
+    }
+    // Keep the file's order: the map itself is sorted by name.
+    job_tables.sort_by_key(|(k, _)| k.span().start);
+
+    let base_dir = path.parent().unwrap_or(Path::new(""));
+    let mut jobs = Vec::new();
+    for (key, value) in job_tables {
+        let name = key.get_ref().as_ref();
+        if let Err(msg) = check_job_name(name) {
+            cx.error(key.span(), Some(name), None, msg);
+            continue;
+        }
+        let DeValue::Table(table) = value.get_ref() else {
+            cx.type_error(value.span(), Some(name), None, "a table", value.get_ref());
+            continue;
+        };
+        if let Some(job) = job_from_table(&mut cx, name, key.span(), table, &defaults, base_dir) {
+            jobs.push(job);
+        }
+    }
+
+    if cx.diags.is_empty() {
+        Ok(Config {
+            path: path.to_path_buf(),
+            jobs,
+        })
+    } else {
+        Err(cx.diags)
+    }
+}
+
+type Spanned<T> = (T, Range<usize>);
+
+/// The settings a job may inherit from [defaults].
+#[derive(Default, Clone)]
+struct Settings {
+    timezone: Option<Spanned<Tz>>,
+    timeout: Option<Duration>,
+    kill_grace: Option<Duration>,
+    shell: Option<String>,
+    env: Vec<(String, String)>,
+    dir: Option<String>,
+    enabled: Option<bool>,
+}
+
+impl Settings {
+    /// Takes one key; returns false when the key is not a setting.
+    fn set(
+        &mut self,
+        cx: &mut Context,
+        job: Option<&str>,
+        key: &str,
+        value: &toml::Spanned<DeValue>,
+    ) -> bool {
+        let span = value.span();
+        match key {
+            "timezone" => {
+                if let Some(s) = cx.string(job, key, value) {
+                    match s.parse::<Tz>() {
+                        Ok(tz) => self.timezone = Some((tz, span)),
+                        Err(_) => {
+                            let names: Vec<&str> =
+                                chrono_tz::TZ_VARIANTS.iter().map(|t| t.name()).collect();
+                            let msg = format!(
+                                "unknown time zone `{s}`; use an IANA name such as \
+                                 `Europe/Berlin`, `America/New_York` or `UTC`{}",
+                                did_you_mean(s, &names)
+                            );
+                            cx.error(span, job, Some(key), msg);
+                        }
+                    }
+                }
+            }
+            "timeout" => {
+                self.timeout = cx.duration(job, key, value, true);
+            }
+            "kill_grace" => {
+                self.kill_grace = cx.duration(job, key, value, false);
+            }
+            "shell" => {
+                if let Some(s) = cx.string(job, key, value) {
+                    if s.trim().is_empty() {
+                        cx.error(
+                            span,
+                            job,
+                            Some(key),
+                            "the shell is empty; give a path such as `/bin/sh` or `/bin/bash`"
+                                .into(),
+                        );
+                    } else {
+                        self.shell = Some(s.to_string());
+                    }
+                }
+            }
+            "env" => match value.get_ref() {
+                DeValue::Table(t) => {
+                    for (k, v) in t {
+                        let name = k.get_ref().as_ref();
+                        if name.is_empty() || name.contains('=') || name.contains('\0') {
+                            cx.error(
+                                k.span(),
+                                job,
+                                Some(key),
+                                format!("`{name}` is not a valid environment variable name"),
+                            );
+                            continue;
+                        }
+                        match v.get_ref() {
+                            DeValue::String(s) if !s.contains('\0') => {
+                                self.env.retain(|(n, _)| n != name);
+                                self.env.push((name.to_string(), s.to_string()));
+                            }
+                            other => {
+                                let msg = format!(
+                                    "the value of `{name}` must be a string (write `{name} = \"...\"`), found {}",
+                                    describe(other)
+                                );
+                                cx.error(v.span(), job, Some(key), msg);
+                            }
+                        }
+                    }
+                }
+                other => cx.type_error(
+                    span,
+                    job,
+                    Some(key),
+                    "a table such as `{ NAME = \"value\" }`",
+                    other,
+                ),
+            },
+            "dir" => {
+                if let Some(s) = cx.string(job, key, value) {
+                    if s.is_empty() {
+                        cx.error(
+                            span,
+                            job,
+                            Some(key),
+                            "the directory is empty; give a path or leave `dir` out".into(),
+                        );
+                    } else {
+                        self.dir = Some(s.to_string());
+                    }
+                }
+            }
+            "enabled" => match value.get_ref() {
+                DeValue::Boolean(b) => self.enabled = Some(*b),
+                other => cx.type_error(span, job, Some(key), "`true` or `false`", other),
+            },
+            _ => return false,
+        }
+        true
+    }
+
+    /// The job's own settings on top of the defaults.
+    fn over(mut self, defaults: &Settings) -> Settings {
+        let mut env = defaults.env.clone();
+        for (name, value) in std::mem::take(&mut self.env) {
+            env.retain(|(n, _)| *n != name);
+            env.push((name, value));
+        }
+        env.sort();
+        Settings {
+            timezone: self.timezone.or_else(|| defaults.timezone.clone()),
+            timeout: self.timeout.or(defaults.timeout),
+            kill_grace: self.kill_grace.or(defaults.kill_grace),
+            shell: self.shell.or_else(|| defaults.shell.clone()),
+            env,
+            dir: self.dir.or_else(|| defaults.dir.clone()),
+            enabled: self.enabled.or(defaults.enabled),
+        }
+    }
+}
+
+fn job_from_table(
+    cx: &mut Context,
+    name: &str,
+    name_span: Range<usize>,
+    table: &DeTable,
+    defaults: &Settings,
+    base_dir: &Path,
+) -> Option<Job> {
+    let before = cx.diags.len();
+    let job = Some(name);
+    let mut own = Settings::default();
+    let mut cron: Option<Spanned<String>> = None;
+    let mut every: Option<Spanned<Duration>> = None;
+    let mut command: Option<String> = None;
+    let mut first_schedule_key: Option<Range<usize>> = None;
+    for (k, v) in table {
+        let key = k.get_ref().as_ref();
+        match key {
+            "cron" => {
+                first_schedule_key.get_or_insert(k.span());
+                cron = cx.string(job, key, v).map(|s| (s.to_string(), v.span()));
+            }
+            "every" => {
+                first_schedule_key.get_or_insert(k.span());
+                if let Some(d) = cx.duration(job, key, v, true) {
+                    every = Some((d, v.span()));
+                }
+            }
+            "command" => {
+                if let Some(s) = cx.string(job, key, v) {
+                    if s.trim().is_empty() {
+                        cx.error(
+                            v.span(),
+                            job,
+                            Some(key),
+                            "the command is empty; give a shell command such as `echo hello`"
+                                .into(),
+                        );
+                    } else {
+                        command = Some(s.to_string());
+                    }
+                }
+            }
+            _ => {
+                if !own.set(cx, job, key, v) {
+                    let valid: Vec<&str> =
+                        JOB_ONLY_KEYS.iter().chain(SETTING_KEYS).copied().collect();
+                    cx.unknown_key(k.span(), job, key, &valid);
+                }
+            }
+        }
+    }
+    let has_cron = table.keys().any(|k| k.get_ref() == "cron");
+    let has_every = table.keys().any(|k| k.get_ref() == "every");
+    let has_command = table.keys().any(|k| k.get_ref() == "command");
+    if has_cron && has_every {
+        let span = table
+            .keys()
+            .filter(|k| k.get_ref() == "every" || k.get_ref() == "cron")
+            .map(|k| k.span())
+            .max_by_key(|s| s.start)
+            .unwrap_or(name_span.clone());
+        cx.error(
+            span,
+            job,
+            None,
+            "has both `cron` and `every`; give exactly one".into(),
+        );
+    } else if !has_cron && !has_every {
+        cx.error(
+            name_span.clone(),
+            job,
+            None,
+            "has no schedule; add `cron = \"0 2 * * *\"` or `every = \"5m\"`".into(),
+        );
+    }
+    if !has_command {
+        cx.error(
+            name_span,
+            job,
+            None,
+            "has no `command`; add `command = \"...\"`".into(),
+        );
+    }
+
+    let settings = own.over(defaults);
+    let timezone = settings.timezone.as_ref().map_or(Tz::UTC, |(tz, _)| *tz);
+    let schedule = match (cron, every) {
+        (Some((text, span)), None) => match CronSchedule::parse(&text, timezone) {
+            Ok(c) => Some(Schedule::Cron(c)),
+            Err(e) => {
+                cx.error(
+                    span,
+                    job,
+                    Some("cron"),
+                    format!("invalid cron expression `{text}`: {e}"),
+                );
+                None
+            }
+        },
+        (None, Some((interval, span))) => match Every::new(interval) {
+            Ok(e) => Some(Schedule::Every(e)),
+            Err(msg) => {
+                cx.error(span, job, Some("every"), msg);
+                None
+            }
+        },
+        _ => None,
+    };
+    if cx.diags.len() > before {
+        return None;
+    }
+    Some(Job {
+        name: name.to_string(),
+        schedule: schedule?,
+        command: command?,
+        shell: settings.shell.unwrap_or_else(|| DEFAULT_SHELL.to_string()),
+        timezone,
+        timeout: settings.timeout,
+        kill_grace: settings.kill_grace.unwrap_or(DEFAULT_KILL_GRACE),
+        env: settings.env,
+        dir: settings.dir.map(|d| base_dir.join(d)),
+        enabled: settings.enabled.unwrap_or(true),
+    })
+}
+
+/// Letters, digits, `-`, `_` and `.`: names appear in logs, tables and
+/// shell completions, so nothing that needs quoting.
+pub fn check_job_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("a job name cannot be empty".into());
+    }
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
+    {
+        return Err(format!(
+            "the job name `{name}` contains `{c}`; use letters, digits, `-`, `_` and `.`"
+        ));
+    }
+    Ok(())
+}
+
+struct Context<'a> {
+    path: String,
+    text: &'a str,
+    diags: Vec<Diagnostic>,
+}
+
+impl Context<'_> {
+    fn error(&mut self, span: Range<usize>, job: Option<&str>, key: Option<&str>, message: String) {
+        let start = span.start.min(self.text.len());
+        let line_start = self.text[..start].rfind('\n').map_or(0, |i| i + 1);
+        let line_end = self.text[start..]
+            .find('\n')
+            .map_or(self.text.len(), |i| start + i);
+        let source_line = self.text[line_start..line_end].trim_end_matches('\r');
+        let line = self.text[..start].matches('\n').count() + 1;
+        let column = self.text[line_start..start].chars().count() + 1;
+        let end = span.end.clamp(start, line_end);
+        self.diags.push(Diagnostic {
+            path: self.path.clone(),
+            line,
+            column,
+            job: job.map(str::to_string),
+            key: key.map(str::to_string),
+            message,
+            source_line: source_line.to_string(),
+            span_len: self.text[start..end].chars().count(),
+        });
+    }
+
+    fn unknown_key(&mut self, span: Range<usize>, job: Option<&str>, key: &str, valid: &[&str]) {
+        let msg = format!(
+            "unknown key `{key}`; valid keys: {}{}",
+            list(valid),
+            did_you_mean(key, valid)
+        );
+        self.error(span, job, Some(key), msg);
+    }
+
+    fn type_error(
+        &mut self,
+        span: Range<usize>,
+        job: Option<&str>,
+        key: Option<&str>,
+        expected: &str,
+        found: &DeValue,
+    ) {
+        let msg = format!("expected {expected}, found {}", describe(found));
+        self.error(span, job, key, msg);
+    }
+
+    fn string<'v>(
+        &mut self,
+        job: Option<&str>,
+        key: &str,
+        value: &'v toml::Spanned<DeValue>,
+    ) -> Option<&'v str> {
+        match value.get_ref() {
+            DeValue::String(s) => Some(s.as_ref()),
+            other => {
+                self.type_error(value.span(), job, Some(key), "a string", other);
+                None
+            }
+        }
+    }
+
+    fn duration(
+        &mut self,
+        job: Option<&str>,
+        key: &str,
+        value: &toml::Spanned<DeValue>,
+        positive: bool,
+    ) -> Option<Duration> {
+        let text = self.string(job, key, value)?;
+        match duration::parse(text) {
+            Ok(d) if positive && d.is_zero() => {
+                self.error(
+                    value.span(),
+                    job,
+                    Some(key),
+                    format!("`{text}` is zero; give a positive duration such as `30s` or `5m`"),
+                );
+                None
+            }
+            Ok(d) => Some(d),
+            Err(msg) => {
+                self.error(value.span(), job, Some(key), msg);
+                None
+            }
+        }
+    }
+}
+
+fn describe(value: &DeValue) -> String {
+    match value {
+        DeValue::String(s) => format!("the string \"{s}\""),
+        DeValue::Integer(i) => format!("the integer {}", i.as_str()),
+        DeValue::Float(x) => format!("the float {}", x.as_str()),
+        DeValue::Boolean(b) => format!("the boolean {b}"),
+        DeValue::Datetime(d) => format!("the date-time {d}"),
+        DeValue::Array(_) => "an array".into(),
+        DeValue::Table(_) => "a table".into(),
+    }
+}
+
+fn list(items: &[&str]) -> String {
+    items
+        .iter()
+        .map(|k| format!("`{k}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// "; did you mean `x`?" for the closest candidate within a small edit distance.
+pub fn did_you_mean(word: &str, candidates: &[&str]) -> String {
+    let lower = word.to_lowercase();
+    candidates
+        .iter()
+        .map(|c| (edit_distance(&lower, &c.to_lowercase()), c))
+        .filter(|(d, c)| *d <= (c.len() / 3).max(1))
+        .min_by_key(|(d, _)| *d)
+        .map(|(_, c)| format!("; did you mean `{c}`?"))
+        .unwrap_or_default()
+}
+
+fn edit_distance(a: &str, b: &str) -> usize {
+    let b: Vec<char> = b.chars().collect();
+    let mut prev: Vec<usize> = (0..=b.len()).collect();
+    for (i, ca) in a.chars().enumerate() {
+        let mut cur = vec![i + 1];
+        for (j, cb) in b.iter().enumerate() {
+            let cost = usize::from(ca != *cb);
+            cur.push((prev[j] + cost).min(prev[j + 1] + 1).min(cur[j] + 1));
+        }
+        prev = cur;
+    }
+    prev[b.len()]
+}
+
+#[cfg(test)]
+mod tests;

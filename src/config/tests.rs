@@ -1,0 +1,192 @@
+use super::*;
+
+fn load(text: &str) -> Result<Config, Vec<Diagnostic>> {
+    parse(Path::new("/etc/schedule/jobs.toml"), text)
+}
+
+fn one_error(text: &str) -> Diagnostic {
+    let mut diags = load(text).expect_err("config should be rejected");
+    assert_eq!(diags.len(), 1, "{diags:#?}");
+    diags.remove(0)
+}
+
+#[test]
+fn the_issue_example_loads_with_defaults_applied() {
+    let config = load(
+        r#"
+[defaults]
+timezone = "UTC"
+timeout = "1h"
+shell = "/bin/sh"
+
+[jobs.backup]
+cron = "0 2 * * *"
+command = "pg_dump app > /var/backups/app.sql"
+timezone = "Europe/Berlin"
+timeout = "30m"
+env = { PGHOST = "db" }
+dir = "/var/backups"
+
+[jobs.sync-orders]
+every = "5m"
+command = "curl -fsS http://localhost:8080/sync"
+"#,
+    )
+    .unwrap();
+    let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names, ["backup", "sync-orders"]);
+    let backup = config.job("backup").unwrap();
+    assert_eq!(backup.timezone, chrono_tz::Europe::Berlin);
+    assert_eq!(backup.timeout, Some(Duration::from_secs(1800)));
+    assert_eq!(backup.env, [("PGHOST".to_string(), "db".to_string())]);
+    assert_eq!(backup.dir.as_deref(), Some(Path::new("/var/backups")));
+    assert_eq!(backup.schedule.to_string(), "0 2 * * *");
+    let sync = config.job("sync-orders").unwrap();
+    assert_eq!(sync.timezone, Tz::UTC);
+    assert_eq!(sync.timeout, Some(Duration::from_secs(3600)));
+    assert_eq!(sync.shell, "/bin/sh");
+    assert_eq!(sync.kill_grace, DEFAULT_KILL_GRACE);
+    assert!(sync.enabled);
+    assert_eq!(sync.schedule.to_string(), "every 5m");
+}
+
+#[test]
+fn jobs_keep_the_file_order_not_name_order() {
+    let config = load(
+        "[jobs.zeta]\nevery = \"1m\"\ncommand = \"true\"\n[jobs.alpha]\nevery = \"1m\"\ncommand = \"true\"\n",
+    )
+    .unwrap();
+    assert_eq!(config.jobs[0].name, "zeta");
+    assert_eq!(config.jobs[1].name, "alpha");
+}
+
+#[test]
+fn env_merges_with_defaults_and_relative_dirs_follow_the_config_file() {
+    let config = load(
+        r#"
+[defaults]
+env = { A = "1", B = "2" }
+dir = "scripts"
+[jobs.j]
+every = "1m"
+command = "true"
+env = { B = "3", C = "4" }
+enabled = false
+"#,
+    )
+    .unwrap();
+    let job = &config.jobs[0];
+    let env: Vec<(&str, &str)> = job
+        .env
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(env, [("A", "1"), ("B", "3"), ("C", "4")]);
+    assert_eq!(job.dir.as_deref(), Some(Path::new("/etc/schedule/scripts")));
+    assert!(!job.enabled);
+}
+
+#[test]
+fn malformed_toml_names_line_and_column() {
+    let d = one_error("[jobs.a]\nevery = \"1m\ncommand = \"true\"\n");
+    assert_eq!((d.line, d.column > 0), (2, true), "{d}");
+    assert!(d.message.starts_with("invalid TOML"), "{d}");
+    assert_eq!(d.path, "/etc/schedule/jobs.toml");
+}
+
+#[test]
+fn unknown_key_suggests_the_closest() {
+    let d = one_error("[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\ntimout = \"5m\"\n");
+    assert_eq!((d.line, d.column), (4, 1));
+    assert_eq!(d.job.as_deref(), Some("a"));
+    assert_eq!(d.key.as_deref(), Some("timout"));
+    assert!(d.message.contains("did you mean `timeout`?"), "{d}");
+    let d = one_error("[defualts]\n");
+    assert!(d.message.contains("did you mean `defaults`?"), "{d}");
+}
+
+#[test]
+fn both_or_neither_schedule() {
+    let d = one_error("[jobs.a]\ncron = \"* * * * *\"\nevery = \"1m\"\ncommand = \"true\"\n");
+    assert!(d.message.contains("both `cron` and `every`"), "{d}");
+    assert_eq!(d.line, 3);
+    let d = one_error("[jobs.a]\ncommand = \"true\"\n");
+    assert!(d.message.contains("no schedule"), "{d}");
+    assert_eq!((d.line, d.column), (1, 7));
+}
+
+#[test]
+fn invalid_cron_names_the_field() {
+    let d = one_error("[jobs.a]\ncron = \"0 25 * * *\"\ncommand = \"true\"\n");
+    assert_eq!((d.line, d.column), (2, 8));
+    assert_eq!(d.key.as_deref(), Some("cron"));
+    assert!(d.message.contains("hour field"), "{d}");
+    assert!(d.message.contains("0-23"), "{d}");
+}
+
+#[test]
+fn unknown_time_zone_suggests_a_real_one() {
+    let d =
+        one_error("[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\ntimezone = \"Europe/Berln\"\n");
+    assert_eq!(d.key.as_deref(), Some("timezone"));
+    assert!(d.message.contains("did you mean `Europe/Berlin`?"), "{d}");
+}
+
+#[test]
+fn zero_negative_and_unparsable_durations() {
+    let d = one_error("[jobs.a]\nevery = \"0s\"\ncommand = \"true\"\n");
+    assert!(d.message.contains("positive"), "{d}");
+    let d = one_error("[jobs.a]\nevery = \"-5m\"\ncommand = \"true\"\n");
+    assert!(d.message.contains("negative"), "{d}");
+    let d = one_error("[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\ntimeout = \"soon\"\n");
+    assert_eq!(d.key.as_deref(), Some("timeout"));
+    assert!(d.message.contains("e.g. `30s`"), "{d}");
+    let d = one_error("[jobs.a]\nevery = 60\ncommand = \"true\"\n");
+    assert!(
+        d.message
+            .contains("expected a string, found the integer 60"),
+        "{d}"
+    );
+}
+
+#[test]
+fn impossible_schedule_and_empty_command() {
+    let d = one_error("[jobs.a]\ncron = \"0 0 30 2 *\"\ncommand = \"true\"\n");
+    assert!(d.message.contains("never fire"), "{d}");
+    let d = one_error("[jobs.a]\nevery = \"1m\"\ncommand = \"  \"\n");
+    assert!(d.message.contains("command is empty"), "{d}");
+    let d = one_error("[jobs.a]\nevery = \"1m\"\n");
+    assert!(d.message.contains("no `command`"), "{d}");
+}
+
+#[test]
+fn every_error_in_the_file_is_reported() {
+    let diags = load(
+        "[jobs.a]\nevery = \"1x\"\ncommand = \"true\"\n[jobs.b]\ncron = \"bad\"\ncommand = \"true\"\n[jobs.c]\nevery = \"1m\"\ncommand = \"true\"\nshel = \"/bin/sh\"\n",
+    )
+    .unwrap_err();
+    let jobs: Vec<_> = diags.iter().map(|d| d.job.clone().unwrap()).collect();
+    assert_eq!(jobs, ["a", "b", "c"]);
+}
+
+#[test]
+fn job_names_are_restricted() {
+    let d = one_error("[jobs.\"my job\"]\nevery = \"1m\"\ncommand = \"true\"\n");
+    assert!(d.message.contains("contains ` `"), "{d}");
+}
+
+#[test]
+fn job_only_keys_do_not_belong_in_defaults() {
+    let d = one_error("[defaults]\ncommand = \"true\"\n");
+    assert!(d.message.contains("belongs to a job"), "{d}");
+}
+
+#[test]
+fn diagnostics_render_with_the_source_line_and_a_caret() {
+    let d = one_error("[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\ntimeout = \"5x\"\n");
+    assert_eq!(
+        d.to_string(),
+        "/etc/schedule/jobs.toml:4:11: job `a`, key `timeout`: `5x` has an unknown unit `x`; \
+         expected a whole number followed by a unit (ms, s, m, h, d, w), e.g. `30s`, `5m`, `1h30m`\n  |\n4 | timeout = \"5x\"\n  |           ^^^^"
+    );
+}

@@ -1,0 +1,4 @@
+//! `schedule`: a cron-style job scheduler for the command line.
+pub mod config;
+pub mod duration;
+pub mod schedule;

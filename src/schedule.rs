@@ -1,0 +1,349 @@
+//! Schedule math, with no I/O: parse a `cron` expression or an `every`
+//! interval, and find the next fire instant after a given instant.
+//!
+//! croner does the field parsing and the wall-clock search. This module adds
+//! what cron(5) and cron(8) users expect and croner does differently:
+//!
+//! - **The day rule.** cron(5) ANDs day-of-month with day-of-week when either
+//!   field *starts with* `*` (so `*/2` counts); croner only when a field *is*
+//!   `*`. We force croner's AND mode (`+` on the weekday field) in that case.
+//! - **Daylight saving.** cron(8) calls a job fixed-time unless its minute or
+//!   hour field starts with `*`. A fixed-time job whose wall-clock time is
+//!   skipped by a forward jump runs once, at the first instant after the
+//!   jump; in a repeated hour it runs only on the first pass. croner calls a
+//!   job fixed-time only when second, minute and hour are single values, so
+//!   `15 1-3 * * *` would run twice at fall-back. For fixed-time jobs we walk
+//!   the naive wall clock with croner and resolve each match to an instant
+//!   ourselves; wildcard jobs use croner's zoned search, which already
+//!   follows the wall clock of each real instant.
+//! - **Field-level errors.** croner's messages do not say which field is
+//!   wrong; we parse each field on its own to find out.
+
+use chrono::{DateTime, LocalResult, NaiveDateTime, TimeDelta, TimeZone, Timelike, Utc};
+use chrono_tz::Tz;
+use croner::Cron;
+use croner::parser::{CronParser, Seconds, Year};
+use std::fmt;
+use std::time::Duration;
+
+/// When a job fires.
+#[derive(Debug, Clone)]
+pub enum Schedule {
+    Cron(CronSchedule),
+    Every(Every),
+}
+
+impl Schedule {
+    /// The first fire instant strictly after `after`, or `None` when there is
+    /// none (only for expressions that can never fire).
+    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        match self {
+            Schedule::Cron(c) => c.next_after(after),
+            Schedule::Every(e) => Some(e.next_after(after)),
+        }
+    }
+
+    /// The next `count` fire instants after `after`.
+    pub fn upcoming(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
+        let mut out = Vec::with_capacity(count);
+        let mut t = after;
+        while out.len() < count {
+            match self.next_after(t) {
+                Some(next) => {
+                    out.push(next);
+                    t = next;
+                }
+                None => break,
+            }
+        }
+        out
+    }
+}
+
+impl fmt::Display for Schedule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Schedule::Cron(c) => f.write_str(&c.text),
+            Schedule::Every(e) => write!(f, "every {}", crate::duration::format(e.interval)),
+        }
+    }
+}
+
+/// A fixed interval: the fire instants are the multiples of it since the
+/// Unix epoch, so every process computes the same instants.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Every {
+    pub interval: Duration,
+}
+
+impl Every {
+    pub fn new(interval: Duration) -> Result<Every, String> {
+        if interval.is_zero() {
+            return Err("the interval must be positive".into());
+        }
+        if interval.as_millis() > i64::MAX as u128 / 2 {
+            return Err("the interval is too large".into());
+        }
+        Ok(Every { interval })
+    }
+
+    pub fn next_after(&self, after: DateTime<Utc>) -> DateTime<Utc> {
+        let step = self.interval.as_millis() as i64;
+        let t = after.timestamp_millis();
+        let next = (t.div_euclid(step) + 1) * step;
+        DateTime::from_timestamp_millis(next).unwrap_or(DateTime::<Utc>::MAX_UTC)
+    }
+}
+
+/// A parsed cron expression bound to its time zone.
+#[derive(Debug, Clone)]
+pub struct CronSchedule {
+    /// The expression as the user wrote it, for display.
+    text: String,
+    cron: Cron,
+    tz: Tz,
+    fixed_time: bool,
+}
+
+/// Why a cron expression was rejected.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CronError {
+    /// The field at fault, when one can be named (`minute`, `day-of-week`, ...).
+    pub field: Option<&'static str>,
+    pub message: String,
+}
+
+impl fmt::Display for CronError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.field {
+            Some(field) => write!(f, "{field} field: {}", self.message),
+            None => f.write_str(&self.message),
+        }
+    }
+}
+
+const MACROS: &[(&str, &str)] = &[
+    ("@yearly", "0 0 1 1 *"),
+    ("@annually", "0 0 1 1 *"),
+    ("@monthly", "0 0 1 * *"),
+    ("@weekly", "0 0 * * 0"),
+    ("@daily", "0 0 * * *"),
+    ("@midnight", "0 0 * * *"),
+    ("@hourly", "0 * * * *"),
+];
+
+/// Field names and valid values in the 6-field order we hand to croner.
+const FIELDS: [(&str, &str); 6] = [
+    ("second", "0-59"),
+    ("minute", "0-59"),
+    ("hour", "0-23"),
+    ("day-of-month", "1-31, L, W"),
+    ("month", "1-12 or JAN-DEC"),
+    ("day-of-week", "0-7 (0 and 7 are Sunday) or SUN-SAT, L, #"),
+];
+
+const MONTH_NAMES: &[&str] = &[
+    "JAN", "FEB", "MAR", "APR", "MAY", "JUN", "JUL", "AUG", "SEP", "OCT", "NOV", "DEC",
+];
+const DAY_NAMES: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
+
+impl CronSchedule {
+    pub fn parse(text: &str, tz: Tz) -> Result<CronSchedule, CronError> {
+        let trimmed = text.trim();
+        let expanded = if trimmed.starts_with('@') {
+            let lower = trimmed.to_ascii_lowercase();
+            match MACROS.iter().find(|(name, _)| *name == lower) {
+                Some((_, fields)) => *fields,
+                None if lower == "@reboot" => {
+                    return Err(CronError {
+                        field: None,
+                        message: "`@reboot` is not a schedule here; run the job at start-up with \
+                                  a schedule of its own instead"
+                            .into(),
+                    });
+                }
+                None => {
+                    let names: Vec<&str> = MACROS.iter().map(|(n, _)| *n).collect();
+                    return Err(CronError {
+                        field: None,
+                        message: format!("unknown macro `{trimmed}`; valid: {}", names.join(" ")),
+                    });
+                }
+            }
+        } else {
+            trimmed
+        };
+        let given: Vec<&str> = expanded.split_whitespace().collect();
+        let mut fields: [String; 6] = match given.len() {
+            5 => std::array::from_fn(|i| {
+                if i == 0 {
+                    "0".into()
+                } else {
+                    given[i - 1].into()
+                }
+            }),
+            6 => std::array::from_fn(|i| given[i].into()),
+            n => {
+                return Err(CronError {
+                    field: None,
+                    message: format!(
+                        "expected 5 fields (minute hour day-of-month month day-of-week) or 6 \
+                         with a leading seconds field, found {n}"
+                    ),
+                });
+            }
+        };
+        for (i, field) in fields.iter().enumerate() {
+            check_names(i, field)?;
+        }
+
+        let starts_wild = |f: &str| f.starts_with('*') || f.starts_with('?');
+        // cron(8): fixed-time unless the minute or hour field starts with `*`.
+        let fixed_time = !starts_wild(&fields[1]) && !starts_wild(&fields[2]);
+        // cron(5): a day must match both fields when either starts with `*`.
+        if (starts_wild(&fields[3]) || starts_wild(&fields[5])) && !fields[5].starts_with('+') {
+            fields[5].insert(0, '+');
+        }
+
+        let parser = CronParser::builder()
+            .seconds(Seconds::Required)
+            .year(Year::Disallowed)
+            .build();
+        let cron = parser.parse(&fields.join(" ")).map_err(|whole| {
+            // Find the field at fault by parsing each one among neutral others.
+            for i in 0..6 {
+                let mut probe: [&str; 6] = ["0", "0", "0", "*", "*", "*"];
+                probe[i] = fields[i].trim_start_matches('+');
+                if let Err(e) = parser.parse(&probe.join(" ")) {
+                    let (name, valid) = FIELDS[i];
+                    return CronError {
+                        field: Some(name),
+                        message: format!(
+                            "`{}` is not valid ({}); valid values: {valid}, with `*`, lists \
+                             `a,b`, ranges `a-b` and steps `/n`",
+                            fields[i].trim_start_matches('+'),
+                            croner_reason(&e)
+                        ),
+                    };
+                }
+            }
+            CronError {
+                field: None,
+                message: croner_reason(&whole),
+            }
+        })?;
+
+        let schedule = CronSchedule {
+            text: trimmed.to_string(),
+            cron,
+            tz,
+            fixed_time,
+        };
+        // An expression that matches no real day is a mistake, not a schedule.
+        if schedule.next_after(Utc::now()).is_none() {
+            return Err(CronError {
+                field: None,
+                message: "it can never fire: no date matches its day and month fields".into(),
+            });
+        }
+        Ok(schedule)
+    }
+
+    /// The zone whose wall clock the expression reads.
+    pub fn timezone(&self) -> Tz {
+        self.tz
+    }
+
+    /// Whether cron(8)'s daylight-saving rules treat the job as fixed-time.
+    pub fn is_fixed_time(&self) -> bool {
+        self.fixed_time
+    }
+
+    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        if self.fixed_time {
+            self.next_fixed_after(after)
+        } else {
+            let local = after.with_timezone(&self.tz);
+            self.cron
+                .find_next_occurrence(&local, false)
+                .ok()
+                .map(|t| t.with_timezone(&Utc))
+        }
+    }
+
+    /// Walks the wall clock and maps each matching wall time to one instant:
+    /// itself, the first pass of a repeated time, or the end of a gap.
+    fn next_fixed_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let mut wall = after.with_timezone(&self.tz).naive_local();
+        // A repeated hour can hold up to 3600 matches that all map to instants
+        // before `after` (when `after` is on the second pass); gaps and
+        // ordinary times return at once.
+        for _ in 0..10_000 {
+            wall = self.cron.find_next_occurrence(&wall, false).ok()?;
+            let instant = match self.tz.from_local_datetime(&wall) {
+                LocalResult::Single(t) => t,
+                LocalResult::Ambiguous(first, _) => first,
+                LocalResult::None => first_after_gap(self.tz, wall)?,
+            };
+            let instant = instant.with_timezone(&Utc);
+            if instant > after {
+                return Some(instant);
+            }
+        }
+        None
+    }
+}
+
+/// The first real instant after a wall-clock time that a forward jump skipped:
+/// the instant of the jump. Real zones jump on whole minutes.
+fn first_after_gap(tz: Tz, wall: NaiveDateTime) -> Option<DateTime<Tz>> {
+    let mut probe = wall.with_second(0)?.with_nanosecond(0)? + TimeDelta::minutes(1);
+    let limit = wall + TimeDelta::days(1);
+    while probe < limit {
+        match tz.from_local_datetime(&probe) {
+            LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => return Some(t),
+            LocalResult::None => probe += TimeDelta::minutes(1),
+        }
+    }
+    None
+}
+
+/// Letters are only valid as month names, weekday names and `L`/`W`; croner
+/// would otherwise read `MON` in the month field as January.
+fn check_names(index: usize, field: &str) -> Result<(), CronError> {
+    let upper = field.to_ascii_uppercase();
+    for word in upper
+        .split(|c: char| !c.is_ascii_alphabetic())
+        .filter(|w| !w.is_empty())
+    {
+        let ok = match index {
+            3 => matches!(word, "L" | "W" | "LW"),
+            4 => MONTH_NAMES.contains(&word),
+            5 => DAY_NAMES.contains(&word) || word == "L",
+            _ => false,
+        };
+        if !ok {
+            let (name, valid) = FIELDS[index];
+            return Err(CronError {
+                field: Some(name),
+                message: format!(
+                    "`{field}` is not valid (`{word}` is not allowed here); valid values: {valid}"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+fn croner_reason(e: &croner::errors::CronError) -> String {
+    use croner::errors::CronError as E;
+    match e {
+        E::InvalidPattern(m) | E::IllegalCharacters(m) | E::ComponentError(m) => {
+            m.trim_end_matches('.').to_string()
+        }
+        other => other.to_string().trim_end_matches('.').to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,495 @@
+use super::*;
+use chrono::SecondsFormat;
+
+fn tz(name: &str) -> Tz {
+    name.parse().unwrap()
+}
+
+/// The next `count` fires of `expr` in zone `zone` after `from`, each as
+/// RFC3339 in that zone's local time with its offset.
+fn fires(expr: &str, zone: &str, from: &str, count: usize) -> Vec<String> {
+    let zone = tz(zone);
+    let schedule = Schedule::Cron(CronSchedule::parse(expr, zone).unwrap());
+    let from = DateTime::parse_from_rfc3339(from)
+        .unwrap()
+        .with_timezone(&Utc);
+    schedule
+        .upcoming(from, count)
+        .into_iter()
+        .map(|t| {
+            t.with_timezone(&zone)
+                .to_rfc3339_opts(SecondsFormat::Secs, false)
+        })
+        .collect()
+}
+
+fn err(expr: &str) -> CronError {
+    CronSchedule::parse(expr, Tz::UTC).unwrap_err()
+}
+
+#[test]
+fn five_fields_fire_on_the_minute() {
+    assert_eq!(
+        fires("*/20 * * * *", "UTC", "2026-11-21T10:05:30Z", 3),
+        [
+            "2026-11-21T10:20:00+00:00",
+            "2026-11-21T10:40:00+00:00",
+            "2026-11-21T11:00:00+00:00"
+        ]
+    );
+}
+
+#[test]
+fn six_fields_have_a_leading_seconds_field() {
+    assert_eq!(
+        fires("*/15 * * * * *", "UTC", "2026-11-21T10:00:50Z", 3),
+        [
+            "2026-11-21T10:01:00+00:00",
+            "2026-11-21T10:01:15+00:00",
+            "2026-11-21T10:01:30+00:00"
+        ]
+    );
+    assert_eq!(
+        fires("30 0 12 * * *", "UTC", "2026-11-21T00:00:00Z", 1),
+        ["2026-11-21T12:00:30+00:00"]
+    );
+}
+
+#[test]
+fn day_of_month_or_day_of_week_when_both_are_restricted() {
+    // 2026-11-01 is a Sunday: the 1st of December is a Tuesday.
+    assert_eq!(
+        fires("0 0 1 * MON", "UTC", "2026-11-01T00:00:00Z", 7),
+        [
+            "2026-11-02T00:00:00+00:00",
+            "2026-11-09T00:00:00+00:00",
+            "2026-11-16T00:00:00+00:00",
+            "2026-11-23T00:00:00+00:00",
+            "2026-11-30T00:00:00+00:00",
+            "2026-12-01T00:00:00+00:00",
+            "2026-12-07T00:00:00+00:00",
+        ]
+    );
+}
+
+#[test]
+fn a_field_starting_with_star_makes_both_day_fields_required() {
+    // `*/2` starts with `*`: odd days that are Mondays, not odd days or Mondays.
+    assert_eq!(
+        fires("0 0 */2 * MON", "UTC", "2026-11-01T00:00:00Z", 4),
+        [
+            "2026-11-09T00:00:00+00:00",
+            "2026-11-23T00:00:00+00:00",
+            "2026-12-07T00:00:00+00:00",
+            "2026-12-21T00:00:00+00:00",
+        ]
+    );
+    // And the weekday side: the 13th of a month, only when it is a Friday
+    // or Saturday (`*/…` weekday fields start with `*` too).
+    assert_eq!(
+        fires("0 0 13 * */5", "UTC", "2026-01-01T00:00:00Z", 2),
+        ["2026-02-13T00:00:00+00:00", "2026-03-13T00:00:00+00:00"]
+    );
+}
+
+#[test]
+fn sunday_is_zero_and_seven() {
+    let zero = fires("0 12 * * 0", "UTC", "2026-11-21T00:00:00Z", 3);
+    let seven = fires("0 12 * * 7", "UTC", "2026-11-21T00:00:00Z", 3);
+    let named = fires("0 12 * * sun", "UTC", "2026-11-21T00:00:00Z", 3);
+    assert_eq!(
+        zero,
+        [
+            "2026-11-22T12:00:00+00:00",
+            "2026-11-29T12:00:00+00:00",
+            "2026-12-06T12:00:00+00:00"
+        ]
+    );
+    assert_eq!(zero, seven);
+    assert_eq!(zero, named);
+    assert_eq!(
+        fires("0 12 * * 5-7", "UTC", "2026-11-21T00:00:00Z", 3),
+        [
+            "2026-11-21T12:00:00+00:00",
+            "2026-11-22T12:00:00+00:00",
+            "2026-11-27T12:00:00+00:00"
+        ]
+    );
+}
+
+#[test]
+fn month_and_day_names_in_either_case() {
+    assert_eq!(
+        fires("0 9 * jan,Feb MON-fri", "UTC", "2026-11-21T00:00:00Z", 2),
+        ["2027-01-01T09:00:00+00:00", "2027-01-04T09:00:00+00:00"]
+    );
+}
+
+#[test]
+fn macros() {
+    let from = "2026-11-21T10:30:00Z";
+    assert_eq!(
+        fires("@hourly", "UTC", from, 1),
+        ["2026-11-21T11:00:00+00:00"]
+    );
+    assert_eq!(
+        fires("@daily", "UTC", from, 1),
+        ["2026-11-22T00:00:00+00:00"]
+    );
+    assert_eq!(
+        fires("@midnight", "UTC", from, 1),
+        ["2026-11-22T00:00:00+00:00"]
+    );
+    assert_eq!(
+        fires("@weekly", "UTC", from, 1),
+        ["2026-11-22T00:00:00+00:00"]
+    );
+    assert_eq!(
+        fires("@monthly", "UTC", from, 1),
+        ["2026-12-01T00:00:00+00:00"]
+    );
+    assert_eq!(
+        fires("@yearly", "UTC", from, 1),
+        ["2027-01-01T00:00:00+00:00"]
+    );
+    assert_eq!(
+        fires("@annually", "UTC", from, 1),
+        ["2027-01-01T00:00:00+00:00"]
+    );
+    assert_eq!(
+        fires("@DAILY", "UTC", from, 1),
+        ["2026-11-22T00:00:00+00:00"]
+    );
+}
+
+#[test]
+fn last_day_and_nth_weekday() {
+    assert_eq!(
+        fires("0 0 L * *", "UTC", "2026-01-15T00:00:00Z", 2),
+        ["2026-01-31T00:00:00+00:00", "2026-02-28T00:00:00+00:00"]
+    );
+    // The second Tuesday of the month.
+    assert_eq!(
+        fires("0 0 * * TUE#2", "UTC", "2026-11-01T00:00:00Z", 2),
+        ["2026-11-10T00:00:00+00:00", "2026-12-08T00:00:00+00:00"]
+    );
+}
+
+#[test]
+fn a_schedule_in_a_zone_reads_that_zone_wall_clock() {
+    assert_eq!(
+        fires("0 2 * * *", "Europe/Berlin", "2026-11-21T03:00:00Z", 1),
+        ["2026-11-22T02:00:00+01:00"]
+    );
+}
+
+#[test]
+fn every_is_aligned_to_the_epoch() {
+    let every = |d: u64| Every::new(Duration::from_secs(d)).unwrap();
+    let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap();
+    assert_eq!(every(7).next_after(at(1000)), at(1001)); // 143 × 7
+    assert_eq!(every(7).next_after(at(1001)), at(1008));
+    assert_eq!(every(300).next_after(at(1_763_700_190)), at(1_763_700_300));
+    // Two processes that start at different times agree on the instants.
+    assert_eq!(every(60).next_after(at(120)), every(60).next_after(at(179)));
+    // Sub-second precision of `after` is kept: 1000.5 s is after 1000 s.
+    let half = DateTime::from_timestamp_millis(1_000_500).unwrap();
+    assert_eq!(every(1).next_after(half), at(1001));
+    assert!(Every::new(Duration::ZERO).is_err());
+}
+
+// America/New_York, 2026: 02:00 EST → 03:00 EDT on 8 March; 02:00 EDT →
+// 01:00 EST on 1 November.
+
+#[test]
+fn new_york_fixed_time_in_the_spring_gap_runs_once_after_the_jump() {
+    assert_eq!(
+        fires(
+            "30 2 * * *",
+            "America/New_York",
+            "2026-03-07T00:00:00-05:00",
+            3
+        ),
+        [
+            "2026-03-07T02:30:00-05:00",
+            "2026-03-08T03:00:00-04:00",
+            "2026-03-09T02:30:00-04:00"
+        ]
+    );
+    // Two skipped times still make one run.
+    assert_eq!(
+        fires(
+            "15,45 2 * * *",
+            "America/New_York",
+            "2026-03-08T00:00:00-05:00",
+            2
+        ),
+        ["2026-03-08T03:00:00-04:00", "2026-03-09T02:15:00-04:00"]
+    );
+}
+
+#[test]
+fn new_york_fixed_time_in_the_repeated_hour_runs_on_the_first_pass_only() {
+    assert_eq!(
+        fires(
+            "30 1 * * *",
+            "America/New_York",
+            "2026-10-31T00:00:00-04:00",
+            3
+        ),
+        [
+            "2026-10-31T01:30:00-04:00",
+            "2026-11-01T01:30:00-04:00",
+            "2026-11-02T01:30:00-05:00"
+        ]
+    );
+    // Starting inside the second pass: the first pass is already over.
+    assert_eq!(
+        fires(
+            "30 1 * * *",
+            "America/New_York",
+            "2026-11-01T01:10:00-05:00",
+            1
+        ),
+        ["2026-11-02T01:30:00-05:00"]
+    );
+}
+
+#[test]
+fn new_york_hour_range_is_fixed_time_as_in_cron8() {
+    // croner alone fires this twice at fall-back; cron(8) once.
+    assert_eq!(
+        fires(
+            "15 1-3 * * *",
+            "America/New_York",
+            "2026-11-01T00:00:00-04:00",
+            4
+        ),
+        [
+            "2026-11-01T01:15:00-04:00",
+            "2026-11-01T02:15:00-05:00",
+            "2026-11-01T03:15:00-05:00",
+            "2026-11-02T01:15:00-05:00",
+        ]
+    );
+    assert_eq!(
+        fires(
+            "15 1-3 * * *",
+            "America/New_York",
+            "2026-03-08T00:00:00-05:00",
+            3
+        ),
+        [
+            "2026-03-08T01:15:00-05:00",
+            "2026-03-08T03:00:00-04:00",
+            "2026-03-08T03:15:00-04:00"
+        ]
+    );
+}
+
+#[test]
+fn new_york_wildcard_follows_each_real_instant() {
+    // Fall back: the repeated hour runs twice.
+    assert_eq!(
+        fires(
+            "*/30 * * * *",
+            "America/New_York",
+            "2026-11-01T00:45:00-04:00",
+            5
+        ),
+        [
+            "2026-11-01T01:00:00-04:00",
+            "2026-11-01T01:30:00-04:00",
+            "2026-11-01T01:00:00-05:00",
+            "2026-11-01T01:30:00-05:00",
+            "2026-11-01T02:00:00-05:00",
+        ]
+    );
+    // Spring forward: the skipped hour is not caught up.
+    assert_eq!(
+        fires(
+            "*/30 * * * *",
+            "America/New_York",
+            "2026-03-08T01:00:00-05:00",
+            3
+        ),
+        [
+            "2026-03-08T01:30:00-05:00",
+            "2026-03-08T03:00:00-04:00",
+            "2026-03-08T03:30:00-04:00"
+        ]
+    );
+    // A fixed minute with a wildcard hour is a wildcard job.
+    assert_eq!(
+        fires(
+            "30 * * * *",
+            "America/New_York",
+            "2026-11-01T00:00:00-04:00",
+            4
+        ),
+        [
+            "2026-11-01T00:30:00-04:00",
+            "2026-11-01T01:30:00-04:00",
+            "2026-11-01T01:30:00-05:00",
+            "2026-11-01T02:30:00-05:00",
+        ]
+    );
+    assert_eq!(
+        fires(
+            "@hourly",
+            "America/New_York",
+            "2026-03-08T00:30:00-05:00",
+            3
+        ),
+        [
+            "2026-03-08T01:00:00-05:00",
+            "2026-03-08T03:00:00-04:00",
+            "2026-03-08T04:00:00-04:00"
+        ]
+    );
+}
+
+// Europe/Berlin, 2026: 02:00 CET → 03:00 CEST on 29 March; 03:00 CEST →
+// 02:00 CET on 25 October.
+
+#[test]
+fn berlin_fixed_time_across_both_transitions() {
+    assert_eq!(
+        fires(
+            "30 2 * * *",
+            "Europe/Berlin",
+            "2026-03-28T12:00:00+01:00",
+            2
+        ),
+        ["2026-03-29T03:00:00+02:00", "2026-03-30T02:30:00+02:00"]
+    );
+    assert_eq!(
+        fires(
+            "30 2 * * *",
+            "Europe/Berlin",
+            "2026-10-25T00:00:00+02:00",
+            2
+        ),
+        ["2026-10-25T02:30:00+02:00", "2026-10-26T02:30:00+01:00"]
+    );
+}
+
+#[test]
+fn berlin_wildcard_across_both_transitions() {
+    assert_eq!(
+        fires("0 * * * *", "Europe/Berlin", "2026-03-29T00:30:00+01:00", 3),
+        [
+            "2026-03-29T01:00:00+01:00",
+            "2026-03-29T03:00:00+02:00",
+            "2026-03-29T04:00:00+02:00"
+        ]
+    );
+    assert_eq!(
+        fires("0 * * * *", "Europe/Berlin", "2026-10-25T01:30:00+02:00", 4),
+        [
+            "2026-10-25T02:00:00+02:00",
+            "2026-10-25T02:00:00+01:00",
+            "2026-10-25T03:00:00+01:00",
+            "2026-10-25T04:00:00+01:00",
+        ]
+    );
+}
+
+// Australia/Lord_Howe shifts by 30 minutes: 02:00 → 02:30 (+11:00) on
+// 4 October 2026; 02:00 → 01:30 (+10:30) on 5 April 2026.
+
+#[test]
+fn lord_howe_fixed_time_across_both_half_hour_transitions() {
+    assert_eq!(
+        fires(
+            "15 2 * * *",
+            "Australia/Lord_Howe",
+            "2026-10-03T12:00:00+10:30",
+            2
+        ),
+        ["2026-10-04T02:30:00+11:00", "2026-10-05T02:15:00+11:00"]
+    );
+    assert_eq!(
+        fires(
+            "45 1 * * *",
+            "Australia/Lord_Howe",
+            "2026-04-04T12:00:00+11:00",
+            2
+        ),
+        ["2026-04-05T01:45:00+11:00", "2026-04-06T01:45:00+10:30"]
+    );
+}
+
+#[test]
+fn lord_howe_wildcard_across_both_half_hour_transitions() {
+    assert_eq!(
+        fires(
+            "*/15 * * * *",
+            "Australia/Lord_Howe",
+            "2026-04-05T01:20:00+11:00",
+            5
+        ),
+        [
+            "2026-04-05T01:30:00+11:00",
+            "2026-04-05T01:45:00+11:00",
+            "2026-04-05T01:30:00+10:30",
+            "2026-04-05T01:45:00+10:30",
+            "2026-04-05T02:00:00+10:30",
+        ]
+    );
+    assert_eq!(
+        fires(
+            "*/15 * * * *",
+            "Australia/Lord_Howe",
+            "2026-10-04T01:50:00+10:30",
+            2
+        ),
+        ["2026-10-04T02:30:00+11:00", "2026-10-04T02:45:00+11:00"]
+    );
+}
+
+#[test]
+fn fixed_time_classification_follows_cron8() {
+    let fixed = |e: &str| CronSchedule::parse(e, Tz::UTC).unwrap().is_fixed_time();
+    assert!(fixed("0 2 * * *"));
+    assert!(fixed("15 1-3 * * *"));
+    assert!(fixed("0,30 2 * * *"));
+    assert!(fixed("@daily"));
+    assert!(!fixed("@hourly"));
+    assert!(!fixed("*/5 * * * *"));
+    assert!(!fixed("0 */2 * * *"));
+    assert!(!fixed("* 3 * * *"));
+}
+
+#[test]
+fn impossible_schedules_are_rejected() {
+    assert!(err("0 0 30 2 *").message.contains("never fire"));
+    assert!(err("0 0 31 4,6,9,11 *").message.contains("never fire"));
+    // The 29th of February exists in leap years.
+    assert_eq!(
+        fires("0 0 29 2 *", "UTC", "2026-11-21T00:00:00Z", 1),
+        ["2028-02-29T00:00:00+00:00"]
+    );
+}
+
+#[test]
+fn errors_name_the_field() {
+    assert_eq!(err("0 25 * * *").field, Some("hour"));
+    assert_eq!(err("61 * * * *").field, Some("minute"));
+    assert_eq!(err("0 0 0 * *").field, Some("day-of-month"));
+    assert_eq!(err("0 0 * 13 *").field, Some("month"));
+    assert_eq!(err("0 0 * * 8").field, Some("day-of-week"));
+    assert_eq!(err("0 0 * MON *").field, Some("month"));
+    assert_eq!(err("0 0 * * JAN").field, Some("day-of-week"));
+    assert_eq!(err("70 0 0 * * *").field, Some("second"));
+    let e = err("0 25 * * *");
+    assert!(
+        e.message.contains("`25`") && e.message.contains("0-23"),
+        "{e}"
+    );
+    assert!(err("* * * *").message.contains("found 4"));
+    assert!(err("* * * * * * *").message.contains("found 7"));
+    assert!(err("@reboot").message.contains("@reboot"));
+    assert!(err("@sometimes").message.contains("@daily"));
+    assert!(err("").message.contains("found 0"));
+}

@@ -1,0 +1,97 @@
+//! The one error type that reaches `main`, and the exit code for each kind.
+//!
+//! Exit codes: 0 success, 1 runtime failure (database, I/O, a scheduler
+//! already running), 2 bad usage or bad config. Every variant carries the
+//! context a person needs to act: the path, the job, the value.
+
+use crate::config::ConfigError;
+use std::fmt;
+use std::path::PathBuf;
+
+#[derive(Debug)]
+pub enum Error {
+    /// The config file could not be read or is invalid.
+    Config(ConfigError),
+    /// A bad argument that clap could not catch (an unknown job, say).
+    Usage(String),
+    /// The history database could not be opened, read or written.
+    Store { path: PathBuf, message: String },
+    /// Another `schedule run` holds the database.
+    Locked {
+        path: PathBuf,
+        pid: Option<u32>,
+        host: Option<String>,
+    },
+    /// Anything else that went wrong at run time.
+    Runtime(String),
+}
+
+impl Error {
+    pub fn exit_code(&self) -> i32 {
+        match self {
+            Error::Config(_) | Error::Usage(_) => 2,
+            Error::Store { .. } | Error::Locked { .. } | Error::Runtime(_) => 1,
+        }
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::Config(e) => e.fmt(f),
+            Error::Usage(msg) | Error::Runtime(msg) => f.write_str(msg),
+            Error::Store { path, message } => {
+                write!(f, "history database `{}`: {message}", path.display())
+            }
+            Error::Locked { path, pid, host } => {
+                write!(
+                    f,
+                    "another `schedule run` is already using `{}`",
+                    path.display()
+                )?;
+                match (pid, host) {
+                    (Some(pid), Some(host)) => write!(f, " (pid {pid} on {host})")?,
+                    (Some(pid), None) => write!(f, " (pid {pid})")?,
+                    _ => {}
+                }
+                write!(
+                    f,
+                    "\nhint: stop it first, or give this one its own database with --db"
+                )
+            }
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+impl From<ConfigError> for Error {
+    fn from(e: ConfigError) -> Self {
+        Error::Config(e)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn config_and_usage_errors_exit_2_runtime_errors_exit_1() {
+        let config = Error::Config(ConfigError::Invalid(Vec::new()));
+        assert_eq!(config.exit_code(), 2);
+        assert_eq!(Error::Usage("x".into()).exit_code(), 2);
+        let store = Error::Store {
+            path: "db".into(),
+            message: "x".into(),
+        };
+        assert_eq!(store.exit_code(), 1);
+        assert_eq!(Error::Runtime("x".into()).exit_code(), 1);
+        let locked = Error::Locked {
+            path: "schedule.db".into(),
+            pid: Some(42),
+            host: Some("box".into()),
+        };
+        assert_eq!(locked.exit_code(), 1);
+        assert!(locked.to_string().contains("pid 42 on box"));
+    }
+}

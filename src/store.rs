@@ -1,0 +1,516 @@
+//! The run history: the only module with SQL.
+//!
+//! The scheduler and the commands talk to [`RunStore`], so that a second
+//! backend (PostgreSQL, for several scheduler hosts) can be added without
+//! touching the loop. SQLite is the embedded default: one file, WAL mode so
+//! that `schedule history` reads while `schedule run` writes.
+//!
+//! A fire's identity is `(job, scheduled_for)`, unique in the table: a fire
+//! is claimed by inserting its `running` row, and an insert that conflicts
+//! means someone already claimed it. The row is written before the child is
+//! spawned, so a crash always leaves a trace.
+//!
+//! Only one `schedule run` may use a database: it holds an exclusive
+//! `flock` on `<db>.lock`, which the kernel releases if the process dies.
+
+use chrono::{DateTime, Utc};
+use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
+use serde::Serialize;
+use std::collections::HashMap;
+use std::fmt;
+use std::fs::File;
+use std::io::{Read, Seek, Write};
+use std::path::{Path, PathBuf};
+use std::str::FromStr;
+
+use crate::error::Error;
+
+/// Where a run is in its life.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    Running,
+    Succeeded,
+    Failed,
+    TimedOut,
+    Cancelled,
+    Interrupted,
+    Skipped,
+}
+
+impl Status {
+    pub const ALL: [Status; 7] = [
+        Status::Running,
+        Status::Succeeded,
+        Status::Failed,
+        Status::TimedOut,
+        Status::Cancelled,
+        Status::Interrupted,
+        Status::Skipped,
+    ];
+
+    /// The statuses `history --failed` shows: the run went wrong.
+    pub const FAILED: [Status; 3] = [Status::Failed, Status::TimedOut, Status::Interrupted];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Running => "running",
+            Status::Succeeded => "succeeded",
+            Status::Failed => "failed",
+            Status::TimedOut => "timed_out",
+            Status::Cancelled => "cancelled",
+            Status::Interrupted => "interrupted",
+            Status::Skipped => "skipped",
+        }
+    }
+}
+
+impl fmt::Display for Status {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Status {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Status::ALL
+            .into_iter()
+            .find(|st| st.as_str() == s)
+            .ok_or_else(|| format!("unknown status `{s}`"))
+    }
+}
+
+/// A fire about to start: what the `running` row records.
+#[derive(Debug, Clone)]
+pub struct NewRun<'a> {
+    pub job: &'a str,
+    pub scheduled_for: DateTime<Utc>,
+    pub started_at: DateTime<Utc>,
+    pub host: &'a str,
+    pub pid: u32,
+}
+
+/// How a run ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Outcome {
+    pub status: Status,
+    pub finished_at: DateTime<Utc>,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub duration_ms: i64,
+    pub stdout_tail: String,
+    pub stderr_tail: String,
+    /// Why, when the status alone does not say (a spawn error, a timeout).
+    pub reason: Option<String>,
+}
+
+/// One row of the history.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RunRecord {
+    pub id: i64,
+    pub job: String,
+    pub scheduled_for: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub status: Status,
+    pub exit_code: Option<i32>,
+    pub signal: Option<i32>,
+    pub duration_ms: Option<i64>,
+    pub reason: Option<String>,
+    pub host: String,
+    pub pid: u32,
+    pub stdout_tail: String,
+    pub stderr_tail: String,
+}
+
+/// What `schedule history` asks for.
+#[derive(Debug, Clone, Default)]
+pub struct HistoryQuery {
+    pub job: Option<String>,
+    pub failed_only: bool,
+    pub since: Option<DateTime<Utc>>,
+    pub limit: usize,
+}
+
+/// A row left `running` by a scheduler that is gone.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Orphan {
+    pub id: i64,
+    pub job: String,
+    pub pid: u32,
+}
+
+pub type Result<T> = std::result::Result<T, Error>;
+
+/// The history as the rest of the program sees it.
+pub trait RunStore {
+    /// Claims a fire by writing its `running` row; `None` when the fire was
+    /// already claimed.
+    fn claim(&mut self, run: &NewRun) -> Result<Option<i64>>;
+    /// Completes a claimed run.
+    fn finish(&mut self, id: i64, outcome: &Outcome) -> Result<()>;
+    /// Records a fire that was not run, and why.
+    fn record_skipped(&mut self, run: &NewRun, reason: &str) -> Result<()>;
+    /// Marks `interrupted` the rows left `running` on `host` by processes
+    /// for which `alive` says no.
+    fn interrupt_orphans(&mut self, host: &str, alive: &dyn Fn(u32) -> bool)
+    -> Result<Vec<Orphan>>;
+    /// Newest first.
+    fn history(&self, query: &HistoryQuery) -> Result<Vec<RunRecord>>;
+    /// The newest row of each named job that has one.
+    fn last_runs(&self, jobs: &[&str]) -> Result<HashMap<String, RunRecord>>;
+}
+
+/// The schema, one entry per version; `PRAGMA user_version` counts how many
+/// have been applied. Never edit an entry: append a new one.
+const MIGRATIONS: &[&str] = &[
+    // 1: the runs table.
+    "CREATE TABLE runs (
+        id            INTEGER PRIMARY KEY,
+        job           TEXT    NOT NULL,
+        scheduled_for INTEGER NOT NULL,  -- ms since the Unix epoch, UTC
+        started_at    INTEGER,
+        finished_at   INTEGER,
+        status        TEXT    NOT NULL,
+        exit_code     INTEGER,
+        signal        INTEGER,
+        duration_ms   INTEGER,
+        reason        TEXT,
+        host          TEXT    NOT NULL,
+        pid           INTEGER NOT NULL,  -- the scheduler's
+        stdout_tail   TEXT    NOT NULL DEFAULT '',
+        stderr_tail   TEXT    NOT NULL DEFAULT '',
+        UNIQUE (job, scheduled_for)
+    );
+    CREATE INDEX runs_by_time ON runs (scheduled_for);
+    CREATE INDEX runs_failed_by_time ON runs (scheduled_for)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_running ON runs (host) WHERE status = 'running';",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;
+
+pub struct SqliteStore {
+    conn: Connection,
+    path: PathBuf,
+}
+
+impl SqliteStore {
+    /// Opens the database, creating it when `create` is set, and brings its
+    /// schema up to date.
+    pub fn open(path: &Path, create: bool) -> Result<SqliteStore> {
+        let fail = |message: String| Error::Store {
+            path: path.to_path_buf(),
+            message,
+        };
+        if !create && !path.exists() {
+            return Err(fail(
+                "no such file; `schedule run` creates it, or point at another with --db or \
+                 SCHEDULE_DB"
+                    .into(),
+            ));
+        }
+        let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+        if create {
+            flags |= OpenFlags::SQLITE_OPEN_CREATE;
+        }
+        let conn = Connection::open_with_flags(path, flags).map_err(|e| fail(e.to_string()))?;
+        let mut store = SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+        };
+        store.setup().map_err(|e| fail(e.to_string()))?;
+        Ok(store)
+    }
+
+    fn setup(&mut self) -> std::result::Result<(), String> {
+        let c = &mut self.conn;
+        c.busy_timeout(std::time::Duration::from_secs(5))
+            .map_err(|e| e.to_string())?;
+        let mode: String = c
+            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
+            .map_err(|e| format!("cannot use it as a database: {e}"))?;
+        if !mode.eq_ignore_ascii_case("wal") {
+            return Err(format!("cannot switch to WAL mode (got `{mode}`)"));
+        }
+        c.pragma_update(None, "synchronous", "NORMAL")
+            .map_err(|e| e.to_string())?;
+        let version: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| e.to_string())?;
+        if version > SCHEMA_VERSION {
+            return Err(format!(
+                "its schema is version {version}, newer than this schedule knows \
+                 ({SCHEMA_VERSION}); upgrade schedule"
+            ));
+        }
+        if version < SCHEMA_VERSION {
+            let tx = c.transaction().map_err(|e| e.to_string())?;
+            for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
+                tx.execute_batch(sql)
+                    .map_err(|e| format!("migration to schema {} failed: {e}", i + 1))?;
+            }
+            tx.pragma_update(None, "user_version", SCHEMA_VERSION)
+                .map_err(|e| e.to_string())?;
+            tx.commit().map_err(|e| e.to_string())?;
+        }
+        Ok(())
+    }
+
+    fn err(&self, e: rusqlite::Error) -> Error {
+        Error::Store {
+            path: self.path.clone(),
+            message: e.to_string(),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, job, scheduled_for, started_at, finished_at, status, exit_code, \
+                       signal, duration_ms, reason, host, pid, stdout_tail, stderr_tail";
+
+fn ms(t: DateTime<Utc>) -> i64 {
+    t.timestamp_millis()
+}
+
+fn from_ms(ms: i64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(ms).unwrap_or_default()
+}
+
+fn row_to_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
+    let status: String = r.get(5)?;
+    Ok(RunRecord {
+        id: r.get(0)?,
+        job: r.get(1)?,
+        scheduled_for: from_ms(r.get(2)?),
+        started_at: r.get::<_, Option<i64>>(3)?.map(from_ms),
+        finished_at: r.get::<_, Option<i64>>(4)?.map(from_ms),
+        status: status.parse().map_err(|e: String| {
+            rusqlite::Error::FromSqlConversionFailure(5, rusqlite::types::Type::Text, e.into())
+        })?,
+        exit_code: r.get(6)?,
+        signal: r.get(7)?,
+        duration_ms: r.get(8)?,
+        reason: r.get(9)?,
+        host: r.get(10)?,
+        pid: r.get(11)?,
+        stdout_tail: r.get(12)?,
+        stderr_tail: r.get(13)?,
+    })
+}
+
+impl RunStore for SqliteStore {
+    fn claim(&mut self, run: &NewRun) -> Result<Option<i64>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO runs (job, scheduled_for, started_at, status, host, pid)
+                 VALUES (?1, ?2, ?3, 'running', ?4, ?5)
+                 ON CONFLICT (job, scheduled_for) DO NOTHING",
+            )
+            .map_err(|e| self.err(e))?;
+        let inserted = stmt
+            .execute(params![
+                run.job,
+                ms(run.scheduled_for),
+                ms(run.started_at),
+                run.host,
+                run.pid
+            ])
+            .map_err(|e| self.err(e))?;
+        Ok((inserted == 1).then(|| self.conn.last_insert_rowid()))
+    }
+
+    fn finish(&mut self, id: i64, o: &Outcome) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "UPDATE runs SET status = ?2, finished_at = ?3, exit_code = ?4, signal = ?5,
+                        duration_ms = ?6, stdout_tail = ?7, stderr_tail = ?8, reason = ?9
+                 WHERE id = ?1",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.execute(params![
+            id,
+            o.status.as_str(),
+            ms(o.finished_at),
+            o.exit_code,
+            o.signal,
+            o.duration_ms,
+            o.stdout_tail,
+            o.stderr_tail,
+            o.reason
+        ])
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn record_skipped(&mut self, run: &NewRun, reason: &str) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO runs (job, scheduled_for, status, reason, host, pid)
+                 VALUES (?1, ?2, 'skipped', ?3, ?4, ?5)
+                 ON CONFLICT (job, scheduled_for) DO NOTHING",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.execute(params![
+            run.job,
+            ms(run.scheduled_for),
+            reason,
+            run.host,
+            run.pid
+        ])
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn interrupt_orphans(
+        &mut self,
+        host: &str,
+        alive: &dyn Fn(u32) -> bool,
+    ) -> Result<Vec<Orphan>> {
+        let running: Vec<Orphan> = {
+            let mut stmt = self
+                .conn
+                .prepare("SELECT id, job, pid FROM runs WHERE status = 'running' AND host = ?1")
+                .map_err(|e| self.err(e))?;
+            stmt.query_map([host], |r| {
+                Ok(Orphan {
+                    id: r.get(0)?,
+                    job: r.get(1)?,
+                    pid: r.get(2)?,
+                })
+            })
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
+            .map_err(|e| self.err(e))?
+        };
+        let orphans: Vec<Orphan> = running.into_iter().filter(|o| !alive(o.pid)).collect();
+        let tx = self.conn.transaction().map_err(|e| Error::Store {
+            path: self.path.clone(),
+            message: e.to_string(),
+        })?;
+        for o in &orphans {
+            tx.execute(
+                "UPDATE runs SET status = 'interrupted',
+                        reason = 'the scheduler (pid ' || pid || ') stopped during the run'
+                 WHERE id = ?1",
+                [o.id],
+            )
+            .map_err(|e| Error::Store {
+                path: self.path.clone(),
+                message: e.to_string(),
+            })?;
+        }
+        tx.commit().map_err(|e| self.err(e))?;
+        Ok(orphans)
+    }
+
+    fn history(&self, q: &HistoryQuery) -> Result<Vec<RunRecord>> {
+        // Each filter combination reads a matching index backwards from the
+        // newest row; the `status IN` term must be spelled as in the partial
+        // indexes for SQLite to use them.
+        let mut sql = format!("SELECT {COLUMNS} FROM runs WHERE 1");
+        if q.failed_only {
+            sql.push_str(" AND status IN ('failed', 'timed_out', 'interrupted')");
+        }
+        if q.job.is_some() {
+            sql.push_str(" AND job = :job");
+        }
+        if q.since.is_some() {
+            sql.push_str(" AND scheduled_for >= :since");
+        }
+        sql.push_str(" ORDER BY scheduled_for DESC, id DESC LIMIT :limit");
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+        let since = q.since.map(ms);
+        let mut named: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":limit", &limit)];
+        if let Some(job) = &q.job {
+            named.push((":job", job));
+        }
+        if let Some(since) = &since {
+            named.push((":since", since));
+        }
+        stmt.query_map(named.as_slice(), row_to_record)
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    fn last_runs(&self, jobs: &[&str]) -> Result<HashMap<String, RunRecord>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(&format!(
+                "SELECT {COLUMNS} FROM runs WHERE job = ?1
+                 ORDER BY scheduled_for DESC, id DESC LIMIT 1"
+            ))
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for job in jobs {
+            if let Some(rec) = stmt
+                .query_row([job], row_to_record)
+                .optional()
+                .map_err(|e| self.err(e))?
+            {
+                out.insert(rec.job.clone(), rec);
+            }
+        }
+        Ok(out)
+    }
+}
+
+/// The exclusive right to run a scheduler on one database, held until drop.
+pub struct SchedulerLock {
+    _file: File,
+}
+
+impl SchedulerLock {
+    /// Takes the lock beside `db` or says who holds it.
+    pub fn acquire(db: &Path, host: &str) -> Result<SchedulerLock> {
+        let path = lock_path(db);
+        let fail = |message: String| Error::Store {
+            path: path.clone(),
+            message,
+        };
+        let mut file = File::options()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| fail(format!("cannot open the lock file: {e}")))?;
+        if let Err(e) = file.try_lock() {
+            return match e {
+                std::fs::TryLockError::WouldBlock => {
+                    let mut holder = String::new();
+                    let _ = file.read_to_string(&mut holder);
+                    let mut words = holder.split_whitespace();
+                    let pid = words.next().and_then(|p| p.parse().ok());
+                    let host = words.next().map(str::to_string);
+                    Err(Error::Locked {
+                        path: db.to_path_buf(),
+                        pid,
+                        host,
+                    })
+                }
+                std::fs::TryLockError::Error(e) => Err(fail(format!("cannot lock: {e}"))),
+            };
+        }
+        file.set_len(0)
+            .and_then(|_| file.rewind())
+            .and_then(|_| writeln!(file, "{} {host}", std::process::id()))
+            .map_err(|e| fail(format!("cannot write the lock file: {e}")))?;
+        Ok(SchedulerLock { _file: file })
+    }
+}
+
+fn lock_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".lock");
+    PathBuf::from(name)
+}
+
+#[cfg(test)]
+mod tests;

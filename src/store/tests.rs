@@ -1,0 +1,295 @@
+use super::*;
+use chrono::TimeZone;
+
+fn t(secs: i64) -> DateTime<Utc> {
+    Utc.timestamp_opt(1_800_000_000 + secs, 0).unwrap()
+}
+
+fn new_run(job: &str, at: i64) -> NewRun<'_> {
+    NewRun {
+        job,
+        scheduled_for: t(at),
+        started_at: t(at),
+        host: "testhost",
+        pid: 4242,
+    }
+}
+
+fn outcome(status: Status, at: i64) -> Outcome {
+    Outcome {
+        status,
+        finished_at: t(at),
+        exit_code: Some(if status == Status::Succeeded { 0 } else { 1 }),
+        signal: None,
+        duration_ms: 1000,
+        stdout_tail: "out\n".into(),
+        stderr_tail: String::new(),
+        reason: None,
+    }
+}
+
+fn temp_store() -> (tempfile::TempDir, SqliteStore) {
+    let dir = tempfile::tempdir().unwrap();
+    let store = SqliteStore::open(&dir.path().join("s.db"), true).unwrap();
+    (dir, store)
+}
+
+#[test]
+fn a_fire_is_claimed_once() {
+    let (_dir, mut store) = temp_store();
+    let id = store.claim(&new_run("a", 0)).unwrap();
+    assert!(id.is_some());
+    assert_eq!(store.claim(&new_run("a", 0)).unwrap(), None);
+    assert!(store.claim(&new_run("b", 0)).unwrap().is_some());
+    assert!(store.claim(&new_run("a", 1)).unwrap().is_some());
+}
+
+#[test]
+fn finish_records_the_outcome() {
+    let (_dir, mut store) = temp_store();
+    let id = store.claim(&new_run("a", 0)).unwrap().unwrap();
+    let rows = store
+        .history(&HistoryQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(rows[0].status, Status::Running);
+    assert_eq!(rows[0].finished_at, None);
+    store.finish(id, &outcome(Status::Failed, 1)).unwrap();
+    let rows = store
+        .history(&HistoryQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    let row = &rows[0];
+    assert_eq!(
+        (row.id, row.status, row.exit_code),
+        (id, Status::Failed, Some(1))
+    );
+    assert_eq!(row.finished_at, Some(t(1)));
+    assert_eq!(row.stdout_tail, "out\n");
+    assert_eq!((row.host.as_str(), row.pid), ("testhost", 4242));
+}
+
+#[test]
+fn history_filters_and_orders_newest_first() {
+    let (_dir, mut store) = temp_store();
+    for (job, at, status) in [
+        ("a", 0, Status::Succeeded),
+        ("b", 10, Status::Failed),
+        ("a", 20, Status::TimedOut),
+        ("b", 30, Status::Succeeded),
+        ("a", 40, Status::Cancelled),
+    ] {
+        let id = store.claim(&new_run(job, at)).unwrap().unwrap();
+        store.finish(id, &outcome(status, at + 1)).unwrap();
+    }
+    store
+        .record_skipped(&new_run("a", 50), "still running")
+        .unwrap();
+    let query = |job: Option<&str>, failed_only, since: Option<i64>, limit| {
+        store
+            .history(&HistoryQuery {
+                job: job.map(str::to_string),
+                failed_only,
+                since: since.map(t),
+                limit,
+            })
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.job, (r.scheduled_for - t(0)).num_seconds(), r.status))
+            .collect::<Vec<_>>()
+    };
+    let all = query(None, false, None, 100);
+    assert_eq!(all.len(), 6);
+    assert_eq!(all[0], ("a".into(), 50, Status::Skipped));
+    assert_eq!(all[5], ("a".into(), 0, Status::Succeeded));
+    assert_eq!(
+        query(None, true, None, 100),
+        [
+            ("a".into(), 20, Status::TimedOut),
+            ("b".into(), 10, Status::Failed)
+        ]
+    );
+    assert_eq!(
+        query(Some("a"), true, None, 100),
+        [("a".into(), 20, Status::TimedOut)]
+    );
+    assert_eq!(query(None, false, Some(30), 100).len(), 3);
+    assert_eq!(query(None, false, None, 2).len(), 2);
+    let skipped = &store
+        .history(&HistoryQuery {
+            limit: 1,
+            ..Default::default()
+        })
+        .unwrap()[0];
+    assert_eq!(skipped.reason.as_deref(), Some("still running"));
+    assert_eq!(skipped.started_at, None);
+}
+
+#[test]
+fn last_runs_per_job() {
+    let (_dir, mut store) = temp_store();
+    for (job, at) in [("a", 0), ("a", 10), ("b", 5)] {
+        store.claim(&new_run(job, at)).unwrap();
+    }
+    let last = store.last_runs(&["a", "b", "c"]).unwrap();
+    assert_eq!(last.len(), 2);
+    assert_eq!(last["a"].scheduled_for, t(10));
+    assert_eq!(last["b"].scheduled_for, t(5));
+}
+
+#[test]
+fn orphans_of_dead_schedulers_on_this_host_are_interrupted() {
+    let (_dir, mut store) = temp_store();
+    let mut mine = new_run("a", 0);
+    mine.pid = 1;
+    store.claim(&mine).unwrap();
+    let mut dead = new_run("b", 0);
+    dead.pid = 2;
+    store.claim(&dead).unwrap();
+    let mut elsewhere = new_run("c", 0);
+    elsewhere.host = "otherhost";
+    store.claim(&elsewhere).unwrap();
+    let orphans = store
+        .interrupt_orphans("testhost", &|pid| pid == 1)
+        .unwrap();
+    assert_eq!(orphans.len(), 1);
+    assert_eq!(orphans[0].job, "b");
+    let rows = store
+        .history(&HistoryQuery {
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    let status_of = |job: &str| rows.iter().find(|r| r.job == job).unwrap().status;
+    assert_eq!(status_of("a"), Status::Running);
+    assert_eq!(status_of("b"), Status::Interrupted);
+    assert_eq!(status_of("c"), Status::Running);
+    let b = rows.iter().find(|r| r.job == "b").unwrap();
+    assert!(b.reason.as_deref().unwrap().contains("pid 2"));
+    // Interrupted runs count as failed.
+    let failed = store
+        .history(&HistoryQuery {
+            failed_only: true,
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+}
+
+/// The history queries must walk an index, never scan the table and sort:
+/// that is what keeps `history --failed` fast at millions of rows.
+#[test]
+fn history_queries_use_an_index_without_sorting() {
+    let (_dir, store) = temp_store();
+    for (job, failed_only, since) in [
+        (None, false, false),
+        (None, true, false),
+        (Some("a"), false, false),
+        (Some("a"), true, false),
+        (None, true, true),
+        (Some("a"), true, true),
+    ] {
+        let mut sql = format!("EXPLAIN QUERY PLAN SELECT {COLUMNS} FROM runs WHERE 1");
+        if failed_only {
+            sql.push_str(" AND status IN ('failed', 'timed_out', 'interrupted')");
+        }
+        if job.is_some() {
+            sql.push_str(" AND job = 'a'");
+        }
+        if since {
+            sql.push_str(" AND scheduled_for >= 0");
+        }
+        sql.push_str(" ORDER BY scheduled_for DESC, id DESC LIMIT 20");
+        let plan: Vec<String> = store
+            .conn
+            .prepare(&sql)
+            .unwrap()
+            .query_map([], |r| r.get::<_, String>(3))
+            .unwrap()
+            .collect::<rusqlite::Result<_>>()
+            .unwrap();
+        let plan = plan.join(" | ");
+        assert!(plan.contains("USING INDEX"), "{sql}\n{plan}");
+        assert!(!plan.contains("TEMP B-TREE"), "{sql}\n{plan}");
+    }
+}
+
+#[test]
+fn a_database_of_the_first_schema_version_opens_and_keeps_its_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    std::fs::copy("tests/fixtures/schema-v1.db", &path).unwrap();
+    let store = SqliteStore::open(&path, false).unwrap();
+    let version: i64 = store
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+    let rows = store
+        .history(&HistoryQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 3);
+    assert!(
+        rows.iter()
+            .any(|r| r.job == "backup" && r.status == Status::Failed)
+    );
+}
+
+#[test]
+fn a_newer_schema_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("new.db");
+    drop(SqliteStore::open(&path, true).unwrap());
+    Connection::open(&path)
+        .unwrap()
+        .pragma_update(None, "user_version", 999)
+        .unwrap();
+    let err = SqliteStore::open(&path, false).err().unwrap().to_string();
+    assert!(err.contains("version 999, newer"), "{err}");
+}
+
+#[test]
+fn opening_a_missing_database_without_create_says_so() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("missing.db");
+    let err = SqliteStore::open(&path, false).err().unwrap().to_string();
+    assert!(err.contains("no such file"), "{err}");
+    assert!(!path.exists());
+}
+
+#[test]
+fn a_file_that_is_not_a_database_is_an_error_not_a_panic() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("junk.db");
+    std::fs::write(
+        &path,
+        "this is not sqlite, just some text that is long enough to matter",
+    )
+    .unwrap();
+    let err = SqliteStore::open(&path, false).err().unwrap();
+    assert_eq!(err.exit_code(), 1);
+}
+
+#[test]
+fn the_scheduler_lock_is_exclusive_and_names_its_holder() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let first = SchedulerLock::acquire(&db, "hostA").unwrap();
+    match SchedulerLock::acquire(&db, "hostB") {
+        Err(Error::Locked { pid, host, .. }) => {
+            assert_eq!(pid, Some(std::process::id()));
+            assert_eq!(host.as_deref(), Some("hostA"));
+        }
+        other => panic!("expected Locked, got {:?}", other.err()),
+    }
+    drop(first);
+    assert!(SchedulerLock::acquire(&db, "hostB").is_ok());
+}

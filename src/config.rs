@@ -461,7 +461,7 @@ fn job_from_table(
     let timezone = settings.timezone.as_ref().map_or(Tz::UTC, |(tz, _)| *tz);
     let schedule = match (cron, every) {
         (Some((text, span)), None) => match CronSchedule::parse(&text, timezone) {
-            Ok(c) => Some(Schedule::Cron(c)),
+            Ok(c) => Some(Schedule::Cron(Box::new(c))),
             Err(e) => {
                 cx.error(
                     span,

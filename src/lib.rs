@@ -1,6 +1,29 @@
 //! `schedule`: a cron-style job scheduler for the command line.
+//!
+//! The binary is a thin shell around [`run`]; each module owns one thing
+//! (see ARCHITECTURE.md for how they fit together).
+
+pub mod cli;
+pub mod commands;
 pub mod config;
 pub mod duration;
 pub mod error;
+pub mod output;
+pub mod runner;
 pub mod schedule;
+pub mod scheduler;
 pub mod store;
+
+pub use error::Error;
+
+/// Runs one parsed command line.
+pub fn run(cli: cli::Cli) -> Result<(), Error> {
+    use cli::Command;
+    match cli.command {
+        Command::Run(args) => commands::run::run(&cli.global, &args),
+        Command::List(args) => commands::list::run(&cli.global, &args),
+        Command::History(args) => commands::history::run(&cli.global, &args),
+        Command::Next(args) => commands::next::run(&cli.global, &args),
+        Command::Completions(args) => commands::completions::run(&args),
+    }
+}

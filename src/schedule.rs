@@ -29,7 +29,7 @@ use std::time::Duration;
 /// When a job fires.
 #[derive(Debug, Clone)]
 pub enum Schedule {
-    Cron(CronSchedule),
+    Cron(Box<CronSchedule>),
     Every(Every),
 }
 

@@ -152,10 +152,10 @@ pub trait RunStore {
     fn finish(&mut self, id: i64, outcome: &Outcome) -> Result<()>;
     /// Records a fire that was not run, and why.
     fn record_skipped(&mut self, run: &NewRun, reason: &str) -> Result<()>;
-    /// Marks `interrupted` the rows left `running` on `host` by processes
-    /// for which `alive` says no.
-    fn interrupt_orphans(&mut self, host: &str, alive: &dyn Fn(u32) -> bool)
-    -> Result<Vec<Orphan>>;
+    /// Marks `interrupted` the rows left `running` on `host`. Only the
+    /// holder of the [`SchedulerLock`] may call it: holding the lock proves
+    /// that whoever wrote those rows is gone.
+    fn interrupt_orphans(&mut self, host: &str) -> Result<Vec<Orphan>>;
     /// Newest first.
     fn history(&self, query: &HistoryQuery) -> Result<Vec<RunRecord>>;
     /// The newest row of each named job that has one.
@@ -368,11 +368,7 @@ impl RunStore for SqliteStore {
         Ok(())
     }
 
-    fn interrupt_orphans(
-        &mut self,
-        host: &str,
-        alive: &dyn Fn(u32) -> bool,
-    ) -> Result<Vec<Orphan>> {
+    fn interrupt_orphans(&mut self, host: &str) -> Result<Vec<Orphan>> {
         let running: Vec<Orphan> = {
             let mut stmt = self
                 .conn
@@ -388,7 +384,7 @@ impl RunStore for SqliteStore {
             .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
             .map_err(|e| self.err(e))?
         };
-        let orphans: Vec<Orphan> = running.into_iter().filter(|o| !alive(o.pid)).collect();
+        let orphans = running;
         let tx = self.conn.transaction().map_err(|e| Error::Store {
             path: self.path.clone(),
             message: e.to_string(),

@@ -9,7 +9,7 @@ fn tz(name: &str) -> Tz {
 /// RFC3339 in that zone's local time with its offset.
 fn fires(expr: &str, zone: &str, from: &str, count: usize) -> Vec<String> {
     let zone = tz(zone);
-    let schedule = Schedule::Cron(CronSchedule::parse(expr, zone).unwrap());
+    let schedule = Schedule::Cron(Box::new(CronSchedule::parse(expr, zone).unwrap()));
     let from = DateTime::parse_from_rfc3339(from)
         .unwrap()
         .with_timezone(&Utc);

@@ -142,20 +142,17 @@ fn last_runs_per_job() {
 }
 
 #[test]
-fn orphans_of_dead_schedulers_on_this_host_are_interrupted() {
+fn orphans_on_this_host_are_interrupted() {
     let (_dir, mut store) = temp_store();
-    let mut mine = new_run("a", 0);
-    mine.pid = 1;
-    store.claim(&mine).unwrap();
+    let id = store.claim(&new_run("a", 0)).unwrap().unwrap();
+    store.finish(id, &outcome(Status::Succeeded, 1)).unwrap();
     let mut dead = new_run("b", 0);
     dead.pid = 2;
     store.claim(&dead).unwrap();
     let mut elsewhere = new_run("c", 0);
     elsewhere.host = "otherhost";
     store.claim(&elsewhere).unwrap();
-    let orphans = store
-        .interrupt_orphans("testhost", &|pid| pid == 1)
-        .unwrap();
+    let orphans = store.interrupt_orphans("testhost").unwrap();
     assert_eq!(orphans.len(), 1);
     assert_eq!(orphans[0].job, "b");
     let rows = store
@@ -165,7 +162,7 @@ fn orphans_of_dead_schedulers_on_this_host_are_interrupted() {
         })
         .unwrap();
     let status_of = |job: &str| rows.iter().find(|r| r.job == job).unwrap().status;
-    assert_eq!(status_of("a"), Status::Running);
+    assert_eq!(status_of("a"), Status::Succeeded);
     assert_eq!(status_of("b"), Status::Interrupted);
     assert_eq!(status_of("c"), Status::Running);
     let b = rows.iter().find(|r| r.job == "b").unwrap();

@@ -1,0 +1,156 @@
+//! The command-line definition, and nothing else: the doc comments are the
+//! `--help` text, and completions are generated from this same definition.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+
+const EXAMPLES: &str = "\
+Examples:
+  schedule run                        run the jobs in ./jobs.toml, history in ./schedule.db
+  schedule list                       what runs next, and how each job last ended
+  schedule history --failed           the runs that went wrong
+  schedule next '0 9 * * MON-FRI' --tz Europe/Berlin
+                                      check an expression before you use it";
+
+/// A cron-style job scheduler: jobs in jobs.toml, history in SQLite.
+#[derive(Debug, Parser)]
+#[command(name = "schedule", version, after_help = EXAMPLES, max_term_width = 100)]
+pub struct Cli {
+    #[command(flatten)]
+    pub global: Global,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Args)]
+pub struct Global {
+    /// The jobs file
+    #[arg(
+        long,
+        global = true,
+        env = "SCHEDULE_CONFIG",
+        default_value = "jobs.toml",
+        value_name = "PATH"
+    )]
+    pub config: PathBuf,
+    /// The history database (SQLite; created by `schedule run`)
+    #[arg(
+        long,
+        global = true,
+        env = "SCHEDULE_DB",
+        default_value = "schedule.db",
+        value_name = "PATH"
+    )]
+    pub db: PathBuf,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the scheduler in the foreground until Ctrl-C or SIGTERM
+    ///
+    /// Each job fires at its next instant as `shell -c command`, in its own
+    /// process group. Every run is recorded in the history database before
+    /// it starts and completed when it ends. On SIGINT or SIGTERM no new run
+    /// starts; running jobs get the shutdown grace to finish, then are
+    /// terminated and recorded `cancelled`. A second signal kills them at once.
+    #[command(
+        after_help = "Examples:\n  schedule run\n  schedule --config /etc/schedule/jobs.toml --db /var/lib/schedule/history.db run\n  RUST_LOG=debug schedule run --shutdown-grace 2m"
+    )]
+    Run(RunArgs),
+    /// Show each job's schedule, next run and last run
+    #[command(
+        after_help = "Examples:\n  schedule list\n  schedule list --json | jq '.[] | select(.enabled)'"
+    )]
+    List(ListArgs),
+    /// Show recorded runs, newest first
+    #[command(
+        after_help = "Examples:\n  schedule history\n  schedule history backup --limit 50\n  schedule history --failed --since 24h\n  schedule history --since 2026-11-01 --json"
+    )]
+    History(HistoryArgs),
+    /// Print the next fire instants of a job or of a cron expression
+    ///
+    /// An argument with a space, or starting with `@` or `every `, is an
+    /// expression and needs no config file; anything else names a job.
+    #[command(
+        after_help = "Examples:\n  schedule next backup\n  schedule next '15 1-3 * * *' --tz America/New_York --after 2026-11-01T00:00:00-04:00\n  schedule next '@daily' --count 3 --json\n  schedule next 'every 90s'"
+    )]
+    Next(NextArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  schedule completions bash > ~/.local/share/bash-completion/completions/schedule\n  schedule completions zsh > ~/.zfunc/_schedule\n  schedule completions fish > ~/.config/fish/completions/schedule.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// How long running jobs may take to finish after Ctrl-C or SIGTERM
+    #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
+    pub shutdown_grace: std::time::Duration,
+}
+
+#[derive(Debug, Args)]
+pub struct ListArgs {
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Only this job's runs
+    pub job: Option<String>,
+    /// Only runs that went wrong: failed, timed_out, interrupted
+    #[arg(long)]
+    pub failed: bool,
+    /// At most this many runs
+    #[arg(long, default_value_t = 20, value_name = "N")]
+    pub limit: usize,
+    /// Only runs scheduled since then: a duration ago (`2h`, `7d`), a date
+    /// (`2026-11-01`, UTC midnight) or an RFC3339 instant
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// Print JSON instead of a table
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct NextArgs {
+    /// A job name, or an expression: `0 2 * * *`, `@daily`, `every 5m`
+    #[arg(value_name = "JOB|EXPRESSION")]
+    pub target: String,
+    /// How many instants
+    #[arg(long, short = 'n', default_value_t = 5, value_name = "N")]
+    pub count: usize,
+    /// Start after this instant (RFC3339) instead of now
+    #[arg(long, value_name = "RFC3339")]
+    pub after: Option<String>,
+    /// The time zone (IANA name); default: the job's, or UTC for an expression
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+    /// Print JSON instead of one instant per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell
+    pub shell: clap_complete::Shell,
+}
+
+fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
+    crate::duration::parse(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn the_cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+}

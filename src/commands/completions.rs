@@ -1,0 +1,18 @@
+//! `schedule completions SHELL`: the completion script, generated from the
+//! CLI definition so it never drifts from it.
+
+use clap::CommandFactory;
+
+use crate::cli::{Cli, CompletionsArgs};
+use crate::error::Error;
+
+pub fn run(args: &CompletionsArgs) -> Result<(), Error> {
+    super::print(&script(args.shell))
+}
+
+/// The completion script for one shell.
+pub fn script(shell: clap_complete::Shell) -> String {
+    let mut out = Vec::new();
+    clap_complete::generate(shell, &mut Cli::command(), "schedule", &mut out);
+    String::from_utf8_lossy(&out).into_owned()
+}

@@ -1,0 +1,138 @@
+//! `schedule history`: recorded runs, newest first.
+
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::cli::{Global, HistoryArgs};
+use crate::duration;
+use crate::error::Error;
+use crate::output;
+use crate::runner::signal_name;
+use crate::store::{HistoryQuery, RunRecord, RunStore, SqliteStore};
+
+pub fn run(global: &Global, args: &HistoryArgs) -> Result<(), Error> {
+    let now = Utc::now();
+    let since = args
+        .since
+        .as_deref()
+        .map(|s| parse_since(s, now))
+        .transpose()
+        .map_err(Error::Usage)?;
+    let store = SqliteStore::open(&global.db, false)?;
+    let runs = store.history(&HistoryQuery {
+        job: args.job.clone(),
+        failed_only: args.failed,
+        since,
+        limit: args.limit,
+    })?;
+    if args.json {
+        return super::print(&output::json(&runs));
+    }
+    if runs.is_empty() {
+        return super::print("no runs match\n");
+    }
+    super::print(&(render(&runs) + "\n"))
+}
+
+/// `2h` (ago), `2026-11-01` (UTC midnight) or an RFC3339 instant.
+pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, String> {
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    match duration::parse(text) {
+        Ok(d) => chrono::TimeDelta::from_std(d)
+            .ok()
+            .and_then(|d| now.checked_sub_signed(d))
+            .ok_or_else(|| format!("--since `{text}` reaches too far back")),
+        Err(_) => Err(format!(
+            "invalid --since `{text}`: expected a duration ago (`2h`, `7d`), a date \
+             (`2026-11-01`) or an RFC3339 instant (`2026-11-01T09:00:00Z`)"
+        )),
+    }
+}
+
+/// The table: times in UTC, one line per run.
+pub fn render(runs: &[RunRecord]) -> String {
+    output::table(
+        [
+            "ID",
+            "JOB",
+            "SCHEDULED (UTC)",
+            "STARTED (UTC)",
+            "DURATION",
+            "STATUS",
+            "EXIT",
+            "NOTE",
+        ],
+        runs.iter().map(|r| {
+            let exit = match (r.exit_code, r.signal) {
+                (Some(code), _) => code.to_string(),
+                (None, Some(sig)) => signal_name(sig),
+                (None, None) => "-".to_string(),
+            };
+            [
+                r.id.to_string(),
+                r.job.clone(),
+                output::utc_time(r.scheduled_for),
+                r.started_at.map_or("-".into(), output::utc_time),
+                r.duration_ms.map_or("-".into(), |ms| {
+                    duration::human(std::time::Duration::from_millis(ms.max(0) as u64))
+                }),
+                r.status.to_string(),
+                exit,
+                output::ellipsize(&note(r), 60),
+            ]
+        }),
+    )
+}
+
+/// Why a run ended as it did: the recorded reason, else the last line the
+/// job wrote to stderr when it did not succeed.
+fn note(r: &RunRecord) -> String {
+    if let Some(reason) = &r.reason {
+        return reason.clone();
+    }
+    if r.status == crate::store::Status::Succeeded {
+        return String::new();
+    }
+    r.stderr_tail
+        .lines()
+        .rev()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn since_accepts_durations_dates_and_instants() {
+        let now = DateTime::parse_from_rfc3339("2026-11-21T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        assert_eq!(
+            parse_since("2h", now).unwrap().to_rfc3339(),
+            "2026-11-21T10:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("2026-11-01", now).unwrap().to_rfc3339(),
+            "2026-11-01T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_since("2026-11-01T09:00:00+01:00", now)
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-01T08:00:00+00:00"
+        );
+        assert!(
+            parse_since("yesterday", now)
+                .unwrap_err()
+                .contains("expected a duration ago")
+        );
+    }
+}

@@ -1,0 +1,34 @@
+//! `schedule run`: load the config, take the database, start the loop.
+
+use crate::cli::{Global, RunArgs};
+use crate::config;
+use crate::error::Error;
+use crate::scheduler::{Options, Scheduler};
+use crate::store::{SchedulerLock, SqliteStore};
+
+pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
+    // Bad config is reported before anything is opened or written.
+    let config = config::load(&global.config)?;
+    let host = hostname();
+    let _lock = SchedulerLock::acquire(&global.db, &host)?;
+    let store = SqliteStore::open(&global.db, true)?;
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
+    let opts = Options {
+        config_path: global.config.clone(),
+        db_path: global.db.clone(),
+        shutdown_grace: args.shutdown_grace,
+        host: host.clone(),
+    };
+    runtime.block_on(Scheduler::new(&config, Box::new(store), host).run(&opts))
+}
+
+/// This machine's name, as recorded with each run.
+pub fn hostname() -> String {
+    nix::unistd::gethostname()
+        .ok()
+        .and_then(|h| h.into_string().ok())
+        .unwrap_or_else(|| "localhost".to_string())
+}

@@ -1,0 +1,388 @@
+//! One run of one command: spawn it in its own process group, capture and
+//! log its output, enforce its timeout, stop it on request, and say how it
+//! ended.
+//!
+//! Each run is `shell -c command` with stdin from /dev/null. The child leads
+//! a new process group so that a timeout or a shutdown reaches everything it
+//! started: SIGTERM to the group, then SIGKILL to whatever is left after the
+//! job's `kill_grace`. A run ends when the shell exits; a background
+//! grandchild that keeps the output pipes open does not hold it up (we read
+//! for a short drain window after the exit, then let go of the pipes).
+
+use chrono::{DateTime, Utc};
+use nix::sys::signal::{Signal, killpg};
+use nix::unistd::Pid;
+use std::os::unix::process::ExitStatusExt;
+use std::process::{ExitStatus, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncRead, AsyncReadExt};
+use tokio::sync::watch;
+use tokio::time::{Instant, sleep, sleep_until};
+
+use crate::config::Job;
+use crate::store::{Outcome, Status};
+
+/// How much of each stream the history keeps: the last 64 KiB.
+pub const TAIL_BYTES: usize = 64 * 1024;
+/// How long we keep reading after the shell exits, for output still in the pipes.
+const DRAIN: Duration = Duration::from_millis(500);
+/// A log line longer than this is split.
+const MAX_LOG_LINE: usize = 8 * 1024;
+
+/// What the scheduler asks of a running run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Control {
+    /// Carry on.
+    Run,
+    /// Stop gracefully: SIGTERM, then SIGKILL after the job's kill grace.
+    Terminate,
+    /// Stop now: SIGKILL.
+    Kill,
+}
+
+/// Identifies a run in logs and in the child's environment.
+#[derive(Debug, Clone)]
+pub struct RunInfo {
+    pub run_id: i64,
+    pub scheduled_for: DateTime<Utc>,
+}
+
+/// Runs `job` once and returns how it ended. Never fails: a command that
+/// cannot be spawned is a `failed` run with the reason.
+pub async fn run(job: &Job, info: &RunInfo, mut control: watch::Receiver<Control>) -> Outcome {
+    let started = Instant::now();
+    let mut cmd = tokio::process::Command::new(&job.shell);
+    cmd.arg("-c")
+        .arg(&job.command)
+        .envs(job.env.iter().map(|(k, v)| (k, v)))
+        .env("SCHEDULE_JOB", &job.name)
+        .env("SCHEDULE_RUN_ID", info.run_id.to_string())
+        .env("SCHEDULE_SCHEDULED_FOR", info.scheduled_for.to_rfc3339())
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .process_group(0);
+    if let Some(dir) = &job.dir {
+        cmd.current_dir(dir);
+    }
+    let mut child = match cmd.spawn() {
+        Ok(child) => child,
+        Err(e) => {
+            let reason = match &job.dir {
+                Some(dir) if !dir.is_dir() => {
+                    format!(
+                        "cannot start the job: its dir `{}` does not exist",
+                        dir.display()
+                    )
+                }
+                _ => format!("cannot start `{}`: {e}", job.shell),
+            };
+            return Outcome {
+                status: Status::Failed,
+                finished_at: Utc::now(),
+                exit_code: None,
+                signal: None,
+                duration_ms: started.elapsed().as_millis() as i64,
+                stdout_tail: String::new(),
+                stderr_tail: String::new(),
+                reason: Some(reason),
+            };
+        }
+    };
+    let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+
+    let stdout = Arc::new(Mutex::new(Tail::default()));
+    let stderr = Arc::new(Mutex::new(Tail::default()));
+    let readers = [
+        child.stdout.take().map(|pipe| {
+            tokio::spawn(capture(
+                pipe,
+                stdout.clone(),
+                job.name.clone(),
+                info.run_id,
+                "stdout",
+            ))
+        }),
+        child.stderr.take().map(|pipe| {
+            tokio::spawn(capture(
+                pipe,
+                stderr.clone(),
+                job.name.clone(),
+                info.run_id,
+                "stderr",
+            ))
+        }),
+    ];
+
+    let timeout_at = job.timeout.map(|t| started + t);
+    let (exit, end) = tokio::select! {
+        exit = child.wait() => (exit.ok(), End::Exited),
+        _ = sleep_until(timeout_at.unwrap_or(started)), if timeout_at.is_some() => {
+            (stop(&mut child, pgid, job.kill_grace, &mut control, false).await, End::TimedOut)
+        }
+        kill = stop_requested(&mut control) => {
+            (stop(&mut child, pgid, job.kill_grace, &mut control, kill).await, End::Cancelled)
+        }
+    };
+
+    // Output still in the pipes arrives within the drain window; a
+    // grandchild that holds them open does not keep the run going.
+    let drain_until = Instant::now() + DRAIN;
+    for reader in readers.into_iter().flatten() {
+        let abort = reader.abort_handle();
+        if tokio::time::timeout_at(drain_until, reader).await.is_err() {
+            abort.abort();
+        }
+    }
+    let take = |tail: &Arc<Mutex<Tail>>| {
+        let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+        std::mem::take(&mut *tail).into_string()
+    };
+
+    let (status, reason) = match (end, exit) {
+        (End::TimedOut, _) => (
+            Status::TimedOut,
+            Some(format!(
+                "timed out after {}",
+                crate::duration::format(job.timeout.unwrap_or_default())
+            )),
+        ),
+        (End::Cancelled, _) => (
+            Status::Cancelled,
+            Some("stopped because the scheduler shut down".to_string()),
+        ),
+        (_, Some(exit)) if exit.success() => (Status::Succeeded, None),
+        (_, Some(exit)) => (
+            Status::Failed,
+            exit.signal()
+                .map(|s| format!("killed by {}", signal_name(s))),
+        ),
+        (_, None) => (
+            Status::Failed,
+            Some("lost track of the child process".to_string()),
+        ),
+    };
+    Outcome {
+        status,
+        finished_at: Utc::now(),
+        exit_code: exit.and_then(|e| e.code()),
+        signal: exit.and_then(|e| e.signal()),
+        duration_ms: started.elapsed().as_millis() as i64,
+        stdout_tail: take(&stdout),
+        stderr_tail: take(&stderr),
+        reason,
+    }
+}
+
+/// Why the wait for the child ended.
+enum End {
+    Exited,
+    TimedOut,
+    Cancelled,
+}
+
+/// Resolves when the scheduler asks the run to stop; true when it asks for
+/// an immediate kill. Pending forever if the scheduler goes away.
+async fn stop_requested(control: &mut watch::Receiver<Control>) -> bool {
+    loop {
+        match *control.borrow_and_update() {
+            Control::Run => {}
+            Control::Terminate => return false,
+            Control::Kill => return true,
+        }
+        if control.changed().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    }
+}
+
+/// Stops the whole process group: SIGTERM, then SIGKILL to whatever is left
+/// after `grace` (at once if `kill_now`, or when a kill is requested during
+/// the grace). Returns the shell's exit status once no process of the group
+/// is left, or after a bounded wait.
+async fn stop(
+    child: &mut tokio::process::Child,
+    pgid: Option<Pid>,
+    grace: Duration,
+    control: &mut watch::Receiver<Control>,
+    kill_now: bool,
+) -> Option<ExitStatus> {
+    let Some(pgid) = pgid else {
+        // The child was already reaped; nothing to signal.
+        return child.wait().await.ok();
+    };
+    let mut exit = None;
+    if !kill_now {
+        let _ = killpg(pgid, Signal::SIGTERM);
+        let deadline = Instant::now() + grace;
+        let mut kill_requested = false;
+        // Wait for the leader, then for the rest of its group.
+        loop {
+            if exit.is_none() {
+                exit = child.try_wait().ok().flatten();
+            }
+            if exit.is_some() && !group_exists(pgid) {
+                return exit;
+            }
+            if kill_requested || Instant::now() >= deadline {
+                break;
+            }
+            tokio::select! {
+                _ = sleep(Duration::from_millis(20)) => {}
+                kill = stop_requested(control) => kill_requested = kill,
+            }
+        }
+    }
+    let _ = killpg(pgid, Signal::SIGKILL);
+    if exit.is_none() {
+        exit = child.wait().await.ok();
+    }
+    // SIGKILL cannot be caught; the group empties as soon as the kernel has
+    // torn the processes down.
+    let limit = Instant::now() + Duration::from_secs(5);
+    while group_exists(pgid) && Instant::now() < limit {
+        sleep(Duration::from_millis(10)).await;
+    }
+    exit
+}
+
+/// Whether any process of the group is still alive. Zombies do not count:
+/// a grandchild orphaned by the shell is reparented to init, and an init
+/// that is slow to reap (or none at all, as in many containers) would
+/// otherwise keep the group "alive" until the kill grace runs out.
+fn group_exists(pgid: Pid) -> bool {
+    #[cfg(target_os = "linux")]
+    if let Ok(procs) = std::fs::read_dir("/proc") {
+        return procs.flatten().any(|entry| {
+            let name = entry.file_name();
+            let Some(pid) = name
+                .to_str()
+                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
+            else {
+                return false;
+            };
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // "pid (comm) state ppid pgrp ...": comm may hold anything, so
+            // read from its closing parenthesis.
+            let mut fields = stat
+                .rsplit_once(')')
+                .map(|(_, rest)| rest)
+                .unwrap_or("")
+                .split_whitespace();
+            let state = fields.next().unwrap_or("Z");
+            let pgrp = fields.nth(1).and_then(|p| p.parse::<i32>().ok());
+            pgrp == Some(pgid.as_raw()) && state != "Z" && state != "X"
+        });
+    }
+    killpg(pgid, None).is_ok()
+}
+
+/// "SIGTERM" for 15.
+pub fn signal_name(signal: i32) -> String {
+    Signal::try_from(signal).map_or_else(|_| format!("signal {signal}"), |s| s.as_str().to_string())
+}
+
+/// Reads one output stream to its end: keeps the tail and logs each line.
+async fn capture(
+    mut pipe: impl AsyncRead + Unpin,
+    tail: Arc<Mutex<Tail>>,
+    job: String,
+    run_id: i64,
+    stream: &'static str,
+) {
+    let mut buf = vec![0u8; 8192];
+    let mut line: Vec<u8> = Vec::new();
+    let log = |line: &[u8]| {
+        let text = String::from_utf8_lossy(line);
+        tracing::info!(target: "schedule::job", job = %job, run_id, stream, "{}", text.trim_end_matches('\r'));
+    };
+    loop {
+        let n = match pipe.read(&mut buf).await {
+            Ok(0) | Err(_) => break,
+            Ok(n) => n,
+        };
+        let chunk = &buf[..n];
+        tail.lock().unwrap_or_else(|p| p.into_inner()).push(chunk);
+        for piece in chunk.split_inclusive(|&b| b == b'\n') {
+            line.extend_from_slice(piece);
+            if line.ends_with(b"\n") {
+                log(&line[..line.len() - 1]);
+                line.clear();
+            } else if line.len() >= MAX_LOG_LINE {
+                log(&line);
+                line.clear();
+            }
+        }
+    }
+    if !line.is_empty() {
+        log(&line);
+    }
+}
+
+/// The last [`TAIL_BYTES`] of a stream.
+#[derive(Default)]
+struct Tail {
+    bytes: Vec<u8>,
+}
+
+impl Tail {
+    fn push(&mut self, chunk: &[u8]) {
+        self.bytes.extend_from_slice(chunk);
+        // Trim in batches, not on every write.
+        if self.bytes.len() > 2 * TAIL_BYTES {
+            let cut = self.bytes.len() - TAIL_BYTES;
+            self.bytes.drain(..cut);
+        }
+    }
+
+    fn into_string(self) -> String {
+        let start = self.bytes.len().saturating_sub(TAIL_BYTES);
+        let mut bytes = &self.bytes[start..];
+        // Do not start in the middle of a UTF-8 sequence.
+        while let Some((&b, rest)) = bytes.split_first() {
+            if start > 0 && (b & 0xC0) == 0x80 {
+                bytes = rest;
+            } else {
+                break;
+            }
+        }
+        String::from_utf8_lossy(bytes).into_owned()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tail_keeps_the_last_64_kib() {
+        let mut tail = Tail::default();
+        for i in 0..100_000u32 {
+            tail.push(format!("{i}\n").as_bytes());
+        }
+        let text = tail.into_string();
+        assert!(text.len() <= TAIL_BYTES);
+        assert!(text.len() > TAIL_BYTES - 16);
+        assert!(text.ends_with("99999\n"));
+    }
+
+    #[test]
+    fn tail_does_not_start_inside_a_character() {
+        let mut tail = Tail::default();
+        tail.push("é".repeat(TAIL_BYTES).as_bytes());
+        tail.push(b"x");
+        let text = tail.into_string();
+        assert!(!text.contains('\u{FFFD}'), "no replacement character");
+        assert!(text.ends_with("éx"));
+    }
+
+    #[test]
+    fn signal_names() {
+        assert_eq!(signal_name(15), "SIGTERM");
+        assert_eq!(signal_name(9), "SIGKILL");
+        assert_eq!(signal_name(200), "signal 200");
+    }
+}

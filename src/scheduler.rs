@@ -1,0 +1,313 @@
+//! The foreground loop of `schedule run`.
+//!
+//! # Theory of operation
+//!
+//! The loop keeps each enabled job's next fire instant in a min-heap and
+//! sleeps until the earliest one. Nothing polls: with no job due and no run
+//! ending, the process is asleep. Tokio's timers follow the monotonic clock,
+//! which stops during suspend and ignores wall-clock steps, so no sleep is
+//! longer than [`MAX_SLEEP`]; on every wake the loop re-reads the wall clock.
+//!
+//! At a fire the order is: write the cheap `running` row (the claim), spawn
+//! the child, then everything else. Each run is a task of its own that
+//! reports its [`Outcome`] back over a channel; the loop, which owns the
+//! store, records it. A job whose previous run is still going when it is due
+//! again gets a `skipped` row instead of a second run.
+//!
+//! Shutdown (SIGINT or SIGTERM): no new runs start; running ones get the
+//! shutdown grace to finish, then their process groups are terminated
+//! (SIGTERM, SIGKILL after each job's kill grace) and recorded `cancelled`.
+//! A second signal kills them at once. Every run still gets its row
+//! completed before the process exits.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use std::cmp::Reverse;
+use std::collections::BinaryHeap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio::signal::unix::{SignalKind, signal};
+use tokio::sync::{mpsc, watch};
+use tokio::time::{Instant, sleep_until};
+
+use crate::config::{Config, Job};
+use crate::duration;
+use crate::error::Error;
+use crate::runner::{self, Control, RunInfo};
+use crate::store::{NewRun, Outcome, RunStore, Status};
+
+/// The longest the loop sleeps before looking at the wall clock again.
+pub const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// A fire found later than this on waking (after a suspend, a stopped
+/// process, a clock step) was missed, not merely late: it is not run.
+pub const MISSED_AFTER: TimeDelta = TimeDelta::seconds(30);
+
+pub struct Options {
+    pub config_path: PathBuf,
+    pub db_path: PathBuf,
+    pub shutdown_grace: Duration,
+    pub host: String,
+}
+
+struct Slot {
+    job: Arc<Job>,
+    running: Option<Running>,
+}
+
+struct Running {
+    run_id: i64,
+    control: watch::Sender<Control>,
+}
+
+struct Finished {
+    slot: usize,
+    run_id: i64,
+    outcome: Outcome,
+}
+
+pub struct Scheduler {
+    slots: Vec<Slot>,
+    /// (next fire in ms since the epoch, slot index), earliest first.
+    queue: BinaryHeap<Reverse<(i64, usize)>>,
+    store: Box<dyn RunStore>,
+    host: String,
+    pid: u32,
+    finished_tx: mpsc::UnboundedSender<Finished>,
+    finished_rx: mpsc::UnboundedReceiver<Finished>,
+}
+
+impl Scheduler {
+    pub fn new(config: &Config, store: Box<dyn RunStore>, host: String) -> Scheduler {
+        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+        let slots = config
+            .jobs
+            .iter()
+            .map(|job| Slot {
+                job: Arc::new(job.clone()),
+                running: None,
+            })
+            .collect();
+        Scheduler {
+            slots,
+            queue: BinaryHeap::new(),
+            store,
+            host,
+            pid: std::process::id(),
+            finished_tx,
+            finished_rx,
+        }
+    }
+
+    /// Runs until SIGINT or SIGTERM, then shuts down as described above.
+    pub async fn run(mut self, opts: &Options) -> Result<(), Error> {
+        let mut sigint = signal(SignalKind::interrupt())
+            .map_err(|e| Error::Runtime(format!("cannot listen for SIGINT: {e}")))?;
+        let mut sigterm = signal(SignalKind::terminate())
+            .map_err(|e| Error::Runtime(format!("cannot listen for SIGTERM: {e}")))?;
+
+        for orphan in self.store.interrupt_orphans(&self.host)? {
+            tracing::warn!(
+                job = %orphan.job,
+                run_id = orphan.id,
+                pid = orphan.pid,
+                "run marked interrupted: the scheduler that started it is gone"
+            );
+        }
+        let now = Utc::now();
+        for (index, slot) in self.slots.iter().enumerate() {
+            if !slot.job.enabled {
+                tracing::info!(job = %slot.job.name, "job disabled: it will not fire");
+                continue;
+            }
+            if let Some(next) = slot.job.schedule.next_after(now) {
+                self.queue.push(Reverse((next.timestamp_millis(), index)));
+            }
+        }
+        tracing::info!(
+            config = %opts.config_path.display(),
+            jobs = self.slots.len(),
+            db = %opts.db_path.display(),
+            pid = self.pid,
+            "scheduler started"
+        );
+
+        loop {
+            self.fire_due();
+            let wake = self.next_wake();
+            tokio::select! {
+                _ = sleep_until(wake) => {}
+                Some(done) = self.finished_rx.recv() => self.record_finished(done),
+                _ = sigint.recv() => { self.shutdown("SIGINT", opts, &mut sigint, &mut sigterm).await; break; }
+                _ = sigterm.recv() => { self.shutdown("SIGTERM", opts, &mut sigint, &mut sigterm).await; break; }
+            }
+        }
+        tracing::info!("scheduler stopped");
+        Ok(())
+    }
+
+    /// When to look again: the earliest fire, or [`MAX_SLEEP`] from now.
+    fn next_wake(&self) -> Instant {
+        let now = Instant::now();
+        let Some(Reverse((at_ms, _))) = self.queue.peek() else {
+            return now + MAX_SLEEP;
+        };
+        let until = at_ms - Utc::now().timestamp_millis();
+        let until = Duration::from_millis(until.max(0) as u64);
+        now + until.min(MAX_SLEEP)
+    }
+
+    /// Starts (or skips) every fire that is due, and queues each job's next.
+    fn fire_due(&mut self) {
+        let now = Utc::now();
+        while let Some(&Reverse((at_ms, index))) = self.queue.peek() {
+            if at_ms > now.timestamp_millis() {
+                break;
+            }
+            self.queue.pop();
+            let scheduled_for = DateTime::from_timestamp_millis(at_ms).unwrap_or(now);
+            let schedule = &self.slots[index].job.schedule;
+            let mut next = schedule.next_after(scheduled_for);
+            if now - scheduled_for > MISSED_AFTER {
+                // The loop did not run for a while: run nothing from the gap.
+                let resume = schedule.next_after(now);
+                tracing::warn!(
+                    job = %self.slots[index].job.name,
+                    missed_from = %scheduled_for.to_rfc3339(),
+                    resumes_at = ?resume.map(|t| t.to_rfc3339()),
+                    "missed fires: the scheduler was not running (suspend, stop or clock step)"
+                );
+                next = resume;
+            } else {
+                self.fire(index, scheduled_for);
+            }
+            if let Some(next) = next {
+                self.queue.push(Reverse((next.timestamp_millis(), index)));
+            }
+        }
+    }
+
+    fn fire(&mut self, index: usize, scheduled_for: DateTime<Utc>) {
+        let slot = &self.slots[index];
+        let job = &slot.job;
+        let started_at = Utc::now();
+        let new_run = NewRun {
+            job: &job.name,
+            scheduled_for,
+            started_at,
+            host: &self.host,
+            pid: self.pid,
+        };
+        if let Some(running) = &slot.running {
+            let reason = format!("the previous run ({}) is still running", running.run_id);
+            tracing::info!(job = %job.name, scheduled_for = %scheduled_for.to_rfc3339(), %reason, "fire skipped");
+            if let Err(e) = self.store.record_skipped(&new_run, &reason) {
+                tracing::error!(job = %job.name, error = %e, "cannot record a skipped fire");
+            }
+            return;
+        }
+        let run_id = match self.store.claim(&new_run) {
+            Ok(Some(id)) => id,
+            Ok(None) => {
+                tracing::info!(job = %job.name, scheduled_for = %scheduled_for.to_rfc3339(), "fire already recorded; not running it twice");
+                return;
+            }
+            Err(e) => {
+                // No row, no run: a run must never go unrecorded.
+                tracing::error!(job = %job.name, error = %e, "run not started: cannot record it");
+                return;
+            }
+        };
+        let (control, control_rx) = watch::channel(Control::Run);
+        let job = Arc::clone(job);
+        let finished = self.finished_tx.clone();
+        let info = RunInfo {
+            run_id,
+            scheduled_for,
+        };
+        tokio::spawn(async move {
+            let outcome = runner::run(&job, &info, control_rx).await;
+            let _ = finished.send(Finished {
+                slot: index,
+                run_id,
+                outcome,
+            });
+        });
+        let delay_ms = (started_at - scheduled_for).num_milliseconds();
+        tracing::info!(job = %self.slots[index].job.name, run_id, scheduled_for = %scheduled_for.to_rfc3339(), delay_ms, "run started");
+        self.slots[index].running = Some(Running { run_id, control });
+    }
+
+    fn record_finished(&mut self, done: Finished) {
+        let slot = &mut self.slots[done.slot];
+        if slot
+            .running
+            .as_ref()
+            .is_some_and(|r| r.run_id == done.run_id)
+        {
+            slot.running = None;
+        }
+        let o = &done.outcome;
+        let job = &slot.job.name;
+        let duration = duration::human(Duration::from_millis(o.duration_ms.max(0) as u64));
+        let signal = o.signal.map(runner::signal_name);
+        match o.status {
+            Status::Succeeded => {
+                tracing::info!(job = %job, run_id = done.run_id, status = %o.status, exit_code = ?o.exit_code, %duration, "run ended")
+            }
+            _ => {
+                tracing::warn!(job = %job, run_id = done.run_id, status = %o.status, exit_code = ?o.exit_code, signal = ?signal, reason = ?o.reason, %duration, "run ended")
+            }
+        }
+        if let Err(e) = self.store.finish(done.run_id, o) {
+            tracing::error!(job = %job, run_id = done.run_id, error = %e, "cannot record the end of a run");
+        }
+    }
+
+    fn running_count(&self) -> usize {
+        self.slots.iter().filter(|s| s.running.is_some()).count()
+    }
+
+    fn signal_all(&self, control: Control) {
+        for running in self.slots.iter().filter_map(|s| s.running.as_ref()) {
+            let _ = running.control.send(control);
+        }
+    }
+
+    async fn shutdown(
+        &mut self,
+        why: &str,
+        opts: &Options,
+        sigint: &mut tokio::signal::unix::Signal,
+        sigterm: &mut tokio::signal::unix::Signal,
+    ) {
+        let running = self.running_count();
+        tracing::info!(
+            signal = why,
+            running,
+            grace = %duration::format(opts.shutdown_grace),
+            "shutting down: no new runs; waiting for running ones"
+        );
+        let deadline = Instant::now() + opts.shutdown_grace;
+        let mut terminating = false;
+        while self.running_count() > 0 {
+            tokio::select! {
+                Some(done) = self.finished_rx.recv() => self.record_finished(done),
+                _ = sleep_until(deadline), if !terminating => {
+                    terminating = true;
+                    tracing::warn!(running = self.running_count(), "shutdown grace over: terminating running jobs");
+                    self.signal_all(Control::Terminate);
+                }
+                _ = sigint.recv() => self.kill_all(),
+                _ = sigterm.recv() => self.kill_all(),
+            }
+        }
+    }
+
+    fn kill_all(&self) {
+        tracing::warn!(
+            running = self.running_count(),
+            "second signal: killing running jobs now"
+        );
+        self.signal_all(Control::Kill);
+    }
+}

@@ -217,6 +217,7 @@ async fn stop(
         let _ = killpg(pgid, Signal::SIGTERM);
         let deadline = Instant::now() + grace;
         let mut kill_requested = false;
+        let mut watching = true;
         // Wait for the leader, then for the rest of its group.
         loop {
             if exit.is_none() {
@@ -228,9 +229,14 @@ async fn stop(
             if kill_requested || Instant::now() >= deadline {
                 break;
             }
+            // Only a change can escalate to a kill: the current value is
+            // what brought us here, and re-reading it would never wait.
             tokio::select! {
                 _ = sleep(Duration::from_millis(20)) => {}
-                kill = stop_requested(control) => kill_requested = kill,
+                changed = control.changed(), if watching => match changed {
+                    Ok(()) => kill_requested = *control.borrow_and_update() == Control::Kill,
+                    Err(_) => watching = false,
+                },
             }
         }
     }

@@ -1,0 +1,189 @@
+//! A small harness around the real `schedule` binary: a temp dir with a
+//! jobs.toml, commands run in it, and a scheduler process that is always
+//! stopped when the test ends.
+#![allow(dead_code)]
+
+use assert_cmd::Command;
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use serde_json::Value;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Stdio};
+use std::time::{Duration, Instant};
+
+/// Generous: these tests must pass on a slow, shared machine.
+pub const PATIENCE: Duration = Duration::from_secs(60);
+
+pub struct Env {
+    pub dir: tempfile::TempDir,
+}
+
+impl Env {
+    pub fn new(jobs_toml: &str) -> Env {
+        let dir = tempfile::tempdir().unwrap();
+        std::fs::write(dir.path().join("jobs.toml"), jobs_toml).unwrap();
+        Env { dir }
+    }
+
+    pub fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    /// `schedule ARGS` in the temp dir, with no inherited config or db.
+    pub fn cmd(&self, args: &[&str]) -> Command {
+        let mut cmd = Command::cargo_bin("schedule").unwrap();
+        cmd.current_dir(self.dir.path())
+            .env_remove("SCHEDULE_CONFIG")
+            .env_remove("SCHEDULE_DB")
+            .env("NO_COLOR", "1")
+            .args(args);
+        cmd
+    }
+
+    /// Starts `schedule run ARGS` in the background; its log goes to `log_name`.
+    pub fn start(&self, args: &[&str]) -> Scheduler {
+        self.start_logging_to("scheduler.log", args)
+    }
+
+    pub fn start_logging_to(&self, log_name: &str, args: &[&str]) -> Scheduler {
+        let log = std::fs::File::create(self.path(log_name)).unwrap();
+        let child = std::process::Command::new(assert_cmd::cargo::cargo_bin("schedule"))
+            .current_dir(self.dir.path())
+            .env_remove("SCHEDULE_CONFIG")
+            .env_remove("SCHEDULE_DB")
+            .env("NO_COLOR", "1")
+            .arg("run")
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(log)
+            .spawn()
+            .unwrap();
+        Scheduler {
+            child,
+            log: self.path(log_name),
+        }
+    }
+
+    /// `schedule history --json --limit 1000 EXTRA` as parsed rows.
+    pub fn history(&self, extra: &[&str]) -> Vec<Value> {
+        let mut args = vec!["history", "--json", "--limit", "1000"];
+        args.extend_from_slice(extra);
+        let out = self.cmd(&args).output().unwrap();
+        if !out.status.success() {
+            // The database may not exist yet.
+            return Vec::new();
+        }
+        serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
+    }
+
+    /// Polls the history until `pred` holds for it; panics after [`PATIENCE`].
+    pub fn wait_for_history(&self, what: &str, pred: impl Fn(&[Value]) -> bool) -> Vec<Value> {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            let rows = self.history(&[]);
+            if pred(&rows) {
+                return rows;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; history:\n{rows:#?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+pub fn status(row: &Value) -> &str {
+    row["status"].as_str().unwrap()
+}
+
+pub fn count(rows: &[Value], job: &str, st: &str) -> usize {
+    rows.iter()
+        .filter(|r| r["job"] == job && status(r) == st)
+        .count()
+}
+
+pub struct Scheduler {
+    pub child: Child,
+    pub log: PathBuf,
+}
+
+impl Scheduler {
+    pub fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    pub fn signal(&self, signal: Signal) {
+        kill(self.pid(), signal).unwrap();
+    }
+
+    /// Waits for the process to exit; panics after [`PATIENCE`].
+    pub fn wait(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + PATIENCE;
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "scheduler did not exit; log:\n{}",
+                self.log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+}
+
+impl Drop for Scheduler {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Whether a process is alive (a zombie is not).
+pub fn alive(pid: i32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Ok(stat) => {
+            let state = stat
+                .rsplit_once(')')
+                .map(|(_, r)| r.trim_start())
+                .unwrap_or("");
+            !state.starts_with('Z') && !state.starts_with('X')
+        }
+        Err(_) => false,
+    }
+}
+
+/// Reads whitespace-separated pids from a file the job wrote.
+pub fn pids_in(path: &Path) -> Vec<i32> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .split_whitespace()
+        .filter_map(|p| p.parse().ok())
+        .collect()
+}
+
+/// Waits until `path` holds at least `n` pids.
+pub fn wait_for_pids(path: &Path, n: usize) -> Vec<i32> {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let pids = pids_in(path);
+        if pids.len() >= n {
+            return pids;
+        }
+        assert!(Instant::now() < deadline, "no pids in {}", path.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+pub fn kill_all(pids: &[i32]) {
+    for &pid in pids {
+        let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
+    }
+}

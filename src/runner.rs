@@ -332,6 +332,8 @@ async fn capture(
 #[derive(Default)]
 struct Tail {
     bytes: Vec<u8>,
+    /// Whether the start of the stream was dropped.
+    cut: bool,
 }
 
 impl Tail {
@@ -341,15 +343,17 @@ impl Tail {
         if self.bytes.len() > 2 * TAIL_BYTES {
             let cut = self.bytes.len() - TAIL_BYTES;
             self.bytes.drain(..cut);
+            self.cut = true;
         }
     }
 
     fn into_string(self) -> String {
         let start = self.bytes.len().saturating_sub(TAIL_BYTES);
         let mut bytes = &self.bytes[start..];
+        let cut = self.cut || start > 0;
         // Do not start in the middle of a UTF-8 sequence.
         while let Some((&b, rest)) = bytes.split_first() {
-            if start > 0 && (b & 0xC0) == 0x80 {
+            if cut && (b & 0xC0) == 0x80 {
                 bytes = rest;
             } else {
                 break;

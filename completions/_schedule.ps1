@@ -1,0 +1,115 @@
+
+using namespace System.Management.Automation
+using namespace System.Management.Automation.Language
+
+Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
+    param($wordToComplete, $commandAst, $cursorPosition)
+
+    $commandElements = $commandAst.CommandElements
+    $command = @(
+        'schedule'
+        for ($i = 1; $i -lt $commandElements.Count; $i++) {
+            $element = $commandElements[$i]
+            if ($element -isnot [StringConstantExpressionAst] -or
+                $element.StringConstantType -ne [StringConstantType]::BareWord -or
+                $element.Value.StartsWith('-') -or
+                $element.Value -eq $wordToComplete) {
+                break
+        }
+        $element.Value
+    }) -join ';'
+
+    $completions = @(switch ($command) {
+        'schedule' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the scheduler in the foreground until Ctrl-C or SIGTERM')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show recorded runs, newest first')
+            [CompletionResult]::new('next', 'next', [CompletionResultType]::ParameterValue, 'Print the next fire instants of a job or of a cron expression')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'schedule;run' {
+            [CompletionResult]::new('--shutdown-grace', '--shutdown-grace', [CompletionResultType]::ParameterName, 'How long running jobs may take to finish after Ctrl-C or SIGTERM')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'schedule;list' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'schedule;history' {
+            [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many runs')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only runs scheduled since then: a duration ago (`2h`, `7d`), a date (`2026-11-01`, UTC midnight) or an RFC3339 instant')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Only runs that went wrong: failed, timed_out, interrupted')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'schedule;next' {
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many instants')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many instants')
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Start after this instant (RFC3339) instead of now')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone (IANA name); default: the job''s, or UTC for an expression')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of one instant per line')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'schedule;completions' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
+        'schedule;help' {
+            [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the scheduler in the foreground until Ctrl-C or SIGTERM')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run')
+            [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show recorded runs, newest first')
+            [CompletionResult]::new('next', 'next', [CompletionResultType]::ParameterValue, 'Print the next fire instants of a job or of a cron expression')
+            [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'schedule;help;run' {
+            break
+        }
+        'schedule;help;list' {
+            break
+        }
+        'schedule;help;history' {
+            break
+        }
+        'schedule;help;next' {
+            break
+        }
+        'schedule;help;completions' {
+            break
+        }
+        'schedule;help;help' {
+            break
+        }
+    })
+
+    $completions.Where{ $_.CompletionText -like "$wordToComplete*" } |
+        Sort-Object -Property ListItemText
+}

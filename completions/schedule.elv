@@ -1,0 +1,97 @@
+
+use builtin;
+use str;
+
+set edit:completion:arg-completer[schedule] = {|@words|
+    fn spaces {|n|
+        builtin:repeat $n ' ' | str:join ''
+    }
+    fn cand {|text desc|
+        edit:complex-candidate $text &display=$text' '(spaces (- 14 (wcswidth $text)))$desc
+    }
+    var command = 'schedule'
+    for word $words[1..-1] {
+        if (str:has-prefix $word '-') {
+            break
+        }
+        set command = $command';'$word
+    }
+    var completions = [
+        &'schedule'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+            cand -V 'Print version'
+            cand --version 'Print version'
+            cand run 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
+            cand list 'Show each job''s schedule, next run and last run'
+            cand history 'Show recorded runs, newest first'
+            cand next 'Print the next fire instants of a job or of a cron expression'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'schedule;run'= {
+            cand --shutdown-grace 'How long running jobs may take to finish after Ctrl-C or SIGTERM'
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'schedule;list'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --json 'Print JSON instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'schedule;history'= {
+            cand --limit 'At most this many runs'
+            cand --since 'Only runs scheduled since then: a duration ago (`2h`, `7d`), a date (`2026-11-01`, UTC midnight) or an RFC3339 instant'
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --failed 'Only runs that went wrong: failed, timed_out, interrupted'
+            cand --json 'Print JSON instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'schedule;next'= {
+            cand -n 'How many instants'
+            cand --count 'How many instants'
+            cand --after 'Start after this instant (RFC3339) instead of now'
+            cand --tz 'The time zone (IANA name); default: the job''s, or UTC for an expression'
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --json 'Print JSON instead of one instant per line'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'schedule;completions'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'schedule;help'= {
+            cand run 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
+            cand list 'Show each job''s schedule, next run and last run'
+            cand history 'Show recorded runs, newest first'
+            cand next 'Print the next fire instants of a job or of a cron expression'
+            cand completions 'Print a shell completion script'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'schedule;help;run'= {
+        }
+        &'schedule;help;list'= {
+        }
+        &'schedule;help;history'= {
+        }
+        &'schedule;help;next'= {
+        }
+        &'schedule;help;completions'= {
+        }
+        &'schedule;help;help'= {
+        }
+    ]
+    $completions[$command]
+}

@@ -1,0 +1,67 @@
+# Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
+function __fish_schedule_global_optspecs
+    string join \n config= db= h/help V/version
+end
+
+function __fish_schedule_needs_command
+    # Figure out if the current invocation already has a command.
+    set -l cmd (commandline -opc)
+    set -e cmd[1]
+    argparse -s (__fish_schedule_global_optspecs) -- $cmd 2>/dev/null
+    or return
+    if set -q argv[1]
+        # Also print the command, so this can be used to figure out what it is.
+        echo $argv[1]
+        return 1
+    end
+    return 0
+end
+
+function __fish_schedule_using_subcommand
+    set -l cmd (__fish_schedule_needs_command)
+    test -z "$cmd"
+    and return 1
+    contains -- $cmd[1] $argv
+end
+
+complete -c schedule -n "__fish_schedule_needs_command" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_needs_command" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_needs_command" -s h -l help -d 'Print help'
+complete -c schedule -n "__fish_schedule_needs_command" -s V -l version -d 'Print version'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "history" -d 'Show recorded runs, newest first'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "next" -d 'Print the next fire instants of a job or of a cron expression'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "completions" -d 'Print a shell completion script'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c schedule -n "__fish_schedule_using_subcommand run" -l shutdown-grace -d 'How long running jobs may take to finish after Ctrl-C or SIGTERM' -r
+complete -c schedule -n "__fish_schedule_using_subcommand run" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand run" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand list" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand list" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand list" -l json -d 'Print JSON instead of a table'
+complete -c schedule -n "__fish_schedule_using_subcommand list" -s h -l help -d 'Print help'
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l limit -d 'At most this many runs' -r
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l since -d 'Only runs scheduled since then: a duration ago (`2h`, `7d`), a date (`2026-11-01`, UTC midnight) or an RFC3339 instant' -r
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l failed -d 'Only runs that went wrong: failed, timed_out, interrupted'
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l json -d 'Print JSON instead of a table'
+complete -c schedule -n "__fish_schedule_using_subcommand history" -s h -l help -d 'Print help'
+complete -c schedule -n "__fish_schedule_using_subcommand next" -s n -l count -d 'How many instants' -r
+complete -c schedule -n "__fish_schedule_using_subcommand next" -l after -d 'Start after this instant (RFC3339) instead of now' -r
+complete -c schedule -n "__fish_schedule_using_subcommand next" -l tz -d 'The time zone (IANA name); default: the job\'s, or UTC for an expression' -r
+complete -c schedule -n "__fish_schedule_using_subcommand next" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand next" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand next" -l json -d 'Print JSON instead of one instant per line'
+complete -c schedule -n "__fish_schedule_using_subcommand next" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand completions" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand completions" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand completions" -s h -l help -d 'Print help'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next completions help" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next completions help" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next completions help" -f -a "history" -d 'Show recorded runs, newest first'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next completions help" -f -a "next" -d 'Print the next fire instants of a job or of a cron expression'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -1,0 +1,193 @@
+//! Every kind of bad input gets one clear message naming the file, line,
+//! column, job and key, exits 2, and changes nothing (no database appears).
+
+mod common;
+
+use common::*;
+
+/// Runs `schedule run` on `jobs_toml` and returns its stderr, after checking
+/// the exit code and that nothing was written.
+fn rejected(jobs_toml: &str) -> String {
+    let env = Env::new(jobs_toml);
+    let out = env.cmd(&["run"]).timeout(PATIENCE).assert().code(2);
+    assert!(
+        !env.path("schedule.db").exists(),
+        "bad config must change nothing"
+    );
+    assert!(
+        !env.path("schedule.db.lock").exists(),
+        "bad config must change nothing"
+    );
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(stderr.starts_with("error: jobs.toml:"), "{stderr}");
+    stderr
+}
+
+fn assert_has(text: &str, parts: &[&str]) {
+    for part in parts {
+        assert!(text.contains(part), "expected {part:?} in:\n{text}");
+    }
+}
+
+#[test]
+fn malformed_toml() {
+    let e = rejected("[jobs.a]\nevery = \"1m\ncommand = \"true\"\n");
+    assert_has(&e, &["jobs.toml:2:", "invalid TOML"]);
+}
+
+#[test]
+fn unknown_key() {
+    let e = rejected("[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\ntimout = \"5m\"\n");
+    assert_has(
+        &e,
+        &[
+            "jobs.toml:4:1:",
+            "job `a`",
+            "key `timout`",
+            "did you mean `timeout`?",
+            "valid keys",
+        ],
+    );
+}
+
+#[test]
+fn both_cron_and_every() {
+    let e = rejected("[jobs.a]\ncron = \"* * * * *\"\nevery = \"1m\"\ncommand = \"true\"\n");
+    assert_has(
+        &e,
+        &["jobs.toml:3:1:", "job `a`", "both `cron` and `every`"],
+    );
+}
+
+#[test]
+fn neither_cron_nor_every() {
+    let e = rejected("[jobs.a]\ncommand = \"true\"\n");
+    assert_has(
+        &e,
+        &["jobs.toml:1:7:", "job `a`", "no schedule", "every = \"5m\""],
+    );
+}
+
+#[test]
+fn invalid_cron_names_the_field() {
+    let e = rejected("[jobs.nightly]\ncron = \"0 25 * * *\"\ncommand = \"true\"\n");
+    assert_has(
+        &e,
+        &[
+            "jobs.toml:2:8:",
+            "job `nightly`",
+            "key `cron`",
+            "hour field",
+            "`25`",
+            "0-23",
+        ],
+    );
+}
+
+#[test]
+fn unknown_time_zone() {
+    let e = rejected(
+        "[jobs.a]\ncron = \"0 2 * * *\"\ncommand = \"true\"\ntimezone = \"Europe/Berln\"\n",
+    );
+    assert_has(
+        &e,
+        &[
+            "jobs.toml:4:12:",
+            "key `timezone`",
+            "unknown time zone `Europe/Berln`",
+            "did you mean `Europe/Berlin`?",
+        ],
+    );
+}
+
+#[test]
+fn zero_interval() {
+    let e = rejected("[jobs.a]\nevery = \"0s\"\ncommand = \"true\"\n");
+    assert_has(&e, &["jobs.toml:2:9:", "key `every`", "positive"]);
+}
+
+#[test]
+fn negative_interval() {
+    let e = rejected("[jobs.a]\nevery = \"-5m\"\ncommand = \"true\"\n");
+    assert_has(&e, &["jobs.toml:2:9:", "key `every`", "negative"]);
+}
+
+#[test]
+fn unparsable_duration() {
+    let e = rejected("[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\ntimeout = \"half an hour\"\n");
+    assert_has(
+        &e,
+        &[
+            "jobs.toml:4:11:",
+            "key `timeout`",
+            "e.g. `30s`, `5m`, `1h30m`",
+        ],
+    );
+}
+
+#[test]
+fn impossible_schedule() {
+    let e = rejected("[jobs.a]\ncron = \"0 0 30 2 *\"\ncommand = \"true\"\n");
+    assert_has(&e, &["jobs.toml:2:8:", "key `cron`", "never fire"]);
+}
+
+#[test]
+fn empty_command() {
+    let e = rejected("[jobs.a]\nevery = \"1m\"\ncommand = \"\"\n");
+    assert_has(&e, &["jobs.toml:3:11:", "key `command`", "empty"]);
+}
+
+#[test]
+fn several_errors_are_all_reported() {
+    let e = rejected(
+        "[jobs.a]\nevery = \"1x\"\ncommand = \"true\"\n[jobs.b]\ncron = \"* * *\"\ncommand = \"true\"\n",
+    );
+    assert_has(&e, &["job `a`", "job `b`"]);
+    assert_eq!(e.matches("error: ").count(), 2, "{e}");
+}
+
+#[test]
+fn a_missing_config_file_is_a_config_error() {
+    let env = Env::new("");
+    let out = env.cmd(&["--config", "nope.toml", "run"]).assert().code(2);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert_has(&stderr, &["cannot read config `nope.toml`", "hint:"]);
+    assert!(!env.path("schedule.db").exists());
+}
+
+#[test]
+fn a_database_that_cannot_be_opened_exits_1() {
+    let env = Env::new("[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\n");
+    let out = env
+        .cmd(&["--db", "no/such/dir/s.db", "run"])
+        .timeout(PATIENCE)
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert_has(&stderr, &["no/such/dir/s.db"]);
+    // A directory is not a database either.
+    std::fs::create_dir(env.path("adir")).unwrap();
+    let out = env.cmd(&["--db", "adir", "history"]).assert().code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert_has(&stderr, &["history database `adir`"]);
+}
+
+#[test]
+fn bad_usage_exits_2() {
+    let env = Env::new("");
+    env.cmd(&["run", "--shutdown-grace", "soon"])
+        .assert()
+        .code(2);
+    env.cmd(&["history", "--since", "yesterday"])
+        .assert()
+        .code(2);
+    env.cmd(&["frobnicate"]).assert().code(2);
+    env.cmd(&["next", "0 25 * * *"]).assert().code(2);
+    env.cmd(&["next", "@daily", "--tz", "Mars/Olympus"])
+        .assert()
+        .code(2);
+    env.cmd(&["next", "@daily", "--after", "tomorrow"])
+        .assert()
+        .code(2);
+}

@@ -226,6 +226,8 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             jobs,
         })
     } else {
+        // Read top to bottom, whichever check found them.
+        cx.diags.sort_by_key(|d| (d.line, d.column));
         Err(cx.diags)
     }
 }

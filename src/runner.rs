@@ -9,7 +9,7 @@
 //! grandchild that keeps the output pipes open does not hold it up (we read
 //! for a short drain window after the exit, then let go of the pipes).
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, SecondsFormat, Utc};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::os::unix::process::ExitStatusExt;
@@ -58,7 +58,11 @@ pub async fn run(job: &Job, info: &RunInfo, mut control: watch::Receiver<Control
         .envs(job.env.iter().map(|(k, v)| (k, v)))
         .env("SCHEDULE_JOB", &job.name)
         .env("SCHEDULE_RUN_ID", info.run_id.to_string())
-        .env("SCHEDULE_SCHEDULED_FOR", info.scheduled_for.to_rfc3339())
+        .env(
+            "SCHEDULE_SCHEDULED_FOR",
+            info.scheduled_for
+                .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
@@ -126,6 +130,10 @@ pub async fn run(job: &Job, info: &RunInfo, mut control: watch::Receiver<Control
         }
     };
 
+    // The run ends with the shell; the drain below is our bookkeeping.
+    let finished_at = Utc::now();
+    let duration_ms = started.elapsed().as_millis() as i64;
+
     // Output still in the pipes arrives within the drain window; a
     // grandchild that holds them open does not keep the run going.
     let drain_until = Instant::now() + DRAIN;
@@ -165,10 +173,10 @@ pub async fn run(job: &Job, info: &RunInfo, mut control: watch::Receiver<Control
     };
     Outcome {
         status,
-        finished_at: Utc::now(),
+        finished_at,
         exit_code: exit.and_then(|e| e.code()),
         signal: exit.and_then(|e| e.signal()),
-        duration_ms: started.elapsed().as_millis() as i64,
+        duration_ms,
         stdout_tail: take(&stdout),
         stderr_tail: take(&stderr),
         reason,
@@ -303,7 +311,7 @@ async fn capture(
     let mut line: Vec<u8> = Vec::new();
     let log = |line: &[u8]| {
         let text = String::from_utf8_lossy(line);
-        tracing::info!(target: "schedule::job", job = %job, run_id, stream, "{}", text.trim_end_matches('\r'));
+        tracing::info!(target: "schedule::job", job = %job, run_id, stream = %stream, "{}", text.trim_end_matches('\r'));
     };
     loop {
         let n = match pipe.read(&mut buf).await {

@@ -249,13 +249,21 @@ impl Scheduler {
         let o = &done.outcome;
         let job = &slot.job.name;
         let duration = duration::human(Duration::from_millis(o.duration_ms.max(0) as u64));
-        let signal = o.signal.map(runner::signal_name);
-        match o.status {
-            Status::Succeeded => {
-                tracing::info!(job = %job, run_id = done.run_id, status = %o.status, exit_code = ?o.exit_code, %duration, "run ended")
+        let exit = match (o.exit_code, o.signal) {
+            (Some(code), _) => code.to_string(),
+            (None, Some(signal)) => runner::signal_name(signal),
+            (None, None) => "none".to_string(),
+        };
+        let (run_id, status) = (done.run_id, o.status.as_str());
+        match (o.status, &o.reason) {
+            (Status::Succeeded, _) => {
+                tracing::info!(job = %job, run_id, status = %status, exit = %exit, %duration, "run ended")
             }
-            _ => {
-                tracing::warn!(job = %job, run_id = done.run_id, status = %o.status, exit_code = ?o.exit_code, signal = ?signal, reason = ?o.reason, %duration, "run ended")
+            (_, Some(reason)) => {
+                tracing::warn!(job = %job, run_id, status = %status, exit = %exit, %duration, %reason, "run ended")
+            }
+            (_, None) => {
+                tracing::warn!(job = %job, run_id, status = %status, exit = %exit, %duration, "run ended")
             }
         }
         if let Err(e) = self.store.finish(done.run_id, o) {

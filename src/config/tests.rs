@@ -190,3 +190,12 @@ fn diagnostics_render_with_the_source_line_and_a_caret() {
          expected a whole number followed by a unit (ms, s, m, h, d, w), e.g. `30s`, `5m`, `1h30m`\n  |\n4 | timeout = \"5x\"\n  |           ^^^^"
     );
 }
+
+#[test]
+fn errors_are_listed_in_file_order() {
+    // The cron error is found after the key loop, but comes first in the file.
+    let diags =
+        load("[jobs.a]\ncron = \"0 25 * * *\"\ncommand = \"true\"\ntimout = \"1m\"\n").unwrap_err();
+    let lines: Vec<usize> = diags.iter().map(|d| d.line).collect();
+    assert_eq!(lines, [2, 4]);
+}

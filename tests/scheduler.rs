@@ -385,3 +385,43 @@ command = "sleep 300 & echo $! > bg.$SCHEDULE_RUN_ID; echo shell done"
     // The run ended with the shell, not with the 300 s grandchild.
     assert!(run["duration_ms"].as_i64().unwrap() < 100_000, "{run}");
 }
+
+#[test]
+fn a_closed_stderr_does_not_stop_the_scheduler() {
+    // `schedule run 2>&1 | head -1`: the reader goes away, the scheduler goes on.
+    let env = Env::new(
+        r#"
+[jobs.chatty]
+cron = "* * * * * *"
+command = "echo line one; echo line two"
+"#,
+    );
+    let mut child = std::process::Command::new(assert_cmd::cargo::cargo_bin("schedule"))
+        .current_dir(env.dir.path())
+        .env_remove("SCHEDULE_CONFIG")
+        .env_remove("SCHEDULE_DB")
+        .arg("run")
+        .stdin(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    drop(child.stderr.take());
+    env.wait_for_history("runs after stderr closed", |rows| {
+        count(rows, "chatty", "succeeded") >= 3
+    });
+    assert!(child.try_wait().unwrap().is_none(), "the scheduler died");
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(child.id() as i32),
+        Signal::SIGTERM,
+    )
+    .unwrap();
+    let deadline = Instant::now() + PATIENCE;
+    let status = loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "did not stop");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "{status:?}");
+}

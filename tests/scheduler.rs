@@ -226,8 +226,7 @@ command = "echo $$ > started.$SCHEDULE_RUN_ID; sleep 2; echo done"
 "#,
     );
     let mut scheduler = env.start(&["--shutdown-grace", "60s"]);
-    let rows = env.wait_for_history("a running run", |rows| count(rows, "short", "running") >= 1);
-    let id = rows.iter().find(|r| status(r) == "running").unwrap()["id"].clone();
+    let id = env.running_run("short");
     wait_for_pids(&env.path(&format!("started.{id}")), 1);
     scheduler.signal(Signal::SIGTERM);
     assert!(scheduler.wait().success(), "{}", scheduler.log());
@@ -251,8 +250,7 @@ kill_grace = "1s"
 "#,
     );
     let mut scheduler = env.start(&["--shutdown-grace", "1s"]);
-    let rows = env.wait_for_history("a running run", |rows| count(rows, "long", "running") >= 1);
-    let id = rows.iter().find(|r| status(r) == "running").unwrap()["id"].clone();
+    let id = env.running_run("long");
     let pids = wait_for_pids(&env.path(&format!("pids.{id}")), 1);
     scheduler.signal(Signal::SIGTERM);
     assert!(scheduler.wait().success(), "{}", scheduler.log());
@@ -277,10 +275,7 @@ kill_grace = "5m"
 "#,
     );
     let mut scheduler = env.start(&["--shutdown-grace", "1s"]);
-    let rows = env.wait_for_history("a running run", |rows| {
-        count(rows, "stubborn", "running") >= 1
-    });
-    let id = rows.iter().find(|r| status(r) == "running").unwrap()["id"].clone();
+    let id = env.running_run("stubborn");
     let pids = wait_for_pids(&env.path(&format!("pids.{id}")), 1);
     scheduler.signal(Signal::SIGTERM);
     // Past the shutdown grace, SIGTERM reached the job, which ignores it:
@@ -312,8 +307,7 @@ command = "echo $$ >> pids.$SCHEDULE_RUN_ID; exec sleep 300"
 "#,
     );
     let mut first = env.start(&[]);
-    let rows = env.wait_for_history("a running run", |rows| count(rows, "long", "running") >= 1);
-    let id = rows.iter().find(|r| status(r) == "running").unwrap()["id"].clone();
+    let id = env.running_run("long");
     let pids = wait_for_pids(&env.path(&format!("pids.{id}")), 1);
     first.signal(Signal::SIGKILL);
     first.wait();

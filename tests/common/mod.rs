@@ -94,6 +94,17 @@ impl Env {
     }
 }
 
+impl Env {
+    /// Waits until `job` has a `running` row and returns its id.
+    pub fn running_run(&self, job: &str) -> Value {
+        let rows = self.wait_for_history("a running run", |rows| count(rows, job, "running") >= 1);
+        let row = rows
+            .iter()
+            .find(|r| r["job"] == job && status(r) == "running");
+        row.unwrap()["id"].clone()
+    }
+}
+
 pub fn status(row: &Value) -> &str {
     row["status"].as_str().unwrap()
 }

@@ -63,8 +63,8 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             break
         }
         'schedule;next' {
-            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many instants')
-            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many instants')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many instants (1 to 100000)')
+            [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many instants (1 to 100000)')
             [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Start after this instant (RFC3339) instead of now')
             [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone (IANA name); default: the job''s, or UTC for an expression')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')

@@ -56,8 +56,8 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand --help 'Print help'
         }
         &'schedule;next'= {
-            cand -n 'How many instants'
-            cand --count 'How many instants'
+            cand -n 'How many instants (1 to 100000)'
+            cand --count 'How many instants (1 to 100000)'
             cand --after 'Start after this instant (RFC3339) instead of now'
             cand --tz 'The time zone (IANA name); default: the job''s, or UTC for an expression'
             cand --config 'The jobs file'

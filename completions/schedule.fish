@@ -49,7 +49,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand history" -l db -d 'The
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l failed -d 'Only runs that went wrong: failed, timed_out, interrupted'
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l json -d 'Print JSON instead of a table'
 complete -c schedule -n "__fish_schedule_using_subcommand history" -s h -l help -d 'Print help'
-complete -c schedule -n "__fish_schedule_using_subcommand next" -s n -l count -d 'How many instants' -r
+complete -c schedule -n "__fish_schedule_using_subcommand next" -s n -l count -d 'How many instants (1 to 100000)' -r
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l after -d 'Start after this instant (RFC3339) instead of now' -r
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l tz -d 'The time zone (IANA name); default: the job\'s, or UTC for an expression' -r
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l config -d 'The jobs file' -r -F

@@ -120,9 +120,10 @@ pub struct NextArgs {
     /// A job name, or an expression: `0 2 * * *`, `@daily`, `every 5m`
     #[arg(value_name = "JOB|EXPRESSION")]
     pub target: String,
-    /// How many instants
-    #[arg(long, short = 'n', default_value_t = 5, value_name = "N")]
-    pub count: usize,
+    /// How many instants (1 to 100000)
+    #[arg(long, short = 'n', default_value_t = 5, value_name = "N",
+          value_parser = clap::value_parser!(u32).range(1..=100_000))]
+    pub count: u32,
     /// Start after this instant (RFC3339) instead of now
     #[arg(long, value_name = "RFC3339")]
     pub after: Option<String>,

@@ -9,6 +9,7 @@ pub mod config;
 pub mod duration;
 pub mod error;
 pub mod output;
+pub mod process;
 pub mod runner;
 pub mod schedule;
 pub mod scheduler;

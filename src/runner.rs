@@ -6,8 +6,9 @@
 //! a new process group so that a timeout or a shutdown reaches everything it
 //! started: SIGTERM to the group, then SIGKILL to whatever is left after the
 //! job's `kill_grace`. A run ends when the shell exits; a background
-//! grandchild that keeps the output pipes open does not hold it up (we read
-//! for a short drain window after the exit, then let go of the pipes).
+//! grandchild that keeps the output pipes open does not hold it up: we wait
+//! a short drain window for the rest of the output, then record the run,
+//! while the pipes are still read (and logged) until the grandchild is done.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use nix::sys::signal::{Signal, killpg};
@@ -21,12 +22,17 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep, sleep_until};
 
 use crate::config::Job;
+use crate::process;
 use crate::store::{Outcome, Status};
 
 /// How much of each stream the history keeps: the last 64 KiB.
 pub const TAIL_BYTES: usize = 64 * 1024;
 /// How long we keep reading after the shell exits, for output still in the pipes.
 const DRAIN: Duration = Duration::from_millis(500);
+/// How often a stopping run checks whether its group is gone: soon at
+/// first, then less often, since each check may read /proc.
+const MIN_POLL: Duration = Duration::from_millis(10);
+const MAX_POLL: Duration = Duration::from_millis(200);
 /// A log line longer than this is split.
 const MAX_LOG_LINE: usize = 8 * 1024;
 
@@ -49,8 +55,14 @@ pub struct RunInfo {
 }
 
 /// Runs `job` once and returns how it ended. Never fails: a command that
-/// cannot be spawned is a `failed` run with the reason.
-pub async fn run(job: &Job, info: &RunInfo, mut control: watch::Receiver<Control>) -> Outcome {
+/// cannot be spawned is a `failed` run with the reason. `spawned` gets the
+/// child's pid, which is also its process group id.
+pub async fn run(
+    job: &Job,
+    info: &RunInfo,
+    mut control: watch::Receiver<Control>,
+    spawned: impl FnOnce(u32),
+) -> Outcome {
     let started = Instant::now();
     let mut cmd = tokio::process::Command::new(&job.shell);
     cmd.arg("-c")
@@ -95,6 +107,9 @@ pub async fn run(job: &Job, info: &RunInfo, mut control: watch::Receiver<Control
         }
     };
     let pgid = child.id().map(|id| Pid::from_raw(id as i32));
+    if let Some(pid) = child.id() {
+        spawned(pid);
+    }
 
     let stdout = Arc::new(Mutex::new(Tail::default()));
     let stderr = Arc::new(Mutex::new(Tail::default()));
@@ -134,14 +149,13 @@ pub async fn run(job: &Job, info: &RunInfo, mut control: watch::Receiver<Control
     let finished_at = Utc::now();
     let duration_ms = started.elapsed().as_millis() as i64;
 
-    // Output still in the pipes arrives within the drain window; a
-    // grandchild that holds them open does not keep the run going.
+    // Output still in the pipes arrives within the drain window. A
+    // background grandchild that holds them open does not keep the run
+    // going; its readers carry on (logging, discarding) until it closes them,
+    // so it is not killed by SIGPIPE as it would be if we let go of the pipes.
     let drain_until = Instant::now() + DRAIN;
     for reader in readers.into_iter().flatten() {
-        let abort = reader.abort_handle();
-        if tokio::time::timeout_at(drain_until, reader).await.is_err() {
-            abort.abort();
-        }
+        let _ = tokio::time::timeout_at(drain_until, reader).await;
     }
     let take = |tail: &Arc<Mutex<Tail>>| {
         let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
@@ -226,12 +240,13 @@ async fn stop(
         let deadline = Instant::now() + grace;
         let mut kill_requested = false;
         let mut watching = true;
+        let mut poll = MIN_POLL;
         // Wait for the leader, then for the rest of its group.
         loop {
             if exit.is_none() {
                 exit = child.try_wait().ok().flatten();
             }
-            if exit.is_some() && !group_exists(pgid) {
+            if exit.is_some() && !process::group_alive(pgid) {
                 return exit;
             }
             if kill_requested || Instant::now() >= deadline {
@@ -240,7 +255,7 @@ async fn stop(
             // Only a change can escalate to a kill: the current value is
             // what brought us here, and re-reading it would never wait.
             tokio::select! {
-                _ = sleep(Duration::from_millis(20)) => {}
+                _ = sleep(poll) => poll = (poll * 2).min(MAX_POLL),
                 changed = control.changed(), if watching => match changed {
                     Ok(()) => kill_requested = *control.borrow_and_update() == Control::Kill,
                     Err(_) => watching = false,
@@ -255,43 +270,12 @@ async fn stop(
     // SIGKILL cannot be caught; the group empties as soon as the kernel has
     // torn the processes down.
     let limit = Instant::now() + Duration::from_secs(5);
-    while group_exists(pgid) && Instant::now() < limit {
-        sleep(Duration::from_millis(10)).await;
+    let mut poll = MIN_POLL;
+    while process::group_alive(pgid) && Instant::now() < limit {
+        sleep(poll).await;
+        poll = (poll * 2).min(MAX_POLL);
     }
     exit
-}
-
-/// Whether any process of the group is still alive. Zombies do not count:
-/// a grandchild orphaned by the shell is reparented to init, and an init
-/// that is slow to reap (or none at all, as in many containers) would
-/// otherwise keep the group "alive" until the kill grace runs out.
-fn group_exists(pgid: Pid) -> bool {
-    #[cfg(target_os = "linux")]
-    if let Ok(procs) = std::fs::read_dir("/proc") {
-        return procs.flatten().any(|entry| {
-            let name = entry.file_name();
-            let Some(pid) = name
-                .to_str()
-                .filter(|n| n.bytes().all(|b| b.is_ascii_digit()))
-            else {
-                return false;
-            };
-            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
-                return false;
-            };
-            // "pid (comm) state ppid pgrp ...": comm may hold anything, so
-            // read from its closing parenthesis.
-            let mut fields = stat
-                .rsplit_once(')')
-                .map(|(_, rest)| rest)
-                .unwrap_or("")
-                .split_whitespace();
-            let state = fields.next().unwrap_or("Z");
-            let pgrp = fields.nth(1).and_then(|p| p.parse::<i32>().ok());
-            pgrp == Some(pgid.as_raw()) && state != "Z" && state != "X"
-        });
-    }
-    killpg(pgid, None).is_ok()
 }
 
 /// "SIGTERM" for 15.

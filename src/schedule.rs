@@ -39,13 +39,13 @@ impl Schedule {
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         match self {
             Schedule::Cron(c) => c.next_after(after),
-            Schedule::Every(e) => Some(e.next_after(after)),
+            Schedule::Every(e) => e.next_after(after),
         }
     }
 
     /// The next `count` fire instants after `after`.
     pub fn upcoming(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
-        let mut out = Vec::with_capacity(count);
+        let mut out = Vec::with_capacity(count.min(1024));
         let mut t = after;
         while out.len() < count {
             match self.next_after(t) {
@@ -77,21 +77,25 @@ pub struct Every {
 }
 
 impl Every {
+    /// The longest interval we accept: a hundred years.
+    pub const MAX: Duration = Duration::from_secs(100 * 365 * 86_400);
+
     pub fn new(interval: Duration) -> Result<Every, String> {
         if interval.is_zero() {
             return Err("the interval must be positive".into());
         }
-        if interval.as_millis() > i64::MAX as u128 / 2 {
-            return Err("the interval is too large".into());
+        if interval > Every::MAX {
+            return Err("the interval is longer than 100 years; use a cron expression".into());
         }
         Ok(Every { interval })
     }
 
-    pub fn next_after(&self, after: DateTime<Utc>) -> DateTime<Utc> {
+    /// `None` only past the end of time as chrono knows it.
+    pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
         let step = self.interval.as_millis() as i64;
         let t = after.timestamp_millis();
-        let next = (t.div_euclid(step) + 1) * step;
-        DateTime::from_timestamp_millis(next).unwrap_or(DateTime::<Utc>::MAX_UTC)
+        let next = t.div_euclid(step).checked_add(1)?.checked_mul(step)?;
+        DateTime::from_timestamp_millis(next)
     }
 }
 
@@ -137,9 +141,15 @@ const FIELDS: [(&str, &str); 6] = [
     ("second", "0-59"),
     ("minute", "0-59"),
     ("hour", "0-23"),
-    ("day-of-month", "1-31, L, W"),
+    (
+        "day-of-month",
+        "1-31, L (the last day), nW (the weekday nearest day n)",
+    ),
     ("month", "1-12 or JAN-DEC"),
-    ("day-of-week", "0-7 (0 and 7 are Sunday) or SUN-SAT, L, #"),
+    (
+        "day-of-week",
+        "0-7 (0 and 7 are Sunday) or SUN-SAT, nL (the last such day), n#k (the k-th)",
+    ),
 ];
 
 const MONTH_NAMES: &[&str] = &[
@@ -298,7 +308,8 @@ impl CronSchedule {
 /// the instant of the jump. Real zones jump on whole minutes.
 fn first_after_gap(tz: Tz, wall: NaiveDateTime) -> Option<DateTime<Tz>> {
     let mut probe = wall.with_second(0)?.with_nanosecond(0)? + TimeDelta::minutes(1);
-    let limit = wall + TimeDelta::days(1);
+    // Real gaps are an hour or less; Samoa skipped a whole day in 2011.
+    let limit = wall + TimeDelta::days(3);
     while probe < limit {
         match tz.from_local_datetime(&probe) {
             LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => return Some(t),

@@ -41,6 +41,10 @@ pub const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// A fire found later than this on waking (after a suspend, a stopped
 /// process, a clock step) was missed, not merely late: it is not run.
 pub const MISSED_AFTER: TimeDelta = TimeDelta::seconds(30);
+/// How soon a run end that could not be written is tried again.
+const SAVE_RETRY: Duration = Duration::from_secs(1);
+/// How long shutdown keeps trying to write run ends before giving up.
+const UNSAVED_PATIENCE: Duration = Duration::from_secs(30);
 
 pub struct Options {
     pub config_path: PathBuf,
@@ -59,10 +63,17 @@ struct Running {
     control: watch::Sender<Control>,
 }
 
-struct Finished {
-    slot: usize,
-    run_id: i64,
-    outcome: Outcome,
+/// What run tasks tell the loop.
+enum Event {
+    Spawned {
+        run_id: i64,
+        child_pid: u32,
+    },
+    Finished {
+        slot: usize,
+        run_id: i64,
+        outcome: Outcome,
+    },
 }
 
 pub struct Scheduler {
@@ -72,13 +83,16 @@ pub struct Scheduler {
     store: Box<dyn RunStore>,
     host: String,
     pid: u32,
-    finished_tx: mpsc::UnboundedSender<Finished>,
-    finished_rx: mpsc::UnboundedReceiver<Finished>,
+    events_tx: mpsc::UnboundedSender<Event>,
+    events_rx: mpsc::UnboundedReceiver<Event>,
+    /// Ends of runs that could not be written yet (a locked or full
+    /// database); retried until they are, so no run stays `running`.
+    unsaved: Vec<(i64, Outcome)>,
 }
 
 impl Scheduler {
     pub fn new(config: &Config, store: Box<dyn RunStore>, host: String) -> Scheduler {
-        let (finished_tx, finished_rx) = mpsc::unbounded_channel();
+        let (events_tx, events_rx) = mpsc::unbounded_channel();
         let slots = config
             .jobs
             .iter()
@@ -93,8 +107,9 @@ impl Scheduler {
             store,
             host,
             pid: std::process::id(),
-            finished_tx,
-            finished_rx,
+            events_tx,
+            events_rx,
+            unsaved: Vec::new(),
         }
     }
 
@@ -105,11 +120,24 @@ impl Scheduler {
         let mut sigterm = signal(SignalKind::terminate())
             .map_err(|e| Error::Runtime(format!("cannot listen for SIGTERM: {e}")))?;
 
-        for orphan in self.store.interrupt_orphans(&self.host)? {
+        let mut sighup = signal(SignalKind::hangup())
+            .map_err(|e| Error::Runtime(format!("cannot listen for SIGHUP: {e}")))?;
+
+        for orphan in self.store.interrupt_orphans()? {
+            // Leftovers of the dead scheduler's run would overlap the next.
+            let killed = match orphan.child_pid {
+                Some(pgid) if orphan.host == self.host => crate::process::kill_leftovers(
+                    nix::unistd::Pid::from_raw(pgid as i32),
+                    orphan.id,
+                ),
+                _ => 0,
+            };
             tracing::warn!(
                 job = %orphan.job,
                 run_id = orphan.id,
-                pid = orphan.pid,
+                scheduler_pid = orphan.pid,
+                host = %orphan.host,
+                killed_leftover_processes = killed,
                 "run marked interrupted: the scheduler that started it is gone"
             );
         }
@@ -119,8 +147,11 @@ impl Scheduler {
                 tracing::info!(job = %slot.job.name, "job disabled: it will not fire");
                 continue;
             }
-            if let Some(next) = slot.job.schedule.next_after(now) {
-                self.queue.push(Reverse((next.timestamp_millis(), index)));
+            match slot.job.schedule.next_after(now) {
+                Some(next) => self.queue.push(Reverse((next.timestamp_millis(), index))),
+                None => {
+                    tracing::warn!(job = %slot.job.name, "the job has no future fire: it will not run")
+                }
             }
         }
         tracing::info!(
@@ -133,10 +164,15 @@ impl Scheduler {
 
         loop {
             self.fire_due();
+            self.save_unsaved();
             let wake = self.next_wake();
             tokio::select! {
                 _ = sleep_until(wake) => {}
-                Some(done) = self.finished_rx.recv() => self.record_finished(done),
+                Some(event) = self.events_rx.recv() => self.handle(event),
+                _ = sighup.recv() => {
+                    // Closing the terminal must not take the jobs down.
+                    tracing::warn!("SIGHUP ignored: stop the scheduler with SIGINT or SIGTERM");
+                }
                 _ = sigint.recv() => { self.shutdown("SIGINT", opts, &mut sigint, &mut sigterm).await; break; }
                 _ = sigterm.recv() => { self.shutdown("SIGTERM", opts, &mut sigint, &mut sigterm).await; break; }
             }
@@ -145,9 +181,17 @@ impl Scheduler {
         Ok(())
     }
 
-    /// When to look again: the earliest fire, or [`MAX_SLEEP`] from now.
+    /// When to look again: the earliest fire, or [`MAX_SLEEP`] from now
+    /// (a second when run ends are waiting to be saved).
     fn next_wake(&self) -> Instant {
         let now = Instant::now();
+        if !self.unsaved.is_empty() {
+            let retry = now + SAVE_RETRY;
+            return self.queue.peek().map_or(retry, |&Reverse((at_ms, _))| {
+                let until = (at_ms - Utc::now().timestamp_millis()).max(0) as u64;
+                retry.min(now + Duration::from_millis(until))
+            });
+        }
         let Some(Reverse((at_ms, _))) = self.queue.peek() else {
             return now + MAX_SLEEP;
         };
@@ -180,8 +224,11 @@ impl Scheduler {
             } else {
                 self.fire(index, scheduled_for);
             }
-            if let Some(next) = next {
-                self.queue.push(Reverse((next.timestamp_millis(), index)));
+            match next {
+                Some(next) => self.queue.push(Reverse((next.timestamp_millis(), index))),
+                None => {
+                    tracing::warn!(job = %self.slots[index].job.name, "the job has no future fire: it will not run again")
+                }
             }
         }
     }
@@ -219,14 +266,17 @@ impl Scheduler {
         };
         let (control, control_rx) = watch::channel(Control::Run);
         let job = Arc::clone(job);
-        let finished = self.finished_tx.clone();
+        let events = self.events_tx.clone();
         let info = RunInfo {
             run_id,
             scheduled_for,
         };
         tokio::spawn(async move {
-            let outcome = runner::run(&job, &info, control_rx).await;
-            let _ = finished.send(Finished {
+            let on_spawn = |child_pid| {
+                let _ = events.send(Event::Spawned { run_id, child_pid });
+            };
+            let outcome = runner::run(&job, &info, control_rx, on_spawn).await;
+            let _ = events.send(Event::Finished {
                 slot: index,
                 run_id,
                 outcome,
@@ -237,16 +287,27 @@ impl Scheduler {
         self.slots[index].running = Some(Running { run_id, control });
     }
 
-    fn record_finished(&mut self, done: Finished) {
-        let slot = &mut self.slots[done.slot];
-        if slot
-            .running
-            .as_ref()
-            .is_some_and(|r| r.run_id == done.run_id)
-        {
+    fn handle(&mut self, event: Event) {
+        match event {
+            Event::Spawned { run_id, child_pid } => {
+                if let Err(e) = self.store.set_child_pid(run_id, child_pid) {
+                    tracing::warn!(run_id, error = %e, "cannot record the child's pid");
+                }
+            }
+            Event::Finished {
+                slot,
+                run_id,
+                outcome,
+            } => self.record_finished(slot, run_id, outcome),
+        }
+    }
+
+    fn record_finished(&mut self, slot: usize, run_id: i64, outcome: Outcome) {
+        let slot = &mut self.slots[slot];
+        if slot.running.as_ref().is_some_and(|r| r.run_id == run_id) {
             slot.running = None;
         }
-        let o = &done.outcome;
+        let o = &outcome;
         let job = &slot.job.name;
         let duration = duration::human(Duration::from_millis(o.duration_ms.max(0) as u64));
         let exit = match (o.exit_code, o.signal) {
@@ -254,7 +315,7 @@ impl Scheduler {
             (None, Some(signal)) => runner::signal_name(signal),
             (None, None) => "none".to_string(),
         };
-        let (run_id, status) = (done.run_id, o.status.as_str());
+        let status = o.status.as_str();
         match (o.status, &o.reason) {
             (Status::Succeeded, _) => {
                 tracing::info!(job = %job, run_id, status = %status, exit = %exit, %duration, "run ended")
@@ -266,9 +327,24 @@ impl Scheduler {
                 tracing::warn!(job = %job, run_id, status = %status, exit = %exit, %duration, "run ended")
             }
         }
-        if let Err(e) = self.store.finish(done.run_id, o) {
-            tracing::error!(job = %job, run_id = done.run_id, error = %e, "cannot record the end of a run");
+        if let Err(e) = self.store.finish(run_id, o) {
+            tracing::error!(job = %job, run_id, error = %e, "cannot record the end of a run; will retry");
+            self.unsaved.push((run_id, outcome));
         }
+    }
+
+    /// Retries writing run ends that failed before; true when none is left.
+    fn save_unsaved(&mut self) -> bool {
+        let store = &mut self.store;
+        self.unsaved
+            .retain(|(run_id, outcome)| match store.finish(*run_id, outcome) {
+                Ok(()) => {
+                    tracing::info!(run_id, "recorded the end of the run after a retry");
+                    false
+                }
+                Err(_) => true,
+            });
+        self.unsaved.is_empty()
     }
 
     fn running_count(&self) -> usize {
@@ -299,15 +375,27 @@ impl Scheduler {
         let mut terminating = false;
         while self.running_count() > 0 {
             tokio::select! {
-                Some(done) = self.finished_rx.recv() => self.record_finished(done),
+                Some(event) = self.events_rx.recv() => self.handle(event),
                 _ = sleep_until(deadline), if !terminating => {
                     terminating = true;
                     tracing::warn!(running = self.running_count(), "shutdown grace over: terminating running jobs");
                     self.signal_all(Control::Terminate);
                 }
-                _ = sigint.recv() => self.kill_all(),
-                _ = sigterm.recv() => self.kill_all(),
+                // A kill is final: never downgrade it to a terminate.
+                _ = sigint.recv() => { terminating = true; self.kill_all() }
+                _ = sigterm.recv() => { terminating = true; self.kill_all() }
             }
+        }
+        // Every run's row must be complete before we go.
+        let give_up = Instant::now() + UNSAVED_PATIENCE;
+        while !self.save_unsaved() && Instant::now() < give_up {
+            tokio::time::sleep(SAVE_RETRY).await;
+        }
+        for (run_id, _) in &self.unsaved {
+            tracing::error!(
+                run_id,
+                "could not record the end of the run; it will show as interrupted"
+            );
         }
     }
 

@@ -119,7 +119,10 @@ pub struct RunRecord {
     pub duration_ms: Option<i64>,
     pub reason: Option<String>,
     pub host: String,
+    /// The scheduler's pid.
     pub pid: u32,
+    /// The job's shell, leader of the run's process group.
+    pub child_pid: Option<u32>,
     pub stdout_tail: String,
     pub stderr_tail: String,
 }
@@ -138,7 +141,11 @@ pub struct HistoryQuery {
 pub struct Orphan {
     pub id: i64,
     pub job: String,
+    pub host: String,
+    /// The dead scheduler's pid.
     pub pid: u32,
+    /// The run's shell, leader of its process group, if it was spawned.
+    pub child_pid: Option<u32>,
 }
 
 pub type Result<T> = std::result::Result<T, Error>;
@@ -148,14 +155,17 @@ pub trait RunStore {
     /// Claims a fire by writing its `running` row; `None` when the fire was
     /// already claimed.
     fn claim(&mut self, run: &NewRun) -> Result<Option<i64>>;
+    /// Notes the pid of a claimed run's child once it is spawned.
+    fn set_child_pid(&mut self, id: i64, child_pid: u32) -> Result<()>;
     /// Completes a claimed run.
     fn finish(&mut self, id: i64, outcome: &Outcome) -> Result<()>;
     /// Records a fire that was not run, and why.
     fn record_skipped(&mut self, run: &NewRun, reason: &str) -> Result<()>;
-    /// Marks `interrupted` the rows left `running` on `host`. Only the
-    /// holder of the [`SchedulerLock`] may call it: holding the lock proves
-    /// that whoever wrote those rows is gone.
-    fn interrupt_orphans(&mut self, host: &str) -> Result<Vec<Orphan>>;
+    /// Marks `interrupted` every row left `running`. Only the holder of the
+    /// [`SchedulerLock`] may call it, before it starts any run: holding the
+    /// lock proves that whoever wrote those rows is gone (a container that
+    /// restarts under a new host name included).
+    fn interrupt_orphans(&mut self) -> Result<Vec<Orphan>>;
     /// Newest first.
     fn history(&self, query: &HistoryQuery) -> Result<Vec<RunRecord>>;
     /// The newest row of each named job that has one.
@@ -179,6 +189,7 @@ const MIGRATIONS: &[&str] = &[
         reason        TEXT,
         host          TEXT    NOT NULL,
         pid           INTEGER NOT NULL,  -- the scheduler's
+        child_pid     INTEGER,           -- the job's shell, leader of its process group
         stdout_tail   TEXT    NOT NULL DEFAULT '',
         stderr_tail   TEXT    NOT NULL DEFAULT '',
         UNIQUE (job, scheduled_for)
@@ -188,7 +199,7 @@ const MIGRATIONS: &[&str] = &[
         WHERE status IN ('failed', 'timed_out', 'interrupted');
     CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for)
         WHERE status IN ('failed', 'timed_out', 'interrupted');
-    CREATE INDEX runs_running ON runs (host) WHERE status = 'running';",
+    CREATE INDEX runs_running ON runs (id) WHERE status = 'running';",
 ];
 
 /// The schema version this build writes.
@@ -239,7 +250,12 @@ impl SqliteStore {
         }
         c.pragma_update(None, "synchronous", "NORMAL")
             .map_err(|e| e.to_string())?;
-        let version: i64 = c
+        // Read the version inside a write transaction, so that two processes
+        // opening a new database at once do not both migrate it.
+        let tx = c
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(|e| e.to_string())?;
+        let version: i64 = tx
             .query_row("PRAGMA user_version", [], |r| r.get(0))
             .map_err(|e| e.to_string())?;
         if version > SCHEMA_VERSION {
@@ -249,15 +265,14 @@ impl SqliteStore {
             ));
         }
         if version < SCHEMA_VERSION {
-            let tx = c.transaction().map_err(|e| e.to_string())?;
             for (i, sql) in MIGRATIONS.iter().enumerate().skip(version as usize) {
                 tx.execute_batch(sql)
                     .map_err(|e| format!("migration to schema {} failed: {e}", i + 1))?;
             }
             tx.pragma_update(None, "user_version", SCHEMA_VERSION)
                 .map_err(|e| e.to_string())?;
-            tx.commit().map_err(|e| e.to_string())?;
         }
+        tx.commit().map_err(|e| e.to_string())?;
         Ok(())
     }
 
@@ -269,8 +284,26 @@ impl SqliteStore {
     }
 }
 
+/// The history query for a filter combination. Each combination reads a
+/// matching index backwards from the newest row; the `status IN` term must be
+/// spelled as in the partial indexes for SQLite to use them.
+fn history_sql(q: &HistoryQuery) -> String {
+    let mut sql = format!("SELECT {COLUMNS} FROM runs WHERE 1");
+    if q.failed_only {
+        sql.push_str(" AND status IN ('failed', 'timed_out', 'interrupted')");
+    }
+    if q.job.is_some() {
+        sql.push_str(" AND job = :job");
+    }
+    if q.since.is_some() {
+        sql.push_str(" AND scheduled_for >= :since");
+    }
+    sql.push_str(" ORDER BY scheduled_for DESC, id DESC LIMIT :limit");
+    sql
+}
+
 const COLUMNS: &str = "id, job, scheduled_for, started_at, finished_at, status, exit_code, \
-                       signal, duration_ms, reason, host, pid, stdout_tail, stderr_tail";
+                       signal, duration_ms, reason, host, pid, child_pid, stdout_tail, stderr_tail";
 
 fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -297,8 +330,9 @@ fn row_to_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
         reason: r.get(9)?,
         host: r.get(10)?,
         pid: r.get(11)?,
-        stdout_tail: r.get(12)?,
-        stderr_tail: r.get(13)?,
+        child_pid: r.get(12)?,
+        stdout_tail: r.get(13)?,
+        stderr_tail: r.get(14)?,
     })
 }
 
@@ -322,6 +356,16 @@ impl RunStore for SqliteStore {
             ])
             .map_err(|e| self.err(e))?;
         Ok((inserted == 1).then(|| self.conn.last_insert_rowid()))
+    }
+
+    fn set_child_pid(&mut self, id: i64, child_pid: u32) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("UPDATE runs SET child_pid = ?2 WHERE id = ?1")
+            .map_err(|e| self.err(e))?;
+        stmt.execute(params![id, child_pid])
+            .map_err(|e| self.err(e))?;
+        Ok(())
     }
 
     fn finish(&mut self, id: i64, o: &Outcome) -> Result<()> {
@@ -368,58 +412,41 @@ impl RunStore for SqliteStore {
         Ok(())
     }
 
-    fn interrupt_orphans(&mut self, host: &str) -> Result<Vec<Orphan>> {
-        let running: Vec<Orphan> = {
-            let mut stmt = self
-                .conn
-                .prepare("SELECT id, job, pid FROM runs WHERE status = 'running' AND host = ?1")
-                .map_err(|e| self.err(e))?;
-            stmt.query_map([host], |r| {
-                Ok(Orphan {
-                    id: r.get(0)?,
-                    job: r.get(1)?,
-                    pid: r.get(2)?,
-                })
-            })
-            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<_>>>())
-            .map_err(|e| self.err(e))?
-        };
-        let orphans = running;
-        let tx = self.conn.transaction().map_err(|e| Error::Store {
-            path: self.path.clone(),
+    fn interrupt_orphans(&mut self) -> Result<Vec<Orphan>> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| Error::Store {
+            path: path.clone(),
             message: e.to_string(),
-        })?;
-        for o in &orphans {
-            tx.execute(
-                "UPDATE runs SET status = 'interrupted',
-                        reason = 'the scheduler (pid ' || pid || ') stopped during the run'
-                 WHERE id = ?1",
-                [o.id],
-            )
-            .map_err(|e| Error::Store {
-                path: self.path.clone(),
-                message: e.to_string(),
-            })?;
-        }
-        tx.commit().map_err(|e| self.err(e))?;
+        };
+        let tx = self.conn.transaction().map_err(fail)?;
+        let orphans = tx
+            .prepare("SELECT id, job, host, pid, child_pid FROM runs WHERE status = 'running'")
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| {
+                    Ok(Orphan {
+                        id: r.get(0)?,
+                        job: r.get(1)?,
+                        host: r.get(2)?,
+                        pid: r.get(3)?,
+                        child_pid: r.get(4)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(fail)?;
+        tx.execute(
+            "UPDATE runs SET status = 'interrupted',
+                    reason = 'the scheduler (pid ' || pid || ' on ' || host || ') stopped during the run'
+             WHERE status = 'running'",
+            [],
+        )
+        .map_err(fail)?;
+        tx.commit().map_err(fail)?;
         Ok(orphans)
     }
 
     fn history(&self, q: &HistoryQuery) -> Result<Vec<RunRecord>> {
-        // Each filter combination reads a matching index backwards from the
-        // newest row; the `status IN` term must be spelled as in the partial
-        // indexes for SQLite to use them.
-        let mut sql = format!("SELECT {COLUMNS} FROM runs WHERE 1");
-        if q.failed_only {
-            sql.push_str(" AND status IN ('failed', 'timed_out', 'interrupted')");
-        }
-        if q.job.is_some() {
-            sql.push_str(" AND job = :job");
-        }
-        if q.since.is_some() {
-            sql.push_str(" AND scheduled_for >= :since");
-        }
-        sql.push_str(" ORDER BY scheduled_for DESC, id DESC LIMIT :limit");
+        let sql = history_sql(q);
         let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
         let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
         let since = q.since.map(ms);
@@ -502,8 +529,16 @@ impl SchedulerLock {
     }
 }
 
+/// `<db>.lock`, beside the file the path resolves to, so that two spellings
+/// of one database (a symlink, `./x` and `x`) share one lock.
 fn lock_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
+    let resolved = std::fs::canonicalize(db).unwrap_or_else(|_| {
+        let parent = db.parent().filter(|p| !p.as_os_str().is_empty());
+        let dir = parent.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
+        let dir = std::fs::canonicalize(&dir).unwrap_or(dir);
+        dir.join(db.file_name().unwrap_or(db.as_os_str()))
+    });
+    let mut name = resolved.into_os_string();
     name.push(".lock");
     PathBuf::from(name)
 }

@@ -143,7 +143,7 @@ enabled = false
     );
     assert!(lines[1].contains("02:00:00 CE"), "{out}");
     assert!(
-        lines[2].contains("every 5m") && lines[2].contains("(in "),
+        lines[2].contains("every 5m") && (lines[2].contains("(in ") || lines[2].contains("(now)")),
         "{out}"
     );
     assert!(lines[3].contains("disabled"), "{out}");

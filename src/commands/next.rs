@@ -80,7 +80,7 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
     };
 
     let instants: Vec<Instant> = schedule
-        .upcoming(after, args.count)
+        .upcoming(after, args.count as usize)
         .into_iter()
         .map(|at| Instant {
             at,

@@ -187,15 +187,23 @@ fn a_schedule_in_a_zone_reads_that_zone_wall_clock() {
 fn every_is_aligned_to_the_epoch() {
     let every = |d: u64| Every::new(Duration::from_secs(d)).unwrap();
     let at = |s: i64| DateTime::from_timestamp(s, 0).unwrap();
-    assert_eq!(every(7).next_after(at(1000)), at(1001)); // 143 × 7
-    assert_eq!(every(7).next_after(at(1001)), at(1008));
-    assert_eq!(every(300).next_after(at(1_763_700_190)), at(1_763_700_300));
+    let every = |d: u64| {
+        let e = every(d);
+        move |t: DateTime<Utc>| e.next_after(t).unwrap()
+    };
+    assert_eq!(every(7)(at(1000)), at(1001)); // 143 × 7
+    assert_eq!(every(7)(at(1001)), at(1008));
+    assert_eq!(every(300)(at(1_763_700_190)), at(1_763_700_300));
     // Two processes that start at different times agree on the instants.
-    assert_eq!(every(60).next_after(at(120)), every(60).next_after(at(179)));
+    assert_eq!(every(60)(at(120)), every(60)(at(179)));
     // Sub-second precision of `after` is kept: 1000.5 s is after 1000 s.
     let half = DateTime::from_timestamp_millis(1_000_500).unwrap();
-    assert_eq!(every(1).next_after(half), at(1001));
+    assert_eq!(every(1)(half), at(1001));
     assert!(Every::new(Duration::ZERO).is_err());
+    assert!(Every::new(Every::MAX + Duration::from_secs(1)).is_err());
+    // Near the end of time there is no next instant, rather than a wrong one.
+    let long = Every::new(Every::MAX).unwrap();
+    assert_eq!(long.next_after(DateTime::<Utc>::MAX_UTC), None);
 }
 
 // America/New_York, 2026: 02:00 EST → 03:00 EDT on 8 March; 02:00 EDT →
@@ -492,4 +500,13 @@ fn errors_name_the_field() {
     assert!(err("@reboot").message.contains("@reboot"));
     assert!(err("@sometimes").message.contains("@daily"));
     assert!(err("").message.contains("found 0"));
+}
+
+#[test]
+fn a_gap_of_a_whole_day_still_has_a_next_fire() {
+    // Samoa skipped 30 December 2011 entirely.
+    assert_eq!(
+        fires("0 0 * * *", "Pacific/Apia", "2011-12-29T12:00:00-10:00", 2),
+        ["2011-12-31T00:00:00+14:00", "2012-01-01T00:00:00+14:00"]
+    );
 }

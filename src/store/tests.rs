@@ -142,31 +142,38 @@ fn last_runs_per_job() {
 }
 
 #[test]
-fn orphans_on_this_host_are_interrupted() {
+fn every_row_left_running_is_interrupted_whatever_its_host() {
     let (_dir, mut store) = temp_store();
     let id = store.claim(&new_run("a", 0)).unwrap().unwrap();
     store.finish(id, &outcome(Status::Succeeded, 1)).unwrap();
-    let mut dead = new_run("b", 0);
-    dead.pid = 2;
-    store.claim(&dead).unwrap();
+    let dead = store.claim(&new_run("b", 0)).unwrap().unwrap();
+    store.set_child_pid(dead, 777).unwrap();
+    // A container that restarts gets a new host name.
     let mut elsewhere = new_run("c", 0);
-    elsewhere.host = "otherhost";
+    elsewhere.host = "old-container";
     store.claim(&elsewhere).unwrap();
-    let orphans = store.interrupt_orphans("testhost").unwrap();
-    assert_eq!(orphans.len(), 1);
-    assert_eq!(orphans[0].job, "b");
+    let mut orphans = store.interrupt_orphans().unwrap();
+    orphans.sort_by(|a, b| a.job.cmp(&b.job));
+    let summary: Vec<_> = orphans
+        .iter()
+        .map(|o| (o.job.as_str(), o.host.as_str(), o.child_pid))
+        .collect();
+    assert_eq!(
+        summary,
+        [("b", "testhost", Some(777)), ("c", "old-container", None)]
+    );
     let rows = store
         .history(&HistoryQuery {
             limit: 10,
             ..Default::default()
         })
         .unwrap();
-    let status_of = |job: &str| rows.iter().find(|r| r.job == job).unwrap().status;
-    assert_eq!(status_of("a"), Status::Succeeded);
-    assert_eq!(status_of("b"), Status::Interrupted);
-    assert_eq!(status_of("c"), Status::Running);
-    let b = rows.iter().find(|r| r.job == "b").unwrap();
-    assert!(b.reason.as_deref().unwrap().contains("pid 2"));
+    let row = |job: &str| rows.iter().find(|r| r.job == job).unwrap().clone();
+    assert_eq!(row("a").status, Status::Succeeded);
+    assert_eq!(row("b").status, Status::Interrupted);
+    assert_eq!(row("b").child_pid, Some(777));
+    assert_eq!(row("c").status, Status::Interrupted);
+    assert!(row("b").reason.unwrap().contains("pid 4242 on testhost"));
     // Interrupted runs count as failed.
     let failed = store
         .history(&HistoryQuery {
@@ -175,7 +182,8 @@ fn orphans_on_this_host_are_interrupted() {
             ..Default::default()
         })
         .unwrap();
-    assert_eq!(failed.len(), 1);
+    assert_eq!(failed.len(), 2);
+    assert!(store.interrupt_orphans().unwrap().is_empty());
 }
 
 /// The history queries must walk an index, never scan the table and sort:
@@ -183,36 +191,34 @@ fn orphans_on_this_host_are_interrupted() {
 #[test]
 fn history_queries_use_an_index_without_sorting() {
     let (_dir, store) = temp_store();
-    for (job, failed_only, since) in [
-        (None, false, false),
-        (None, true, false),
-        (Some("a"), false, false),
-        (Some("a"), true, false),
-        (None, true, true),
-        (Some("a"), true, true),
-    ] {
-        let mut sql = format!("EXPLAIN QUERY PLAN SELECT {COLUMNS} FROM runs WHERE 1");
-        if failed_only {
-            sql.push_str(" AND status IN ('failed', 'timed_out', 'interrupted')");
+    for job in [None, Some("a".to_string())] {
+        for failed_only in [false, true] {
+            for since in [None, Some(t(0))] {
+                let query = HistoryQuery {
+                    job: job.clone(),
+                    failed_only,
+                    since,
+                    limit: 20,
+                };
+                let sql = format!("EXPLAIN QUERY PLAN {}", history_sql(&query));
+                let mut stmt = store.conn.prepare(&sql).unwrap();
+                let mut named: Vec<(&str, &dyn rusqlite::ToSql)> = vec![(":limit", &20)];
+                if job.is_some() {
+                    named.push((":job", &"a"));
+                }
+                if since.is_some() {
+                    named.push((":since", &0));
+                }
+                let plan: Vec<String> = stmt
+                    .query_map(named.as_slice(), |r| r.get::<_, String>(3))
+                    .unwrap()
+                    .collect::<rusqlite::Result<_>>()
+                    .unwrap();
+                let plan = plan.join(" | ");
+                assert!(plan.contains("USING INDEX"), "{sql}\n{plan}");
+                assert!(!plan.contains("TEMP B-TREE"), "{sql}\n{plan}");
+            }
         }
-        if job.is_some() {
-            sql.push_str(" AND job = 'a'");
-        }
-        if since {
-            sql.push_str(" AND scheduled_for >= 0");
-        }
-        sql.push_str(" ORDER BY scheduled_for DESC, id DESC LIMIT 20");
-        let plan: Vec<String> = store
-            .conn
-            .prepare(&sql)
-            .unwrap()
-            .query_map([], |r| r.get::<_, String>(3))
-            .unwrap()
-            .collect::<rusqlite::Result<_>>()
-            .unwrap();
-        let plan = plan.join(" | ");
-        assert!(plan.contains("USING INDEX"), "{sql}\n{plan}");
-        assert!(!plan.contains("TEMP B-TREE"), "{sql}\n{plan}");
     }
 }
 
@@ -273,6 +279,25 @@ fn a_file_that_is_not_a_database_is_an_error_not_a_panic() {
     .unwrap();
     let err = SqliteStore::open(&path, false).err().unwrap();
     assert_eq!(err.exit_code(), 1);
+}
+
+#[test]
+fn two_spellings_of_one_database_share_one_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    std::fs::write(&db, "").unwrap();
+    let link = dir.path().join("link.db");
+    std::os::unix::fs::symlink(&db, &link).unwrap();
+    let _first = SchedulerLock::acquire(&db, "h").unwrap();
+    assert!(matches!(
+        SchedulerLock::acquire(&link, "h"),
+        Err(Error::Locked { .. })
+    ));
+    let dotted = dir.path().join(".").join("s.db");
+    assert!(matches!(
+        SchedulerLock::acquire(&dotted, "h"),
+        Err(Error::Locked { .. })
+    ));
 }
 
 #[test]

@@ -69,11 +69,15 @@ impl Env {
     pub fn history(&self, extra: &[&str]) -> Vec<Value> {
         let mut args = vec!["history", "--json", "--limit", "1000"];
         args.extend_from_slice(extra);
-        let out = self.cmd(&args).output().unwrap();
-        if !out.status.success() {
-            // The database may not exist yet.
+        if !self.path("schedule.db").exists() {
             return Vec::new();
         }
+        let out = self.cmd(&args).output().unwrap();
+        assert!(
+            out.status.success(),
+            "history failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         serde_json::from_slice::<Vec<Value>>(&out.stdout).unwrap()
     }
 
@@ -151,7 +155,17 @@ impl Scheduler {
 }
 
 impl Drop for Scheduler {
+    /// A test that fails midway still stops the scheduler and its jobs:
+    /// SIGTERM with a short grace (jobs are cancelled), SIGKILL if that hangs.
     fn drop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = kill(self.pid(), Signal::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(15);
+            while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+            let _ = kill(self.pid(), Signal::SIGTERM);
+        }
         let _ = self.child.kill();
         let _ = self.child.wait();
     }

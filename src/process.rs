@@ -1,0 +1,116 @@
+//! Process groups as the kernel sees them: who in a job's group is still
+//! alive, and clean-up after a scheduler that died without stopping its runs.
+//!
+//! Zombies do not count as alive: a grandchild orphaned by the shell is
+//! reparented to init, and an init that is slow to reap (or none at all, as
+//! in many containers) would otherwise keep a group "alive" for ever.
+
+use nix::sys::signal::{Signal, kill, killpg};
+use nix::unistd::Pid;
+
+/// Whether any process of the group is alive. The cheap `killpg(0)` answers
+/// most calls; only a group that still has members is looked at in /proc.
+pub fn group_alive(pgid: Pid) -> bool {
+    if killpg(pgid, None).is_err() {
+        return false;
+    }
+    if cfg!(target_os = "linux") && std::path::Path::new("/proc/self/stat").exists() {
+        !live_members(pgid).is_empty()
+    } else {
+        true
+    }
+}
+
+/// The live (not zombie) processes whose process group is `pgid`.
+pub fn live_members(pgid: Pid) -> Vec<Pid> {
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return Vec::new();
+    };
+    procs
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            // "pid (comm) state ppid pgrp ...": comm may hold anything, so
+            // read from its closing parenthesis.
+            let mut fields = stat
+                .rsplit_once(')')
+                .map_or("", |(_, rest)| rest)
+                .split_whitespace();
+            let state = fields.next().unwrap_or("Z");
+            let pgrp = fields.nth(1).and_then(|p| p.parse::<i32>().ok());
+            pgrp == Some(pgid.as_raw()) && state != "Z" && state != "X"
+        })
+        .map(Pid::from_raw)
+        .collect()
+}
+
+/// Kills what is left of run `run_id`, whose child led group `pgid`, after
+/// its scheduler died. Only processes that carry the run's
+/// `SCHEDULE_RUN_ID` in their environment are touched, so a group id reused
+/// by an unrelated program (after a reboot, say) is left alone. Returns how
+/// many were killed.
+pub fn kill_leftovers(pgid: Pid, run_id: i64) -> usize {
+    let marker = format!("SCHEDULE_RUN_ID={run_id}");
+    live_members(pgid)
+        .into_iter()
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|var| var == marker.as_bytes()))
+        })
+        .filter(|&pid| kill(pid, Signal::SIGKILL).is_ok())
+        .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+
+    #[test]
+    fn a_group_is_alive_while_a_member_runs_and_zombies_do_not_count() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pgid = Pid::from_raw(child.id() as i32);
+        assert!(group_alive(pgid));
+        assert_eq!(live_members(pgid), [pgid]);
+        kill(pgid, Signal::SIGKILL).unwrap();
+        // Not yet reaped: a zombie, still a member for killpg, but not alive.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !live_members(pgid).is_empty() {
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(!group_alive(pgid));
+        child.wait().unwrap();
+        assert!(!group_alive(pgid));
+    }
+
+    #[test]
+    fn leftovers_are_killed_only_when_they_carry_the_run_id() {
+        let spawn = |run_id: &str| {
+            std::process::Command::new("sleep")
+                .arg("30")
+                .env("SCHEDULE_RUN_ID", run_id)
+                .process_group(0)
+                .spawn()
+                .unwrap()
+        };
+        let mut other = spawn("7");
+        let mut ours = spawn("42");
+        let other_pgid = Pid::from_raw(other.id() as i32);
+        let ours_pgid = Pid::from_raw(ours.id() as i32);
+        // The right group but another run: untouched.
+        assert_eq!(kill_leftovers(other_pgid, 42), 0);
+        assert_eq!(kill_leftovers(ours_pgid, 42), 1);
+        assert!(ours.wait().unwrap().code().is_none(), "killed by a signal");
+        assert!(other.try_wait().unwrap().is_none(), "still running");
+        other.kill().unwrap();
+        other.wait().unwrap();
+    }
+}

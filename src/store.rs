@@ -234,14 +234,26 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
         };
-        store.setup().map_err(|e| fail(e.to_string()))?;
+        store.setup(create).map_err(|e| fail(e.to_string()))?;
         Ok(store)
     }
 
-    fn setup(&mut self) -> std::result::Result<(), String> {
+    /// `writer`: the scheduler, which always wants WAL mode; readers at the
+    /// current schema version write nothing.
+    fn setup(&mut self, writer: bool) -> std::result::Result<(), String> {
         let c = &mut self.conn;
         c.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(|e| e.to_string())?;
+        let version: i64 = c
+            .query_row("PRAGMA user_version", [], |r| r.get(0))
+            .map_err(|e| format!("cannot use it as a database: {e}"))?;
+        if version == SCHEMA_VERSION && !writer {
+            // Up to date: a reader (`history`, `list`) writes nothing, and
+            // WAL mode is a property of the file, set when it was created.
+            return c
+                .pragma_update(None, "synchronous", "NORMAL")
+                .map_err(|e| e.to_string());
+        }
         let mode: String = c
             .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
             .map_err(|e| format!("cannot use it as a database: {e}"))?;

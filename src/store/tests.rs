@@ -315,3 +315,21 @@ fn the_scheduler_lock_is_exclusive_and_names_its_holder() {
     drop(first);
     assert!(SchedulerLock::acquire(&db, "hostB").is_ok());
 }
+
+#[test]
+fn the_scheduler_puts_any_database_in_wal_mode_and_readers_write_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("v1.db");
+    std::fs::copy("tests/fixtures/schema-v1.db", &path).unwrap();
+    let mode = |store: &SqliteStore| -> String {
+        store
+            .conn
+            .query_row("PRAGMA journal_mode", [], |r| r.get(0))
+            .unwrap()
+    };
+    let reader = SqliteStore::open(&path, false).unwrap();
+    assert_eq!(mode(&reader), "delete", "a reader changed the file");
+    drop(reader);
+    let writer = SqliteStore::open(&path, true).unwrap();
+    assert_eq!(mode(&writer), "wal");
+}

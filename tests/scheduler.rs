@@ -257,11 +257,7 @@ kill_grace = "1s"
     let pids = wait_for_pids(&env.path(&format!("pids.{id}")), 1);
     scheduler.signal(Signal::SIGTERM);
     assert!(scheduler.wait().success(), "{}", scheduler.log());
-    let run = env
-        .history(&[])
-        .into_iter()
-        .find(|r| r["id"] == id)
-        .unwrap();
+    let run = env.run(&id);
     assert_eq!(status(&run), "cancelled", "{run}");
     assert!(run["finished_at"].is_string());
     assert!(!alive(pids[0]), "the job survived the shutdown");
@@ -290,11 +286,7 @@ kill_grace = "5m"
     }
     scheduler.signal(Signal::SIGINT);
     assert!(scheduler.wait().success(), "{}", scheduler.log());
-    let run = env
-        .history(&[])
-        .into_iter()
-        .find(|r| r["id"] == id)
-        .unwrap();
+    let run = env.run(&id);
     assert_eq!(status(&run), "cancelled", "{run}");
     assert_eq!(run["signal"], 9, "{run}");
     assert!(!alive(pids[0]));
@@ -315,11 +307,7 @@ command = "echo $$ >> pids.$SCHEDULE_RUN_ID; exec sleep 300"
     first.signal(Signal::SIGKILL);
     first.wait();
     // The crash left a visible trace, and the job still runs.
-    let run = env
-        .history(&[])
-        .into_iter()
-        .find(|r| r["id"] == id)
-        .unwrap();
+    let run = env.run(&id);
     assert_eq!(status(&run), "running");
     assert!(alive(pids[0]));
 

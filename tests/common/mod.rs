@@ -99,6 +99,13 @@ impl Env {
 }
 
 impl Env {
+    /// The row of run `id`.
+    pub fn run(&self, id: &Value) -> Value {
+        let rows = self.history(&[]);
+        let row = rows.into_iter().find(|r| r["id"] == *id);
+        row.unwrap_or_else(|| panic!("no run {id}"))
+    }
+
     /// Waits until `job` has a `running` row and returns its id.
     pub fn running_run(&self, job: &str) -> Value {
         let rows = self.wait_for_history("a running run", |rows| count(rows, job, "running") >= 1);

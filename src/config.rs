@@ -24,7 +24,62 @@ pub struct Config {
     pub path: PathBuf,
     /// In the order they appear in the file.
     pub jobs: Vec<Job>,
+    pub scheduler: SchedulerSettings,
 }
+
+/// `[scheduler]`: settings of the loop as a whole.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SchedulerSettings {
+    /// At most this many runs at once across all jobs; `None`: no limit.
+    pub max_concurrent: Option<usize>,
+    /// How many fires may wait for a free slot before new ones are skipped.
+    pub max_queued: usize,
+    /// Delete history rows scheduled longer ago than this.
+    pub keep: Option<Duration>,
+    /// Keep at most this many rows per job.
+    pub keep_runs: Option<u64>,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        SchedulerSettings {
+            max_concurrent: None,
+            max_queued: 1000,
+            keep: None,
+            keep_runs: None,
+        }
+    }
+}
+
+/// What a fire does when the job's previous run is still going.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Overlap {
+    /// Record the fire `skipped`.
+    #[default]
+    Skip,
+    /// Keep one pending fire; start it when the running one ends.
+    Queue,
+    /// Run side by side.
+    Allow,
+    /// Terminate the running one, then start.
+    Replace,
+}
+
+/// What happens to fires missed while no scheduler ran.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Catchup {
+    /// Record them `missed`; run nothing (cron).
+    #[default]
+    Skip,
+    /// Run the most recent one, now.
+    Latest,
+    /// Run every one inside the window, oldest first.
+    All,
+}
+
+pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_secs(10);
+pub const DEFAULT_RETRY_BACKOFF_MAX: Duration = Duration::from_secs(600);
+pub const DEFAULT_CATCHUP_WINDOW: Duration = Duration::from_secs(3600);
 
 impl Config {
     pub fn job(&self, name: &str) -> Option<&Job> {
@@ -33,7 +88,7 @@ impl Config {
 }
 
 /// One job with its defaults applied.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub name: String,
     pub schedule: Schedule,
@@ -47,6 +102,16 @@ pub struct Job {
     /// Working directory; relative paths are taken from the config file's folder.
     pub dir: Option<PathBuf>,
     pub enabled: bool,
+    pub overlap: Overlap,
+    /// How many times a `failed` or `timed_out` run is tried again.
+    pub retries: u32,
+    pub retry_backoff: Duration,
+    pub retry_backoff_max: Duration,
+    pub catchup: Catchup,
+    pub catchup_window: Duration,
+    pub run_on_start: bool,
+    /// Each fire starts up to this much later, at random.
+    pub jitter: Duration,
 }
 
 /// One problem in a config file, with where it is.
@@ -143,8 +208,17 @@ const SETTING_KEYS: &[&str] = &[
     "env",
     "dir",
     "enabled",
+    "overlap",
+    "retries",
+    "retry_backoff",
+    "retry_backoff_max",
+    "catchup",
+    "catchup_window",
+    "run_on_start",
+    "jitter",
 ];
-const TOP_LEVEL_KEYS: &[&str] = &["defaults", "jobs"];
+const TOP_LEVEL_KEYS: &[&str] = &["defaults", "jobs", "scheduler"];
+const SCHEDULER_KEYS: &[&str] = &["max_concurrent", "max_queued", "keep", "keep_runs"];
 
 /// Parses config text; `path` is used for messages and relative `dir`s.
 pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
@@ -163,6 +237,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     };
 
     let mut defaults = Settings::default();
+    let mut scheduler = SchedulerSettings::default();
     let mut job_tables = Vec::new();
     for (key, value) in doc.get_ref() {
         match key.get_ref().as_ref() {
@@ -189,6 +264,30 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             "jobs" => match value.get_ref() {
                 DeValue::Table(t) => job_tables.extend(t.iter()),
                 other => cx.type_error(value.span(), None, Some("jobs"), "a table", other),
+            },
+            "scheduler" => match value.get_ref() {
+                DeValue::Table(t) => {
+                    for (k, v) in t {
+                        let key = k.get_ref().as_ref();
+                        match key {
+                            "max_concurrent" => {
+                                scheduler.max_concurrent =
+                                    cx.integer(None, key, v, 1, 1_000_000).map(|n| n as usize)
+                            }
+                            "max_queued" => {
+                                if let Some(n) = cx.integer(None, key, v, 0, 10_000_000) {
+                                    scheduler.max_queued = n as usize;
+                                }
+                            }
+                            "keep" => scheduler.keep = cx.duration(None, key, v, true),
+                            "keep_runs" => {
+                                scheduler.keep_runs = cx.integer(None, key, v, 1, i64::MAX as u64)
+                            }
+                            _ => cx.unknown_key(k.span(), None, key, SCHEDULER_KEYS),
+                        }
+                    }
+                }
+                other => cx.type_error(value.span(), None, Some("scheduler"), "a table", other),
             },
             other => {
                 let msg = format!(
@@ -224,6 +323,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
         Ok(Config {
             path: path.to_path_buf(),
             jobs,
+            scheduler,
         })
     } else {
         // Read top to bottom, whichever check found them.
@@ -244,6 +344,14 @@ struct Settings {
     env: Vec<(String, String)>,
     dir: Option<String>,
     enabled: Option<bool>,
+    overlap: Option<Overlap>,
+    retries: Option<u32>,
+    retry_backoff: Option<Duration>,
+    retry_backoff_max: Option<Duration>,
+    catchup: Option<Catchup>,
+    catchup_window: Option<Duration>,
+    run_on_start: Option<bool>,
+    jitter: Option<Duration>,
 }
 
 impl Settings {
@@ -345,10 +453,38 @@ impl Settings {
                     }
                 }
             }
-            "enabled" => match value.get_ref() {
-                DeValue::Boolean(b) => self.enabled = Some(*b),
-                other => cx.type_error(span, job, Some(key), "`true` or `false`", other),
-            },
+            "enabled" => self.enabled = cx.boolean(job, key, value),
+            "run_on_start" => self.run_on_start = cx.boolean(job, key, value),
+            "overlap" => {
+                self.overlap = cx.choice(
+                    job,
+                    key,
+                    value,
+                    &[
+                        ("skip", Overlap::Skip),
+                        ("queue", Overlap::Queue),
+                        ("allow", Overlap::Allow),
+                        ("replace", Overlap::Replace),
+                    ],
+                )
+            }
+            "catchup" => {
+                self.catchup = cx.choice(
+                    job,
+                    key,
+                    value,
+                    &[
+                        ("skip", Catchup::Skip),
+                        ("latest", Catchup::Latest),
+                        ("all", Catchup::All),
+                    ],
+                )
+            }
+            "retries" => self.retries = cx.integer(job, key, value, 0, 1000).map(|n| n as u32),
+            "retry_backoff" => self.retry_backoff = cx.duration(job, key, value, false),
+            "retry_backoff_max" => self.retry_backoff_max = cx.duration(job, key, value, false),
+            "catchup_window" => self.catchup_window = cx.duration(job, key, value, true),
+            "jitter" => self.jitter = cx.duration(job, key, value, false),
             _ => return false,
         }
         true
@@ -370,6 +506,14 @@ impl Settings {
             env,
             dir: self.dir.or_else(|| defaults.dir.clone()),
             enabled: self.enabled.or(defaults.enabled),
+            overlap: self.overlap.or(defaults.overlap),
+            retries: self.retries.or(defaults.retries),
+            retry_backoff: self.retry_backoff.or(defaults.retry_backoff),
+            retry_backoff_max: self.retry_backoff_max.or(defaults.retry_backoff_max),
+            catchup: self.catchup.or(defaults.catchup),
+            catchup_window: self.catchup_window.or(defaults.catchup_window),
+            run_on_start: self.run_on_start.or(defaults.run_on_start),
+            jitter: self.jitter.or(defaults.jitter),
         }
     }
 }
@@ -497,6 +641,16 @@ fn job_from_table(
         env: settings.env,
         dir: settings.dir.map(|d| base_dir.join(d)),
         enabled: settings.enabled.unwrap_or(true),
+        overlap: settings.overlap.unwrap_or_default(),
+        retries: settings.retries.unwrap_or(0),
+        retry_backoff: settings.retry_backoff.unwrap_or(DEFAULT_RETRY_BACKOFF),
+        retry_backoff_max: settings
+            .retry_backoff_max
+            .unwrap_or(DEFAULT_RETRY_BACKOFF_MAX),
+        catchup: settings.catchup.unwrap_or_default(),
+        catchup_window: settings.catchup_window.unwrap_or(DEFAULT_CATCHUP_WINDOW),
+        run_on_start: settings.run_on_start.unwrap_or(false),
+        jitter: settings.jitter.unwrap_or_default(),
     })
 }
 
@@ -580,6 +734,80 @@ impl Context<'_> {
                 None
             }
         }
+    }
+
+    fn boolean(
+        &mut self,
+        job: Option<&str>,
+        key: &str,
+        value: &toml::Spanned<DeValue>,
+    ) -> Option<bool> {
+        match value.get_ref() {
+            DeValue::Boolean(b) => Some(*b),
+            other => {
+                self.type_error(value.span(), job, Some(key), "`true` or `false`", other);
+                None
+            }
+        }
+    }
+
+    /// A whole number in `min..=max`.
+    fn integer(
+        &mut self,
+        job: Option<&str>,
+        key: &str,
+        value: &toml::Spanned<DeValue>,
+        min: u64,
+        max: u64,
+    ) -> Option<u64> {
+        let parsed = match value.get_ref() {
+            DeValue::Integer(i) => {
+                let digits = i.as_str().replace('_', "");
+                let digits = digits
+                    .trim_start_matches("0x")
+                    .trim_start_matches("0o")
+                    .trim_start_matches("0b");
+                i64::from_str_radix(digits, i.radix()).ok()
+            }
+            other => {
+                let expected = format!("a whole number from {min} to {max}");
+                self.type_error(value.span(), job, Some(key), &expected, other);
+                return None;
+            }
+        };
+        match parsed {
+            Some(n) if n >= 0 && (min..=max).contains(&(n as u64)) => Some(n as u64),
+            _ => {
+                let msg = format!(
+                    "`{}` is out of range; give a whole number from {min} to {max}",
+                    describe(value.get_ref())
+                );
+                self.error(value.span(), job, Some(key), msg);
+                None
+            }
+        }
+    }
+
+    /// One of a fixed set of words.
+    fn choice<T: Copy>(
+        &mut self,
+        job: Option<&str>,
+        key: &str,
+        value: &toml::Spanned<DeValue>,
+        choices: &[(&str, T)],
+    ) -> Option<T> {
+        let text = self.string(job, key, value)?;
+        if let Some((_, v)) = choices.iter().find(|(name, _)| *name == text) {
+            return Some(*v);
+        }
+        let names: Vec<&str> = choices.iter().map(|(n, _)| *n).collect();
+        let msg = format!(
+            "`{text}` is not one of {}{}",
+            list(&names),
+            did_you_mean(text, &names)
+        );
+        self.error(value.span(), job, Some(key), msg);
+        None
     }
 
     fn duration(

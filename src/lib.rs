@@ -7,6 +7,7 @@ pub mod cli;
 pub mod commands;
 pub mod config;
 pub mod duration;
+pub mod engine;
 pub mod error;
 pub mod output;
 pub mod process;

@@ -43,6 +43,8 @@ pub enum Control {
     Run,
     /// Stop gracefully: SIGTERM, then SIGKILL after the job's kill grace.
     Terminate,
+    /// The same, because a newer fire replaces this run.
+    Replace,
     /// Stop now: SIGKILL.
     Kill,
 }
@@ -140,8 +142,9 @@ pub async fn run(
         _ = sleep_until(timeout_at.unwrap_or(started)), if timeout_at.is_some() => {
             (stop(&mut child, pgid, job.kill_grace, &mut control, false).await, End::TimedOut)
         }
-        kill = stop_requested(&mut control) => {
-            (stop(&mut child, pgid, job.kill_grace, &mut control, kill).await, End::Cancelled)
+        why = stop_requested(&mut control) => {
+            let kill = why == Control::Kill;
+            (stop(&mut child, pgid, job.kill_grace, &mut control, kill).await, End::Cancelled(why))
         }
     };
 
@@ -170,9 +173,15 @@ pub async fn run(
                 crate::duration::format(job.timeout.unwrap_or_default())
             )),
         ),
-        (End::Cancelled, _) => (
+        (End::Cancelled(why), _) => (
             Status::Cancelled,
-            Some("stopped because the scheduler shut down".to_string()),
+            Some(
+                match why {
+                    Control::Replace => "replaced by a newer fire (overlap = \"replace\")",
+                    _ => "stopped because the scheduler shut down",
+                }
+                .to_string(),
+            ),
         ),
         (_, Some(exit)) if exit.success() => (Status::Succeeded, None),
         (_, Some(exit)) => (
@@ -201,17 +210,16 @@ pub async fn run(
 enum End {
     Exited,
     TimedOut,
-    Cancelled,
+    Cancelled(Control),
 }
 
-/// Resolves when the scheduler asks the run to stop; true when it asks for
-/// an immediate kill. Pending forever if the scheduler goes away.
-async fn stop_requested(control: &mut watch::Receiver<Control>) -> bool {
+/// Resolves with the request when the scheduler asks the run to stop.
+/// Pending forever if the scheduler goes away.
+async fn stop_requested(control: &mut watch::Receiver<Control>) -> Control {
     loop {
         match *control.borrow_and_update() {
             Control::Run => {}
-            Control::Terminate => return false,
-            Control::Kill => return true,
+            other => return other,
         }
         if control.changed().await.is_err() {
             std::future::pending::<()>().await;

@@ -27,7 +27,7 @@ use std::fmt;
 use std::time::Duration;
 
 /// When a job fires.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Schedule {
     Cron(Box<CronSchedule>),
     Every(Every),
@@ -100,7 +100,7 @@ impl Every {
 }
 
 /// A parsed cron expression bound to its time zone.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CronSchedule {
     /// The expression as the user wrote it, for display.
     text: String,

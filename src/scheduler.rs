@@ -1,50 +1,59 @@
-//! The foreground loop of `schedule run`.
+//! The foreground loop of `schedule run`: the async shell around the
+//! policy [`Engine`].
 //!
 //! # Theory of operation
 //!
-//! The loop keeps each enabled job's next fire instant in a min-heap and
-//! sleeps until the earliest one. Nothing polls: with no job due and no run
-//! ending, the process is asleep. Tokio's timers follow the monotonic clock,
-//! which stops during suspend and ignores wall-clock steps, so no sleep is
-//! longer than [`MAX_SLEEP`]; on every wake the loop re-reads the wall clock.
+//! The engine knows every timer (scheduled fires, jitter delays, retry
+//! backoffs) and decides what happens; this loop sleeps until the engine's
+//! next wake, carries out its [`Action`]s (write a row, spawn a run, signal
+//! a run) and reports back what happened (a run ended). Nothing polls: with
+//! no timer due and no run ending, the process is asleep. Tokio's timers
+//! follow the monotonic clock, which stops during suspend and ignores
+//! wall-clock steps, so no sleep is longer than [`MAX_SLEEP`]; every wake
+//! hands the engine the wall clock, and fires it finds late are caught up by
+//! each job's policy.
 //!
 //! At a fire the order is: write the cheap `running` row (the claim), spawn
 //! the child, then everything else. Each run is a task of its own that
-//! reports its [`Outcome`] back over a channel; the loop, which owns the
-//! store, records it. A job whose previous run is still going when it is due
-//! again gets a `skipped` row instead of a second run.
+//! reports its child's pid and its [`Outcome`] over a channel; the loop,
+//! which owns the store, records them.
 //!
-//! Shutdown (SIGINT or SIGTERM): no new runs start; running ones get the
-//! shutdown grace to finish, then their process groups are terminated
-//! (SIGTERM, SIGKILL after each job's kill grace) and recorded `cancelled`.
-//! A second signal kills them at once. Every run still gets its row
-//! completed before the process exits.
+//! Reload: SIGHUP, or a change to the config file (inotify on its folder, so
+//! that editors that replace the file are seen), re-reads the config. A config
+//! that fails to load is rejected whole and the old one stays.
+//!
+//! Shutdown (SIGINT or SIGTERM): no new runs start and waiting fires are
+//! recorded `cancelled`; running ones get the shutdown grace to finish, then
+//! their process groups are terminated (SIGTERM, SIGKILL after each job's
+//! kill grace) and recorded `cancelled`. A second signal kills them at once.
+//! Every run still gets its row completed before the process exits.
 
-use chrono::{DateTime, TimeDelta, Utc};
-use std::cmp::Reverse;
-use std::collections::BinaryHeap;
+use chrono::{DateTime, Utc};
+use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
+use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
-use tokio::signal::unix::{SignalKind, signal};
+use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
 
-use crate::config::{Config, Job};
+use crate::config::{self, Config};
 use crate::duration;
+use crate::engine::{Action, Engine, Fire, Token};
 use crate::error::Error;
 use crate::runner::{self, Control, RunInfo};
 use crate::store::{NewRun, Outcome, RunStore, Status};
 
 /// The longest the loop sleeps before looking at the wall clock again.
 pub const MAX_SLEEP: Duration = Duration::from_secs(60);
-/// A fire found later than this on waking (after a suspend, a stopped
-/// process, a clock step) was missed, not merely late: it is not run.
-pub const MISSED_AFTER: TimeDelta = TimeDelta::seconds(30);
 /// How soon a run end that could not be written is tried again.
 const SAVE_RETRY: Duration = Duration::from_secs(1);
 /// How long shutdown keeps trying to write run ends before giving up.
 const UNSAVED_PATIENCE: Duration = Duration::from_secs(30);
+/// Editors write a file in several steps; reload once they are done.
+const RELOAD_SETTLE: Duration = Duration::from_millis(200);
+/// History clean-up (`keep`, `keep_runs`) runs at most this often.
+const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 pub struct Options {
     pub config_path: PathBuf,
@@ -53,75 +62,65 @@ pub struct Options {
     pub host: String,
 }
 
-struct Slot {
-    job: Arc<Job>,
-    running: Option<Running>,
+/// What run tasks tell the loop.
+enum Event {
+    Spawned { run_id: i64, child_pid: u32 },
+    Finished { token: Token, outcome: Outcome },
 }
 
+/// A run the loop started.
 struct Running {
     run_id: i64,
+    job: String,
     control: watch::Sender<Control>,
 }
 
-/// What run tasks tell the loop.
-enum Event {
-    Spawned {
-        run_id: i64,
-        child_pid: u32,
-    },
-    Finished {
-        slot: usize,
-        run_id: i64,
-        outcome: Outcome,
-    },
-}
-
 pub struct Scheduler {
-    slots: Vec<Slot>,
-    /// (next fire in ms since the epoch, slot index), earliest first.
-    queue: BinaryHeap<Reverse<(i64, usize)>>,
+    engine: Engine,
+    config: Config,
     store: Box<dyn RunStore>,
     host: String,
     pid: u32,
+    runs: HashMap<Token, Running>,
     events_tx: mpsc::UnboundedSender<Event>,
     events_rx: mpsc::UnboundedReceiver<Event>,
     /// Ends of runs that could not be written yet (a locked or full
     /// database); retried until they are, so no run stays `running`.
     unsaved: Vec<(i64, Outcome)>,
+    next_prune: Instant,
 }
 
 impl Scheduler {
-    pub fn new(config: &Config, store: Box<dyn RunStore>, host: String) -> Scheduler {
+    pub fn new(config: Config, store: Box<dyn RunStore>, host: String) -> Scheduler {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
-        let slots = config
-            .jobs
-            .iter()
-            .map(|job| Slot {
-                job: Arc::new(job.clone()),
-                running: None,
-            })
-            .collect();
+        let pid = std::process::id();
+        let seed = u64::from(pid) ^ Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
         Scheduler {
-            slots,
-            queue: BinaryHeap::new(),
+            engine: Engine::new(&config, seed),
+            config,
             store,
             host,
-            pid: std::process::id(),
+            pid,
+            runs: HashMap::new(),
             events_tx,
             events_rx,
             unsaved: Vec::new(),
+            next_prune: Instant::now(),
         }
     }
 
     /// Runs until SIGINT or SIGTERM, then shuts down as described above.
     pub async fn run(mut self, opts: &Options) -> Result<(), Error> {
-        let mut sigint = signal(SignalKind::interrupt())
-            .map_err(|e| Error::Runtime(format!("cannot listen for SIGINT: {e}")))?;
-        let mut sigterm = signal(SignalKind::terminate())
-            .map_err(|e| Error::Runtime(format!("cannot listen for SIGTERM: {e}")))?;
-
-        let mut sighup = signal(SignalKind::hangup())
-            .map_err(|e| Error::Runtime(format!("cannot listen for SIGHUP: {e}")))?;
+        let listen = |kind: SignalKind, name: &str| {
+            signal(kind).map_err(|e| Error::Runtime(format!("cannot listen for {name}: {e}")))
+        };
+        let mut sigint = listen(SignalKind::interrupt(), "SIGINT")?;
+        let mut sigterm = listen(SignalKind::terminate(), "SIGTERM")?;
+        let mut sighup = listen(SignalKind::hangup(), "SIGHUP")?;
+        let mut watcher = ConfigWatcher::new(&opts.config_path);
+        if watcher.is_none() {
+            tracing::warn!("cannot watch the config file; reload it with SIGHUP");
+        }
 
         for orphan in self.store.interrupt_orphans()? {
             // Leftovers of the dead scheduler's run would overlap the next.
@@ -141,37 +140,46 @@ impl Scheduler {
                 "run marked interrupted: the scheduler that started it is gone"
             );
         }
-        let now = Utc::now();
-        for (index, slot) in self.slots.iter().enumerate() {
-            if !slot.job.enabled {
-                tracing::info!(job = %slot.job.name, "job disabled: it will not fire");
-                continue;
-            }
-            match slot.job.schedule.next_after(now) {
-                Some(next) => self.queue.push(Reverse((next.timestamp_millis(), index))),
-                None => {
-                    tracing::warn!(job = %slot.job.name, "the job has no future fire: it will not run")
-                }
-            }
+        let names: Vec<&str> = self.config.jobs.iter().map(|j| j.name.as_str()).collect();
+        let last_fires = self.store.last_fires(&names)?;
+        for job in self.config.jobs.iter().filter(|j| !j.enabled) {
+            tracing::info!(job = %job.name, "job disabled: it will not fire");
         }
         tracing::info!(
             config = %opts.config_path.display(),
-            jobs = self.slots.len(),
+            jobs = self.config.jobs.len(),
             db = %opts.db_path.display(),
             pid = self.pid,
             "scheduler started"
         );
+        let actions = self.engine.startup(Utc::now(), &last_fires);
+        self.execute(actions);
 
+        let mut reload_at: Option<Instant> = None;
         loop {
-            self.fire_due();
+            let actions = self.engine.tick(Utc::now());
+            self.execute(actions);
             self.save_unsaved();
+            self.prune();
             let wake = self.next_wake();
             tokio::select! {
                 _ = sleep_until(wake) => {}
                 Some(event) = self.events_rx.recv() => self.handle(event),
                 _ = sighup.recv() => {
-                    // Closing the terminal must not take the jobs down.
-                    tracing::warn!("SIGHUP ignored: stop the scheduler with SIGINT or SIGTERM");
+                    tracing::info!("SIGHUP: reloading the config");
+                    self.reload(opts);
+                }
+                changed = wait_for_change(&mut watcher) => {
+                    if changed {
+                        reload_at = Some(Instant::now() + RELOAD_SETTLE);
+                    } else {
+                        watcher = None; // the watch thread ended
+                    }
+                }
+                _ = sleep_until(reload_at.unwrap_or_else(Instant::now)), if reload_at.is_some() => {
+                    reload_at = None;
+                    tracing::info!("the config file changed: reloading it");
+                    self.reload(opts);
                 }
                 _ = sigint.recv() => { self.shutdown("SIGINT", opts, &mut sigint, &mut sigterm).await; break; }
                 _ = sigterm.recv() => { self.shutdown("SIGTERM", opts, &mut sigint, &mut sigterm).await; break; }
@@ -181,110 +189,94 @@ impl Scheduler {
         Ok(())
     }
 
-    /// When to look again: the earliest fire, or [`MAX_SLEEP`] from now
-    /// (a second when run ends are waiting to be saved).
+    /// When to look again: the engine's next timer, at most [`MAX_SLEEP`]
+    /// away (a second when run ends are waiting to be saved).
     fn next_wake(&self) -> Instant {
         let now = Instant::now();
-        if !self.unsaved.is_empty() {
-            let retry = now + SAVE_RETRY;
-            return self.queue.peek().map_or(retry, |&Reverse((at_ms, _))| {
-                let until = (at_ms - Utc::now().timestamp_millis()).max(0) as u64;
-                retry.min(now + Duration::from_millis(until))
-            });
-        }
-        let Some(Reverse((at_ms, _))) = self.queue.peek() else {
-            return now + MAX_SLEEP;
+        let cap = if self.unsaved.is_empty() {
+            MAX_SLEEP
+        } else {
+            SAVE_RETRY
         };
-        let until = at_ms - Utc::now().timestamp_millis();
-        let until = Duration::from_millis(until.max(0) as u64);
-        now + until.min(MAX_SLEEP)
+        let until = self.engine.next_wake().map_or(cap, |at| {
+            let ms = (at - Utc::now()).num_milliseconds().max(0) as u64;
+            Duration::from_millis(ms).min(cap)
+        });
+        now + until
     }
 
-    /// Starts (or skips) every fire that is due, and queues each job's next.
-    fn fire_due(&mut self) {
-        let now = Utc::now();
-        while let Some(&Reverse((at_ms, index))) = self.queue.peek() {
-            if at_ms > now.timestamp_millis() {
-                break;
-            }
-            self.queue.pop();
-            let scheduled_for = DateTime::from_timestamp_millis(at_ms).unwrap_or(now);
-            let schedule = &self.slots[index].job.schedule;
-            let mut next = schedule.next_after(scheduled_for);
-            if now - scheduled_for > MISSED_AFTER {
-                // The loop did not run for a while: run nothing from the gap.
-                let resume = schedule.next_after(now);
-                tracing::warn!(
-                    job = %self.slots[index].job.name,
-                    missed_from = %scheduled_for.to_rfc3339(),
-                    resumes_at = ?resume.map(|t| t.to_rfc3339()),
-                    "missed fires: the scheduler was not running (suspend, stop or clock step)"
-                );
-                next = resume;
-            } else {
-                self.fire(index, scheduled_for);
-            }
-            match next {
-                Some(next) => self.queue.push(Reverse((next.timestamp_millis(), index))),
-                None => {
-                    tracing::warn!(job = %self.slots[index].job.name, "the job has no future fire: it will not run again")
+    fn execute(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Start { token, fire, job } => self.start(token, fire, job),
+                Action::Record {
+                    fire,
+                    status,
+                    reason,
+                    missed_count,
+                } => {
+                    if status == Status::Missed {
+                        tracing::warn!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), count = missed_count.unwrap_or(1), %reason, "fire missed");
+                    } else {
+                        tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), status = %status, %reason, "fire not run");
+                    }
+                    let row = new_run(&self.host, self.pid, &fire, Utc::now());
+                    if let Err(e) = self.store.record(&row, status, &reason, missed_count) {
+                        tracing::error!(job = %fire.job, error = %e, "cannot record a fire that did not run");
+                    }
+                }
+                Action::Terminate { token } => {
+                    if let Some(run) = self.runs.get(&token) {
+                        tracing::info!(job = %run.job, run_id = run.run_id, "terminating the run: a newer fire replaces it");
+                        let _ = run.control.send(Control::Replace);
+                    }
                 }
             }
         }
     }
 
-    fn fire(&mut self, index: usize, scheduled_for: DateTime<Utc>) {
-        let slot = &self.slots[index];
-        let job = &slot.job;
+    fn start(&mut self, token: Token, fire: Fire, job: std::sync::Arc<config::Job>) {
         let started_at = Utc::now();
-        let new_run = NewRun {
-            job: &job.name,
-            scheduled_for,
-            started_at,
-            host: &self.host,
-            pid: self.pid,
-        };
-        if let Some(running) = &slot.running {
-            let reason = format!("the previous run ({}) is still running", running.run_id);
-            tracing::info!(job = %job.name, scheduled_for = %scheduled_for.to_rfc3339(), %reason, "fire skipped");
-            if let Err(e) = self.store.record_skipped(&new_run, &reason) {
-                tracing::error!(job = %job.name, error = %e, "cannot record a skipped fire");
-            }
-            return;
-        }
-        let run_id = match self.store.claim(&new_run) {
+        let claimed = self
+            .store
+            .claim(&new_run(&self.host, self.pid, &fire, started_at));
+        let run_id = match claimed {
             Ok(Some(id)) => id,
             Ok(None) => {
-                tracing::info!(job = %job.name, scheduled_for = %scheduled_for.to_rfc3339(), "fire already recorded; not running it twice");
-                return;
+                tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), attempt = fire.attempt, "fire already recorded; not running it twice");
+                let actions = self.engine.finished(token, None, Utc::now());
+                return self.execute(actions);
             }
             Err(e) => {
                 // No row, no run: a run must never go unrecorded.
-                tracing::error!(job = %job.name, error = %e, "run not started: cannot record it");
-                return;
+                tracing::error!(job = %fire.job, error = %e, "run not started: cannot record it");
+                let actions = self.engine.finished(token, None, Utc::now());
+                return self.execute(actions);
             }
         };
         let (control, control_rx) = watch::channel(Control::Run);
-        let job = Arc::clone(job);
         let events = self.events_tx.clone();
         let info = RunInfo {
             run_id,
-            scheduled_for,
+            scheduled_for: fire.scheduled_for,
         };
         tokio::spawn(async move {
             let on_spawn = |child_pid| {
                 let _ = events.send(Event::Spawned { run_id, child_pid });
             };
             let outcome = runner::run(&job, &info, control_rx, on_spawn).await;
-            let _ = events.send(Event::Finished {
-                slot: index,
-                run_id,
-                outcome,
-            });
+            let _ = events.send(Event::Finished { token, outcome });
         });
-        let delay_ms = (started_at - scheduled_for).num_milliseconds();
-        tracing::info!(job = %self.slots[index].job.name, run_id, scheduled_for = %scheduled_for.to_rfc3339(), delay_ms, "run started");
-        self.slots[index].running = Some(Running { run_id, control });
+        let delay_ms = (started_at - fire.scheduled_for).num_milliseconds();
+        tracing::info!(job = %fire.job, run_id, scheduled_for = %fire.scheduled_for.to_rfc3339(), attempt = fire.attempt, trigger = %fire.trigger, delay_ms, "run started");
+        self.runs.insert(
+            token,
+            Running {
+                run_id,
+                job: fire.job,
+                control,
+            },
+        );
     }
 
     fn handle(&mut self, event: Event) {
@@ -294,21 +286,22 @@ impl Scheduler {
                     tracing::warn!(run_id, error = %e, "cannot record the child's pid");
                 }
             }
-            Event::Finished {
-                slot,
-                run_id,
-                outcome,
-            } => self.record_finished(slot, run_id, outcome),
+            Event::Finished { token, outcome } => {
+                let Some(run) = self.runs.remove(&token) else {
+                    return;
+                };
+                self.record_finished(&run, outcome.clone());
+                let actions = self
+                    .engine
+                    .finished(token, Some(outcome.status), Utc::now());
+                self.execute(actions);
+            }
         }
     }
 
-    fn record_finished(&mut self, slot: usize, run_id: i64, outcome: Outcome) {
-        let slot = &mut self.slots[slot];
-        if slot.running.as_ref().is_some_and(|r| r.run_id == run_id) {
-            slot.running = None;
-        }
+    fn record_finished(&mut self, run: &Running, outcome: Outcome) {
         let o = &outcome;
-        let job = &slot.job.name;
+        let (job, run_id) = (&run.job, run.run_id);
         let duration = duration::human(Duration::from_millis(o.duration_ms.max(0) as u64));
         let exit = match (o.exit_code, o.signal) {
             (Some(code), _) => code.to_string(),
@@ -347,13 +340,52 @@ impl Scheduler {
         self.unsaved.is_empty()
     }
 
-    fn running_count(&self) -> usize {
-        self.slots.iter().filter(|s| s.running.is_some()).count()
+    /// Applies `keep` and `keep_runs`, at most once an hour.
+    fn prune(&mut self) {
+        let settings = &self.config.scheduler;
+        if Instant::now() < self.next_prune
+            || (settings.keep.is_none() && settings.keep_runs.is_none())
+        {
+            return;
+        }
+        self.next_prune = Instant::now() + PRUNE_EVERY;
+        let before = settings
+            .keep
+            .and_then(|k| chrono::TimeDelta::from_std(k).ok())
+            .and_then(|k| Utc::now().checked_sub_signed(k));
+        match self.store.prune(before, settings.keep_runs) {
+            Ok(0) => {}
+            Ok(n) => tracing::info!(deleted = n, "old history rows deleted (keep, keep_runs)"),
+            Err(e) => tracing::warn!(error = %e, "cannot delete old history rows"),
+        }
+    }
+
+    /// Re-reads the config; a config that fails to load changes nothing.
+    fn reload(&mut self, opts: &Options) {
+        match config::load(&opts.config_path) {
+            Ok(new) => {
+                let before = self.config.jobs.len();
+                let actions = self.engine.reload(&new, Utc::now());
+                if new.scheduler != self.config.scheduler {
+                    self.next_prune = Instant::now();
+                }
+                self.config = new;
+                tracing::info!(
+                    jobs_before = before,
+                    jobs = self.config.jobs.len(),
+                    "config reloaded"
+                );
+                self.execute(actions);
+            }
+            Err(e) => {
+                tracing::error!("config not reloaded; keeping the running one:\n{e}");
+            }
+        }
     }
 
     fn signal_all(&self, control: Control) {
-        for running in self.slots.iter().filter_map(|s| s.running.as_ref()) {
-            let _ = running.control.send(control);
+        for run in self.runs.values() {
+            let _ = run.control.send(control);
         }
     }
 
@@ -361,24 +393,25 @@ impl Scheduler {
         &mut self,
         why: &str,
         opts: &Options,
-        sigint: &mut tokio::signal::unix::Signal,
-        sigterm: &mut tokio::signal::unix::Signal,
+        sigint: &mut Signal,
+        sigterm: &mut Signal,
     ) {
-        let running = self.running_count();
         tracing::info!(
             signal = why,
-            running,
+            running = self.runs.len(),
             grace = %duration::format(opts.shutdown_grace),
             "shutting down: no new runs; waiting for running ones"
         );
+        let actions = self.engine.shutdown();
+        self.execute(actions);
         let deadline = Instant::now() + opts.shutdown_grace;
         let mut terminating = false;
-        while self.running_count() > 0 {
+        while !self.runs.is_empty() {
             tokio::select! {
                 Some(event) = self.events_rx.recv() => self.handle(event),
                 _ = sleep_until(deadline), if !terminating => {
                     terminating = true;
-                    tracing::warn!(running = self.running_count(), "shutdown grace over: terminating running jobs");
+                    tracing::warn!(running = self.runs.len(), "shutdown grace over: terminating running jobs");
                     self.signal_all(Control::Terminate);
                 }
                 // A kill is final: never downgrade it to a terminate.
@@ -401,9 +434,66 @@ impl Scheduler {
 
     fn kill_all(&self) {
         tracing::warn!(
-            running = self.running_count(),
+            running = self.runs.len(),
             "second signal: killing running jobs now"
         );
         self.signal_all(Control::Kill);
+    }
+}
+
+/// The row of a fire.
+fn new_run<'a>(host: &'a str, pid: u32, fire: &'a Fire, started_at: DateTime<Utc>) -> NewRun<'a> {
+    NewRun {
+        job: &fire.job,
+        scheduled_for: fire.scheduled_for,
+        attempt: fire.attempt,
+        trigger: fire.trigger,
+        started_at,
+        host,
+        pid,
+    }
+}
+
+/// Watches the config file's folder for the file being written, replaced
+/// or moved into place. A thread blocked in `read` on the inotify fd costs
+/// nothing while idle and needs no unsafe fd registration with tokio.
+struct ConfigWatcher {
+    changes: mpsc::UnboundedReceiver<()>,
+}
+
+impl ConfigWatcher {
+    fn new(path: &std::path::Path) -> Option<ConfigWatcher> {
+        let name = path.file_name()?.to_owned();
+        let dir = match path.parent() {
+            Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+            _ => PathBuf::from("."),
+        };
+        let inotify = Inotify::init(InitFlags::IN_CLOEXEC).ok()?;
+        let flags =
+            AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CREATE;
+        inotify.add_watch(&dir, flags).ok()?;
+        let (tx, changes) = mpsc::unbounded_channel();
+        std::thread::Builder::new()
+            .name("config-watch".into())
+            .spawn(move || {
+                while let Ok(events) = inotify.read_events() {
+                    let ours = events
+                        .iter()
+                        .any(|e| e.name.as_deref() == Some(name.as_os_str()));
+                    if ours && tx.send(()).is_err() {
+                        break;
+                    }
+                }
+            })
+            .ok()?;
+        Some(ConfigWatcher { changes })
+    }
+}
+
+/// Resolves when the config file changed. Never resolves without a watcher.
+async fn wait_for_change(watcher: &mut Option<ConfigWatcher>) -> bool {
+    match watcher {
+        Some(w) => w.changes.recv().await.is_some(),
+        None => std::future::pending().await,
     }
 }

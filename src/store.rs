@@ -36,10 +36,11 @@ pub enum Status {
     Cancelled,
     Interrupted,
     Skipped,
+    Missed,
 }
 
 impl Status {
-    pub const ALL: [Status; 7] = [
+    pub const ALL: [Status; 8] = [
         Status::Running,
         Status::Succeeded,
         Status::Failed,
@@ -47,6 +48,7 @@ impl Status {
         Status::Cancelled,
         Status::Interrupted,
         Status::Skipped,
+        Status::Missed,
     ];
 
     /// The statuses `history --failed` shows: the run went wrong.
@@ -61,6 +63,7 @@ impl Status {
             Status::Cancelled => "cancelled",
             Status::Interrupted => "interrupted",
             Status::Skipped => "skipped",
+            Status::Missed => "missed",
         }
     }
 }
@@ -81,11 +84,66 @@ impl FromStr for Status {
     }
 }
 
-/// A fire about to start: what the `running` row records.
+/// Why a run happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Trigger {
+    /// Its schedule said so.
+    Schedule,
+    /// It was missed while no scheduler ran, and the job catches up.
+    Catchup,
+    /// An earlier attempt of the same fire failed.
+    Retry,
+    /// `run_on_start`.
+    Startup,
+    /// Someone asked for it.
+    Manual,
+}
+
+impl Trigger {
+    pub const ALL: [Trigger; 5] = [
+        Trigger::Schedule,
+        Trigger::Catchup,
+        Trigger::Retry,
+        Trigger::Startup,
+        Trigger::Manual,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Trigger::Schedule => "schedule",
+            Trigger::Catchup => "catchup",
+            Trigger::Retry => "retry",
+            Trigger::Startup => "startup",
+            Trigger::Manual => "manual",
+        }
+    }
+}
+
+impl fmt::Display for Trigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+impl FromStr for Trigger {
+    type Err = String;
+    fn from_str(s: &str) -> std::result::Result<Self, String> {
+        Trigger::ALL
+            .into_iter()
+            .find(|t| t.as_str() == s)
+            .ok_or_else(|| format!("unknown trigger `{s}`"))
+    }
+}
+
+/// A fire about to start (or be recorded without running): what its row
+/// says. Its identity is `(job, scheduled_for, attempt)`.
 #[derive(Debug, Clone)]
 pub struct NewRun<'a> {
     pub job: &'a str,
     pub scheduled_for: DateTime<Utc>,
+    pub attempt: u32,
+    pub trigger: Trigger,
     pub started_at: DateTime<Utc>,
     pub host: &'a str,
     pub pid: u32,
@@ -111,6 +169,9 @@ pub struct RunRecord {
     pub id: i64,
     pub job: String,
     pub scheduled_for: DateTime<Utc>,
+    /// 1 for the first attempt at a fire, 2 for its first retry, ...
+    pub attempt: u32,
+    pub trigger: Trigger,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub status: Status,
@@ -118,6 +179,8 @@ pub struct RunRecord {
     pub signal: Option<i32>,
     pub duration_ms: Option<i64>,
     pub reason: Option<String>,
+    /// For a `missed` row that stands for several fires: how many.
+    pub missed_count: Option<u64>,
     pub host: String,
     /// The scheduler's pid.
     pub pid: u32,
@@ -159,8 +222,21 @@ pub trait RunStore {
     fn set_child_pid(&mut self, id: i64, child_pid: u32) -> Result<()>;
     /// Completes a claimed run.
     fn finish(&mut self, id: i64, outcome: &Outcome) -> Result<()>;
-    /// Records a fire that was not run, and why.
-    fn record_skipped(&mut self, run: &NewRun, reason: &str) -> Result<()>;
+    /// Records a fire that did not run (`skipped`, `missed`, `cancelled`)
+    /// and why; `missed_count` when the row stands for several missed fires.
+    fn record(
+        &mut self,
+        run: &NewRun,
+        status: Status,
+        reason: &str,
+        missed_count: Option<u64>,
+    ) -> Result<()>;
+    /// Each named job's newest scheduled fire (trigger `schedule`,
+    /// `catchup` or `retry`, any status): where catching up starts from.
+    fn last_fires(&self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>>;
+    /// Deletes finished rows scheduled before `before`, and all but the
+    /// newest `keep_runs` rows of each job; returns how many went.
+    fn prune(&mut self, before: Option<DateTime<Utc>>, keep_runs: Option<u64>) -> Result<usize>;
     /// Marks `interrupted` every row left `running`. Only the holder of the
     /// [`SchedulerLock`] may call it, before it starts any run: holding the
     /// lock proves that whoever wrote those rows is gone (a container that
@@ -198,6 +274,44 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX runs_failed_by_time ON runs (scheduled_for)
         WHERE status IN ('failed', 'timed_out', 'interrupted');
     CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_running ON runs (id) WHERE status = 'running';",
+    // 2: retries and triggers. A fire's identity becomes (job, scheduled_for,
+    // attempt); SQLite cannot change a UNIQUE constraint, so the table is
+    // rebuilt.
+    "CREATE TABLE runs_v2 (
+        id            INTEGER PRIMARY KEY,
+        job           TEXT    NOT NULL,
+        scheduled_for INTEGER NOT NULL,
+        attempt       INTEGER NOT NULL DEFAULT 1,
+        trigger       TEXT    NOT NULL DEFAULT 'schedule',
+        started_at    INTEGER,
+        finished_at   INTEGER,
+        status        TEXT    NOT NULL,
+        exit_code     INTEGER,
+        signal        INTEGER,
+        duration_ms   INTEGER,
+        reason        TEXT,
+        missed_count  INTEGER,
+        host          TEXT    NOT NULL,
+        pid           INTEGER NOT NULL,
+        child_pid     INTEGER,
+        stdout_tail   TEXT    NOT NULL DEFAULT '',
+        stderr_tail   TEXT    NOT NULL DEFAULT '',
+        UNIQUE (job, scheduled_for, attempt)
+    );
+    INSERT INTO runs_v2 (id, job, scheduled_for, started_at, finished_at, status, exit_code,
+                         signal, duration_ms, reason, host, pid, child_pid, stdout_tail,
+                         stderr_tail)
+        SELECT id, job, scheduled_for, started_at, finished_at, status, exit_code, signal,
+               duration_ms, reason, host, pid, child_pid, stdout_tail, stderr_tail
+        FROM runs;
+    DROP TABLE runs;
+    ALTER TABLE runs_v2 RENAME TO runs;
+    CREATE INDEX runs_by_time ON runs (scheduled_for, attempt);
+    CREATE INDEX runs_failed_by_time ON runs (scheduled_for, attempt)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for, attempt)
         WHERE status IN ('failed', 'timed_out', 'interrupted');
     CREATE INDEX runs_running ON runs (id) WHERE status = 'running';",
 ];
@@ -302,7 +416,13 @@ impl SqliteStore {
 fn history_sql(q: &HistoryQuery) -> String {
     let mut sql = format!("SELECT {COLUMNS} FROM runs WHERE 1");
     if q.failed_only {
-        sql.push_str(" AND status IN ('failed', 'timed_out', 'interrupted')");
+        // A fire whose last attempt went wrong: a failure that a later
+        // attempt retried is not a failed fire.
+        sql.push_str(
+            " AND status IN ('failed', 'timed_out', 'interrupted') AND NOT EXISTS (
+                SELECT 1 FROM runs AS later WHERE later.job = runs.job
+                AND later.scheduled_for = runs.scheduled_for AND later.attempt > runs.attempt)",
+        );
     }
     if q.job.is_some() {
         sql.push_str(" AND job = :job");
@@ -310,12 +430,13 @@ fn history_sql(q: &HistoryQuery) -> String {
     if q.since.is_some() {
         sql.push_str(" AND scheduled_for >= :since");
     }
-    sql.push_str(" ORDER BY scheduled_for DESC, id DESC LIMIT :limit");
+    sql.push_str(" ORDER BY scheduled_for DESC, attempt DESC, id DESC LIMIT :limit");
     sql
 }
 
 const COLUMNS: &str = "id, job, scheduled_for, started_at, finished_at, status, exit_code, \
-                       signal, duration_ms, reason, host, pid, child_pid, stdout_tail, stderr_tail";
+                       signal, duration_ms, reason, host, pid, child_pid, stdout_tail, stderr_tail, \
+                       attempt, trigger, missed_count";
 
 fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -345,6 +466,11 @@ fn row_to_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
         child_pid: r.get(12)?,
         stdout_tail: r.get(13)?,
         stderr_tail: r.get(14)?,
+        attempt: r.get(15)?,
+        trigger: r.get::<_, String>(16)?.parse().map_err(|e: String| {
+            rusqlite::Error::FromSqlConversionFailure(16, rusqlite::types::Type::Text, e.into())
+        })?,
+        missed_count: r.get::<_, Option<i64>>(17)?.map(|c| c as u64),
     })
 }
 
@@ -353,15 +479,17 @@ impl RunStore for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "INSERT INTO runs (job, scheduled_for, started_at, status, host, pid)
-                 VALUES (?1, ?2, ?3, 'running', ?4, ?5)
-                 ON CONFLICT (job, scheduled_for) DO NOTHING",
+                "INSERT INTO runs (job, scheduled_for, attempt, trigger, started_at, status, host, pid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)
+                 ON CONFLICT (job, scheduled_for, attempt) DO NOTHING",
             )
             .map_err(|e| self.err(e))?;
         let inserted = stmt
             .execute(params![
                 run.job,
                 ms(run.scheduled_for),
+                run.attempt,
+                run.trigger.as_str(),
                 ms(run.started_at),
                 run.host,
                 run.pid
@@ -404,24 +532,91 @@ impl RunStore for SqliteStore {
         Ok(())
     }
 
-    fn record_skipped(&mut self, run: &NewRun, reason: &str) -> Result<()> {
+    fn record(
+        &mut self,
+        run: &NewRun,
+        status: Status,
+        reason: &str,
+        missed_count: Option<u64>,
+    ) -> Result<()> {
         let mut stmt = self
             .conn
             .prepare_cached(
-                "INSERT INTO runs (job, scheduled_for, status, reason, host, pid)
-                 VALUES (?1, ?2, 'skipped', ?3, ?4, ?5)
-                 ON CONFLICT (job, scheduled_for) DO NOTHING",
+                "INSERT INTO runs (job, scheduled_for, attempt, trigger, status, reason,
+                                   missed_count, host, pid)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
+                 ON CONFLICT (job, scheduled_for, attempt) DO NOTHING",
             )
             .map_err(|e| self.err(e))?;
         stmt.execute(params![
             run.job,
             ms(run.scheduled_for),
+            run.attempt,
+            run.trigger.as_str(),
+            status.as_str(),
             reason,
+            missed_count.map(|c| c as i64),
             run.host,
             run.pid
         ])
         .map_err(|e| self.err(e))?;
         Ok(())
+    }
+
+    fn last_fires(&self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT scheduled_for FROM runs
+                 WHERE job = ?1 AND trigger IN ('schedule', 'catchup', 'retry')
+                 ORDER BY scheduled_for DESC LIMIT 1",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for job in jobs {
+            let last: Option<i64> = stmt
+                .query_row([job], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.err(e))?;
+            if let Some(last) = last {
+                out.insert(job.to_string(), from_ms(last));
+            }
+        }
+        Ok(out)
+    }
+
+    fn prune(&mut self, before: Option<DateTime<Utc>>, keep_runs: Option<u64>) -> Result<usize> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| Error::Store {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        // One transaction: `history` sees the rows before or after, never half.
+        let tx = self.conn.transaction().map_err(fail)?;
+        let mut deleted = 0;
+        if let Some(before) = before {
+            deleted += tx
+                .execute(
+                    "DELETE FROM runs WHERE scheduled_for < ?1 AND status != 'running'",
+                    [ms(before)],
+                )
+                .map_err(fail)?;
+        }
+        if let Some(keep) = keep_runs {
+            deleted += tx
+                .execute(
+                    "DELETE FROM runs WHERE status != 'running' AND id IN (
+                        SELECT id FROM (
+                            SELECT id, row_number() OVER (
+                                PARTITION BY job ORDER BY scheduled_for DESC, id DESC) AS n
+                            FROM runs)
+                        WHERE n > ?1)",
+                    [keep as i64],
+                )
+                .map_err(fail)?;
+        }
+        tx.commit().map_err(fail)?;
+        Ok(deleted)
     }
 
     fn interrupt_orphans(&mut self) -> Result<Vec<Orphan>> {
@@ -479,7 +674,7 @@ impl RunStore for SqliteStore {
             .conn
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM runs WHERE job = ?1
-                 ORDER BY scheduled_for DESC, id DESC LIMIT 1"
+                 ORDER BY scheduled_for DESC, attempt DESC, id DESC LIMIT 1"
             ))
             .map_err(|e| self.err(e))?;
         let mut out = HashMap::new();

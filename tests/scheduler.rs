@@ -5,17 +5,7 @@ mod common;
 
 use common::*;
 use nix::sys::signal::Signal;
-use serde_json::Value;
 use std::time::{Duration, Instant};
-
-fn ms(row: &Value, key: &str) -> i64 {
-    let text = row[key]
-        .as_str()
-        .unwrap_or_else(|| panic!("{key} missing in {row}"));
-    chrono::DateTime::parse_from_rfc3339(text)
-        .unwrap()
-        .timestamp_millis()
-}
 
 #[test]
 fn per_second_jobs_run_on_time_and_are_recorded() {
@@ -459,29 +449,5 @@ command = "(sleep 1.5; echo late; echo ok > alive.$SCHEDULE_RUN_ID) & echo done"
     assert!(
         log.contains(&format!("late job=spawner run_id={id}")),
         "{log}"
-    );
-}
-
-#[test]
-fn sighup_does_not_stop_the_scheduler() {
-    let env = Env::new(
-        r#"
-[jobs.tick]
-cron = "* * * * * *"
-command = "true"
-"#,
-    );
-    let mut scheduler = env.start(&[]);
-    env.wait_for_history("a first run", |rows| count(rows, "tick", "succeeded") >= 1);
-    scheduler.signal(Signal::SIGHUP);
-    let before = env.history(&[]).len();
-    env.wait_for_history("runs after SIGHUP", |rows| rows.len() >= before + 2);
-    assert!(scheduler.child.try_wait().unwrap().is_none());
-    scheduler.signal(Signal::SIGTERM);
-    assert!(scheduler.wait().success());
-    assert!(
-        scheduler.log().contains("SIGHUP ignored"),
-        "{}",
-        scheduler.log()
     );
 }

@@ -64,6 +64,8 @@ pub fn render(runs: &[RunRecord]) -> String {
             "DURATION",
             "STATUS",
             "EXIT",
+            "TRY",
+            "TRIGGER",
             "NOTE",
         ],
         runs.iter().map(|r| {
@@ -82,6 +84,8 @@ pub fn render(runs: &[RunRecord]) -> String {
                 }),
                 r.status.to_string(),
                 exit,
+                r.attempt.to_string(),
+                r.trigger.to_string(),
                 output::ellipsize(&note(r), 60),
             ]
         }),

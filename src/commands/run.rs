@@ -22,7 +22,7 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
         shutdown_grace: args.shutdown_grace,
         host: host.clone(),
     };
-    runtime.block_on(Scheduler::new(&config, Box::new(store), host).run(&opts))
+    runtime.block_on(Scheduler::new(config, Box::new(store), host).run(&opts))
 }
 
 /// This machine's name, as recorded with each run.

@@ -9,6 +9,8 @@ fn new_run(job: &str, at: i64) -> NewRun<'_> {
     NewRun {
         job,
         scheduled_for: t(at),
+        attempt: 1,
+        trigger: Trigger::Schedule,
         started_at: t(at),
         host: "testhost",
         pid: 4242,
@@ -87,7 +89,7 @@ fn history_filters_and_orders_newest_first() {
         store.finish(id, &outcome(status, at + 1)).unwrap();
     }
     store
-        .record_skipped(&new_run("a", 50), "still running")
+        .record(&new_run("a", 50), Status::Skipped, "still running", None)
         .unwrap();
     let query = |job: Option<&str>, failed_only, since: Option<i64>, limit| {
         store
@@ -319,8 +321,15 @@ fn the_scheduler_lock_is_exclusive_and_names_its_holder() {
 #[test]
 fn the_scheduler_puts_any_database_in_wal_mode_and_readers_write_nothing() {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("v1.db");
-    std::fs::copy("tests/fixtures/schema-v1.db", &path).unwrap();
+    let path = dir.path().join("s.db");
+    drop(SqliteStore::open(&path, true).unwrap());
+    // An up-to-date file that is not in WAL mode (copied, or changed by hand).
+    Connection::open(&path)
+        .unwrap()
+        .query_row("PRAGMA journal_mode = DELETE", [], |r| {
+            r.get::<_, String>(0)
+        })
+        .unwrap();
     let mode = |store: &SqliteStore| -> String {
         store
             .conn

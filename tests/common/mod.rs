@@ -219,3 +219,36 @@ pub fn kill_all(pids: &[i32]) {
         let _ = kill(Pid::from_raw(pid), Signal::SIGKILL);
     }
 }
+
+impl Env {
+    /// Replaces jobs.toml the way editors do: write a new file, rename it
+    /// over the old one.
+    pub fn rewrite_config(&self, jobs_toml: &str) {
+        let tmp = self.path(".jobs.toml.new");
+        std::fs::write(&tmp, jobs_toml).unwrap();
+        std::fs::rename(&tmp, self.path("jobs.toml")).unwrap();
+    }
+}
+
+/// Milliseconds since the epoch of an RFC3339 field of a row.
+pub fn ms(row: &Value, key: &str) -> i64 {
+    let text = row[key]
+        .as_str()
+        .unwrap_or_else(|| panic!("{key} missing in {row}"));
+    chrono::DateTime::parse_from_rfc3339(text)
+        .unwrap()
+        .timestamp_millis()
+}
+
+/// Waits until `scheduler`'s log contains `text`.
+pub fn wait_for_log(scheduler: &Scheduler, text: &str) {
+    let deadline = Instant::now() + PATIENCE;
+    while !scheduler.log().contains(text) {
+        assert!(
+            Instant::now() < deadline,
+            "no {text:?} in the log:\n{}",
+            scheduler.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -1,0 +1,767 @@
+//! The policy core of the scheduler: which fire starts, waits, is skipped,
+//! retried or caught up, and when.
+//!
+//! It does no I/O and reads no clock. Time comes in as an argument and
+//! randomness (jitter) from a seeded generator; decisions go out as
+//! [`Action`]s that the async shell in `scheduler.rs` carries out (write a
+//! row, spawn a child, signal a run). That keeps every policy testable with
+//! a simulated clock: hours of schedule are checked in milliseconds.
+//!
+//! The life of a fire: a timer pops (its schedule, a jitter delay or a retry
+//! backoff) → the job's **overlap** policy decides against its running runs
+//! → the global **concurrency** limit decides against all running runs (a
+//! FIFO queue, bounded) → [`Action::Start`]. When a run ends, a failure may
+//! arm a **retry** timer, and the freed slot goes to the job's waiting fire,
+//! its catch-up backlog, then the global queue.
+
+use chrono::{DateTime, TimeDelta, Utc};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::sync::Arc;
+
+use crate::config::{Catchup, Config, Job, Overlap, SchedulerSettings};
+use crate::schedule::Schedule;
+use crate::store::{Status, Trigger};
+
+/// A fire found later than this when its timer pops was missed (the loop
+/// slept through it: suspend, a stopped process, a clock step), and the
+/// job's catch-up policy decides what happens to it.
+pub const LATE: TimeDelta = TimeDelta::seconds(10);
+/// At most this many missed fires are handled one by one; older ones inside
+/// the window are counted with those outside it.
+const MAX_CATCHUP_FIRES: usize = 10_000;
+/// Counting missed cron fires stops here (a per-second job down for 115
+/// days); the count then says "at least".
+const MAX_COUNTED: u64 = 10_000_000;
+
+/// Identifies a run the engine started, until it ends.
+pub type Token = u64;
+
+/// One firing of a job. Its identity in the history is
+/// `(job, scheduled_for, attempt)`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Fire {
+    pub job: String,
+    pub scheduled_for: DateTime<Utc>,
+    pub attempt: u32,
+    pub trigger: Trigger,
+}
+
+/// What the shell must do.
+#[derive(Debug, Clone)]
+pub enum Action {
+    /// Write the `running` row, spawn the child, and report back with
+    /// [`Engine::finished`] (also when the row could not be written).
+    Start {
+        token: Token,
+        fire: Fire,
+        job: Arc<Job>,
+    },
+    /// Write a row for a fire that does not run.
+    Record {
+        fire: Fire,
+        status: Status,
+        reason: String,
+        missed_count: Option<u64>,
+    },
+    /// Stop a run gracefully (SIGTERM, SIGKILL after its kill grace): a
+    /// newer fire replaces it.
+    Terminate { token: Token },
+}
+
+enum Timer {
+    /// The job's next scheduled fire.
+    Scheduled { job: String, at: DateTime<Utc> },
+    /// A fire whose start was delayed by jitter.
+    Jittered(Fire),
+    /// The next attempt at a failed fire.
+    Retry(Fire),
+}
+
+struct JobState {
+    job: Arc<Job>,
+    next: Option<DateTime<Utc>>,
+    running: Vec<Token>,
+    /// `queue` and `replace`: the one fire waiting for the running run.
+    waiting: Option<Fire>,
+    /// `catchup = "all"`: missed fires still to run, oldest first.
+    backlog: VecDeque<Fire>,
+    /// Gone from the config; kept until its runs end.
+    removed: bool,
+}
+
+pub struct Engine {
+    jobs: HashMap<String, JobState>,
+    settings: SchedulerSettings,
+    timers: BinaryHeap<Reverse<(i64, u64)>>,
+    timer_data: HashMap<u64, Timer>,
+    next_seq: u64,
+    /// Fires waiting for a free slot under `max_concurrent`, oldest first.
+    queue: VecDeque<Fire>,
+    runs: HashMap<Token, Fire>,
+    next_token: Token,
+    rng: Rng,
+    shutting_down: bool,
+}
+
+impl Engine {
+    pub fn new(config: &Config, seed: u64) -> Engine {
+        let jobs = config
+            .jobs
+            .iter()
+            .map(|job| {
+                let state = JobState {
+                    job: Arc::new(job.clone()),
+                    next: None,
+                    running: Vec::new(),
+                    waiting: None,
+                    backlog: VecDeque::new(),
+                    removed: false,
+                };
+                (job.name.clone(), state)
+            })
+            .collect();
+        Engine {
+            jobs,
+            settings: config.scheduler.clone(),
+            timers: BinaryHeap::new(),
+            timer_data: HashMap::new(),
+            next_seq: 0,
+            queue: VecDeque::new(),
+            runs: HashMap::new(),
+            next_token: 1,
+            rng: Rng::new(seed),
+            shutting_down: false,
+        }
+    }
+
+    /// Starts the schedule: catches up on fires missed since each job's
+    /// last recorded one (`last_fires`), then runs `run_on_start` jobs.
+    pub fn startup(
+        &mut self,
+        now: DateTime<Utc>,
+        last_fires: &HashMap<String, DateTime<Utc>>,
+    ) -> Vec<Action> {
+        let mut out = Vec::new();
+        let mut names: Vec<String> = self.jobs.keys().cloned().collect();
+        names.sort();
+        for name in &names {
+            let job = Arc::clone(&self.jobs[name].job);
+            if !job.enabled {
+                continue;
+            }
+            match last_fires.get(name) {
+                Some(&last) => self.catch_up(name, last, now, &mut out),
+                None => self.arm_next(name, now),
+            }
+            if job.run_on_start {
+                let fire = Fire {
+                    job: name.clone(),
+                    scheduled_for: now,
+                    attempt: 1,
+                    trigger: Trigger::Startup,
+                };
+                self.dispatch(fire, &mut out);
+            }
+        }
+        out
+    }
+
+    /// When the engine next has something to do, if ever.
+    pub fn next_wake(&self) -> Option<DateTime<Utc>> {
+        self.timers
+            .peek()
+            .and_then(|Reverse((at, _))| DateTime::from_timestamp_millis(*at))
+    }
+
+    /// Handles every timer due at `now`.
+    pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Action> {
+        let mut out = Vec::new();
+        while let Some(&Reverse((at, seq))) = self.timers.peek() {
+            if at > now.timestamp_millis() {
+                break;
+            }
+            self.timers.pop();
+            let Some(timer) = self.timer_data.remove(&seq) else {
+                continue;
+            };
+            match timer {
+                Timer::Scheduled { job, at } => self.scheduled(&job, at, now, &mut out),
+                Timer::Jittered(fire) | Timer::Retry(fire) => self.dispatch(fire, &mut out),
+            }
+        }
+        out
+    }
+
+    /// A run ended (`status`), or never started (`None`: its row could not
+    /// be written).
+    pub fn finished(
+        &mut self,
+        token: Token,
+        status: Option<Status>,
+        now: DateTime<Utc>,
+    ) -> Vec<Action> {
+        let mut out = Vec::new();
+        let Some(fire) = self.runs.remove(&token) else {
+            return out;
+        };
+        let Some(state) = self.jobs.get_mut(&fire.job) else {
+            return out;
+        };
+        state.running.retain(|&t| t != token);
+        let job = Arc::clone(&state.job);
+        let failed = matches!(status, Some(Status::Failed | Status::TimedOut));
+        if failed && !self.shutting_down && !state.removed && fire.attempt <= job.retries {
+            let delay = self.backoff(&job, fire.attempt);
+            let retry = Fire {
+                attempt: fire.attempt + 1,
+                trigger: Trigger::Retry,
+                ..fire.clone()
+            };
+            self.arm(now + delay, Timer::Retry(retry));
+        }
+        if self.shutting_down {
+            return out;
+        }
+        self.job_idle(&fire.job, &mut out);
+        self.drain_queue(&mut out);
+        out
+    }
+
+    /// Applies a new config: added jobs are scheduled from now, removed ones
+    /// stop firing, changed ones use their new settings from their next
+    /// fire. Running runs are not touched.
+    pub fn reload(&mut self, config: &Config, now: DateTime<Utc>) -> Vec<Action> {
+        let mut out = Vec::new();
+        self.settings = config.scheduler.clone();
+        for name in self.jobs.keys().cloned().collect::<Vec<_>>() {
+            if config.job(&name).is_none() {
+                let state = self.jobs.get_mut(&name).expect("listed");
+                state.removed = true;
+                state.next = None;
+                let dropped: Vec<Fire> = state
+                    .waiting
+                    .take()
+                    .into_iter()
+                    .chain(state.backlog.drain(..))
+                    .collect();
+                for fire in dropped {
+                    out.push(record(
+                        fire,
+                        Status::Cancelled,
+                        "the job was removed from the config",
+                    ));
+                }
+                if state.running.is_empty() {
+                    self.jobs.remove(&name);
+                }
+            }
+        }
+        for job in &config.jobs {
+            let new = Arc::new(job.clone());
+            match self.jobs.get_mut(&job.name) {
+                Some(state) => {
+                    let reschedule = state.removed
+                        || state.job.schedule != job.schedule
+                        || state.job.timezone != job.timezone
+                        || state.job.enabled != job.enabled;
+                    state.job = new;
+                    state.removed = false;
+                    if reschedule {
+                        state.next = None;
+                        if job.enabled {
+                            self.arm_next(&job.name, now);
+                        }
+                    }
+                }
+                None => {
+                    self.jobs.insert(
+                        job.name.clone(),
+                        JobState {
+                            job: new,
+                            next: None,
+                            running: Vec::new(),
+                            waiting: None,
+                            backlog: VecDeque::new(),
+                            removed: false,
+                        },
+                    );
+                    if job.enabled {
+                        self.arm_next(&job.name, now);
+                    }
+                }
+            }
+        }
+        self.drain_queue(&mut out);
+        out
+    }
+
+    /// Stops deciding: nothing new starts. Fires that were waiting (for a
+    /// slot, a running run, a retry backoff or a jitter delay) are recorded
+    /// `cancelled`; running runs are the shell's to stop.
+    pub fn shutdown(&mut self) -> Vec<Action> {
+        self.shutting_down = true;
+        let mut out = Vec::new();
+        let mut timers: Vec<(u64, Timer)> = self.timer_data.drain().collect();
+        timers.sort_by_key(|(seq, _)| *seq);
+        for (_, timer) in timers {
+            match timer {
+                Timer::Scheduled { .. } => {}
+                Timer::Retry(fire) => out.push(record(
+                    fire,
+                    Status::Cancelled,
+                    "the retry was dropped: the scheduler shut down",
+                )),
+                Timer::Jittered(fire) => out.push(record(
+                    fire,
+                    Status::Cancelled,
+                    "the scheduler shut down before the jittered start",
+                )),
+            }
+        }
+        self.timers.clear();
+        for fire in self.queue.drain(..) {
+            out.push(record(
+                fire,
+                Status::Cancelled,
+                "the scheduler shut down before a slot was free",
+            ));
+        }
+        let mut names: Vec<&String> = self.jobs.keys().collect();
+        names.sort();
+        let names: Vec<String> = names.into_iter().cloned().collect();
+        for name in names {
+            let state = self.jobs.get_mut(&name).expect("listed");
+            for fire in state
+                .waiting
+                .take()
+                .into_iter()
+                .chain(state.backlog.drain(..))
+            {
+                out.push(record(
+                    fire,
+                    Status::Cancelled,
+                    "the scheduler shut down before it could start",
+                ));
+            }
+        }
+        out
+    }
+
+    /// How many runs are going.
+    pub fn running(&self) -> usize {
+        self.runs.len()
+    }
+
+    /// How many fires wait for a free slot.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// A scheduled timer popped: fire now, or catch up when it is late.
+    fn scheduled(
+        &mut self,
+        name: &str,
+        at: DateTime<Utc>,
+        now: DateTime<Utc>,
+        out: &mut Vec<Action>,
+    ) {
+        let Some(state) = self.jobs.get_mut(name) else {
+            return;
+        };
+        if state.removed || state.next != Some(at) {
+            return; // superseded by a reload
+        }
+        state.next = None;
+        if now - at > LATE {
+            // The loop slept through this fire: the catch-up policy decides.
+            self.catch_up(name, at - TimeDelta::milliseconds(1), now, out);
+            return;
+        }
+        let job = Arc::clone(&state.job);
+        if let Some(next) = job.schedule.next_after(at) {
+            state.next = Some(next);
+            self.arm(
+                next,
+                Timer::Scheduled {
+                    job: name.to_string(),
+                    at: next,
+                },
+            );
+        }
+        let fire = Fire {
+            job: name.to_string(),
+            scheduled_for: at,
+            attempt: 1,
+            trigger: Trigger::Schedule,
+        };
+        if job.jitter.is_zero() {
+            self.dispatch(fire, out);
+        } else {
+            let delay = self.rng.below(job.jitter.as_millis() as u64 + 1);
+            self.arm(
+                now + TimeDelta::milliseconds(delay as i64),
+                Timer::Jittered(fire),
+            );
+        }
+    }
+
+    /// The fires of `name` after `after` up to `now` were missed; apply the
+    /// job's catch-up policy, then schedule its next fire after `now`.
+    fn catch_up(
+        &mut self,
+        name: &str,
+        after: DateTime<Utc>,
+        now: DateTime<Utc>,
+        out: &mut Vec<Action>,
+    ) {
+        let job = Arc::clone(&self.jobs[name].job);
+        let window_start = now - TimeDelta::from_std(job.catchup_window).unwrap_or(TimeDelta::MAX);
+        let missed = missed_fires(&job.schedule, after, window_start, now);
+        let fire = |at: DateTime<Utc>, trigger| Fire {
+            job: name.to_string(),
+            scheduled_for: at,
+            attempt: 1,
+            trigger,
+        };
+        if let Some((first, last)) = missed.old_span {
+            let reason = format!(
+                "{}{} fires from {} to {} were missed while no scheduler ran; they are older than \
+                 the catch-up window ({})",
+                if missed.old_count >= MAX_COUNTED {
+                    "at least "
+                } else {
+                    ""
+                },
+                missed.old_count,
+                first.to_rfc3339(),
+                last.to_rfc3339(),
+                crate::duration::format(job.catchup_window)
+            );
+            out.push(Action::Record {
+                fire: fire(first, Trigger::Schedule),
+                status: Status::Missed,
+                reason,
+                missed_count: Some(missed.old_count),
+            });
+        }
+        let in_window = missed.in_window;
+        const REASON: &str = "missed while no scheduler ran";
+        match job.catchup {
+            Catchup::Skip => {
+                for at in in_window {
+                    out.push(record(fire(at, Trigger::Schedule), Status::Missed, REASON));
+                }
+            }
+            Catchup::Latest => {
+                if let Some((&latest, older)) = in_window.split_last() {
+                    for &at in older {
+                        out.push(record(fire(at, Trigger::Schedule), Status::Missed, REASON));
+                    }
+                    self.dispatch(fire(latest, Trigger::Catchup), out);
+                }
+            }
+            Catchup::All => {
+                let state = self.jobs.get_mut(name).expect("known job");
+                state
+                    .backlog
+                    .extend(in_window.into_iter().map(|at| fire(at, Trigger::Catchup)));
+                if state.running.is_empty() {
+                    self.job_idle(name, out);
+                }
+            }
+        }
+        self.arm_next(name, now);
+    }
+
+    /// A fire whose time has come: the overlap policy, then the slot limit.
+    fn dispatch(&mut self, fire: Fire, out: &mut Vec<Action>) {
+        if self.shutting_down {
+            return;
+        }
+        let Some(state) = self.jobs.get_mut(&fire.job) else {
+            out.push(record(
+                fire,
+                Status::Cancelled,
+                "the job was removed from the config",
+            ));
+            return;
+        };
+        if state.removed {
+            out.push(record(
+                fire,
+                Status::Cancelled,
+                "the job was removed from the config",
+            ));
+            return;
+        }
+        if !state.running.is_empty() {
+            match state.job.overlap {
+                Overlap::Allow => {}
+                Overlap::Skip => {
+                    out.push(record(
+                        fire,
+                        Status::Skipped,
+                        "the job's previous run is still running (overlap = \"skip\")",
+                    ));
+                    return;
+                }
+                Overlap::Queue => {
+                    if state.waiting.is_none() {
+                        state.waiting = Some(fire);
+                    } else {
+                        out.push(record(
+                            fire,
+                            Status::Skipped,
+                            "a fire is already waiting for the running one to end (overlap = \"queue\")",
+                        ));
+                    }
+                    return;
+                }
+                Overlap::Replace => {
+                    // Terminate once; the newest fire waits for the end.
+                    if state.waiting.is_none() {
+                        for &token in &state.running {
+                            out.push(Action::Terminate { token });
+                        }
+                    }
+                    if let Some(older) = state.waiting.replace(fire) {
+                        out.push(record(
+                            older,
+                            Status::Skipped,
+                            "replaced by a newer fire (overlap = \"replace\")",
+                        ));
+                    }
+                    return;
+                }
+            }
+        }
+        self.admit(fire, out);
+    }
+
+    /// The global limit: start now, wait in the FIFO queue, or skip.
+    fn admit(&mut self, fire: Fire, out: &mut Vec<Action>) {
+        let full = self
+            .settings
+            .max_concurrent
+            .is_some_and(|max| self.runs.len() >= max);
+        if !full {
+            self.start(fire, out);
+        } else if self.queue.len() < self.settings.max_queued {
+            self.queue.push_back(fire);
+        } else {
+            let reason = format!(
+                "max_concurrent ({}) runs are going and the queue of waiting fires is full \
+                 (max_queued = {})",
+                self.settings.max_concurrent.unwrap_or_default(),
+                self.settings.max_queued
+            );
+            out.push(Action::Record {
+                fire,
+                status: Status::Skipped,
+                reason,
+                missed_count: None,
+            });
+        }
+    }
+
+    fn start(&mut self, fire: Fire, out: &mut Vec<Action>) {
+        let state = self
+            .jobs
+            .get_mut(&fire.job)
+            .expect("dispatched fires have a job");
+        let token = self.next_token;
+        self.next_token += 1;
+        state.running.push(token);
+        self.runs.insert(token, fire.clone());
+        out.push(Action::Start {
+            token,
+            fire,
+            job: Arc::clone(&state.job),
+        });
+    }
+
+    /// A job's run ended: its waiting fire or catch-up backlog may go.
+    fn job_idle(&mut self, name: &str, out: &mut Vec<Action>) {
+        let Some(state) = self.jobs.get_mut(name) else {
+            return;
+        };
+        if state.removed && state.running.is_empty() {
+            self.jobs.remove(name);
+            return;
+        }
+        // Waiting and catch-up fires run one after another, whatever the
+        // overlap policy.
+        if !state.running.is_empty() {
+            return;
+        }
+        if let Some(fire) = state.waiting.take() {
+            self.admit(fire, out);
+        } else if let Some(fire) = state.backlog.pop_front() {
+            self.dispatch(fire, out);
+        }
+    }
+
+    /// Starts queued fires while slots are free; each still obeys its job's
+    /// overlap policy.
+    fn drain_queue(&mut self, out: &mut Vec<Action>) {
+        while self
+            .settings
+            .max_concurrent
+            .is_none_or(|max| self.runs.len() < max)
+        {
+            let Some(fire) = self.queue.pop_front() else {
+                break;
+            };
+            let before = self.queue.len();
+            self.dispatch(fire, out);
+            // A fire that went back into the queue (cannot happen with a
+            // free slot, but never loop on it).
+            if self.queue.len() > before {
+                break;
+            }
+        }
+    }
+
+    fn arm_next(&mut self, name: &str, after: DateTime<Utc>) {
+        let state = self.jobs.get_mut(name).expect("known job");
+        state.next = state.job.schedule.next_after(after);
+        if let Some(next) = state.next {
+            self.arm(
+                next,
+                Timer::Scheduled {
+                    job: name.to_string(),
+                    at: next,
+                },
+            );
+        }
+    }
+
+    fn arm(&mut self, at: DateTime<Utc>, timer: Timer) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        self.timers.push(Reverse((at.timestamp_millis(), seq)));
+        self.timer_data.insert(seq, timer);
+    }
+
+    /// `retry_backoff × 2^(attempt-1)`, capped, plus up to 10 % at random.
+    fn backoff(&mut self, job: &Job, attempt: u32) -> TimeDelta {
+        let base = job.retry_backoff.as_millis() as u64;
+        let doubled = base.saturating_mul(1u64 << (attempt.saturating_sub(1)).min(40));
+        let capped = doubled.min(job.retry_backoff_max.as_millis() as u64);
+        let jitter = self.rng.below(capped / 10 + 1);
+        TimeDelta::milliseconds((capped + jitter) as i64)
+    }
+}
+
+fn record(fire: Fire, status: Status, reason: &str) -> Action {
+    Action::Record {
+        fire,
+        status,
+        reason: reason.to_string(),
+        missed_count: None,
+    }
+}
+
+/// Fires missed after `after` up to `now`, split at the window's start.
+struct Missed {
+    /// Newest last.
+    in_window: Vec<DateTime<Utc>>,
+    old_count: u64,
+    old_span: Option<(DateTime<Utc>, DateTime<Utc>)>,
+}
+
+fn missed_fires(
+    schedule: &Schedule,
+    after: DateTime<Utc>,
+    window_start: DateTime<Utc>,
+    now: DateTime<Utc>,
+) -> Missed {
+    let mut missed = Missed {
+        in_window: Vec::new(),
+        old_count: 0,
+        old_span: None,
+    };
+    let note_old = |m: &mut Missed, first: DateTime<Utc>, last: DateTime<Utc>, count: u64| {
+        m.old_count += count;
+        m.old_span = Some((m.old_span.map_or(first, |(f, _)| f), last));
+    };
+    // The fires before the window are only counted: arithmetic for
+    // `every`, a bounded walk for cron.
+    let mut cursor = after;
+    if window_start > after {
+        match schedule {
+            Schedule::Every(every) => {
+                let step = every.interval.as_millis() as i64;
+                if let Some(first) = every.next_after(after) {
+                    let end = window_start.min(now + TimeDelta::milliseconds(1));
+                    if first < end {
+                        let count = ((end - first).num_milliseconds() - 1) / step + 1;
+                        let last = first + TimeDelta::milliseconds((count - 1) * step);
+                        note_old(&mut missed, first, last, count as u64);
+                        cursor = last;
+                    }
+                }
+            }
+            Schedule::Cron(_) => {
+                let mut count = 0u64;
+                let (mut first, mut last) = (None, None);
+                while let Some(t) = schedule.next_after(cursor) {
+                    if t >= window_start || t > now || count >= MAX_COUNTED {
+                        break;
+                    }
+                    first.get_or_insert(t);
+                    last = Some(t);
+                    count += 1;
+                    cursor = t;
+                }
+                if let (Some(first), Some(last)) = (first, last) {
+                    note_old(&mut missed, first, last, count);
+                }
+                if count >= MAX_COUNTED {
+                    // Skip the rest of the uncounted stretch.
+                    cursor = cursor.max(window_start - TimeDelta::milliseconds(1));
+                }
+            }
+        }
+    }
+    while let Some(t) = schedule.next_after(cursor) {
+        if t > now {
+            break;
+        }
+        missed.in_window.push(t);
+        cursor = t;
+    }
+    // Keep the newest ones; count the rest as old.
+    if missed.in_window.len() > MAX_CATCHUP_FIRES {
+        let extra = missed.in_window.len() - MAX_CATCHUP_FIRES;
+        let first = missed.in_window[0];
+        let last = missed.in_window[extra - 1];
+        missed.in_window.drain(..extra);
+        note_old(&mut missed, first, last, extra as u64);
+    }
+    missed
+}
+
+/// A small xorshift generator: jitter needs spread, not cryptography, and
+/// tests need it seeded.
+struct Rng(u64);
+
+impl Rng {
+    fn new(seed: u64) -> Rng {
+        Rng(seed | 1)
+    }
+
+    /// Uniform-enough in `0..n` (n > 0).
+    fn below(&mut self, n: u64) -> u64 {
+        let mut x = self.0;
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        self.0 = x;
+        x % n.max(1)
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,658 @@
+//! The policies on a simulated clock: each test runs minutes or days of
+//! schedule in milliseconds.
+
+use super::*;
+use std::path::Path;
+
+/// Epoch-aligned start: 2026-11-21T00:00:00Z.
+const T0: i64 = 1_795_219_200;
+
+fn at(secs: f64) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(T0 * 1000 + (secs * 1000.0).round() as i64).unwrap()
+}
+
+fn secs(t: DateTime<Utc>) -> f64 {
+    (t.timestamp_millis() - T0 * 1000) as f64 / 1000.0
+}
+
+fn config(toml: &str) -> Config {
+    crate::config::parse(Path::new("jobs.toml"), toml).unwrap()
+}
+
+/// What happened, in order, for assertions.
+#[derive(Debug, Clone, PartialEq)]
+enum Seen {
+    /// (job, scheduled_for, attempt, trigger, started at)
+    Started(String, f64, u32, Trigger, f64),
+    /// (job, scheduled_for, attempt, status, missed_count)
+    Recorded(String, f64, u32, Status, Option<u64>),
+    /// (job, scheduled_for, attempt, status, ended at)
+    Ended(String, f64, u32, Status, f64),
+}
+
+/// A value per (job, attempt): how long a run takes, how it ends.
+type PerAttempt<T> = Box<dyn Fn(&str, u32) -> T>;
+
+/// The shell, simulated: runs take `duration(job, attempt)` and end with
+/// `outcome(job, attempt)`; a terminated run ends 0.1 s later, cancelled.
+struct Sim {
+    engine: Engine,
+    now: DateTime<Utc>,
+    running: HashMap<Token, (Fire, DateTime<Utc>, Status)>,
+    seen: Vec<Seen>,
+    reasons: Vec<String>,
+    duration: PerAttempt<f64>,
+    outcome: PerAttempt<Status>,
+}
+
+impl Sim {
+    fn new(toml: &str, duration: impl Fn(&str, u32) -> f64 + 'static) -> Sim {
+        Sim {
+            engine: Engine::new(&config(toml), 7),
+            now: at(-0.5),
+            running: HashMap::new(),
+            seen: Vec::new(),
+            reasons: Vec::new(),
+            duration: Box::new(duration),
+            outcome: Box::new(|_, _| Status::Succeeded),
+        }
+    }
+
+    fn failing(mut self, outcome: impl Fn(&str, u32) -> Status + 'static) -> Sim {
+        self.outcome = Box::new(outcome);
+        self
+    }
+
+    fn start(&mut self, last_fires: &[(&str, f64)]) {
+        let last = last_fires
+            .iter()
+            .map(|(j, t)| (j.to_string(), at(*t)))
+            .collect();
+        let actions = self.engine.startup(self.now, &last);
+        self.apply(actions);
+    }
+
+    fn apply(&mut self, actions: Vec<Action>) {
+        for action in actions {
+            match action {
+                Action::Start { token, fire, .. } => {
+                    let took = (self.duration)(&fire.job, fire.attempt);
+                    let status = (self.outcome)(&fire.job, fire.attempt);
+                    self.seen.push(Seen::Started(
+                        fire.job.clone(),
+                        secs(fire.scheduled_for),
+                        fire.attempt,
+                        fire.trigger,
+                        secs(self.now),
+                    ));
+                    let end = self.now + TimeDelta::milliseconds((took * 1000.0) as i64);
+                    self.running.insert(token, (fire, end, status));
+                }
+                Action::Record {
+                    fire,
+                    status,
+                    reason,
+                    missed_count,
+                } => {
+                    self.seen.push(Seen::Recorded(
+                        fire.job,
+                        secs(fire.scheduled_for),
+                        fire.attempt,
+                        status,
+                        missed_count,
+                    ));
+                    self.reasons.push(reason);
+                }
+                Action::Terminate { token } => {
+                    let end = self.now + TimeDelta::milliseconds(100);
+                    if let Some(run) = self.running.get_mut(&token) {
+                        run.1 = run.1.min(end);
+                        run.2 = Status::Cancelled;
+                    }
+                }
+            }
+        }
+    }
+
+    /// Runs the world until `until` (seconds from T0).
+    fn run_until(&mut self, until: f64) {
+        let until = at(until);
+        loop {
+            let next_end = self.running.iter().map(|(t, r)| (r.1, *t)).min();
+            let wake = self.engine.next_wake();
+            let step = match (next_end, wake) {
+                (Some((end, _)), Some(w)) => end.min(w),
+                (Some((end, _)), None) => end,
+                (None, Some(w)) => w,
+                (None, None) => break,
+            };
+            if step > until {
+                break;
+            }
+            self.now = self.now.max(step);
+            if let Some((end, token)) = next_end
+                && end <= self.now
+            {
+                let (fire, _, status) = self.running.remove(&token).unwrap();
+                self.seen.push(Seen::Ended(
+                    fire.job.clone(),
+                    secs(fire.scheduled_for),
+                    fire.attempt,
+                    status,
+                    secs(self.now),
+                ));
+                let actions = self.engine.finished(token, Some(status), self.now);
+                self.apply(actions);
+                continue;
+            }
+            let actions = self.engine.tick(self.now);
+            self.apply(actions);
+        }
+        self.now = until;
+    }
+
+    fn started(&self, job: &str) -> Vec<f64> {
+        self.seen
+            .iter()
+            .filter_map(|s| match s {
+                Seen::Started(j, sched, ..) if j == job => Some(*sched),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn recorded(&self, job: &str, status: Status) -> Vec<f64> {
+        self.seen
+            .iter()
+            .filter_map(|s| match s {
+                Seen::Recorded(j, sched, _, st, _) if j == job && *st == status => Some(*sched),
+                _ => None,
+            })
+            .collect()
+    }
+
+    fn max_concurrent_seen(&self) -> usize {
+        let mut running = 0usize;
+        let mut max = 0;
+        for s in &self.seen {
+            match s {
+                Seen::Started(..) => {
+                    running += 1;
+                    max = max.max(running);
+                }
+                Seen::Ended(..) => running -= 1,
+                Seen::Recorded(..) => {}
+            }
+        }
+        max
+    }
+}
+
+const PER_SECOND: &str = "cron = \"* * * * * *\"\ncommand = \"x\"\n";
+
+#[test]
+fn overlap_skip_records_fires_that_come_while_running() {
+    let mut sim = Sim::new(&format!("[jobs.a]\n{PER_SECOND}"), |_, _| 2.5);
+    sim.start(&[]);
+    sim.run_until(9.5);
+    assert_eq!(sim.started("a"), [0.0, 3.0, 6.0, 9.0]);
+    assert_eq!(
+        sim.recorded("a", Status::Skipped),
+        [1.0, 2.0, 4.0, 5.0, 7.0, 8.0]
+    );
+    assert!(
+        sim.reasons[0].contains("still running"),
+        "{:?}",
+        sim.reasons
+    );
+}
+
+#[test]
+fn overlap_queue_keeps_one_pending_fire() {
+    let mut sim = Sim::new(
+        &format!("[jobs.a]\n{PER_SECOND}overlap = \"queue\"\n"),
+        |_, _| 2.5,
+    );
+    sim.start(&[]);
+    sim.run_until(8.0);
+    // 0 runs 0–2.5; 1 waits and runs 2.5–5.0; 2 finds 1 waiting: skipped;
+    // 3 waits (1 is running), runs 5.0–7.5; 4 skipped; 5 waits...
+    assert_eq!(sim.started("a"), [0.0, 1.0, 3.0, 5.0]);
+    assert_eq!(sim.recorded("a", Status::Skipped), [2.0, 4.0, 6.0, 7.0]);
+    let starts: Vec<f64> = sim
+        .seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Started(_, _, _, _, t) => Some(*t),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(starts, [0.0, 2.5, 5.0, 7.5]);
+    assert_eq!(sim.max_concurrent_seen(), 1);
+}
+
+#[test]
+fn overlap_allow_runs_side_by_side() {
+    let mut sim = Sim::new(
+        &format!("[jobs.a]\n{PER_SECOND}overlap = \"allow\"\n"),
+        |_, _| 2.5,
+    );
+    sim.start(&[]);
+    sim.run_until(5.0);
+    assert_eq!(sim.started("a"), [0.0, 1.0, 2.0, 3.0, 4.0, 5.0]);
+    assert_eq!(sim.max_concurrent_seen(), 3);
+}
+
+#[test]
+fn overlap_replace_cancels_the_running_run_then_starts() {
+    let mut sim = Sim::new(
+        &format!("[jobs.a]\n{PER_SECOND}overlap = \"replace\"\n"),
+        |_, _| 10.0,
+    );
+    sim.start(&[]);
+    sim.run_until(2.5);
+    let ended: Vec<_> = sim
+        .seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Ended(_, sched, _, st, t) => Some((*sched, *st, *t)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        ended,
+        [(0.0, Status::Cancelled, 1.1), (1.0, Status::Cancelled, 2.1)]
+    );
+    let starts: Vec<_> = sim
+        .seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Started(_, sched, _, _, t) => Some((*sched, *t)),
+            _ => None,
+        })
+        .collect();
+    // The new fire starts once the old run has ended, never beside it.
+    assert_eq!(starts, [(0.0, 0.0), (1.0, 1.1), (2.0, 2.1)]);
+    assert_eq!(sim.max_concurrent_seen(), 1);
+}
+
+#[test]
+fn max_concurrent_queues_fires_in_order() {
+    let jobs: String = (1..=5)
+        .map(|i| format!("[jobs.j{i}]\nevery = \"1h\"\ncommand = \"x\"\n"))
+        .collect();
+    let mut sim = Sim::new(
+        &format!("[scheduler]\nmax_concurrent = 2\n{jobs}"),
+        |_, _| 1.5,
+    );
+    // Every hour at T0: all five due at once.
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    sim.run_until(10.0);
+    let starts: Vec<_> = sim
+        .seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Started(j, sched, _, _, t) => Some((j.clone(), *sched, *t)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(starts.len(), 5);
+    assert_eq!(sim.max_concurrent_seen(), 2);
+    let started_at: Vec<f64> = starts.iter().map(|s| s.2).collect();
+    assert_eq!(started_at, [0.0, 0.0, 1.5, 1.5, 3.0]);
+    // Each keeps its scheduled instant; the wait shows in its start.
+    assert!(starts.iter().all(|s| s.1 == 0.0));
+}
+
+#[test]
+fn a_full_queue_skips_with_the_reason() {
+    let jobs: String = (1..=4)
+        .map(|i| format!("[jobs.j{i}]\nevery = \"1h\"\ncommand = \"x\"\n"))
+        .collect();
+    let mut sim = Sim::new(
+        &format!("[scheduler]\nmax_concurrent = 1\nmax_queued = 2\n{jobs}"),
+        |_, _| 1.0,
+    );
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    sim.run_until(10.0);
+    let skipped: Vec<_> = (1..=4)
+        .flat_map(|i| sim.recorded(&format!("j{i}"), Status::Skipped))
+        .collect();
+    assert_eq!(skipped.len(), 1);
+    assert!(
+        sim.reasons.iter().any(|r| r.contains("max_queued = 2")),
+        "{:?}",
+        sim.reasons
+    );
+    assert_eq!(sim.max_concurrent_seen(), 1);
+}
+
+#[test]
+fn a_queued_fire_still_obeys_its_overlap_policy() {
+    // j1 and j3 hold both slots; z's fires at 0, 1 and 2 s wait in the
+    // queue. When the slots free, z's first starts and its others, now
+    // overlapping it, are skipped (overlap = skip).
+    let toml = "[scheduler]\nmax_concurrent = 2\n[jobs.j1]\nevery = \"1h\"\ncommand = \"x\"\n[jobs.j3]\nevery = \"1h\"\ncommand = \"x\"\n[jobs.z]\ncron = \"* * * * * *\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |job, _| if job == "z" { 1.0 } else { 2.5 });
+    sim.now = at(-0.5);
+    sim.start(&[]);
+    sim.run_until(2.9);
+    assert_eq!(sim.started("j1"), [0.0]);
+    assert_eq!(sim.started("j3"), [0.0]);
+    assert_eq!(sim.started("z"), [0.0]);
+    assert_eq!(sim.recorded("z", Status::Skipped), [1.0, 2.0]);
+    assert_eq!(sim.max_concurrent_seen(), 2);
+}
+
+#[test]
+fn retries_back_off_exponentially_with_a_cap() {
+    let toml = "[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\nretries = 4\nretry_backoff = \"10s\"\nretry_backoff_max = \"25s\"\n";
+    let mut sim = Sim::new(toml, |_, _| 1.0).failing(|_, _| Status::Failed);
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    sim.run_until(300.0);
+    let attempts: Vec<_> = sim
+        .seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Started(_, sched, attempt, trigger, t) => Some((*sched, *attempt, *trigger, *t)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(attempts.len(), 5, "{attempts:?}");
+    for (i, a) in attempts.iter().enumerate() {
+        assert_eq!(a.0, 0.0, "same scheduled_for");
+        assert_eq!(a.1, i as u32 + 1);
+        assert_eq!(
+            a.2,
+            if i == 0 {
+                Trigger::Schedule
+            } else {
+                Trigger::Retry
+            }
+        );
+    }
+    // Gaps between an attempt's end and the next start: 10, 20, 25 (cap), 25,
+    // each plus at most 10 % jitter.
+    let gaps: Vec<f64> = attempts
+        .windows(2)
+        .map(|w| w[1].3 - (w[0].3 + 1.0))
+        .collect();
+    for (gap, base) in gaps.iter().zip([10.0, 20.0, 25.0, 25.0]) {
+        assert!(
+            *gap >= base && *gap <= base * 1.1 + 0.001,
+            "gap {gap} for base {base}: {gaps:?}"
+        );
+    }
+}
+
+#[test]
+fn a_retry_that_succeeds_ends_the_retries_and_cancelled_runs_are_not_retried() {
+    let toml = "[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\nretries = 5\nretry_backoff = \"1s\"\n";
+    let mut sim = Sim::new(toml, |_, _| 1.0).failing(|_, attempt| {
+        if attempt < 2 {
+            Status::TimedOut
+        } else {
+            Status::Succeeded
+        }
+    });
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    sim.run_until(100.0);
+    assert_eq!(sim.started("a").len(), 2);
+
+    let mut sim = Sim::new(toml, |_, _| 1.0).failing(|_, _| Status::Cancelled);
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    sim.run_until(100.0);
+    assert_eq!(sim.started("a").len(), 1);
+}
+
+#[test]
+fn shutdown_cancels_pending_retries_and_queued_fires() {
+    let toml = "[scheduler]\nmax_concurrent = 1\n[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\nretries = 3\nretry_backoff = \"1m\"\n[jobs.b]\nevery = \"1h\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |_, _| 1.0).failing(|job, _| {
+        if job == "a" {
+            Status::Failed
+        } else {
+            Status::Succeeded
+        }
+    });
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    // a runs 0–1 and fails (retry armed for ~61 s); b waited and runs 1–2.
+    sim.run_until(1.5);
+    let actions = sim.engine.shutdown();
+    sim.apply(actions);
+    let cancelled = sim.recorded("a", Status::Cancelled);
+    assert_eq!(cancelled, [0.0]);
+    assert!(sim.reasons.last().unwrap().contains("retry was dropped"));
+    // b's run finishes; nothing new starts after shutdown.
+    sim.run_until(200.0);
+    assert_eq!(sim.started("a"), [0.0]);
+    assert_eq!(sim.started("b"), [0.0]);
+}
+
+#[test]
+fn catchup_skip_records_each_missed_fire() {
+    let toml = "[jobs.a]\ncron = \"* * * * *\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |_, _| 1.0);
+    sim.now = at(30.0);
+    // Last recorded fire five minutes before T0.
+    sim.start(&[("a", -300.0)]);
+    assert_eq!(
+        sim.recorded("a", Status::Missed),
+        [-240.0, -180.0, -120.0, -60.0, 0.0]
+    );
+    assert!(sim.started("a").is_empty());
+    sim.run_until(61.0);
+    assert_eq!(sim.started("a"), [60.0]);
+}
+
+#[test]
+fn catchup_latest_runs_the_newest_missed_fire_now() {
+    let toml = "[jobs.a]\ncron = \"* * * * *\"\ncommand = \"x\"\ncatchup = \"latest\"\n";
+    let mut sim = Sim::new(toml, |_, _| 1.0);
+    sim.now = at(30.0);
+    sim.start(&[("a", -300.0)]);
+    assert_eq!(
+        sim.recorded("a", Status::Missed),
+        [-240.0, -180.0, -120.0, -60.0]
+    );
+    assert_eq!(
+        sim.seen.last(),
+        Some(&Seen::Started("a".into(), 0.0, 1, Trigger::Catchup, 30.0))
+    );
+}
+
+#[test]
+fn catchup_all_runs_every_missed_fire_one_after_another() {
+    let toml = "[jobs.a]\ncron = \"* * * * *\"\ncommand = \"x\"\ncatchup = \"all\"\n";
+    let mut sim = Sim::new(toml, |_, _| 5.0);
+    sim.now = at(30.0);
+    sim.start(&[("a", -180.0)]);
+    sim.run_until(55.0);
+    let starts: Vec<_> = sim
+        .seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Started(_, sched, _, trigger, t) => Some((*sched, *trigger, *t)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        starts,
+        [
+            (-120.0, Trigger::Catchup, 30.0),
+            (-60.0, Trigger::Catchup, 35.0),
+            (0.0, Trigger::Catchup, 40.0)
+        ]
+    );
+    assert_eq!(sim.max_concurrent_seen(), 1);
+}
+
+#[test]
+fn fires_older_than_the_window_make_one_row_with_their_count() {
+    // A per-second job down for a week: 604,800 missed fires, of which the
+    // last hour (3,600) is inside the window and the rest is one row.
+    let toml = "[jobs.a]\nevery = \"1s\"\ncommand = \"x\"\ncatchup_window = \"1h\"\n";
+    let mut sim = Sim::new(toml, |_, _| 0.1);
+    sim.now = at(0.5);
+    sim.start(&[("a", -604_800.0)]);
+    let missed: Vec<_> = sim
+        .seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Recorded(_, sched, _, Status::Missed, count) => Some((*sched, *count)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(missed.len(), 1 + 3600);
+    assert_eq!(missed[0], (-604_799.0, Some(604_800 - 3600)));
+    assert!(
+        sim.reasons[0].contains("601200 fires"),
+        "{}",
+        sim.reasons[0]
+    );
+    assert_eq!(missed[1].0, -3599.0);
+    assert_eq!(missed.last().unwrap().0, 0.0);
+
+    // The same with cron, counted by walking the schedule.
+    let toml = "[jobs.a]\ncron = \"* * * * * *\"\ncommand = \"x\"\ncatchup_window = \"10s\"\n";
+    let mut sim = Sim::new(toml, |_, _| 0.1);
+    sim.now = at(0.5);
+    sim.start(&[("a", -3600.0)]);
+    let missed: Vec<_> = sim
+        .seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Recorded(_, sched, _, Status::Missed, count) => Some((*sched, *count)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(missed[0], (-3599.0, Some(3600 - 10)));
+    assert_eq!(missed.len(), 11);
+}
+
+#[test]
+fn a_job_never_seen_before_has_nothing_to_catch_up() {
+    let toml = "[jobs.a]\ncron = \"* * * * *\"\ncommand = \"x\"\ncatchup = \"all\"\n";
+    let mut sim = Sim::new(toml, |_, _| 1.0);
+    sim.now = at(30.0);
+    sim.start(&[]);
+    assert!(sim.seen.is_empty());
+}
+
+#[test]
+fn a_long_sleep_of_the_loop_applies_the_catchup_policy() {
+    let toml = "[jobs.a]\ncron = \"* * * * * *\"\ncommand = \"x\"\ncatchup = \"latest\"\n";
+    let mut sim = Sim::new(toml, |_, _| 0.1);
+    sim.now = at(-0.5);
+    sim.start(&[]);
+    sim.run_until(2.5);
+    assert_eq!(sim.started("a"), [0.0, 1.0, 2.0]);
+    // The process is stopped for a minute; the timer for 3 s pops at 63.2 s.
+    sim.now = at(63.2);
+    let actions = sim.engine.tick(sim.now);
+    sim.apply(actions);
+    assert_eq!(sim.recorded("a", Status::Missed).len(), 60, "3..=62 missed");
+    assert_eq!(sim.started("a"), [0.0, 1.0, 2.0, 63.0]);
+    sim.run_until(64.5);
+    assert_eq!(sim.started("a"), [0.0, 1.0, 2.0, 63.0, 64.0]);
+}
+
+#[test]
+fn a_late_but_not_missed_fire_still_runs() {
+    let mut sim = Sim::new(&format!("[jobs.a]\n{PER_SECOND}"), |_, _| 0.1);
+    sim.start(&[]);
+    sim.now = at(5.0); // the 0 s timer pops 5 s late: under LATE
+    let actions = sim.engine.tick(sim.now);
+    sim.apply(actions);
+    assert_eq!(sim.started("a"), [0.0]);
+    assert!(sim.recorded("a", Status::Missed).is_empty());
+}
+
+#[test]
+fn run_on_start_runs_once_at_start_up() {
+    let toml = "[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\nrun_on_start = true\n[jobs.b]\nevery = \"1h\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |_, _| 1.0);
+    sim.now = at(10.0);
+    sim.start(&[]);
+    assert_eq!(
+        sim.seen,
+        [Seen::Started("a".into(), 10.0, 1, Trigger::Startup, 10.0)]
+    );
+}
+
+#[test]
+fn jitter_delays_the_start_but_keeps_the_scheduled_instant() {
+    let toml = "[jobs.a]\ncron = \"* * * * *\"\ncommand = \"x\"\njitter = \"30s\"\n";
+    let mut sim = Sim::new(toml, |_, _| 1.0);
+    sim.start(&[]);
+    sim.run_until(600.0);
+    let starts: Vec<_> = sim
+        .seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Started(_, sched, _, _, t) => Some((*sched, *t)),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(starts.len(), 10);
+    let delays: Vec<f64> = starts.iter().map(|(sched, t)| t - sched).collect();
+    assert!(starts.iter().all(|(sched, _)| sched % 60.0 == 0.0));
+    assert!(
+        delays.iter().all(|d| (0.0..=30.0).contains(d)),
+        "{delays:?}"
+    );
+    assert!(
+        delays.iter().any(|d| *d > 1.0),
+        "jitter spreads starts: {delays:?}"
+    );
+}
+
+#[test]
+fn reload_adds_removes_and_changes_jobs() {
+    let mut sim = Sim::new(
+        "[jobs.a]\ncron = \"* * * * * *\"\ncommand = \"x\"\n[jobs.b]\ncron = \"* * * * * *\"\ncommand = \"x\"\n",
+        |_, _| 0.5,
+    );
+    sim.start(&[]);
+    sim.run_until(1.7);
+    let actions = sim.engine.reload(
+        &config("[jobs.a]\ncron = \"*/2 * * * * *\"\ncommand = \"x\"\n[jobs.c]\nevery = \"1s\"\ncommand = \"x\"\n"),
+        sim.now,
+    );
+    sim.apply(actions);
+    sim.run_until(6.0);
+    assert_eq!(sim.started("a"), [0.0, 1.0, 2.0, 4.0, 6.0]);
+    assert_eq!(sim.started("b"), [0.0, 1.0]);
+    assert_eq!(sim.started("c"), [2.0, 3.0, 4.0, 5.0, 6.0]);
+}
+
+#[test]
+fn reload_leaves_running_runs_alone() {
+    let mut sim = Sim::new(
+        "[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\nretries = 2\n",
+        |_, _| 5.0,
+    )
+    .failing(|_, _| Status::Failed);
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    sim.run_until(1.0);
+    let actions = sim.engine.reload(
+        &config("[jobs.other]\nevery = \"1h\"\ncommand = \"x\"\n"),
+        sim.now,
+    );
+    sim.apply(actions);
+    assert_eq!(sim.engine.running(), 1);
+    sim.run_until(100.0);
+    // It ran to its end; a removed job is not retried.
+    assert!(
+        sim.seen
+            .contains(&Seen::Ended("a".into(), 0.0, 1, Status::Failed, 5.0))
+    );
+    assert_eq!(sim.started("a"), [0.0]);
+}

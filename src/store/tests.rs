@@ -246,6 +246,25 @@ fn a_database_of_the_first_schema_version_opens_and_keeps_its_rows() {
         rows.iter()
             .any(|r| r.job == "backup" && r.status == Status::Failed)
     );
+    // Rows from before retries and triggers read as first, scheduled attempts.
+    assert!(
+        rows.iter()
+            .all(|r| r.attempt == 1 && r.trigger == Trigger::Schedule)
+    );
+    // And the new identity admits a second attempt at an old fire.
+    let mut store = store;
+    let old = &rows[0];
+    let retry = NewRun {
+        job: &old.job,
+        scheduled_for: old.scheduled_for,
+        attempt: 2,
+        trigger: Trigger::Retry,
+        started_at: old.scheduled_for,
+        host: "h",
+        pid: 1,
+    };
+    assert!(store.claim(&retry).unwrap().is_some());
+    assert!(store.claim(&retry).unwrap().is_none());
 }
 
 #[test]

@@ -206,6 +206,9 @@ impl Scheduler {
     }
 
     fn execute(&mut self, actions: Vec<Action>) {
+        // Catching up can record thousands of missed fires: one log line
+        // per job says it all.
+        let mut missed: HashMap<String, (u64, DateTime<Utc>, DateTime<Utc>)> = HashMap::new();
         for action in actions {
             match action {
                 Action::Start { token, fire, job } => self.start(token, fire, job),
@@ -216,7 +219,11 @@ impl Scheduler {
                     missed_count,
                 } => {
                     if status == Status::Missed {
-                        tracing::warn!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), count = missed_count.unwrap_or(1), %reason, "fire missed");
+                        let at = fire.scheduled_for;
+                        let entry = missed.entry(fire.job.clone()).or_insert((0, at, at));
+                        entry.0 += missed_count.unwrap_or(1);
+                        entry.1 = entry.1.min(at);
+                        entry.2 = entry.2.max(at);
                     } else {
                         tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), status = %status, %reason, "fire not run");
                     }
@@ -232,6 +239,9 @@ impl Scheduler {
                     }
                 }
             }
+        }
+        for (job, (count, first, last)) in missed {
+            tracing::warn!(job = %job, count, first = %first.to_rfc3339(), last = %last.to_rfc3339(), "fires missed: no scheduler was running at the time");
         }
     }
 

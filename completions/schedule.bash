@@ -16,6 +16,9 @@ _schedule() {
             ",$1")
                 cmd="schedule"
                 ;;
+            schedule,check)
+                cmd="schedule__subcmd__check"
+                ;;
             schedule,completions)
                 cmd="schedule__subcmd__completions"
                 ;;
@@ -33,6 +36,9 @@ _schedule() {
                 ;;
             schedule,run)
                 cmd="schedule__subcmd__run"
+                ;;
+            schedule__subcmd__help,check)
+                cmd="schedule__subcmd__help__subcmd__check"
                 ;;
             schedule__subcmd__help,completions)
                 cmd="schedule__subcmd__help__subcmd__completions"
@@ -59,8 +65,30 @@ _schedule() {
 
     case "${cmd}" in
         schedule)
-            opts="-h -V --config --db --help --version run list history next completions help"
+            opts="-h -V --config --db --help --version run list history next check completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__check)
+            opts="-h --strict --json --config --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -103,8 +131,22 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__help)
-            opts="run list history next completions help"
+            opts="run list history next check completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__help__subcmd__check)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi

@@ -28,6 +28,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand list 'Show each job''s schedule, next run and last run'
             cand history 'Show recorded runs, newest first'
             cand next 'Print the next fire instants of a job or of a cron expression'
+            cand check 'Validate the config without running anything'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -66,6 +67,14 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'schedule;check'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --strict 'Fail (exit 2) on warnings too'
+            cand --json 'Print JSON instead of text'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'schedule;completions'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
@@ -77,6 +86,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand list 'Show each job''s schedule, next run and last run'
             cand history 'Show recorded runs, newest first'
             cand next 'Print the next fire instants of a job or of a cron expression'
+            cand check 'Validate the config without running anything'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -87,6 +97,8 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule;help;history'= {
         }
         &'schedule;help;next'= {
+        }
+        &'schedule;help;check'= {
         }
         &'schedule;help;completions'= {
         }

@@ -75,6 +75,16 @@ pub enum Command {
         after_help = "Examples:\n  schedule next backup\n  schedule next '15 1-3 * * *' --tz America/New_York --after 2026-11-01T00:00:00-04:00\n  schedule next '@daily' --count 3 --json\n  schedule next 'every 90s'"
     )]
     Next(NextArgs),
+    /// Validate the config without running anything
+    ///
+    /// Exit 0 with a summary when it is valid, 2 with every error when it is
+    /// not. Warnings (cron's day rule, uneven steps, daylight-saving jumps,
+    /// disabled jobs, commands not on PATH) do not fail the check unless
+    /// --strict.
+    #[command(
+        after_help = "Examples:\n  schedule check\n  schedule --config /etc/schedule/jobs.toml check --strict\n  schedule check --json | jq '.warnings'"
+    )]
+    Check(CheckArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  schedule completions bash > ~/.local/share/bash-completion/completions/schedule\n  schedule completions zsh > ~/.zfunc/_schedule\n  schedule completions fish > ~/.config/fish/completions/schedule.fish"
@@ -131,6 +141,16 @@ pub struct NextArgs {
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// Print JSON instead of one instant per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// Fail (exit 2) on warnings too
+    #[arg(long)]
+    pub strict: bool,
+    /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
 }

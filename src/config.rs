@@ -115,7 +115,7 @@ pub struct Job {
 }
 
 /// One problem in a config file, with where it is.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct Diagnostic {
     pub path: String,
     pub line: usize,
@@ -124,7 +124,9 @@ pub struct Diagnostic {
     pub key: Option<String>,
     pub message: String,
     /// The source line, shown under the message with a caret.
+    #[serde(skip)]
     pub source_line: String,
+    #[serde(skip)]
     pub span_len: usize,
 }
 

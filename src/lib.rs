@@ -3,6 +3,7 @@
 //! The binary is a thin shell around [`run`]; each module owns one thing
 //! (see ARCHITECTURE.md for how they fit together).
 
+pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
@@ -26,6 +27,7 @@ pub fn run(cli: cli::Cli) -> Result<(), Error> {
         Command::List(args) => commands::list::run(&cli.global, &args),
         Command::History(args) => commands::history::run(&cli.global, &args),
         Command::Next(args) => commands::next::run(&cli.global, &args),
+        Command::Check(args) => commands::check::run(&cli.global, &args),
         Command::Completions(args) => commands::completions::run(&args),
     }
 }

@@ -104,6 +104,9 @@ impl Every {
 pub struct CronSchedule {
     /// The expression as the user wrote it, for display.
     text: String,
+    /// Second, minute, hour, day-of-month, month, day-of-week, as written
+    /// (macros expanded, a missing seconds field as `0`).
+    fields: [String; 6],
     cron: Cron,
     tz: Tz,
     fixed_time: bool,
@@ -207,6 +210,7 @@ impl CronSchedule {
             check_names(i, field)?;
         }
 
+        let written = fields.clone();
         let starts_wild = |f: &str| f.starts_with('*') || f.starts_with('?');
         // cron(8): fixed-time unless the minute or hour field starts with `*`.
         let fixed_time = !starts_wild(&fields[1]) && !starts_wild(&fields[2]);
@@ -245,6 +249,7 @@ impl CronSchedule {
 
         let schedule = CronSchedule {
             text: trimmed.to_string(),
+            fields: written,
             cron,
             tz,
             fixed_time,
@@ -262,6 +267,51 @@ impl CronSchedule {
     /// The zone whose wall clock the expression reads.
     pub fn timezone(&self) -> Tz {
         self.tz
+    }
+
+    /// The six fields as written: second, minute, hour, day-of-month, month,
+    /// day-of-week.
+    pub fn fields(&self) -> &[String; 6] {
+        &self.fields
+    }
+
+    /// The wall-clock times a fixed-time job is due at in the `days` after
+    /// `from` that its zone skips or repeats, with the instant it runs at.
+    /// Empty for wildcard jobs, which follow real instants.
+    pub fn dst_surprises(&self, from: DateTime<Utc>, days: i64) -> Vec<DstSurprise> {
+        let mut out = Vec::new();
+        if !self.fixed_time {
+            return out;
+        }
+        let mut wall = from.with_timezone(&self.tz).naive_local();
+        let until = wall + TimeDelta::days(days);
+        for _ in 0..100_000 {
+            let Ok(next) = self.cron.find_next_occurrence(&wall, false) else {
+                break;
+            };
+            if next > until {
+                break;
+            }
+            wall = next;
+            let surprise = match self.tz.from_local_datetime(&wall) {
+                LocalResult::Single(_) => continue,
+                LocalResult::Ambiguous(first, _) => DstSurprise {
+                    wall,
+                    skipped: false,
+                    runs_at: first.with_timezone(&Utc),
+                },
+                LocalResult::None => match first_after_gap(self.tz, wall) {
+                    Some(t) => DstSurprise {
+                        wall,
+                        skipped: true,
+                        runs_at: t.with_timezone(&Utc),
+                    },
+                    None => continue,
+                },
+            };
+            out.push(surprise);
+        }
+        out
     }
 
     /// Whether cron(8)'s daylight-saving rules treat the job as fixed-time.
@@ -302,6 +352,16 @@ impl CronSchedule {
         }
         None
     }
+}
+
+/// A wall-clock time of a fixed-time job that its zone skips or repeats.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct DstSurprise {
+    pub wall: NaiveDateTime,
+    /// Skipped by a forward jump (else repeated by a backward one).
+    pub skipped: bool,
+    /// When the job runs instead: after the jump, or on the first pass.
+    pub runs_at: DateTime<Utc>,
 }
 
 /// The first real instant after a wall-clock time that a forward jump skipped:

@@ -1,6 +1,7 @@
 //! One module per subcommand. Each takes the parsed arguments, does its work
 //! through the library, and returns a [`crate::Error`] for `main` to report.
 
+pub mod check;
 pub mod completions;
 pub mod history;
 pub mod list;

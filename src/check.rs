@@ -1,0 +1,334 @@
+//! `schedule check`'s warnings: what a valid config says that its author
+//! probably did not mean. Errors stop a config from loading (see
+//! `config.rs`); warnings only point at surprises: cron's day rule, uneven
+//! steps, daylight-saving jumps, disabled jobs, commands not on PATH.
+
+use chrono::{DateTime, Datelike, Utc};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+
+use crate::config::{Config, Job};
+use crate::schedule::{CronSchedule, Schedule};
+
+/// One surprise, about one job and key.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Warning {
+    pub job: String,
+    pub key: &'static str,
+    pub message: String,
+}
+
+/// Every warning for `config`, looking a year ahead of `now`, with
+/// commands looked up on `path` (the scheduler's `PATH`).
+pub fn warnings(config: &Config, now: DateTime<Utc>, path: Option<&str>) -> Vec<Warning> {
+    let mut out = Vec::new();
+    for job in &config.jobs {
+        let mut warn = |key: &'static str, message: String| {
+            out.push(Warning {
+                job: job.name.clone(),
+                key,
+                message,
+            })
+        };
+        if !job.enabled {
+            warn(
+                "enabled",
+                "the job is disabled: it is listed but never fires".into(),
+            );
+        }
+        if let Schedule::Cron(cron) = &job.schedule {
+            if let Some(msg) = day_rule(cron, now) {
+                warn("cron", msg);
+            }
+            for msg in uneven_steps(cron) {
+                warn("cron", msg);
+            }
+            for msg in dst(cron, now) {
+                warn("cron", msg);
+            }
+        }
+        if let Some(msg) = missing_command(job, path) {
+            warn("command", msg);
+        }
+    }
+    out
+}
+
+/// Both day fields restricted: cron runs the job on either.
+fn day_rule(cron: &CronSchedule, now: DateTime<Utc>) -> Option<String> {
+    let f = cron.fields();
+    let wild = |s: &str| s.starts_with('*') || s.starts_with('?');
+    if wild(&f[3]) || wild(&f[5]) {
+        return None;
+    }
+    let days: Vec<String> = Schedule::Cron(Box::new(cron.clone()))
+        .upcoming(now, 4)
+        .into_iter()
+        .map(|t| {
+            let local = t.with_timezone(&cron.timezone());
+            format!("{} ({})", local.format("%Y-%m-%d"), local.weekday())
+        })
+        .collect();
+    Some(format!(
+        "both day fields are restricted (day-of-month `{}`, day-of-week `{}`), so cron's day rule \
+         runs it on days that match EITHER; next: {}. To need both, make one field `*` and test \
+         the other in the command",
+        f[3],
+        f[5],
+        days.join(", ")
+    ))
+}
+
+/// `*/7` in a 60-minute hour: :56 then :00.
+fn uneven_steps(cron: &CronSchedule) -> Vec<String> {
+    // (field index, name, lowest, size, the unit of `every` that fits).
+    const FIELDS: [(usize, &str, u32, u32, &str); 4] = [
+        (0, "second", 0, 60, "s"),
+        (1, "minute", 0, 60, "m"),
+        (2, "hour", 0, 24, "h"),
+        (4, "month", 1, 12, ""),
+    ];
+    let mut out = Vec::new();
+    for (index, name, low, size, unit) in FIELDS {
+        for part in cron.fields()[index].split(',') {
+            let Some((range, step)) = part.split_once('/') else {
+                continue;
+            };
+            let Ok(step) = step.parse::<u32>() else {
+                continue;
+            };
+            let (start, end) = match range {
+                "*" => (low, low + size - 1),
+                r => match r.split_once('-') {
+                    Some((a, b)) => match (a.parse::<u32>(), b.parse::<u32>()) {
+                        (Ok(a), Ok(b)) => (a, b),
+                        _ => continue,
+                    },
+                    None => continue,
+                },
+            };
+            let len = end.saturating_sub(start) + 1;
+            if step == 0 || step >= len || (len % step == 0 && range == "*") {
+                continue;
+            }
+            // The last value the step reaches, and the gap to the range's
+            // first value in the next cycle.
+            let last = start + (len - 1) / step * step;
+            let gap = size - (last - start);
+            if gap == step {
+                continue;
+            }
+            let hint = if unit.is_empty() {
+                String::new()
+            } else {
+                format!("; for an even rhythm use `every = \"{step}{unit}\"`")
+            };
+            out.push(format!(
+                "`{part}` in the {name} field does not divide evenly: it runs at {name} {last} \
+                 and then at {start} again, {gap} later, not {step}{hint}"
+            ));
+        }
+    }
+    out
+}
+
+/// A fixed-time job's wall-clock times that its zone skips or repeats in the
+/// coming year.
+fn dst(cron: &CronSchedule, now: DateTime<Utc>) -> Vec<String> {
+    let tz = cron.timezone();
+    let mut out = Vec::new();
+    let mut seen_gap = false;
+    let mut seen_repeat = false;
+    for s in cron.dst_surprises(now, 366) {
+        let runs_at = s.runs_at.with_timezone(&tz).format("%H:%M:%S %Z");
+        let wall = s.wall.format("%Y-%m-%d %H:%M:%S");
+        if s.skipped && !seen_gap {
+            seen_gap = true;
+            out.push(format!(
+                "{wall} does not exist in {tz} (the clocks jump forward); like cron, the job runs \
+                 once at {runs_at}, the first instant after the jump"
+            ));
+        } else if !s.skipped && !seen_repeat {
+            seen_repeat = true;
+            out.push(format!(
+                "{wall} happens twice in {tz} (the clocks go back); like cron, the job runs only \
+                 the first time, at {runs_at}"
+            ));
+        }
+    }
+    out
+}
+
+/// Shell words that need no program on PATH.
+const SHELL_WORDS: &[&str] = &[
+    "!", ".", ":", "[", "[[", "alias", "break", "case", "cd", "command", "continue", "echo",
+    "eval", "exec", "exit", "export", "false", "for", "function", "if", "kill", "printf", "pwd",
+    "read", "return", "set", "shift", "source", "test", "trap", "true", "type", "ulimit", "umask",
+    "unset", "until", "wait", "while", "{", "(",
+];
+
+/// The command's first word is neither a shell word nor a program we can find.
+fn missing_command(job: &Job, path: Option<&str>) -> Option<String> {
+    let word = job
+        .command
+        .split_whitespace()
+        .find(|w| !(w.contains('=') && !w.starts_with('=')))?;
+    let word = word.trim_start_matches('(');
+    if word.is_empty()
+        || SHELL_WORDS.contains(&word)
+        || word.contains('$')
+        || word.contains('`')
+        || word.starts_with('"')
+        || word.starts_with('\'')
+    {
+        return None;
+    }
+    let found = if word.contains('/') {
+        let file = PathBuf::from(word);
+        let file = match (&job.dir, file.is_relative()) {
+            (Some(dir), true) => dir.join(file),
+            _ => file,
+        };
+        is_executable(&file)
+    } else {
+        let job_path = job
+            .env
+            .iter()
+            .find(|(k, _)| k == "PATH")
+            .map(|(_, v)| v.as_str());
+        job_path
+            .or(path)
+            .unwrap_or("")
+            .split(':')
+            .filter(|d| !d.is_empty())
+            .any(|dir| is_executable(&Path::new(dir).join(word)))
+    };
+    (!found).then(|| {
+        format!(
+            "`{word}`, the command's first word, is not a program found on PATH{}; the run will \
+             fail unless it exists when the job fires",
+            if word.contains('/') {
+                " or at that path"
+            } else {
+                ""
+            }
+        )
+    })
+}
+
+fn is_executable(path: &Path) -> bool {
+    use std::os::unix::fs::PermissionsExt;
+    std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn warn(toml: &str) -> Vec<Warning> {
+        let config = crate::config::parse(Path::new("jobs.toml"), toml).unwrap();
+        let now = DateTime::parse_from_rfc3339("2026-11-21T12:00:00Z")
+            .unwrap()
+            .with_timezone(&Utc);
+        warnings(&config, now, Some("/usr/bin:/bin"))
+    }
+
+    fn only(toml: &str) -> Warning {
+        let mut w = warn(toml);
+        assert_eq!(w.len(), 1, "{w:#?}");
+        w.remove(0)
+    }
+
+    #[test]
+    fn a_clean_config_has_no_warnings() {
+        assert_eq!(
+            warn(
+                "[jobs.a]\ncron = \"0 2 * * *\"\ncommand = \"true\"\n[jobs.b]\nevery = \"5m\"\ncommand = \"ls /\"\n"
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn both_day_fields_restricted_says_which_days() {
+        let w = only("[jobs.a]\ncron = \"0 0 1 * MON\"\ncommand = \"true\"\n");
+        assert_eq!((w.job.as_str(), w.key), ("a", "cron"));
+        assert!(w.message.contains("EITHER"), "{}", w.message);
+        assert!(
+            w.message.contains("2026-11-23 (Mon)") && w.message.contains("2026-12-01 (Tue)"),
+            "{}",
+            w.message
+        );
+    }
+
+    #[test]
+    fn uneven_steps_suggest_every() {
+        let w = only("[jobs.a]\ncron = \"*/7 * * * *\"\ncommand = \"true\"\n");
+        assert!(
+            w.message.contains("minute 56 and then at 0 again, 4 later"),
+            "{}",
+            w.message
+        );
+        assert!(w.message.contains("every = \"7m\""), "{}", w.message);
+        let w = only("[jobs.a]\ncron = \"0 */5 * * *\"\ncommand = \"true\"\n");
+        assert!(
+            w.message.contains("hour 20 and then at 0 again, 4 later"),
+            "{}",
+            w.message
+        );
+        // Even steps are fine.
+        assert_eq!(
+            warn("[jobs.a]\ncron = \"*/15 */6 * */3 *\"\ncommand = \"true\"\n"),
+            []
+        );
+    }
+
+    #[test]
+    fn fixed_time_jobs_in_a_dst_gap_or_repeat_are_explained() {
+        let w = warn(
+            "[jobs.a]\ncron = \"30 2 * * *\"\ntimezone = \"Europe/Berlin\"\ncommand = \"true\"\n",
+        );
+        assert_eq!(w.len(), 2, "{w:#?}");
+        assert!(
+            w[0].message.contains("2027-03-28 02:30:00 does not exist")
+                && w[0].message.contains("03:00:00 CEST"),
+            "{}",
+            w[0].message
+        );
+        assert!(
+            w[1].message.contains("2027-10-31 02:30:00 happens twice")
+                && w[1].message.contains("02:30:00 CEST"),
+            "{}",
+            w[1].message
+        );
+        // Wildcard jobs follow real instants: nothing to explain.
+        assert_eq!(
+            warn(
+                "[jobs.a]\ncron = \"30 * * * *\"\ntimezone = \"Europe/Berlin\"\ncommand = \"true\"\n"
+            ),
+            []
+        );
+    }
+
+    #[test]
+    fn disabled_jobs_and_missing_programs() {
+        let w = only("[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\nenabled = false\n");
+        assert_eq!(w.key, "enabled");
+        let w = only("[jobs.a]\nevery = \"1m\"\ncommand = \"pg_dumpp --all > x\"\n");
+        assert_eq!(w.key, "command");
+        assert!(w.message.contains("`pg_dumpp`"), "{}", w.message);
+        let w = only("[jobs.a]\nevery = \"1m\"\ncommand = \"./nope.sh\"\ndir = \"/tmp\"\n");
+        assert!(w.message.contains("`./nope.sh`"), "{}", w.message);
+        // Shell words, variables and env prefixes are not programs to find.
+        assert_eq!(
+            warn(
+                "[jobs.a]\nevery = \"1m\"\ncommand = \"FOO=1 sh -c true\"\n[jobs.b]\nevery = \"1m\"\ncommand = \"if true; then :; fi\"\n[jobs.c]\nevery = \"1m\"\ncommand = \"$HOME/x\"\n"
+            ),
+            []
+        );
+        // A job's own PATH counts.
+        let w =
+            warn("[jobs.a]\nevery = \"1m\"\ncommand = \"ls\"\nenv = { PATH = \"/nonexistent\" }\n");
+        assert_eq!(w.len(), 1);
+    }
+}

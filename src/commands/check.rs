@@ -1,0 +1,113 @@
+//! `schedule check`: validate the config, run nothing.
+
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+
+use crate::check::{self, Warning};
+use crate::cli::{CheckArgs, Global};
+use crate::config::{self, ConfigError, Diagnostic};
+use crate::error::Error;
+use crate::output;
+
+#[derive(Serialize)]
+struct Report<'a> {
+    valid: bool,
+    jobs: Vec<JobSummary>,
+    warnings: &'a [Warning],
+    errors: &'a [Diagnostic],
+}
+
+#[derive(Serialize)]
+struct JobSummary {
+    name: String,
+    schedule: String,
+    timezone: String,
+    enabled: bool,
+    next_run: Option<DateTime<Utc>>,
+}
+
+pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
+    let now = Utc::now();
+    let config = match config::load(&global.config) {
+        Ok(config) => config,
+        Err(ConfigError::Invalid(diags)) => {
+            if args.json {
+                let report = Report {
+                    valid: false,
+                    jobs: Vec::new(),
+                    warnings: &[],
+                    errors: &diags,
+                };
+                super::print(&output::json(&report))?;
+            }
+            return Err(Error::Config(ConfigError::Invalid(diags)));
+        }
+        Err(e) => return Err(e.into()),
+    };
+    let path = std::env::var("PATH").ok();
+    let warnings = check::warnings(&config, now, path.as_deref());
+    let jobs: Vec<JobSummary> = config
+        .jobs
+        .iter()
+        .map(|j| JobSummary {
+            name: j.name.clone(),
+            schedule: j.schedule.to_string(),
+            timezone: j.timezone.name().to_string(),
+            enabled: j.enabled,
+            next_run: j.enabled.then(|| j.schedule.next_after(now)).flatten(),
+        })
+        .collect();
+    if args.json {
+        let report = Report {
+            valid: true,
+            jobs,
+            warnings: &warnings,
+            errors: &[],
+        };
+        super::print(&output::json(&report))?;
+    } else {
+        let enabled = config.jobs.iter().filter(|j| j.enabled).count();
+        let mut text = format!(
+            "{} is valid: {} jobs, {enabled} enabled\n",
+            global.config.display(),
+            config.jobs.len()
+        );
+        if !jobs.is_empty() {
+            let rows = config.jobs.iter().zip(&jobs).map(|(job, s)| {
+                let next = match s.next_run {
+                    Some(t) if s.enabled => format!(
+                        "{} ({})",
+                        output::local_time(t, job.timezone),
+                        output::relative(t, now)
+                    ),
+                    _ if !s.enabled => "disabled".to_string(),
+                    _ => "never".to_string(),
+                };
+                [s.name.clone(), s.schedule.clone(), s.timezone.clone(), next]
+            });
+            text.push_str(&output::table(
+                ["NAME", "SCHEDULE", "TIMEZONE", "NEXT RUN"],
+                rows,
+            ));
+            text.push('\n');
+        }
+        super::print(&text)?;
+        for w in &warnings {
+            eprintln!(
+                "warning: {}: job `{}`, key `{}`: {}",
+                global.config.display(),
+                w.job,
+                w.key,
+                w.message
+            );
+        }
+    }
+    if args.strict && !warnings.is_empty() {
+        return Err(Error::Usage(format!(
+            "{} warning{} and --strict",
+            warnings.len(),
+            if warnings.len() == 1 { "" } else { "s" }
+        )));
+    }
+    Ok(())
+}

@@ -172,7 +172,7 @@ fn missing_command(job: &Job, path: Option<&str>) -> Option<String> {
     let word = job
         .command
         .split_whitespace()
-        .find(|w| !(w.contains('=') && !w.starts_with('=')))?;
+        .find(|w| !w.contains('=') || w.starts_with('='))?;
     let word = word.trim_start_matches('(');
     if word.is_empty()
         || SHELL_WORDS.contains(&word)

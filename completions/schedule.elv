@@ -28,6 +28,8 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand list 'Show each job''s schedule, next run and last run'
             cand history 'Show recorded runs, newest first'
             cand next 'Print the next fire instants of a job or of a cron expression'
+            cand show 'Show everything about one run'
+            cand stats 'Per-job statistics: runs, success rate, durations, delays'
             cand check 'Validate the config without running anything'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -67,6 +69,21 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'schedule;show'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --json 'Print JSON instead of text'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
+        &'schedule;stats'= {
+            cand --since 'Over the runs scheduled since then: a duration ago (`7d`), a date or an RFC3339 instant'
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --json 'Print JSON instead of a table'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'schedule;check'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
@@ -86,6 +103,8 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand list 'Show each job''s schedule, next run and last run'
             cand history 'Show recorded runs, newest first'
             cand next 'Print the next fire instants of a job or of a cron expression'
+            cand show 'Show everything about one run'
+            cand stats 'Per-job statistics: runs, success rate, durations, delays'
             cand check 'Validate the config without running anything'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -97,6 +116,10 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule;help;history'= {
         }
         &'schedule;help;next'= {
+        }
+        &'schedule;help;show'= {
+        }
+        &'schedule;help;stats'= {
         }
         &'schedule;help;check'= {
         }

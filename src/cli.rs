@@ -75,6 +75,16 @@ pub enum Command {
         after_help = "Examples:\n  schedule next backup\n  schedule next '15 1-3 * * *' --tz America/New_York --after 2026-11-01T00:00:00-04:00\n  schedule next '@daily' --count 3 --json\n  schedule next 'every 90s'"
     )]
     Next(NextArgs),
+    /// Show everything about one run
+    #[command(
+        after_help = "Examples:\n  schedule show 42\n  schedule history --failed --limit 1 --json | jq '.[0].id' | xargs schedule show\n  schedule show 42 --json"
+    )]
+    Show(ShowArgs),
+    /// Per-job statistics: runs, success rate, durations, delays
+    #[command(
+        after_help = "Examples:\n  schedule stats\n  schedule stats backup --since 30d\n  schedule stats --json"
+    )]
+    Stats(StatsArgs),
     /// Validate the config without running anything
     ///
     /// Exit 0 with a summary when it is valid, 2 with every error when it is
@@ -141,6 +151,28 @@ pub struct NextArgs {
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// Print JSON instead of one instant per line
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// The run's id (the ID column of `schedule history`)
+    pub run_id: i64,
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatsArgs {
+    /// Only this job
+    pub job: Option<String>,
+    /// Over the runs scheduled since then: a duration ago (`7d`), a date or
+    /// an RFC3339 instant
+    #[arg(long, default_value = "7d", value_name = "WHEN")]
+    pub since: String,
+    /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
 }

@@ -28,6 +28,8 @@ pub fn run(cli: cli::Cli) -> Result<(), Error> {
         Command::History(args) => commands::history::run(&cli.global, &args),
         Command::Next(args) => commands::next::run(&cli.global, &args),
         Command::Check(args) => commands::check::run(&cli.global, &args),
+        Command::Show(args) => commands::show::run(&cli.global, &args),
+        Command::Stats(args) => commands::stats::run(&cli.global, &args),
         Command::Completions(args) => commands::completions::run(&args),
     }
 }

@@ -190,6 +190,17 @@ pub struct RunRecord {
     pub stderr_tail: String,
 }
 
+/// The fields of a row that statistics need.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StatRow {
+    pub job: String,
+    pub status: Status,
+    pub scheduled_for: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub duration_ms: Option<i64>,
+}
+
 /// What `schedule history` asks for.
 #[derive(Debug, Clone, Default)]
 pub struct HistoryQuery {
@@ -244,6 +255,11 @@ pub trait RunStore {
     fn interrupt_orphans(&mut self) -> Result<Vec<Orphan>>;
     /// Newest first.
     fn history(&self, query: &HistoryQuery) -> Result<Vec<RunRecord>>;
+    /// One run by id.
+    fn run(&self, id: i64) -> Result<Option<RunRecord>>;
+    /// The numbers behind `schedule stats`: every row scheduled since
+    /// `since` (of `job`, if given), without the output tails.
+    fn stat_rows(&self, job: Option<&str>, since: DateTime<Utc>) -> Result<Vec<StatRow>>;
     /// The newest row of each named job that has one.
     fn last_runs(&self, jobs: &[&str]) -> Result<HashMap<String, RunRecord>>;
 }
@@ -666,6 +682,49 @@ impl RunStore for SqliteStore {
         }
         stmt.query_map(named.as_slice(), row_to_record)
             .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    fn run(&self, id: i64) -> Result<Option<RunRecord>> {
+        self.conn
+            .query_row(
+                &format!("SELECT {COLUMNS} FROM runs WHERE id = ?1"),
+                [id],
+                row_to_record,
+            )
+            .optional()
+            .map_err(|e| self.err(e))
+    }
+
+    fn stat_rows(&self, job: Option<&str>, since: DateTime<Utc>) -> Result<Vec<StatRow>> {
+        let sql = format!(
+            "SELECT job, status, scheduled_for, started_at, finished_at, duration_ms FROM runs
+             WHERE scheduled_for >= ?1 {} ORDER BY scheduled_for, attempt, id",
+            if job.is_some() { "AND job = ?2" } else { "" }
+        );
+        let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
+        let map = |r: &rusqlite::Row| -> rusqlite::Result<StatRow> {
+            let status: String = r.get(1)?;
+            Ok(StatRow {
+                job: r.get(0)?,
+                status: status.parse().map_err(|e: String| {
+                    rusqlite::Error::FromSqlConversionFailure(
+                        1,
+                        rusqlite::types::Type::Text,
+                        e.into(),
+                    )
+                })?,
+                scheduled_for: from_ms(r.get(2)?),
+                started_at: r.get::<_, Option<i64>>(3)?.map(from_ms),
+                finished_at: r.get::<_, Option<i64>>(4)?.map(from_ms),
+                duration_ms: r.get(5)?,
+            })
+        };
+        let rows = match job {
+            Some(job) => stmt.query_map(params![ms(since), job], map),
+            None => stmt.query_map(params![ms(since)], map),
+        };
+        rows.and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
     }
 

@@ -108,3 +108,129 @@ command = "definitely-not-a-program --flag"
     assert_eq!(report["warnings"].as_array().unwrap().len(), 6);
     assert_eq!(report["jobs"].as_array().unwrap().len(), 5);
 }
+
+#[test]
+fn show_tells_everything_about_a_timed_out_run() {
+    let env = Env::new(
+        "[jobs.slow]\ncron = \"* * * * * *\"\ncommand = \"echo working; echo 'almost there' >&2; sleep 30\"\ntimeout = \"1s\"\nkill_grace = \"1s\"\ntimezone = \"Europe/Berlin\"\n",
+    );
+    let mut scheduler = env.start(&[]);
+    let rows = env.wait_for_history("a timed-out run", |rows| {
+        count(rows, "slow", "timed_out") >= 1
+    });
+    scheduler.signal(nix::sys::signal::Signal::SIGTERM);
+    scheduler.wait();
+    let id = rows.iter().find(|r| status(r) == "timed_out").unwrap()["id"].to_string();
+    let (text, _) = out(&env.cmd(&["show", &id]).assert().success());
+    for part in [
+        &format!("run {id} of job `slow`"),
+        "status     timed_out (timed out after 1s)",
+        "trigger    schedule, attempt 1",
+        "exit       killed by SIGTERM",
+        "scheduler pid",
+        "job pid",
+        "stdout (last 64 KiB):\n  working\n",
+        "stderr (last 64 KiB):\n  almost there\n",
+        // The job's zone.
+        " CET (",
+    ] {
+        assert!(text.contains(part), "{part:?} missing:\n{text}");
+    }
+    let (json, _) = out(&env.cmd(&["show", &id, "--json"]).assert().success());
+    let run: Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(run["status"], "timed_out");
+    assert_eq!(run["signal"], 15);
+    assert!(run["child_pid"].as_u64().is_some());
+    let (_, err) = out(&env.cmd(&["show", "999999"]).assert().code(2));
+    assert!(err.contains("no run 999999"), "{err}");
+}
+
+#[test]
+fn stats_over_a_seeded_history() {
+    use chrono::{TimeDelta, Utc};
+    use schedule::store::{NewRun, Outcome, RunStore, SqliteStore, Status, Trigger};
+    let env = Env::new("[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\n");
+    let mut store = SqliteStore::open(&env.path("schedule.db"), true).unwrap();
+    let base = Utc::now() - TimeDelta::hours(2);
+    for i in 0..10i64 {
+        let at = base + TimeDelta::minutes(i);
+        let new = NewRun {
+            job: "a",
+            scheduled_for: at,
+            attempt: 1,
+            trigger: Trigger::Schedule,
+            started_at: at + TimeDelta::milliseconds(20),
+            host: "h",
+            pid: 1,
+        };
+        let id = store.claim(&new).unwrap().unwrap();
+        let status = if i == 9 {
+            Status::Failed
+        } else {
+            Status::Succeeded
+        };
+        store
+            .finish(
+                id,
+                &Outcome {
+                    status,
+                    finished_at: at + TimeDelta::milliseconds(20 + 100 * (i + 1)),
+                    exit_code: Some(if i == 9 { 1 } else { 0 }),
+                    signal: None,
+                    duration_ms: 100 * (i + 1),
+                    stdout_tail: String::new(),
+                    stderr_tail: String::new(),
+                    reason: None,
+                },
+            )
+            .unwrap();
+    }
+    let skipped = NewRun {
+        job: "a",
+        scheduled_for: base + TimeDelta::minutes(30),
+        attempt: 1,
+        trigger: Trigger::Schedule,
+        started_at: base,
+        host: "h",
+        pid: 1,
+    };
+    store
+        .record(&skipped, Status::Skipped, "busy", None)
+        .unwrap();
+    // Too old for the default week.
+    let old = NewRun {
+        job: "a",
+        scheduled_for: base - TimeDelta::days(30),
+        attempt: 1,
+        trigger: Trigger::Schedule,
+        started_at: base,
+        host: "h",
+        pid: 1,
+    };
+    store.record(&old, Status::Missed, "old", None).unwrap();
+    drop(store);
+
+    let (json, _) = out(&env.cmd(&["stats", "--json"]).assert().success());
+    let stats: Vec<Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(stats.len(), 1);
+    let a = &stats[0];
+    assert_eq!(a["runs"], 10);
+    assert_eq!(a["succeeded"], 9);
+    assert_eq!(a["failures"], 1);
+    assert_eq!(a["not_run"], 1);
+    assert_eq!(a["success_rate"], 0.9);
+    assert_eq!(a["duration_p50_ms"], 500);
+    assert_eq!(a["duration_p95_ms"], 1000);
+    assert_eq!(a["duration_max_ms"], 1000);
+    assert_eq!(a["mean_start_delay_ms"], 20);
+    let (table, _) = out(&env.cmd(&["stats"]).assert().success());
+    assert!(table.contains("90%") && table.contains("P95"), "{table}");
+    let (json, _) = out(&env
+        .cmd(&["stats", "--since", "60d", "--json"])
+        .assert()
+        .success());
+    let stats: Vec<Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(stats[0]["not_run"], 2);
+    let (none, _) = out(&env.cmd(&["stats", "nosuchjob"]).assert().success());
+    assert_eq!(none, "no runs in that period\n");
+}

@@ -7,6 +7,8 @@ pub mod history;
 pub mod list;
 pub mod next;
 pub mod run;
+pub mod show;
+pub mod stats;
 
 use std::io::Write;
 

@@ -1,0 +1,108 @@
+//! `schedule show RUN_ID`: everything about one run, for the person
+//! finding out why it failed.
+
+use chrono::{DateTime, Utc};
+use chrono_tz::Tz;
+
+use crate::cli::{Global, ShowArgs};
+use crate::config;
+use crate::duration;
+use crate::error::Error;
+use crate::output;
+use crate::runner::signal_name;
+use crate::store::{RunRecord, RunStore, SqliteStore};
+
+pub fn run(global: &Global, args: &ShowArgs) -> Result<(), Error> {
+    let store = SqliteStore::open(&global.db, false)?;
+    let Some(run) = store.run(args.run_id)? else {
+        return Err(Error::Usage(format!(
+            "no run {} in {}; `schedule history` lists the ids",
+            args.run_id,
+            global.db.display()
+        )));
+    };
+    if args.json {
+        return super::print(&output::json(&run));
+    }
+    // Times in the job's zone when the config still knows the job.
+    let tz = config::load(&global.config)
+        .ok()
+        .and_then(|c| c.job(&run.job).map(|j| j.timezone))
+        .unwrap_or(Tz::UTC);
+    super::print(&render(&run, tz, Utc::now()))
+}
+
+/// The text form; `now` for the relative times.
+pub fn render(run: &RunRecord, tz: Tz, now: DateTime<Utc>) -> String {
+    let time = |t: DateTime<Utc>| {
+        format!(
+            "{} ({})",
+            output::local_time(t, tz),
+            output::relative(t, now)
+        )
+    };
+    let mut lines: Vec<(&str, String)> = Vec::new();
+    let status = match &run.reason {
+        Some(reason) => format!("{} ({reason})", run.status),
+        None => run.status.to_string(),
+    };
+    lines.push(("status", status));
+    lines.push((
+        "trigger",
+        format!("{}, attempt {}", run.trigger, run.attempt),
+    ));
+    lines.push(("scheduled", time(run.scheduled_for)));
+    if let Some(started) = run.started_at {
+        let delay = (started - run.scheduled_for).num_milliseconds().max(0) as u64;
+        lines.push((
+            "started",
+            format!(
+                "{}, {} after its scheduled time",
+                time(started),
+                duration::human(std::time::Duration::from_millis(delay))
+            ),
+        ));
+    }
+    if let Some(finished) = run.finished_at {
+        lines.push(("finished", time(finished)));
+    }
+    if let Some(ms) = run.duration_ms {
+        lines.push((
+            "duration",
+            duration::human(std::time::Duration::from_millis(ms.max(0) as u64)),
+        ));
+    }
+    let exit = match (run.exit_code, run.signal) {
+        (Some(code), _) => format!("exit code {code}"),
+        (None, Some(signal)) => format!("killed by {}", signal_name(signal)),
+        (None, None) => "-".to_string(),
+    };
+    lines.push(("exit", exit));
+    if let Some(count) = run.missed_count {
+        lines.push(("missed", format!("{count} fires")));
+    }
+    let mut host = format!("{} (scheduler pid {}", run.host, run.pid);
+    if let Some(child) = run.child_pid {
+        host.push_str(&format!(", job pid {child}"));
+    }
+    host.push(')');
+    lines.push(("host", host));
+
+    let mut text = format!("run {} of job `{}`\n", run.id, run.job);
+    for (label, value) in lines {
+        text.push_str(&format!("  {label:<10} {value}\n"));
+    }
+    for (name, tail) in [("stdout", &run.stdout_tail), ("stderr", &run.stderr_tail)] {
+        if tail.is_empty() {
+            text.push_str(&format!("\n{name}: (empty)\n"));
+        } else {
+            text.push_str(&format!("\n{name} (last 64 KiB):\n"));
+            for line in tail.lines() {
+                text.push_str("  ");
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    text
+}

@@ -31,6 +31,9 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show recorded runs, newest first')
             [CompletionResult]::new('next', 'next', [CompletionResultType]::ParameterValue, 'Print the next fire instants of a job or of a cron expression')
+            [CompletionResult]::new('trigger', 'trigger', [CompletionResultType]::ParameterValue, 'Run a job now, outside its schedule')
+            [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Pause jobs: their fires are recorded `skipped` until resumed')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Resume paused jobs')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything about one run')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per-job statistics: runs, success rate, durations, delays')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate the config without running anything')
@@ -77,6 +80,30 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'schedule;trigger' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the end, stream the job''s output, and exit with its exit code')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'schedule;pause' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every job in the config')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'schedule;resume' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every job in the config')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            break
+        }
         'schedule;show' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
@@ -115,6 +142,9 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show recorded runs, newest first')
             [CompletionResult]::new('next', 'next', [CompletionResultType]::ParameterValue, 'Print the next fire instants of a job or of a cron expression')
+            [CompletionResult]::new('trigger', 'trigger', [CompletionResultType]::ParameterValue, 'Run a job now, outside its schedule')
+            [CompletionResult]::new('pause', 'pause', [CompletionResultType]::ParameterValue, 'Pause jobs: their fires are recorded `skipped` until resumed')
+            [CompletionResult]::new('resume', 'resume', [CompletionResultType]::ParameterValue, 'Resume paused jobs')
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything about one run')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per-job statistics: runs, success rate, durations, delays')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate the config without running anything')
@@ -132,6 +162,15 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             break
         }
         'schedule;help;next' {
+            break
+        }
+        'schedule;help;trigger' {
+            break
+        }
+        'schedule;help;pause' {
+            break
+        }
+        'schedule;help;resume' {
             break
         }
         'schedule;help;show' {

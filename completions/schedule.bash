@@ -34,6 +34,12 @@ _schedule() {
             schedule,next)
                 cmd="schedule__subcmd__next"
                 ;;
+            schedule,pause)
+                cmd="schedule__subcmd__pause"
+                ;;
+            schedule,resume)
+                cmd="schedule__subcmd__resume"
+                ;;
             schedule,run)
                 cmd="schedule__subcmd__run"
                 ;;
@@ -42,6 +48,9 @@ _schedule() {
                 ;;
             schedule,stats)
                 cmd="schedule__subcmd__stats"
+                ;;
+            schedule,trigger)
+                cmd="schedule__subcmd__trigger"
                 ;;
             schedule__subcmd__help,check)
                 cmd="schedule__subcmd__help__subcmd__check"
@@ -61,6 +70,12 @@ _schedule() {
             schedule__subcmd__help,next)
                 cmd="schedule__subcmd__help__subcmd__next"
                 ;;
+            schedule__subcmd__help,pause)
+                cmd="schedule__subcmd__help__subcmd__pause"
+                ;;
+            schedule__subcmd__help,resume)
+                cmd="schedule__subcmd__help__subcmd__resume"
+                ;;
             schedule__subcmd__help,run)
                 cmd="schedule__subcmd__help__subcmd__run"
                 ;;
@@ -70,6 +85,9 @@ _schedule() {
             schedule__subcmd__help,stats)
                 cmd="schedule__subcmd__help__subcmd__stats"
                 ;;
+            schedule__subcmd__help,trigger)
+                cmd="schedule__subcmd__help__subcmd__trigger"
+                ;;
             *)
                 ;;
         esac
@@ -77,7 +95,7 @@ _schedule() {
 
     case "${cmd}" in
         schedule)
-            opts="-h -V --config --db --help --version run list history next show stats check completions help"
+            opts="-h -V --config --db --help --version run list history next trigger pause resume show stats check completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -143,7 +161,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__help)
-            opts="run list history next show stats check completions help"
+            opts="run list history next trigger pause resume show stats check completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -240,6 +258,34 @@ _schedule() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        schedule__subcmd__help__subcmd__pause)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__help__subcmd__resume)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         schedule__subcmd__help__subcmd__run)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -269,6 +315,20 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__help__subcmd__stats)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__help__subcmd__trigger)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -372,6 +432,50 @@ _schedule() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        schedule__subcmd__pause)
+            opts="-h --all --config --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__resume)
+            opts="-h --all --config --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         schedule__subcmd__run)
             opts="-h --shutdown-grace --config --db --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -431,6 +535,28 @@ _schedule() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__trigger)
+            opts="-h --wait --config --db --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0

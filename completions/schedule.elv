@@ -28,6 +28,9 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand list 'Show each job''s schedule, next run and last run'
             cand history 'Show recorded runs, newest first'
             cand next 'Print the next fire instants of a job or of a cron expression'
+            cand trigger 'Run a job now, outside its schedule'
+            cand pause 'Pause jobs: their fires are recorded `skipped` until resumed'
+            cand resume 'Resume paused jobs'
             cand show 'Show everything about one run'
             cand stats 'Per-job statistics: runs, success rate, durations, delays'
             cand check 'Validate the config without running anything'
@@ -69,6 +72,27 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'schedule;trigger'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --wait 'Wait for the end, stream the job''s output, and exit with its exit code'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'schedule;pause'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --all 'Every job in the config'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'schedule;resume'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --all 'Every job in the config'
+            cand -h 'Print help'
+            cand --help 'Print help'
+        }
         &'schedule;show'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
@@ -103,6 +127,9 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand list 'Show each job''s schedule, next run and last run'
             cand history 'Show recorded runs, newest first'
             cand next 'Print the next fire instants of a job or of a cron expression'
+            cand trigger 'Run a job now, outside its schedule'
+            cand pause 'Pause jobs: their fires are recorded `skipped` until resumed'
+            cand resume 'Resume paused jobs'
             cand show 'Show everything about one run'
             cand stats 'Per-job statistics: runs, success rate, durations, delays'
             cand check 'Validate the config without running anything'
@@ -116,6 +143,12 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule;help;history'= {
         }
         &'schedule;help;next'= {
+        }
+        &'schedule;help;trigger'= {
+        }
+        &'schedule;help;pause'= {
+        }
+        &'schedule;help;resume'= {
         }
         &'schedule;help;show'= {
         }

@@ -32,6 +32,9 @@ complete -c schedule -n "__fish_schedule_needs_command" -f -a "run" -d 'Run the 
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "history" -d 'Show recorded runs, newest first'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "next" -d 'Print the next fire instants of a job or of a cron expression'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "trigger" -d 'Run a job now, outside its schedule'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "pause" -d 'Pause jobs: their fires are recorded `skipped` until resumed'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "resume" -d 'Resume paused jobs'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "show" -d 'Show everything about one run'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "stats" -d 'Per-job statistics: runs, success rate, durations, delays'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "check" -d 'Validate the config without running anything'
@@ -59,6 +62,18 @@ complete -c schedule -n "__fish_schedule_using_subcommand next" -l config -d 'Th
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l json -d 'Print JSON instead of one instant per line'
 complete -c schedule -n "__fish_schedule_using_subcommand next" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l wait -d 'Wait for the end, stream the job\'s output, and exit with its exit code'
+complete -c schedule -n "__fish_schedule_using_subcommand trigger" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand pause" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand pause" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand pause" -l all -d 'Every job in the config'
+complete -c schedule -n "__fish_schedule_using_subcommand pause" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand resume" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand resume" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand resume" -l all -d 'Every job in the config'
+complete -c schedule -n "__fish_schedule_using_subcommand resume" -s h -l help -d 'Print help'
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l json -d 'Print JSON instead of text'
@@ -76,12 +91,15 @@ complete -c schedule -n "__fish_schedule_using_subcommand check" -s h -l help -d
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s h -l help -d 'Print help'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next show stats check completions help" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next show stats check completions help" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next show stats check completions help" -f -a "history" -d 'Show recorded runs, newest first'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next show stats check completions help" -f -a "next" -d 'Print the next fire instants of a job or of a cron expression'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next show stats check completions help" -f -a "show" -d 'Show everything about one run'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next show stats check completions help" -f -a "stats" -d 'Per-job statistics: runs, success rate, durations, delays'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next show stats check completions help" -f -a "check" -d 'Validate the config without running anything'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next show stats check completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next show stats check completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "history" -d 'Show recorded runs, newest first'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "next" -d 'Print the next fire instants of a job or of a cron expression'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "trigger" -d 'Run a job now, outside its schedule'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "pause" -d 'Pause jobs: their fires are recorded `skipped` until resumed'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "resume" -d 'Resume paused jobs'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "show" -d 'Show everything about one run'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "stats" -d 'Per-job statistics: runs, success rate, durations, delays'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "check" -d 'Validate the config without running anything'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'

@@ -75,6 +75,25 @@ pub enum Command {
         after_help = "Examples:\n  schedule next backup\n  schedule next '15 1-3 * * *' --tz America/New_York --after 2026-11-01T00:00:00-04:00\n  schedule next '@daily' --count 3 --json\n  schedule next 'every 90s'"
     )]
     Next(NextArgs),
+    /// Run a job now, outside its schedule
+    ///
+    /// With a scheduler running on the same database, the run is handed to
+    /// it, so the job's overlap policy and max_concurrent still apply.
+    /// Without one, this command runs the job itself. Either way the run is
+    /// recorded with trigger `manual`.
+    #[command(
+        after_help = "Examples:\n  schedule trigger backup\n  schedule trigger backup --wait && echo 'backup ok'"
+    )]
+    Trigger(TriggerArgs),
+    /// Pause jobs: their fires are recorded `skipped` until resumed
+    ///
+    /// Stored in the database, so it survives restarts; a running scheduler
+    /// notices at once.
+    #[command(after_help = "Examples:\n  schedule pause backup\n  schedule pause --all")]
+    Pause(PauseArgs),
+    /// Resume paused jobs
+    #[command(after_help = "Examples:\n  schedule resume backup\n  schedule resume --all")]
+    Resume(PauseArgs),
     /// Show everything about one run
     #[command(
         after_help = "Examples:\n  schedule show 42\n  schedule history --failed --limit 1 --json | jq '.[0].id' | xargs schedule show\n  schedule show 42 --json"
@@ -153,6 +172,25 @@ pub struct NextArgs {
     /// Print JSON instead of one instant per line
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct TriggerArgs {
+    /// The job to run
+    pub job: String,
+    /// Wait for the end, stream the job's output, and exit with its exit code
+    #[arg(long)]
+    pub wait: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct PauseArgs {
+    /// The jobs
+    #[arg(required_unless_present = "all", conflicts_with = "all")]
+    pub jobs: Vec<String>,
+    /// Every job in the config
+    #[arg(long)]
+    pub all: bool,
 }
 
 #[derive(Debug, Args)]

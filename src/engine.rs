@@ -102,6 +102,8 @@ pub struct Engine {
     next_token: Token,
     rng: Rng,
     shutting_down: bool,
+    /// Jobs paused with `schedule pause`: their fires are skipped.
+    paused: std::collections::HashSet<String>,
 }
 
 impl Engine {
@@ -132,6 +134,7 @@ impl Engine {
             next_token: 1,
             rng: Rng::new(seed),
             shutting_down: false,
+            paused: Default::default(),
         }
     }
 
@@ -348,6 +351,25 @@ impl Engine {
         out
     }
 
+    /// The jobs `schedule pause` paused, as stored.
+    pub fn set_paused(&mut self, paused: impl IntoIterator<Item = String>) {
+        self.paused = paused.into_iter().collect();
+    }
+
+    /// `schedule trigger`: runs the job now, through its overlap policy and
+    /// the concurrency limit. A paused job runs too: someone asked for it.
+    pub fn request(&mut self, job: &str, at: DateTime<Utc>) -> Vec<Action> {
+        let mut out = Vec::new();
+        let fire = Fire {
+            job: job.to_string(),
+            scheduled_for: at,
+            attempt: 1,
+            trigger: Trigger::Manual,
+        };
+        self.dispatch(fire, &mut out);
+        out
+    }
+
     /// How many runs are going.
     pub fn running(&self) -> usize {
         self.runs.len()
@@ -492,6 +514,14 @@ impl Engine {
                 fire,
                 Status::Cancelled,
                 "the job was removed from the config",
+            ));
+            return;
+        }
+        if fire.trigger != Trigger::Manual && self.paused.contains(&fire.job) {
+            out.push(record(
+                fire,
+                Status::Skipped,
+                "paused (`schedule resume` resumes it)",
             ));
             return;
         }

@@ -24,6 +24,9 @@ pub enum Error {
     },
     /// Anything else that went wrong at run time.
     Runtime(String),
+    /// `schedule trigger --wait` passes on the job's exit code; the job said
+    /// what went wrong, so there is no message.
+    JobExit(i32),
 }
 
 impl Error {
@@ -31,6 +34,7 @@ impl Error {
         match self {
             Error::Config(_) | Error::Usage(_) => 2,
             Error::Store { .. } | Error::Locked { .. } | Error::Runtime(_) => 1,
+            Error::JobExit(code) => *code,
         }
     }
 }
@@ -40,6 +44,7 @@ impl fmt::Display for Error {
         match self {
             Error::Config(e) => e.fmt(f),
             Error::Usage(msg) | Error::Runtime(msg) => f.write_str(msg),
+            Error::JobExit(_) => Ok(()),
             Error::Store { path, message } => {
                 write!(f, "history database `{}`: {message}", path.display())
             }

@@ -29,6 +29,9 @@ pub fn run(cli: cli::Cli) -> Result<(), Error> {
         Command::Next(args) => commands::next::run(&cli.global, &args),
         Command::Check(args) => commands::check::run(&cli.global, &args),
         Command::Show(args) => commands::show::run(&cli.global, &args),
+        Command::Trigger(args) => commands::trigger::run(&cli.global, &args),
+        Command::Pause(args) => commands::pause::run(&cli.global, &args, true),
+        Command::Resume(args) => commands::pause::run(&cli.global, &args, false),
         Command::Stats(args) => commands::stats::run(&cli.global, &args),
         Command::Completions(args) => commands::completions::run(&args),
     }

@@ -20,8 +20,10 @@ fn main() -> ExitCode {
     match schedule::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("error: {e}");
-            ExitCode::from(e.exit_code() as u8)
+            if !matches!(e, schedule::Error::JobExit(_)) {
+                eprintln!("error: {e}");
+            }
+            ExitCode::from(e.exit_code().clamp(0, 255) as u8)
         }
     }
 }

@@ -54,6 +54,9 @@ pub enum Control {
 pub struct RunInfo {
     pub run_id: i64,
     pub scheduled_for: DateTime<Utc>,
+    /// Where a copy of each output chunk goes while the run is going, for
+    /// `schedule trigger --wait`: (`"stdout"` or `"stderr"`, bytes).
+    pub live: Option<tokio::sync::mpsc::UnboundedSender<(&'static str, Vec<u8>)>>,
 }
 
 /// Runs `job` once and returns how it ended. Never fails: a command that
@@ -123,6 +126,7 @@ pub async fn run(
                 job.name.clone(),
                 info.run_id,
                 "stdout",
+                info.live.clone(),
             ))
         }),
         child.stderr.take().map(|pipe| {
@@ -132,6 +136,7 @@ pub async fn run(
                 job.name.clone(),
                 info.run_id,
                 "stderr",
+                info.live.clone(),
             ))
         }),
     ];
@@ -298,6 +303,7 @@ async fn capture(
     job: String,
     run_id: i64,
     stream: &'static str,
+    live: Option<tokio::sync::mpsc::UnboundedSender<(&'static str, Vec<u8>)>>,
 ) {
     let mut buf = vec![0u8; 8192];
     let mut line: Vec<u8> = Vec::new();
@@ -312,6 +318,9 @@ async fn capture(
         };
         let chunk = &buf[..n];
         tail.lock().unwrap_or_else(|p| p.into_inner()).push(chunk);
+        if let Some(live) = &live {
+            let _ = live.send((stream, chunk.to_vec()));
+        }
         for piece in chunk.split_inclusive(|&b| b == b'\n') {
             line.extend_from_slice(piece);
             if line.ends_with(b"\n") {

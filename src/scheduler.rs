@@ -52,6 +52,8 @@ const SAVE_RETRY: Duration = Duration::from_secs(1);
 const UNSAVED_PATIENCE: Duration = Duration::from_secs(30);
 /// Editors write a file in several steps; reload once they are done.
 const RELOAD_SETTLE: Duration = Duration::from_millis(200);
+/// Without inotify, how often pause, resume and trigger are looked for.
+const CONTROL_POLL: Duration = Duration::from_secs(2);
 /// History clean-up (`keep`, `keep_runs`) runs at most this often.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -64,8 +66,19 @@ pub struct Options {
 
 /// What run tasks tell the loop.
 enum Event {
-    Spawned { run_id: i64, child_pid: u32 },
-    Finished { token: Token, outcome: Outcome },
+    Spawned {
+        run_id: i64,
+        child_pid: u32,
+    },
+    Output {
+        run_id: i64,
+        stream: &'static str,
+        data: Vec<u8>,
+    },
+    Finished {
+        token: Token,
+        outcome: Outcome,
+    },
 }
 
 /// A run the loop started.
@@ -88,6 +101,11 @@ pub struct Scheduler {
     /// database); retried until they are, so no run stays `running`.
     unsaved: Vec<(i64, Outcome)>,
     next_prune: Instant,
+    /// `PRAGMA data_version` when we last read the controls.
+    last_data_version: Option<i64>,
+    /// Manual fires not yet started: their `trigger` request and whether a
+    /// client streams the output.
+    requests: HashMap<(String, i64), (i64, bool)>,
 }
 
 impl Scheduler {
@@ -106,6 +124,8 @@ impl Scheduler {
             events_rx,
             unsaved: Vec::new(),
             next_prune: Instant::now(),
+            last_data_version: None,
+            requests: HashMap::new(),
         }
     }
 
@@ -117,9 +137,13 @@ impl Scheduler {
         let mut sigint = listen(SignalKind::interrupt(), "SIGINT")?;
         let mut sigterm = listen(SignalKind::terminate(), "SIGTERM")?;
         let mut sighup = listen(SignalKind::hangup(), "SIGHUP")?;
-        let mut watcher = ConfigWatcher::new(&opts.config_path);
+        let mut watcher = Watcher::new(&opts.config_path, &opts.db_path);
         if watcher.is_none() {
-            tracing::warn!("cannot watch the config file; reload it with SIGHUP");
+            tracing::warn!(
+                "cannot watch the config file and database: reload with SIGHUP; pause, resume \
+                 and trigger are noticed every {}s",
+                CONTROL_POLL.as_secs()
+            );
         }
 
         for orphan in self.store.interrupt_orphans()? {
@@ -152,10 +176,14 @@ impl Scheduler {
             pid = self.pid,
             "scheduler started"
         );
+        self.last_data_version = self.store.data_version().ok();
+        self.read_controls();
         let actions = self.engine.startup(Utc::now(), &last_fires);
         self.execute(actions);
 
         let mut reload_at: Option<Instant> = None;
+        // Without inotify, look at the controls now and then instead.
+        let mut control_poll = watcher.is_none().then(|| Instant::now() + CONTROL_POLL);
         loop {
             let actions = self.engine.tick(Utc::now());
             self.execute(actions);
@@ -169,12 +197,17 @@ impl Scheduler {
                     tracing::info!("SIGHUP: reloading the config");
                     self.reload(opts);
                 }
-                changed = wait_for_change(&mut watcher) => {
-                    if changed {
-                        reload_at = Some(Instant::now() + RELOAD_SETTLE);
-                    } else {
+                change = next_change(&mut watcher) => match change {
+                    Some(Change::Config) => reload_at = Some(Instant::now() + RELOAD_SETTLE),
+                    Some(Change::Database) => self.controls_changed(),
+                    None => {
                         watcher = None; // the watch thread ended
+                        control_poll = Some(Instant::now() + CONTROL_POLL);
                     }
+                },
+                _ = sleep_until(control_poll.unwrap_or_else(Instant::now)), if control_poll.is_some() => {
+                    control_poll = Some(Instant::now() + CONTROL_POLL);
+                    self.controls_changed();
                 }
                 _ = sleep_until(reload_at.unwrap_or_else(Instant::now)), if reload_at.is_some() => {
                     reload_at = None;
@@ -228,8 +261,15 @@ impl Scheduler {
                         tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), status = %status, %reason, "fire not run");
                     }
                     let row = new_run(&self.host, self.pid, &fire, Utc::now());
-                    if let Err(e) = self.store.record(&row, status, &reason, missed_count) {
-                        tracing::error!(job = %fire.job, error = %e, "cannot record a fire that did not run");
+                    let recorded = self.store.record(&row, status, &reason, missed_count);
+                    match recorded {
+                        Ok(Some(id)) => {
+                            self.link_request(&fire, id);
+                        }
+                        Ok(None) => {}
+                        Err(e) => {
+                            tracing::error!(job = %fire.job, error = %e, "cannot record a fire that did not run")
+                        }
                     }
                 }
                 Action::Terminate { token } => {
@@ -264,11 +304,27 @@ impl Scheduler {
                 return self.execute(actions);
             }
         };
+        let streamed = self.link_request(&fire, run_id);
         let (control, control_rx) = watch::channel(Control::Run);
         let events = self.events_tx.clone();
+        let live = streamed.then(|| {
+            let (tx, mut rx) = mpsc::unbounded_channel::<(&'static str, Vec<u8>)>();
+            let events = self.events_tx.clone();
+            tokio::spawn(async move {
+                while let Some((stream, data)) = rx.recv().await {
+                    let _ = events.send(Event::Output {
+                        run_id,
+                        stream,
+                        data,
+                    });
+                }
+            });
+            tx
+        });
         let info = RunInfo {
             run_id,
             scheduled_for: fire.scheduled_for,
+            live,
         };
         tokio::spawn(async move {
             let on_spawn = |child_pid| {
@@ -294,6 +350,15 @@ impl Scheduler {
             Event::Spawned { run_id, child_pid } => {
                 if let Err(e) = self.store.set_child_pid(run_id, child_pid) {
                     tracing::warn!(run_id, error = %e, "cannot record the child's pid");
+                }
+            }
+            Event::Output {
+                run_id,
+                stream,
+                data,
+            } => {
+                if let Err(e) = self.store.append_output(run_id, stream, &data) {
+                    tracing::warn!(run_id, error = %e, "cannot pass on the run's output");
                 }
             }
             Event::Finished { token, outcome } => {
@@ -334,6 +399,54 @@ impl Scheduler {
             tracing::error!(job = %job, run_id, error = %e, "cannot record the end of a run; will retry");
             self.unsaved.push((run_id, outcome));
         }
+    }
+
+    /// Someone else wrote to the database: look at pauses and requests.
+    fn controls_changed(&mut self) {
+        let version = self.store.data_version().ok();
+        if version.is_some() && version == self.last_data_version {
+            return; // our own write
+        }
+        self.last_data_version = version;
+        self.read_controls();
+    }
+
+    /// Applies `schedule pause`/`resume` and starts `schedule trigger` runs.
+    fn read_controls(&mut self) {
+        match self.store.paused() {
+            Ok(paused) => self.engine.set_paused(paused),
+            Err(e) => tracing::warn!(error = %e, "cannot read the paused jobs"),
+        }
+        let requests = match self.store.take_requests() {
+            Ok(requests) => requests,
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot read trigger requests");
+                return;
+            }
+        };
+        for request in requests {
+            tracing::info!(job = %request.job, request = request.id, "run requested with `schedule trigger`");
+            let key = (request.job.clone(), request.requested_at.timestamp_millis());
+            self.requests.insert(key, (request.id, request.stream));
+            let actions = self.engine.request(&request.job, request.requested_at);
+            self.execute(actions);
+        }
+    }
+
+    /// Ties a manual fire's row to its `trigger` request; true when a
+    /// client waits for the run's output.
+    fn link_request(&mut self, fire: &Fire, run_id: i64) -> bool {
+        if fire.trigger != crate::store::Trigger::Manual {
+            return false;
+        }
+        let key = (fire.job.clone(), fire.scheduled_for.timestamp_millis());
+        let Some((request, stream)) = self.requests.remove(&key) else {
+            return false;
+        };
+        if let Err(e) = self.store.link_request(request, run_id) {
+            tracing::warn!(request, error = %e, "cannot tell `schedule trigger` which run it started");
+        }
+        stream
     }
 
     /// Retries writing run ends that failed before; true when none is left.
@@ -464,46 +577,75 @@ fn new_run<'a>(host: &'a str, pid: u32, fire: &'a Fire, started_at: DateTime<Utc
     }
 }
 
-/// Watches the config file's folder for the file being written, replaced
-/// or moved into place. A thread blocked in `read` on the inotify fd costs
-/// nothing while idle and needs no unsafe fd registration with tokio.
-struct ConfigWatcher {
-    changes: mpsc::UnboundedReceiver<()>,
+/// What changed on disk.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Change {
+    /// The config file was written, replaced or moved into place.
+    Config,
+    /// The database (its WAL) was written: by us, or by `schedule pause`,
+    /// `resume` or `trigger`.
+    Database,
 }
 
-impl ConfigWatcher {
-    fn new(path: &std::path::Path) -> Option<ConfigWatcher> {
-        let name = path.file_name()?.to_owned();
-        let dir = match path.parent() {
+/// Watches the folders of the config file and of the database. A thread
+/// blocked in `read` on the inotify fd costs nothing while idle and needs no
+/// unsafe fd registration with tokio.
+struct Watcher {
+    changes: mpsc::UnboundedReceiver<Change>,
+}
+
+impl Watcher {
+    fn new(config: &std::path::Path, db: &std::path::Path) -> Option<Watcher> {
+        let folder = |p: &std::path::Path| match p.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
+        let config_name = config.file_name()?.to_owned();
+        let db_name = db.file_name()?.to_owned();
+        let mut wal_name = db_name.clone();
+        wal_name.push("-wal");
         let inotify = Inotify::init(InitFlags::IN_CLOEXEC).ok()?;
-        let flags =
-            AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CREATE;
-        inotify.add_watch(&dir, flags).ok()?;
+        let flags = AddWatchFlags::IN_CLOSE_WRITE
+            | AddWatchFlags::IN_MOVED_TO
+            | AddWatchFlags::IN_CREATE
+            | AddWatchFlags::IN_MODIFY;
+        let config_wd = inotify.add_watch(&folder(config), flags).ok()?;
+        let db_wd = inotify.add_watch(&folder(db), flags).ok()?;
         let (tx, changes) = mpsc::unbounded_channel();
         std::thread::Builder::new()
-            .name("config-watch".into())
+            .name("watch".into())
             .spawn(move || {
                 while let Ok(events) = inotify.read_events() {
-                    let ours = events
-                        .iter()
-                        .any(|e| e.name.as_deref() == Some(name.as_os_str()));
-                    if ours && tx.send(()).is_err() {
-                        break;
+                    for event in events {
+                        let Some(name) = event.name.as_deref() else {
+                            continue;
+                        };
+                        let change = if event.wd == config_wd
+                            && name == config_name
+                            && !event.mask.contains(AddWatchFlags::IN_MODIFY)
+                        {
+                            Change::Config
+                        } else if event.wd == db_wd && (name == wal_name || name == db_name) {
+                            Change::Database
+                        } else {
+                            continue;
+                        };
+                        if tx.send(change).is_err() {
+                            return;
+                        }
                     }
                 }
             })
             .ok()?;
-        Some(ConfigWatcher { changes })
+        Some(Watcher { changes })
     }
 }
 
-/// Resolves when the config file changed. Never resolves without a watcher.
-async fn wait_for_change(watcher: &mut Option<ConfigWatcher>) -> bool {
+/// The next change. Never resolves without a watcher (nor once its thread
+/// ended).
+async fn next_change(watcher: &mut Option<Watcher>) -> Option<Change> {
     match watcher {
-        Some(w) => w.changes.recv().await.is_some(),
+        Some(w) => w.changes.recv().await,
         None => std::future::pending().await,
     }
 }

@@ -190,6 +190,15 @@ pub struct RunRecord {
     pub stderr_tail: String,
 }
 
+/// A `schedule trigger` waiting for a scheduler.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    pub id: i64,
+    pub job: String,
+    pub requested_at: DateTime<Utc>,
+    pub stream: bool,
+}
+
 /// The fields of a row that statistics need.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct StatRow {
@@ -241,7 +250,7 @@ pub trait RunStore {
         status: Status,
         reason: &str,
         missed_count: Option<u64>,
-    ) -> Result<()>;
+    ) -> Result<Option<i64>>;
     /// Each named job's newest scheduled fire (trigger `schedule`,
     /// `catchup` or `retry`, any status): where catching up starts from.
     fn last_fires(&self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>>;
@@ -255,6 +264,29 @@ pub trait RunStore {
     fn interrupt_orphans(&mut self) -> Result<Vec<Orphan>>;
     /// Newest first.
     fn history(&self, query: &HistoryQuery) -> Result<Vec<RunRecord>>;
+    /// Pauses (or resumes) jobs; paused jobs' fires are recorded `skipped`.
+    fn set_paused(&mut self, jobs: &[&str], paused: bool, now: DateTime<Utc>) -> Result<()>;
+    /// The paused jobs.
+    fn paused(&self) -> Result<Vec<String>>;
+    /// Asks a running scheduler to run `job` now; `stream`: a client waits
+    /// for its output. Returns the request's id.
+    fn add_request(&mut self, job: &str, at: DateTime<Utc>, stream: bool) -> Result<i64>;
+    /// Requests no scheduler has taken yet, oldest first; taking them marks
+    /// them taken.
+    fn take_requests(&mut self) -> Result<Vec<Request>>;
+    /// Links a request to the row of its run (or of its skipped fire).
+    fn link_request(&mut self, request: i64, run_id: i64) -> Result<()>;
+    /// The run a request became, once a scheduler took it: (taken, run_id).
+    fn request_state(&self, request: i64) -> Result<(bool, Option<i64>)>;
+    /// Appends a chunk of a streamed run's output.
+    fn append_output(&mut self, run_id: i64, stream: &str, data: &[u8]) -> Result<()>;
+    /// A streamed run's chunks after `after` (a sequence number).
+    fn output_after(&self, run_id: i64, after: i64) -> Result<Vec<(i64, String, Vec<u8>)>>;
+    /// Forgets a streamed run's chunks.
+    fn delete_output(&mut self, run_id: i64) -> Result<()>;
+    /// Changes whenever another connection commits: a cheap way to tell
+    /// someone else's write from our own.
+    fn data_version(&self) -> Result<i64>;
     /// One run by id.
     fn run(&self, id: i64) -> Result<Option<RunRecord>>;
     /// The numbers behind `schedule stats`: every row scheduled since
@@ -330,6 +362,28 @@ const MIGRATIONS: &[&str] = &[
     CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for, attempt)
         WHERE status IN ('failed', 'timed_out', 'interrupted');
     CREATE INDEX runs_running ON runs (id) WHERE status = 'running';",
+    // 3: operator controls: paused jobs, `trigger` requests handed to a
+    // running scheduler, and the live output of runs a client waits for.
+    "CREATE TABLE paused (
+        job       TEXT PRIMARY KEY,
+        paused_at INTEGER NOT NULL
+    );
+    CREATE TABLE requests (
+        id           INTEGER PRIMARY KEY,
+        job          TEXT    NOT NULL,
+        requested_at INTEGER NOT NULL,
+        stream       INTEGER NOT NULL DEFAULT 0,
+        taken        INTEGER NOT NULL DEFAULT 0,
+        run_id       INTEGER
+    );
+    CREATE INDEX requests_open ON requests (id) WHERE taken = 0;
+    CREATE TABLE live_output (
+        run_id INTEGER NOT NULL,
+        seq    INTEGER NOT NULL,
+        stream TEXT    NOT NULL,
+        data   BLOB    NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );",
 ];
 
 /// The schema version this build writes.
@@ -554,7 +608,7 @@ impl RunStore for SqliteStore {
         status: Status,
         reason: &str,
         missed_count: Option<u64>,
-    ) -> Result<()> {
+    ) -> Result<Option<i64>> {
         let mut stmt = self
             .conn
             .prepare_cached(
@@ -564,19 +618,20 @@ impl RunStore for SqliteStore {
                  ON CONFLICT (job, scheduled_for, attempt) DO NOTHING",
             )
             .map_err(|e| self.err(e))?;
-        stmt.execute(params![
-            run.job,
-            ms(run.scheduled_for),
-            run.attempt,
-            run.trigger.as_str(),
-            status.as_str(),
-            reason,
-            missed_count.map(|c| c as i64),
-            run.host,
-            run.pid
-        ])
-        .map_err(|e| self.err(e))?;
-        Ok(())
+        let inserted = stmt
+            .execute(params![
+                run.job,
+                ms(run.scheduled_for),
+                run.attempt,
+                run.trigger.as_str(),
+                status.as_str(),
+                reason,
+                missed_count.map(|c| c as i64),
+                run.host,
+                run.pid
+            ])
+            .map_err(|e| self.err(e))?;
+        Ok((inserted == 1).then(|| self.conn.last_insert_rowid()))
     }
 
     fn last_fires(&self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
@@ -618,6 +673,14 @@ impl RunStore for SqliteStore {
                 )
                 .map_err(fail)?;
         }
+        // Live output nobody collected within a day.
+        let day_ago = Utc::now().timestamp_millis() - 86_400_000;
+        tx.execute(
+            "DELETE FROM live_output WHERE run_id IN (
+                SELECT id FROM runs WHERE finished_at < ?1)",
+            [day_ago],
+        )
+        .map_err(fail)?;
         if let Some(keep) = keep_runs {
             deleted += tx
                 .execute(
@@ -682,6 +745,136 @@ impl RunStore for SqliteStore {
         }
         stmt.query_map(named.as_slice(), row_to_record)
             .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    fn set_paused(&mut self, jobs: &[&str], paused: bool, now: DateTime<Utc>) -> Result<()> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| Error::Store {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let tx = self.conn.transaction().map_err(fail)?;
+        for job in jobs {
+            if paused {
+                tx.execute(
+                    "INSERT INTO paused (job, paused_at) VALUES (?1, ?2) ON CONFLICT (job) DO NOTHING",
+                    params![job, ms(now)],
+                )
+            } else {
+                tx.execute("DELETE FROM paused WHERE job = ?1", [job])
+            }
+            .map_err(fail)?;
+        }
+        tx.commit().map_err(fail)
+    }
+
+    fn paused(&self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT job FROM paused ORDER BY job")
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect())
+            .map_err(|e| self.err(e))
+    }
+
+    fn add_request(&mut self, job: &str, at: DateTime<Utc>, stream: bool) -> Result<i64> {
+        self.conn
+            .execute(
+                "INSERT INTO requests (job, requested_at, stream) VALUES (?1, ?2, ?3)",
+                params![job, ms(at), stream],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(self.conn.last_insert_rowid())
+    }
+
+    fn take_requests(&mut self) -> Result<Vec<Request>> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| Error::Store {
+            path: path.clone(),
+            message: e.to_string(),
+        };
+        let tx = self.conn.transaction().map_err(fail)?;
+        let requests = tx
+            .prepare(
+                "SELECT id, job, requested_at, stream FROM requests WHERE taken = 0 ORDER BY id",
+            )
+            .and_then(|mut stmt| {
+                stmt.query_map([], |r| {
+                    Ok(Request {
+                        id: r.get(0)?,
+                        job: r.get(1)?,
+                        requested_at: from_ms(r.get(2)?),
+                        stream: r.get(3)?,
+                    })
+                })?
+                .collect::<rusqlite::Result<Vec<_>>>()
+            })
+            .map_err(fail)?;
+        tx.execute("UPDATE requests SET taken = 1 WHERE taken = 0", [])
+            .map_err(fail)?;
+        tx.commit().map_err(fail)?;
+        Ok(requests)
+    }
+
+    fn link_request(&mut self, request: i64, run_id: i64) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE requests SET run_id = ?2 WHERE id = ?1",
+                params![request, run_id],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn request_state(&self, request: i64) -> Result<(bool, Option<i64>)> {
+        self.conn
+            .query_row(
+                "SELECT taken, run_id FROM requests WHERE id = ?1",
+                [request],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )
+            .map_err(|e| self.err(e))
+    }
+
+    fn append_output(&mut self, run_id: i64, stream: &str, data: &[u8]) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT INTO live_output (run_id, seq, stream, data)
+                 VALUES (?1, (SELECT coalesce(max(seq), 0) + 1 FROM live_output WHERE run_id = ?1), ?2, ?3)",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.execute(params![run_id, stream, data])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn output_after(&self, run_id: i64, after: i64) -> Result<Vec<(i64, String, Vec<u8>)>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT seq, stream, data FROM live_output WHERE run_id = ?1 AND seq > ?2 ORDER BY seq",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map(params![run_id, after], |r| {
+            Ok((r.get(0)?, r.get(1)?, r.get(2)?))
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.err(e))
+    }
+
+    fn delete_output(&mut self, run_id: i64) -> Result<()> {
+        self.conn
+            .execute("DELETE FROM live_output WHERE run_id = ?1", [run_id])
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn data_version(&self) -> Result<i64> {
+        self.conn
+            .query_row("PRAGMA data_version", [], |r| r.get(0))
             .map_err(|e| self.err(e))
     }
 

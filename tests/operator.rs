@@ -234,3 +234,138 @@ fn stats_over_a_seeded_history() {
     let (none, _) = out(&env.cmd(&["stats", "nosuchjob"]).assert().success());
     assert_eq!(none, "no runs in that period\n");
 }
+
+#[test]
+fn pause_and_resume_reach_a_running_scheduler() {
+    let env = Env::new(
+        "[jobs.tick]\ncron = \"* * * * * *\"\ncommand = \"true\"\n[jobs.other]\ncron = \"* * * * * *\"\ncommand = \"true\"\n",
+    );
+    let mut scheduler = env.start(&[]);
+    env.wait_for_history("runs", |rows| count(rows, "tick", "succeeded") >= 1);
+    let (text, _) = out(&env.cmd(&["pause", "tick"]).assert().success());
+    assert!(
+        text.contains("paused: tick") && text.contains("the running scheduler (pid"),
+        "{text}"
+    );
+    env.wait_for_history("a paused fire", |rows| {
+        rows.iter().any(|r| {
+            r["job"] == "tick"
+                && status(r) == "skipped"
+                && r["reason"].as_str().unwrap().contains("paused")
+        })
+    });
+    let (list, _) = out(&env.cmd(&["list"]).assert().success());
+    let line = list.lines().find(|l| l.contains("tick")).unwrap();
+    assert!(line.contains("paused"), "{list}");
+    let (json, _) = out(&env.cmd(&["list", "--json"]).assert().success());
+    let jobs: Vec<Value> = serde_json::from_str(&json).unwrap();
+    assert_eq!(jobs[0]["paused"], true);
+    assert_eq!(jobs[1]["paused"], false);
+
+    env.cmd(&["resume", "tick"]).assert().success();
+    let resumed = chrono::Utc::now().timestamp_millis();
+    env.wait_for_history("runs after resume", |rows| {
+        rows.iter().any(|r| {
+            r["job"] == "tick" && status(r) == "succeeded" && ms(r, "scheduled_for") > resumed
+        })
+    });
+    scheduler.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(scheduler.wait().success());
+    // `other` never paused.
+    assert_eq!(
+        env.history(&["other"])
+            .iter()
+            .filter(|r| status(r) == "skipped")
+            .count(),
+        0
+    );
+}
+
+#[test]
+fn pause_survives_a_restart_and_names_are_checked() {
+    let env = Env::new("[jobs.a]\ncron = \"* * * * * *\"\ncommand = \"true\"\n");
+    let (text, _) = out(&env.cmd(&["pause", "--all"]).assert().success());
+    assert!(text.contains("no scheduler is running"), "{text}");
+    let (_, err) = out(&env.cmd(&["pause", "b"]).assert().code(2));
+    assert!(err.contains("no job `b`"), "{err}");
+    env.cmd(&["pause"]).assert().code(2);
+    let mut scheduler = env.start(&[]);
+    env.wait_for_history("skipped fires", |rows| count(rows, "a", "skipped") >= 2);
+    scheduler.signal(nix::sys::signal::Signal::SIGTERM);
+    scheduler.wait();
+    assert_eq!(count(&env.history(&[]), "a", "succeeded"), 0);
+}
+
+#[test]
+fn trigger_without_a_scheduler_runs_the_job_here() {
+    let env = Env::new(
+        "[jobs.greet]\nevery = \"1h\"\ncommand = \"echo hello from $SCHEDULE_JOB; echo oops >&2; exit 4\"\n",
+    );
+    let a = env.cmd(&["trigger", "greet", "--wait"]).assert().code(4);
+    let (stdout, stderr) = out(&a);
+    assert_eq!(stdout, "hello from greet\n");
+    assert!(
+        stderr.contains("oops")
+            && stderr.contains("running `greet` here")
+            && stderr.contains("failed"),
+        "{stderr}"
+    );
+    let rows = env.history(&[]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["trigger"], "manual");
+    assert_eq!(rows[0]["exit_code"], 4);
+    // Without --wait it still records the run, and exits 0.
+    env.cmd(&["trigger", "greet"]).assert().success();
+    assert_eq!(env.history(&[]).len(), 2);
+    let (_, err) = out(&env.cmd(&["trigger", "nope"]).assert().code(2));
+    assert!(err.contains("no job `nope`"), "{err}");
+}
+
+#[test]
+fn trigger_hands_the_run_to_a_running_scheduler_which_applies_overlap() {
+    let env = Env::new(
+        "[jobs.quick]\nevery = \"1h\"\ncommand = \"echo one; echo two >&2; exit 3\"\n[jobs.long]\nevery = \"1h\"\nrun_on_start = true\ncommand = \"exec sleep 300\"\n",
+    );
+    let mut scheduler = env.start(&["--shutdown-grace", "1s"]);
+    wait_for_log(&scheduler, "scheduler started");
+    // Handed over, streamed back, and the job's exit code passed on.
+    let a = env
+        .cmd(&["trigger", "quick", "--wait"])
+        .timeout(PATIENCE)
+        .assert()
+        .code(3);
+    let (stdout, stderr) = out(&a);
+    assert_eq!(stdout, "one\n");
+    assert!(
+        stderr.contains("handed to the running scheduler (pid") && stderr.contains("two"),
+        "{stderr}"
+    );
+    let rows = env.history(&["quick"]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(rows[0]["trigger"], "manual");
+    assert_eq!(
+        rows[0]["pid"].as_u64(),
+        Some(u64::from(scheduler.child.id()))
+    );
+    // `long` is running (run_on_start): overlap = skip turns a trigger away.
+    env.running_run("long");
+    let (_, stderr) = out(&env
+        .cmd(&["trigger", "long", "--wait"])
+        .timeout(PATIENCE)
+        .assert()
+        .code(1));
+    assert!(
+        stderr.contains("skipped") && stderr.contains("still running"),
+        "{stderr}"
+    );
+    // Without --wait it returns at once.
+    env.cmd(&["trigger", "quick"])
+        .timeout(PATIENCE)
+        .assert()
+        .success();
+    env.wait_for_history("the second manual run", |rows| {
+        count(rows, "quick", "failed") >= 2
+    });
+    scheduler.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(scheduler.wait().success());
+}

@@ -16,6 +16,8 @@ pub struct JobRow {
     pub timezone: String,
     pub command: String,
     pub enabled: bool,
+    /// `schedule pause`d: fires are recorded `skipped`.
+    pub paused: bool,
     pub next_run: Option<DateTime<Utc>>,
     pub last_run: Option<LastRun>,
 }
@@ -34,17 +36,17 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
     let config = config::load(&global.config)?;
     let now = Utc::now();
     // No database yet just means nothing has run.
-    let last = if global.db.exists() {
+    let (last, paused) = if global.db.exists() {
         let store = SqliteStore::open(&global.db, false)?;
         let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
-        store.last_runs(&names)?
+        (store.last_runs(&names)?, store.paused()?)
     } else {
         Default::default()
     };
     let rows: Vec<JobRow> = config
         .jobs
         .iter()
-        .map(|job| job_row(job, last.get(&job.name), now))
+        .map(|job| job_row(job, last.get(&job.name), paused.contains(&job.name), now))
         .collect();
     if args.json {
         return super::print(&output::json(&rows));
@@ -56,13 +58,14 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
     super::print(&(render(jobs, now) + "\n"))
 }
 
-pub fn job_row(job: &Job, last: Option<&RunRecord>, now: DateTime<Utc>) -> JobRow {
+pub fn job_row(job: &Job, last: Option<&RunRecord>, paused: bool, now: DateTime<Utc>) -> JobRow {
     JobRow {
         name: job.name.clone(),
         schedule: job.schedule.to_string(),
         timezone: job.timezone.name().to_string(),
         command: job.command.clone(),
         enabled: job.enabled,
+        paused,
         next_run: job.enabled.then(|| job.schedule.next_after(now)).flatten(),
         last_run: last.map(|r| LastRun {
             id: r.id,
@@ -82,6 +85,7 @@ pub fn render<'a>(jobs: impl Iterator<Item = (&'a Job, &'a JobRow)>, now: DateTi
         jobs.map(|(job, row)| {
             let next = match (row.enabled, row.next_run) {
                 (false, _) => "disabled".to_string(),
+                (true, _) if row.paused => "paused".to_string(),
                 (true, None) => "never".to_string(),
                 (true, Some(t)) => format!(
                     "{} ({})",

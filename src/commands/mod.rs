@@ -6,9 +6,11 @@ pub mod completions;
 pub mod history;
 pub mod list;
 pub mod next;
+pub mod pause;
 pub mod run;
 pub mod show;
 pub mod stats;
+pub mod trigger;
 
 use std::io::Write;
 
@@ -21,5 +23,34 @@ pub(crate) fn print(text: &str) -> Result<(), crate::Error> {
             format!("cannot write to stdout: {e}"),
         )),
         _ => Ok(()),
+    }
+}
+
+/// The named job, or a usage error that lists the jobs.
+pub(crate) fn find_job<'a>(
+    config: &'a crate::config::Config,
+    name: &str,
+) -> Result<&'a crate::config::Job, crate::Error> {
+    config.job(name).ok_or_else(|| {
+        let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+        crate::Error::Usage(format!(
+            "no job `{name}` in {}; jobs: {}{}",
+            config.path.display(),
+            if names.is_empty() {
+                "none".to_string()
+            } else {
+                names.join(", ")
+            },
+            crate::config::did_you_mean(name, &names)
+        ))
+    })
+}
+
+/// Whether a `schedule run` holds the database, and its pid.
+pub(crate) fn running_scheduler(db: &std::path::Path) -> Option<Option<u32>> {
+    match crate::store::SchedulerLock::acquire(db, &run::hostname()) {
+        Ok(_) => None,
+        Err(crate::Error::Locked { pid, .. }) => Some(pid),
+        Err(_) => None,
     }
 }

@@ -60,19 +60,7 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
         (Schedule::Cron(Box::new(cron)), zone)
     } else {
         let config = config::load(&global.config)?;
-        let Some(job) = config.job(target) else {
-            let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
-            return Err(Error::Usage(format!(
-                "no job `{target}` in {}; jobs: {}{}",
-                global.config.display(),
-                if names.is_empty() {
-                    "none".to_string()
-                } else {
-                    names.join(", ")
-                },
-                did_you_mean(target, &names)
-            )));
-        };
+        let job = super::find_job(&config, target)?;
         if !job.enabled {
             tracing::warn!(job = %job.name, "the job is disabled: these are the instants it would fire at");
         }

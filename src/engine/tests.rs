@@ -656,3 +656,41 @@ fn reload_leaves_running_runs_alone() {
     );
     assert_eq!(sim.started("a"), [0.0]);
 }
+
+#[test]
+fn a_paused_job_skips_its_fires_but_runs_when_asked() {
+    let mut sim = Sim::new(
+        &format!("[jobs.a]\n{PER_SECOND}[jobs.b]\n{PER_SECOND}"),
+        |_, _| 0.1,
+    );
+    sim.start(&[]);
+    sim.engine.set_paused(["a".to_string()]);
+    sim.run_until(1.5);
+    assert_eq!(sim.started("a"), Vec::<f64>::new());
+    assert_eq!(sim.recorded("a", Status::Skipped), [0.0, 1.0]);
+    assert!(sim.reasons[0].contains("paused"));
+    assert_eq!(sim.started("b"), [0.0, 1.0]);
+    let actions = sim.engine.request("a", at(1.5));
+    sim.apply(actions);
+    assert_eq!(
+        sim.seen.last(),
+        Some(&Seen::Started("a".into(), 1.5, 1, Trigger::Manual, 1.5))
+    );
+    sim.engine.set_paused([]);
+    sim.run_until(2.5);
+    assert_eq!(sim.started("a"), [1.5, 2.0]);
+}
+
+#[test]
+fn a_manual_run_obeys_the_overlap_policy() {
+    let mut sim = Sim::new("[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\n", |_, _| 10.0);
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    sim.run_until(1.0);
+    let actions = sim.engine.request("a", at(1.0));
+    sim.apply(actions);
+    assert_eq!(sim.recorded("a", Status::Skipped), [1.0]);
+    let actions = sim.engine.request("nope", at(1.0));
+    sim.apply(actions);
+    assert_eq!(sim.recorded("nope", Status::Cancelled), [1.0]);
+}

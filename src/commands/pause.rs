@@ -1,0 +1,38 @@
+//! `schedule pause` and `schedule resume`: stored in the database, so they
+//! survive restarts; a running scheduler notices at once.
+
+use chrono::Utc;
+
+use crate::cli::{Global, PauseArgs};
+use crate::config;
+use crate::error::Error;
+use crate::store::{RunStore, SqliteStore};
+
+pub fn run(global: &Global, args: &PauseArgs, pause: bool) -> Result<(), Error> {
+    let config = config::load(&global.config)?;
+    let jobs: Vec<&str> = if args.all {
+        config.jobs.iter().map(|j| j.name.as_str()).collect()
+    } else {
+        let mut jobs = Vec::new();
+        for name in &args.jobs {
+            jobs.push(super::find_job(&config, name)?.name.as_str());
+        }
+        jobs
+    };
+    let mut store = SqliteStore::open(&global.db, true)?;
+    store.set_paused(&jobs, pause, Utc::now())?;
+    let (verb, effect) = if pause {
+        (
+            "paused",
+            "their fires are recorded `skipped` until `schedule resume`",
+        )
+    } else {
+        ("resumed", "they fire on schedule again")
+    };
+    let who = match super::running_scheduler(&global.db) {
+        Some(Some(pid)) => format!("the running scheduler (pid {pid}) applies it now"),
+        Some(None) => "the running scheduler applies it now".to_string(),
+        None => "no scheduler is running; it applies when one starts".to_string(),
+    };
+    super::print(&format!("{verb}: {}\n{effect}; {who}\n", jobs.join(", ")))
+}

@@ -1,0 +1,192 @@
+//! `schedule trigger JOB [--wait]`: run a job now.
+//!
+//! With a scheduler running on the database (it holds the lock), the run is
+//! handed to it through the `requests` table, so the job's overlap policy and
+//! `max_concurrent` still apply; with `--wait` we follow the run's row and
+//! its live output, which the scheduler writes to `live_output`. Without a
+//! scheduler, this command takes the lock and runs the job itself.
+
+use chrono::Utc;
+use std::io::Write;
+use std::time::{Duration, Instant};
+
+use crate::cli::{Global, TriggerArgs};
+use crate::config::{self, Job};
+use crate::error::Error;
+use crate::runner::{self, Control, RunInfo};
+use crate::store::{NewRun, RunRecord, RunStore, SchedulerLock, SqliteStore, Status, Trigger};
+
+/// How often a waiting client looks at the database.
+const POLL: Duration = Duration::from_millis(100);
+/// How long a running scheduler may take to pick up a request.
+const PICKUP: Duration = Duration::from_secs(30);
+
+pub fn run(global: &Global, args: &TriggerArgs) -> Result<(), Error> {
+    let config = config::load(&global.config)?;
+    let job = super::find_job(&config, &args.job)?.clone();
+    let host = super::run::hostname();
+    match SchedulerLock::acquire(&global.db, &host) {
+        Ok(lock) => run_here(global, &job, args.wait, &host, lock),
+        Err(Error::Locked { pid, .. }) => hand_off(global, &job, args.wait, pid),
+        Err(e) => Err(e),
+    }
+}
+
+/// No scheduler runs: run the job in this process.
+fn run_here(
+    global: &Global,
+    job: &Job,
+    wait: bool,
+    host: &str,
+    _lock: SchedulerLock,
+) -> Result<(), Error> {
+    let mut store = SqliteStore::open(&global.db, true)?;
+    let now = Utc::now();
+    let new_run = NewRun {
+        job: &job.name,
+        scheduled_for: now,
+        attempt: 1,
+        trigger: Trigger::Manual,
+        started_at: now,
+        host,
+        pid: std::process::id(),
+    };
+    let Some(run_id) = store.claim(&new_run)? else {
+        return Err(Error::Runtime(
+            "this instant was already recorded for the job; try again".into(),
+        ));
+    };
+    eprintln!(
+        "running `{}` here (no scheduler is running on {}): run {run_id}",
+        job.name,
+        global.db.display()
+    );
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
+    let outcome = runtime.block_on(async {
+        let (live_tx, mut live_rx) =
+            tokio::sync::mpsc::unbounded_channel::<(&'static str, Vec<u8>)>();
+        let echo = tokio::spawn(async move {
+            while let Some((stream, data)) = live_rx.recv().await {
+                if wait {
+                    write_chunk(stream, &data);
+                }
+            }
+        });
+        let (_control, control_rx) = tokio::sync::watch::channel(Control::Run);
+        let info = RunInfo {
+            run_id,
+            scheduled_for: now,
+            live: Some(live_tx),
+        };
+        let outcome = runner::run(job, &info, control_rx, |pid| {
+            let _ = pid;
+        })
+        .await;
+        drop(info);
+        // A background process may hold the pipes open: do not wait for it.
+        let _ = tokio::time::timeout(Duration::from_millis(200), echo).await;
+        outcome
+    });
+    store.finish(run_id, &outcome)?;
+    let record = store
+        .run(run_id)?
+        .ok_or_else(|| Error::Runtime(format!("run {run_id} vanished from the history")))?;
+    finish(&record, wait)
+}
+
+/// A scheduler runs: hand the run to it, and follow it with `--wait`.
+fn hand_off(global: &Global, job: &Job, wait: bool, pid: Option<u32>) -> Result<(), Error> {
+    let mut store = SqliteStore::open(&global.db, false)?;
+    let request = store.add_request(&job.name, Utc::now(), wait)?;
+    let scheduler = pid.map_or("the running scheduler".to_string(), |p| {
+        format!("the running scheduler (pid {p})")
+    });
+    eprintln!("`{}` handed to {scheduler}", job.name);
+    if !wait {
+        return Ok(());
+    }
+    let asked = Instant::now();
+    let run_id = loop {
+        match store.request_state(request)? {
+            (_, Some(run_id)) => break run_id,
+            (false, None) if asked.elapsed() > PICKUP => {
+                return Err(Error::Runtime(format!(
+                    "{scheduler} did not pick up the request within {}s; is it stuck?",
+                    PICKUP.as_secs()
+                )));
+            }
+            _ => std::thread::sleep(POLL),
+        }
+    };
+    eprintln!("run {run_id}");
+    let mut seen = 0;
+    loop {
+        for (seq, stream, data) in store.output_after(run_id, seen)? {
+            write_chunk(
+                if stream == "stderr" {
+                    "stderr"
+                } else {
+                    "stdout"
+                },
+                &data,
+            );
+            seen = seq;
+        }
+        let record = store
+            .run(run_id)?
+            .ok_or_else(|| Error::Runtime(format!("run {run_id} vanished from the history")))?;
+        if record.status != Status::Running {
+            for (_, stream, data) in store.output_after(run_id, seen)? {
+                write_chunk(
+                    if stream == "stderr" {
+                        "stderr"
+                    } else {
+                        "stdout"
+                    },
+                    &data,
+                );
+            }
+            store.delete_output(run_id)?;
+            return finish(&record, true);
+        }
+        std::thread::sleep(POLL);
+    }
+}
+
+fn write_chunk(stream: &str, data: &[u8]) {
+    let _ = if stream == "stderr" {
+        std::io::stderr().write_all(data)
+    } else {
+        std::io::stdout()
+            .write_all(data)
+            .and_then(|_| std::io::stdout().flush())
+    };
+}
+
+/// Says how the run ended; with `--wait`, exits as the job did.
+fn finish(record: &RunRecord, wait: bool) -> Result<(), Error> {
+    let mut summary = format!("run {} of `{}`: {}", record.id, record.job, record.status);
+    if let Some(reason) = &record.reason {
+        summary.push_str(&format!(" ({reason})"));
+    }
+    eprintln!("{summary}");
+    let code = exit_code(record);
+    if wait && code != 0 {
+        return Err(Error::JobExit(code));
+    }
+    Ok(())
+}
+
+/// The job's exit code; 128 + n for a signal, as shells do; 1 when it did
+/// not run.
+pub fn exit_code(record: &RunRecord) -> i32 {
+    match (record.status, record.exit_code, record.signal) {
+        (Status::Succeeded, _, _) => 0,
+        (_, Some(code), _) if code != 0 => code,
+        (_, _, Some(signal)) => 128 + signal,
+        _ => 1,
+    }
+}

@@ -23,8 +23,10 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         'schedule' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the scheduler in the foreground until Ctrl-C or SIGTERM')
@@ -45,6 +47,8 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('--shutdown-grace', '--shutdown-grace', [CompletionResultType]::ParameterName, 'How long running jobs may take to finish after Ctrl-C or SIGTERM')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -52,9 +56,11 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         'schedule;list' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'schedule;history' {
@@ -62,10 +68,12 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only runs scheduled since then: a duration ago (`2h`, `7d`), a date (`2026-11-01`, UTC midnight) or an RFC3339 instant')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Only runs that went wrong: failed, timed_out, interrupted')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'schedule;next' {
@@ -75,7 +83,9 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone (IANA name); default: the job''s, or UTC for an expression')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of one instant per line')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -83,7 +93,9 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         'schedule;trigger' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--wait', '--wait', [CompletionResultType]::ParameterName, 'Wait for the end, stream the job''s output, and exit with its exit code')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -91,7 +103,9 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         'schedule;pause' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every job in the config')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -99,33 +113,41 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         'schedule;resume' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--all', '--all', [CompletionResultType]::ParameterName, 'Every job in the config')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'schedule;show' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'schedule;stats' {
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Over the runs scheduled since then: a duration ago (`7d`), a date or an RFC3339 instant')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'schedule;check' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--strict', '--strict', [CompletionResultType]::ParameterName, 'Fail (exit 2) on warnings too')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
             [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
@@ -133,8 +155,10 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         'schedule;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
         'schedule;help' {

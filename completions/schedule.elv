@@ -20,8 +20,10 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
             cand -V 'Print version'
             cand --version 'Print version'
             cand run 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
@@ -41,25 +43,31 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand --shutdown-grace 'How long running jobs may take to finish after Ctrl-C or SIGTERM'
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'schedule;list'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --json 'Print JSON instead of a table'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'schedule;history'= {
             cand --limit 'At most this many runs'
             cand --since 'Only runs scheduled since then: a duration ago (`2h`, `7d`), a date (`2026-11-01`, UTC midnight) or an RFC3339 instant'
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --failed 'Only runs that went wrong: failed, timed_out, interrupted'
             cand --json 'Print JSON instead of a table'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'schedule;next'= {
             cand -n 'How many instants (1 to 100000)'
@@ -68,59 +76,75 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand --tz 'The time zone (IANA name); default: the job''s, or UTC for an expression'
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --json 'Print JSON instead of one instant per line'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'schedule;trigger'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --wait 'Wait for the end, stream the job''s output, and exit with its exit code'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'schedule;pause'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --all 'Every job in the config'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'schedule;resume'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --all 'Every job in the config'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'schedule;show'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --json 'Print JSON instead of text'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'schedule;stats'= {
             cand --since 'Over the runs scheduled since then: a duration ago (`7d`), a date or an RFC3339 instant'
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --json 'Print JSON instead of a table'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'schedule;check'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --strict 'Fail (exit 2) on warnings too'
             cand --json 'Print JSON instead of text'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
         &'schedule;completions'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
-            cand -h 'Print help'
-            cand --help 'Print help'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
         }
         &'schedule;help'= {
             cand run 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'

@@ -42,6 +42,36 @@ pub struct Global {
         value_name = "PATH"
     )]
     pub db: PathBuf,
+    /// Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset),
+    /// always or never
+    #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
+    pub color: crate::output::ColorChoice,
+    /// Show times in UTC instead of each job's time zone
+    #[arg(long, global = true)]
+    pub utc: bool,
+}
+
+impl Global {
+    /// How this command's output looks.
+    pub fn look(&self) -> crate::output::Look {
+        crate::output::Look::detect(self.color, self.utc)
+    }
+
+    /// Each job's time zone from the config, for showing times; empty when
+    /// the config cannot be read (history outlives configs) or with --utc.
+    pub fn zones(&self) -> std::collections::HashMap<String, chrono_tz::Tz> {
+        if self.utc {
+            return Default::default();
+        }
+        crate::config::load(&self.config)
+            .map(|c| {
+                c.jobs
+                    .iter()
+                    .map(|j| (j.name.clone(), j.timezone))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
 }
 
 #[derive(Debug, Subcommand)]

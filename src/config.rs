@@ -821,6 +821,15 @@ impl Context<'_> {
     ) -> Option<Duration> {
         let text = self.string(job, key, value)?;
         match duration::parse(text) {
+            Ok(d) if d > crate::schedule::Every::MAX => {
+                self.error(
+                    value.span(),
+                    job,
+                    Some(key),
+                    format!("`{text}` is longer than 100 years"),
+                );
+                None
+            }
             Ok(d) if positive && d.is_zero() => {
                 self.error(
                     value.span(),

@@ -154,7 +154,7 @@ impl Engine {
                 continue;
             }
             match last_fires.get(name) {
-                Some(&last) => self.catch_up(name, last, now, &mut out),
+                Some(&last) => self.catch_up(name, last, now, false, &mut out),
                 None => self.arm_next(name, now),
             }
             if job.run_on_start {
@@ -226,6 +226,10 @@ impl Engine {
         if self.shutting_down {
             return out;
         }
+        // The freed slot goes to the fires that queued for one first, then
+        // to the job's own waiting fire or backlog (which queue behind them
+        // when the slots are full).
+        self.drain_queue(&mut out);
         self.job_idle(&fire.job, &mut out);
         self.drain_queue(&mut out);
         out
@@ -397,7 +401,7 @@ impl Engine {
         state.next = None;
         if now - at > LATE {
             // The loop slept through this fire: the catch-up policy decides.
-            self.catch_up(name, at - TimeDelta::milliseconds(1), now, out);
+            self.catch_up(name, at - TimeDelta::milliseconds(1), now, true, out);
             return;
         }
         let job = Arc::clone(&state.job);
@@ -435,11 +439,20 @@ impl Engine {
         name: &str,
         after: DateTime<Utc>,
         now: DateTime<Utc>,
+        asleep: bool,
         out: &mut Vec<Action>,
     ) {
         let job = Arc::clone(&self.jobs[name].job);
-        let window_start = now - TimeDelta::from_std(job.catchup_window).unwrap_or(TimeDelta::MAX);
+        let window_start = TimeDelta::from_std(job.catchup_window)
+            .ok()
+            .and_then(|w| now.checked_sub_signed(w))
+            .unwrap_or(DateTime::<Utc>::MIN_UTC);
         let missed = missed_fires(&job.schedule, after, window_start, now);
+        let why = if asleep {
+            "the scheduler was not running on time (a suspend, a stop or a clock step)"
+        } else {
+            "no scheduler was running"
+        };
         let fire = |at: DateTime<Utc>, trigger| Fire {
             job: name.to_string(),
             scheduled_for: at,
@@ -448,8 +461,8 @@ impl Engine {
         };
         if let Some((first, last)) = missed.old_span {
             let reason = format!(
-                "{}{} fires from {} to {} were missed while no scheduler ran; they are older than \
-                 the catch-up window ({})",
+                "{}{} fires from {} to {} were missed: {why}; they are older than the catch-up \
+                 window ({}) or past the {MAX_CATCHUP_FIRES} handled one by one",
                 if missed.old_count >= MAX_COUNTED {
                     "at least "
                 } else {
@@ -460,25 +473,27 @@ impl Engine {
                 last.to_rfc3339(),
                 crate::duration::format(job.catchup_window)
             );
+            // Stamped with the newest of them, so that the next start-up
+            // catches up from there and does not count them again.
             out.push(Action::Record {
-                fire: fire(first, Trigger::Schedule),
+                fire: fire(last, Trigger::Schedule),
                 status: Status::Missed,
                 reason,
                 missed_count: Some(missed.old_count),
             });
         }
         let in_window = missed.in_window;
-        const REASON: &str = "missed while no scheduler ran";
+        let reason = format!("missed: {why}");
         match job.catchup {
             Catchup::Skip => {
                 for at in in_window {
-                    out.push(record(fire(at, Trigger::Schedule), Status::Missed, REASON));
+                    out.push(record(fire(at, Trigger::Schedule), Status::Missed, &reason));
                 }
             }
             Catchup::Latest => {
                 if let Some((&latest, older)) = in_window.split_last() {
                     for &at in older {
-                        out.push(record(fire(at, Trigger::Schedule), Status::Missed, REASON));
+                        out.push(record(fire(at, Trigger::Schedule), Status::Missed, &reason));
                     }
                     self.dispatch(fire(latest, Trigger::Catchup), out);
                 }
@@ -549,6 +564,23 @@ impl Engine {
                     return;
                 }
                 Overlap::Replace => {
+                    // Only a newer fire replaces: a retry or catch-up of an
+                    // older one must not kill what came after it.
+                    let newest_running = state
+                        .running
+                        .iter()
+                        .filter_map(|t| self.runs.get(t))
+                        .map(|f| f.scheduled_for)
+                        .chain(state.waiting.as_ref().map(|f| f.scheduled_for))
+                        .max();
+                    if newest_running.is_some_and(|newest| newest >= fire.scheduled_for) {
+                        out.push(record(
+                            fire,
+                            Status::Skipped,
+                            "superseded: a newer fire of the job is running or waiting (overlap = \"replace\")",
+                        ));
+                        return;
+                    }
                     // Terminate once; the newest fire waits for the end.
                     if state.waiting.is_none() {
                         for &token in &state.running {

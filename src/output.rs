@@ -4,16 +4,87 @@
 use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
+use std::io::IsTerminal;
 use std::time::Duration;
 use tabled::builder::Builder;
-use tabled::settings::Style;
+use tabled::settings::peaker::PriorityMax;
+use tabled::settings::{Style, Width};
 
 use crate::duration;
+use crate::store::Status;
 
-/// A table with a header row and no borders, like `systemctl list-timers`.
+/// How output looks: decided once per command from the flags, the
+/// environment and whether stdout is a terminal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Look {
+    /// ANSI colours for statuses.
+    pub color: bool,
+    /// Cut tables to this many columns.
+    pub width: Option<usize>,
+    /// Show times in UTC instead of each job's zone.
+    pub utc: bool,
+}
+
+/// `--color`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum ColorChoice {
+    /// When stdout is a terminal and `NO_COLOR` is not set.
+    #[default]
+    Auto,
+    Always,
+    Never,
+}
+
+impl Look {
+    pub fn detect(color: ColorChoice, utc: bool) -> Look {
+        let terminal = std::io::stdout().is_terminal();
+        let color = match color {
+            ColorChoice::Always => true,
+            ColorChoice::Never => false,
+            ColorChoice::Auto => {
+                terminal && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+            }
+        };
+        let width = terminal
+            .then(terminal_size::terminal_size)
+            .flatten()
+            .map(|(w, _)| usize::from(w.0));
+        Look { color, width, utc }
+    }
+
+    /// The status word, coloured when colour is on.
+    pub fn status(&self, status: Status) -> String {
+        let code = match status {
+            Status::Succeeded => "32",
+            Status::Failed | Status::Interrupted => "31",
+            Status::TimedOut => "35",
+            Status::Cancelled | Status::Missed => "33",
+            Status::Running => "36",
+            Status::Skipped => "2",
+        };
+        if self.color {
+            format!("\x1b[{code}m{status}\x1b[0m")
+        } else {
+            status.to_string()
+        }
+    }
+}
+
+/// A table with a header row and no borders, like `systemctl list-timers`,
+/// cut to the terminal's width (the widest columns give way first, with an
+/// ellipsis) rather than wrapped.
 pub fn table<const N: usize>(
     header: [&str; N],
     rows: impl IntoIterator<Item = [String; N]>,
+) -> String {
+    table_fit(header, rows, None)
+}
+
+/// [`table`], cut to `width` columns when given.
+pub fn table_fit<const N: usize>(
+    header: [&str; N],
+    rows: impl IntoIterator<Item = [String; N]>,
+    width: Option<usize>,
 ) -> String {
     let mut builder = Builder::default();
     builder.push_record(header);
@@ -22,6 +93,13 @@ pub fn table<const N: usize>(
     }
     let mut table = builder.build();
     table.with(Style::blank());
+    if let Some(width) = width {
+        table.with(
+            Width::truncate(width)
+                .suffix("…")
+                .priority(PriorityMax::new(true)),
+        );
+    }
     // tabled pads the last column too; trailing blanks help nobody.
     table
         .to_string()
@@ -38,9 +116,15 @@ pub fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
         .to_string()
 }
 
-/// `2026-11-21 13:00:00`: UTC, for columns whose header says so.
-pub fn utc_time(t: DateTime<Utc>) -> String {
-    t.format("%Y-%m-%d %H:%M:%S").to_string()
+/// When something happened after `reference`: the time of day alone on the
+/// same day (`14:00:00.002`), else the full local time.
+pub fn time_after(t: DateTime<Utc>, reference: DateTime<Utc>, tz: Tz) -> String {
+    let (local, base) = (t.with_timezone(&tz), reference.with_timezone(&tz));
+    if local.date_naive() == base.date_naive() {
+        local.format("%H:%M:%S%.3f").to_string()
+    } else {
+        local_time(t, tz)
+    }
 }
 
 /// `in 3m 04s`, `42s ago`, `now`.
@@ -123,6 +207,37 @@ mod tests {
         assert!(lines.iter().all(|l| !l.ends_with(' ')));
         let col = lines[0].find("NEXT").unwrap();
         assert_eq!(lines[1].find("in 1s"), Some(col));
+    }
+
+    #[test]
+    fn tables_are_cut_to_the_width_at_their_widest_column() {
+        let long = "x".repeat(200);
+        let t = table_fit(["NAME", "COMMAND"], [["a".to_string(), long]], Some(40));
+        assert!(t.lines().all(|l| l.chars().count() <= 40), "{t}");
+        assert!(t.contains('…'), "{t}");
+        assert!(t.lines().nth(1).unwrap().contains(" a "), "{t}");
+    }
+
+    #[test]
+    fn statuses_are_coloured_only_when_asked() {
+        let plain = Look::default();
+        assert_eq!(plain.status(Status::Failed), "failed");
+        let color = Look {
+            color: true,
+            ..Look::default()
+        };
+        assert_eq!(color.status(Status::Failed), "\x1b[31mfailed\x1b[0m");
+        // Colour codes do not count towards a column's width.
+        let t = table(
+            ["S", "X"],
+            [
+                [color.status(Status::Succeeded), "1".into()],
+                ["failed".into(), "2".into()],
+            ],
+        );
+        let lines: Vec<&str> = t.lines().collect();
+        let strip = |l: &str| l.replace("\x1b[32m", "").replace("\x1b[0m", "");
+        assert_eq!(strip(lines[1]).find('1'), lines[2].find('2'));
     }
 
     #[test]

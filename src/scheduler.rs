@@ -32,6 +32,8 @@ use chrono::{DateTime, Utc};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use std::collections::HashMap;
 use std::path::PathBuf;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{mpsc, watch};
@@ -42,7 +44,7 @@ use crate::duration;
 use crate::engine::{Action, Engine, Fire, Token};
 use crate::error::Error;
 use crate::runner::{self, Control, RunInfo};
-use crate::store::{NewRun, Outcome, RunStore, Status};
+use crate::store::{NewRun, Outcome, RunStore, SqliteStore, Status};
 
 /// The longest the loop sleeps before looking at the wall clock again.
 pub const MAX_SLEEP: Duration = Duration::from_secs(60);
@@ -52,8 +54,15 @@ const SAVE_RETRY: Duration = Duration::from_secs(1);
 const UNSAVED_PATIENCE: Duration = Duration::from_secs(30);
 /// Editors write a file in several steps; reload once they are done.
 const RELOAD_SETTLE: Duration = Duration::from_millis(200);
+/// After the database changed, when to look at pauses and requests: soon,
+/// and again a little later, in case the first look came before the
+/// writer's commit was visible.
+const DB_SETTLE: Duration = Duration::from_millis(30);
+const DB_RECHECK: Duration = Duration::from_millis(500);
 /// Without inotify, how often pause, resume and trigger are looked for.
 const CONTROL_POLL: Duration = Duration::from_secs(2);
+/// How many fires one clean-up step deletes, in one short transaction.
+const PRUNE_BATCH: usize = 2000;
 /// History clean-up (`keep`, `keep_runs`) runs at most this often.
 const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
@@ -106,6 +115,8 @@ pub struct Scheduler {
     /// Manual fires not yet started: their `trigger` request and whether a
     /// client streams the output.
     requests: HashMap<(String, i64), (i64, bool)>,
+    /// A clean-up thread is at work.
+    pruning: Arc<AtomicBool>,
 }
 
 impl Scheduler {
@@ -126,6 +137,7 @@ impl Scheduler {
             next_prune: Instant::now(),
             last_data_version: None,
             requests: HashMap::new(),
+            pruning: Arc::new(AtomicBool::new(false)),
         }
     }
 
@@ -184,11 +196,12 @@ impl Scheduler {
         let mut reload_at: Option<Instant> = None;
         // Without inotify, look at the controls now and then instead.
         let mut control_poll = watcher.is_none().then(|| Instant::now() + CONTROL_POLL);
+        let mut control_checks: [Option<Instant>; 2] = [None, None];
         loop {
             let actions = self.engine.tick(Utc::now());
             self.execute(actions);
             self.save_unsaved();
-            self.prune();
+            self.prune(&opts.db_path);
             let wake = self.next_wake();
             tokio::select! {
                 _ = sleep_until(wake) => {}
@@ -199,12 +212,25 @@ impl Scheduler {
                 }
                 change = next_change(&mut watcher) => match change {
                     Some(Change::Config) => reload_at = Some(Instant::now() + RELOAD_SETTLE),
-                    Some(Change::Database) => self.controls_changed(),
+                    Some(Change::Database) => {
+                        // The event can come before the writer's commit is
+                        // visible: look once it settled, and once more later.
+                        let now = Instant::now();
+                        control_checks = [Some(now + DB_SETTLE), Some(now + DB_RECHECK)];
+                    }
                     None => {
                         watcher = None; // the watch thread ended
                         control_poll = Some(Instant::now() + CONTROL_POLL);
                     }
                 },
+                _ = sleep_until(control_checks[0].unwrap_or_else(Instant::now)), if control_checks[0].is_some() => {
+                    control_checks[0] = None;
+                    self.controls_changed();
+                }
+                _ = sleep_until(control_checks[1].unwrap_or_else(Instant::now)), if control_checks[1].is_some() => {
+                    control_checks[1] = None;
+                    self.controls_changed();
+                }
                 _ = sleep_until(control_poll.unwrap_or_else(Instant::now)), if control_poll.is_some() => {
                     control_poll = Some(Instant::now() + CONTROL_POLL);
                     self.controls_changed();
@@ -242,9 +268,12 @@ impl Scheduler {
         // Catching up can record thousands of missed fires: one log line
         // per job says it all.
         let mut missed: HashMap<String, (u64, DateTime<Utc>, DateTime<Utc>)> = HashMap::new();
-        for action in actions {
+        // A work list, not recursion: a fire that cannot start frees its
+        // slot for the next, and a long backlog must not grow the stack.
+        let mut work: std::collections::VecDeque<Action> = actions.into();
+        while let Some(action) = work.pop_front() {
             match action {
-                Action::Start { token, fire, job } => self.start(token, fire, job),
+                Action::Start { token, fire, job } => work.extend(self.start(token, fire, job)),
                 Action::Record {
                     fire,
                     status,
@@ -281,11 +310,13 @@ impl Scheduler {
             }
         }
         for (job, (count, first, last)) in missed {
-            tracing::warn!(job = %job, count, first = %first.to_rfc3339(), last = %last.to_rfc3339(), "fires missed: no scheduler was running at the time");
+            tracing::warn!(job = %job, count, first = %first.to_rfc3339(), last = %last.to_rfc3339(), "fires missed (each row says why)");
         }
     }
 
-    fn start(&mut self, token: Token, fire: Fire, job: std::sync::Arc<config::Job>) {
+    /// Claims the fire's row and spawns its run; when the row cannot be
+    /// written, returns what the engine does instead.
+    fn start(&mut self, token: Token, fire: Fire, job: std::sync::Arc<config::Job>) -> Vec<Action> {
         let started_at = Utc::now();
         let claimed = self
             .store
@@ -294,14 +325,12 @@ impl Scheduler {
             Ok(Some(id)) => id,
             Ok(None) => {
                 tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), attempt = fire.attempt, "fire already recorded; not running it twice");
-                let actions = self.engine.finished(token, None, Utc::now());
-                return self.execute(actions);
+                return self.engine.finished(token, None, Utc::now());
             }
             Err(e) => {
                 // No row, no run: a run must never go unrecorded.
                 tracing::error!(job = %fire.job, error = %e, "run not started: cannot record it");
-                let actions = self.engine.finished(token, None, Utc::now());
-                return self.execute(actions);
+                return self.engine.finished(token, None, Utc::now());
             }
         };
         let streamed = self.link_request(&fire, run_id);
@@ -343,6 +372,7 @@ impl Scheduler {
                 control,
             },
         );
+        Vec::new()
     }
 
     fn handle(&mut self, event: Event) {
@@ -464,10 +494,11 @@ impl Scheduler {
     }
 
     /// Applies `keep` and `keep_runs`, at most once an hour.
-    fn prune(&mut self) {
+    fn prune(&mut self, db: &std::path::Path) {
         let settings = &self.config.scheduler;
         if Instant::now() < self.next_prune
             || (settings.keep.is_none() && settings.keep_runs.is_none())
+            || self.pruning.load(Ordering::Relaxed)
         {
             return;
         }
@@ -476,10 +507,37 @@ impl Scheduler {
             .keep
             .and_then(|k| chrono::TimeDelta::from_std(k).ok())
             .and_then(|k| Utc::now().checked_sub_signed(k));
-        match self.store.prune(before, settings.keep_runs) {
-            Ok(0) => {}
-            Ok(n) => tracing::info!(deleted = n, "old history rows deleted (keep, keep_runs)"),
-            Err(e) => tracing::warn!(error = %e, "cannot delete old history rows"),
+        let keep_runs = settings.keep_runs;
+        // Off the loop, on a connection of its own, in small steps: a first
+        // clean-up of millions of rows must not hold up any fire.
+        let pruning = Arc::clone(&self.pruning);
+        pruning.store(true, Ordering::Relaxed);
+        let db = db.to_path_buf();
+        let spawned = std::thread::Builder::new()
+            .name("prune".into())
+            .spawn(move || {
+                let result = SqliteStore::open(&db, false).and_then(|mut store| {
+                    let mut total = 0;
+                    loop {
+                        let n = store.prune(before, keep_runs, PRUNE_BATCH)?;
+                        if n == 0 {
+                            return Ok(total);
+                        }
+                        total += n;
+                        std::thread::sleep(Duration::from_millis(5));
+                    }
+                });
+                match result {
+                    Ok(0) => {}
+                    Ok(n) => {
+                        tracing::info!(deleted = n, "old history rows deleted (keep, keep_runs)")
+                    }
+                    Err(e) => tracing::warn!(error = %e, "cannot delete old history rows"),
+                }
+                pruning.store(false, Ordering::Relaxed);
+            });
+        if spawned.is_err() {
+            self.pruning.store(false, Ordering::Relaxed);
         }
     }
 

@@ -254,9 +254,17 @@ pub trait RunStore {
     /// Each named job's newest scheduled fire (trigger `schedule`,
     /// `catchup` or `retry`, any status): where catching up starts from.
     fn last_fires(&self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>>;
-    /// Deletes finished rows scheduled before `before`, and all but the
-    /// newest `keep_runs` rows of each job; returns how many went.
-    fn prune(&mut self, before: Option<DateTime<Utc>>, keep_runs: Option<u64>) -> Result<usize>;
+    /// One step of the history clean-up: deletes up to `batch` fires (each
+    /// with all its attempts, in one transaction) scheduled before `before`
+    /// or older than each job's newest `keep_runs` fires. Running rows and
+    /// each job's newest scheduled fire (where catching up starts) are kept.
+    /// Returns how many rows went; 0 when there is nothing left to do.
+    fn prune(
+        &mut self,
+        before: Option<DateTime<Utc>>,
+        keep_runs: Option<u64>,
+        batch: usize,
+    ) -> Result<usize>;
     /// Marks `interrupted` every row left `running`. Only the holder of the
     /// [`SchedulerLock`] may call it, before it starts any run: holding the
     /// lock proves that whoever wrote those rows is gone (a container that
@@ -491,7 +499,8 @@ fn history_sql(q: &HistoryQuery) -> String {
         sql.push_str(
             " AND status IN ('failed', 'timed_out', 'interrupted') AND NOT EXISTS (
                 SELECT 1 FROM runs AS later WHERE later.job = runs.job
-                AND later.scheduled_for = runs.scheduled_for AND later.attempt > runs.attempt)",
+                AND later.scheduled_for = runs.scheduled_for AND later.attempt > runs.attempt
+                AND later.started_at IS NOT NULL)",
         );
     }
     if q.job.is_some() {
@@ -656,44 +665,79 @@ impl RunStore for SqliteStore {
         Ok(out)
     }
 
-    fn prune(&mut self, before: Option<DateTime<Utc>>, keep_runs: Option<u64>) -> Result<usize> {
+    fn prune(
+        &mut self,
+        before: Option<DateTime<Utc>>,
+        keep_runs: Option<u64>,
+        batch: usize,
+    ) -> Result<usize> {
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| Error::Store {
             path: path.clone(),
             message: e.to_string(),
         };
-        // One transaction: `history` sees the rows before or after, never half.
+        // The fires to go are chosen whole, so `history` never shows a fire
+        // with some of its attempts gone; each step is one short transaction
+        // so that the scheduler's own writes are not held up.
+        const NOT_NEWEST: &str = "EXISTS (SELECT 1 FROM runs AS newer WHERE newer.job = runs.job
+              AND newer.scheduled_for > runs.scheduled_for
+              AND newer.trigger IN ('schedule', 'catchup', 'retry'))";
         let tx = self.conn.transaction().map_err(fail)?;
         let mut deleted = 0;
         if let Some(before) = before {
             deleted += tx
                 .execute(
-                    "DELETE FROM runs WHERE scheduled_for < ?1 AND status != 'running'",
-                    [ms(before)],
+                    &format!(
+                        "DELETE FROM runs WHERE status != 'running' AND (job, scheduled_for) IN (
+                            SELECT job, scheduled_for FROM runs
+                            WHERE scheduled_for < ?1 AND {NOT_NEWEST}
+                            GROUP BY job, scheduled_for ORDER BY scheduled_for LIMIT ?2)"
+                    ),
+                    params![ms(before), batch as i64],
                 )
                 .map_err(fail)?;
+        }
+        if let Some(keep) = keep_runs.filter(|_| deleted < batch) {
+            let jobs: Vec<String> = tx
+                .prepare("SELECT DISTINCT job FROM runs")
+                .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+                .map_err(fail)?;
+            for job in jobs {
+                if deleted >= batch {
+                    break;
+                }
+                // The scheduled time of the job's `keep`-th newest fire.
+                let cutoff: Option<i64> = tx
+                    .query_row(
+                        "SELECT scheduled_for FROM runs WHERE job = ?1 GROUP BY scheduled_for
+                         ORDER BY scheduled_for DESC LIMIT 1 OFFSET ?2",
+                        params![job, keep.saturating_sub(1).min(i64::MAX as u64) as i64],
+                        |r| r.get(0),
+                    )
+                    .optional()
+                    .map_err(fail)?;
+                let Some(cutoff) = cutoff else { continue };
+                deleted += tx
+                    .execute(
+                        &format!(
+                            "DELETE FROM runs WHERE status != 'running' AND job = ?1
+                             AND scheduled_for IN (
+                                SELECT scheduled_for FROM runs
+                                WHERE job = ?1 AND scheduled_for < ?2 AND {NOT_NEWEST}
+                                GROUP BY scheduled_for ORDER BY scheduled_for LIMIT ?3)"
+                        ),
+                        params![job, cutoff, (batch - deleted) as i64],
+                    )
+                    .map_err(fail)?;
+            }
         }
         // Live output nobody collected within a day.
         let day_ago = Utc::now().timestamp_millis() - 86_400_000;
         tx.execute(
-            "DELETE FROM live_output WHERE run_id IN (
-                SELECT id FROM runs WHERE finished_at < ?1)",
+            "DELETE FROM live_output WHERE run_id IN (SELECT id FROM runs WHERE finished_at < ?1)",
             [day_ago],
         )
         .map_err(fail)?;
-        if let Some(keep) = keep_runs {
-            deleted += tx
-                .execute(
-                    "DELETE FROM runs WHERE status != 'running' AND id IN (
-                        SELECT id FROM (
-                            SELECT id, row_number() OVER (
-                                PARTITION BY job ORDER BY scheduled_for DESC, id DESC) AS n
-                            FROM runs)
-                        WHERE n > ?1)",
-                    [keep as i64],
-                )
-                .map_err(fail)?;
-        }
         tx.commit().map_err(fail)?;
         Ok(deleted)
     }

@@ -263,7 +263,7 @@ fn catchup_latest_runs_the_newest_missed_fire() {
             .all(|r| ms(r, "scheduled_for") < latest)
     );
     // It ran at start-up, well after the instant it stands for.
-    assert!(ms(caught[0], "started_at") > latest);
+    assert!(ms(caught[0], "started_at") >= latest);
 }
 
 #[test]
@@ -352,16 +352,6 @@ fn reload_adds_removes_and_survives_a_broken_config() {
         rows.iter()
             .any(|r| r["job"] == "new" && ms(r, "scheduled_for") > broken_at + 1000)
     });
-    // SIGHUP reloads too.
-    std::fs::write(
-        env.path("jobs.toml"),
-        "[jobs.hup]\ncron = \"* * * * * *\"\ncommand = \"true\"\n",
-    )
-    .unwrap();
-    scheduler.signal(Signal::SIGHUP);
-    env.wait_for_history("the job added before SIGHUP", |rows| {
-        count(rows, "hup", "succeeded") >= 1
-    });
     let log = stop(scheduler);
     assert!(
         log.contains("jobs.toml:4:1"),
@@ -397,4 +387,38 @@ fn keep_runs_prunes_old_history_at_start_up() {
     }
     let log = stop(second);
     assert!(log.contains("old history rows deleted"), "{log}");
+}
+
+#[test]
+fn sighup_reloads_a_config_that_the_watcher_cannot_see() {
+    // The config is a symlink into another folder: writes to the target are
+    // not events in the watched folder, so only SIGHUP brings them in.
+    let env = Env::new("");
+    std::fs::create_dir(env.path("real")).unwrap();
+    std::fs::write(
+        env.path("real/jobs.toml"),
+        "[jobs.one]\ncron = \"* * * * * *\"\ncommand = \"true\"\n",
+    )
+    .unwrap();
+    std::fs::remove_file(env.path("jobs.toml")).unwrap();
+    std::os::unix::fs::symlink(env.path("real/jobs.toml"), env.path("jobs.toml")).unwrap();
+    let scheduler = env.start(&[]);
+    env.wait_for_history("the first job", |rows| count(rows, "one", "succeeded") >= 1);
+    std::fs::write(
+        env.path("real/jobs.toml"),
+        "[jobs.two]\ncron = \"* * * * * *\"\ncommand = \"true\"\n",
+    )
+    .unwrap();
+    std::thread::sleep(Duration::from_millis(1500));
+    assert_eq!(
+        count(&env.history(&[]), "two", "succeeded"),
+        0,
+        "reloaded without SIGHUP"
+    );
+    scheduler.signal(Signal::SIGHUP);
+    env.wait_for_history("the job added before SIGHUP", |rows| {
+        count(rows, "two", "succeeded") >= 1
+    });
+    let log = stop(scheduler);
+    assert!(log.contains("SIGHUP: reloading the config"), "{log}");
 }

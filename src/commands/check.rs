@@ -85,9 +85,10 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
                 };
                 [s.name.clone(), s.schedule.clone(), s.timezone.clone(), next]
             });
-            text.push_str(&output::table(
+            text.push_str(&output::table_fit(
                 ["NAME", "SCHEDULE", "TIMEZONE", "NEXT RUN"],
                 rows,
+                global.look().width,
             ));
             text.push('\n');
         }

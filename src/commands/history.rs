@@ -30,7 +30,8 @@ pub fn run(global: &Global, args: &HistoryArgs) -> Result<(), Error> {
     if runs.is_empty() {
         return super::print("no runs match\n");
     }
-    super::print(&(render(&runs) + "\n"))
+    let look = global.look();
+    super::print(&(render(&runs, &global.zones(), look, now) + "\n"))
 }
 
 /// `2h` (ago), `2026-11-01` (UTC midnight) or an RFC3339 instant.
@@ -53,14 +54,20 @@ pub fn parse_since(text: &str, now: DateTime<Utc>) -> Result<DateTime<Utc>, Stri
     }
 }
 
-/// The table: times in UTC, one line per run.
-pub fn render(runs: &[RunRecord]) -> String {
-    output::table(
+/// The table, one line per run: times in each job's zone (`zones`; UTC for
+/// a job it does not know), statuses in colour when `look` says so.
+pub fn render(
+    runs: &[RunRecord],
+    zones: &std::collections::HashMap<String, chrono_tz::Tz>,
+    look: output::Look,
+    now: DateTime<Utc>,
+) -> String {
+    output::table_fit(
         [
             "ID",
             "JOB",
-            "SCHEDULED (UTC)",
-            "STARTED (UTC)",
+            "SCHEDULED",
+            "STARTED",
             "DURATION",
             "STATUS",
             "EXIT",
@@ -69,6 +76,7 @@ pub fn render(runs: &[RunRecord]) -> String {
             "NOTE",
         ],
         runs.iter().map(|r| {
+            let tz = |r: &RunRecord| zones.get(&r.job).copied().unwrap_or(chrono_tz::Tz::UTC);
             let exit = match (r.exit_code, r.signal) {
                 (Some(code), _) => code.to_string(),
                 (None, Some(sig)) => signal_name(sig),
@@ -77,18 +85,25 @@ pub fn render(runs: &[RunRecord]) -> String {
             [
                 r.id.to_string(),
                 r.job.clone(),
-                output::utc_time(r.scheduled_for),
-                r.started_at.map_or("-".into(), output::utc_time),
+                format!(
+                    "{} ({})",
+                    output::local_time(r.scheduled_for, tz(r)),
+                    output::relative(r.scheduled_for, now)
+                ),
+                r.started_at.map_or("-".into(), |t| {
+                    output::time_after(t, r.scheduled_for, tz(r))
+                }),
                 r.duration_ms.map_or("-".into(), |ms| {
                     duration::human(std::time::Duration::from_millis(ms.max(0) as u64))
                 }),
-                r.status.to_string(),
+                look.status(r.status),
                 exit,
                 r.attempt.to_string(),
                 r.trigger.to_string(),
                 output::ellipsize(&note(r), 60),
             ]
         }),
+        look.width,
     )
 }
 

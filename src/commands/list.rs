@@ -55,7 +55,7 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
         return super::print(&format!("no jobs in {}\n", global.config.display()));
     }
     let jobs = config.jobs.iter().zip(&rows);
-    super::print(&(render(jobs, now) + "\n"))
+    super::print(&(render(jobs, global.look(), now) + "\n"))
 }
 
 pub fn job_row(job: &Job, last: Option<&RunRecord>, paused: bool, now: DateTime<Utc>) -> JobRow {
@@ -78,9 +78,13 @@ pub fn job_row(job: &Job, last: Option<&RunRecord>, paused: bool, now: DateTime<
     }
 }
 
-/// The table: times in each job's own zone.
-pub fn render<'a>(jobs: impl Iterator<Item = (&'a Job, &'a JobRow)>, now: DateTime<Utc>) -> String {
-    output::table(
+/// The table: times in each job's own zone (or UTC with `look.utc`).
+pub fn render<'a>(
+    jobs: impl Iterator<Item = (&'a Job, &'a JobRow)>,
+    look: output::Look,
+    now: DateTime<Utc>,
+) -> String {
+    output::table_fit(
         ["NAME", "SCHEDULE", "TIMEZONE", "NEXT RUN", "LAST RUN"],
         jobs.map(|(job, row)| {
             let next = match (row.enabled, row.next_run) {
@@ -89,7 +93,14 @@ pub fn render<'a>(jobs: impl Iterator<Item = (&'a Job, &'a JobRow)>, now: DateTi
                 (true, None) => "never".to_string(),
                 (true, Some(t)) => format!(
                     "{} ({})",
-                    output::local_time(t, job.timezone),
+                    output::local_time(
+                        t,
+                        if look.utc {
+                            chrono_tz::Tz::UTC
+                        } else {
+                            job.timezone
+                        }
+                    ),
                     output::relative(t, now)
                 ),
             };
@@ -97,7 +108,7 @@ pub fn render<'a>(jobs: impl Iterator<Item = (&'a Job, &'a JobRow)>, now: DateTi
                 None => "-".to_string(),
                 Some(r) => format!(
                     "{} ({})",
-                    r.status,
+                    look.status(r.status),
                     output::relative(r.started_at.unwrap_or(r.scheduled_for), now)
                 ),
             };
@@ -109,5 +120,6 @@ pub fn render<'a>(jobs: impl Iterator<Item = (&'a Job, &'a JobRow)>, now: DateTi
                 last,
             ]
         }),
+        look.width,
     )
 }

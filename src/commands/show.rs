@@ -5,7 +5,6 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::cli::{Global, ShowArgs};
-use crate::config;
 use crate::duration;
 use crate::error::Error;
 use crate::output;
@@ -25,15 +24,12 @@ pub fn run(global: &Global, args: &ShowArgs) -> Result<(), Error> {
         return super::print(&output::json(&run));
     }
     // Times in the job's zone when the config still knows the job.
-    let tz = config::load(&global.config)
-        .ok()
-        .and_then(|c| c.job(&run.job).map(|j| j.timezone))
-        .unwrap_or(Tz::UTC);
-    super::print(&render(&run, tz, Utc::now()))
+    let tz = global.zones().get(&run.job).copied().unwrap_or(Tz::UTC);
+    super::print(&render(&run, tz, global.look(), Utc::now()))
 }
 
 /// The text form; `now` for the relative times.
-pub fn render(run: &RunRecord, tz: Tz, now: DateTime<Utc>) -> String {
+pub fn render(run: &RunRecord, tz: Tz, look: output::Look, now: DateTime<Utc>) -> String {
     let time = |t: DateTime<Utc>| {
         format!(
             "{} ({})",
@@ -43,8 +39,8 @@ pub fn render(run: &RunRecord, tz: Tz, now: DateTime<Utc>) -> String {
     };
     let mut lines: Vec<(&str, String)> = Vec::new();
     let status = match &run.reason {
-        Some(reason) => format!("{} ({reason})", run.status),
-        None => run.status.to_string(),
+        Some(reason) => format!("{} ({reason})", look.status(run.status)),
+        None => look.status(run.status),
     };
     lines.push(("status", status));
     lines.push((

@@ -46,7 +46,7 @@ pub fn run(global: &Global, args: &StatsArgs) -> Result<(), Error> {
     if stats.is_empty() {
         return super::print("no runs in that period\n");
     }
-    super::print(&(render(&stats, now) + "\n"))
+    super::print(&(render(&stats, global.look(), now) + "\n"))
 }
 
 /// The numbers of each job, in name order.
@@ -124,14 +124,14 @@ fn percentile(sorted: &[i64], p: usize) -> Option<i64> {
 }
 
 /// The table.
-pub fn render(stats: &[JobStats], now: DateTime<Utc>) -> String {
+pub fn render(stats: &[JobStats], look: output::Look, now: DateTime<Utc>) -> String {
     let ms = |v: Option<i64>| {
         v.map_or("-".into(), |ms| {
             duration::human(Duration::from_millis(ms.max(0) as u64))
         })
     };
     let ago = |t: Option<DateTime<Utc>>| t.map_or("-".into(), |t| output::relative(t, now));
-    output::table(
+    output::table_fit(
         [
             "JOB",
             "RUNS",
@@ -161,6 +161,7 @@ pub fn render(stats: &[JobStats], now: DateTime<Utc>) -> String {
                 ago(s.last_failure),
             ]
         }),
+        look.width,
     )
 }
 

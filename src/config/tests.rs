@@ -199,3 +199,13 @@ fn errors_are_listed_in_file_order() {
     let lines: Vec<usize> = diags.iter().map(|d| d.line).collect();
     assert_eq!(lines, [2, 4]);
 }
+
+#[test]
+fn durations_longer_than_a_century_are_rejected() {
+    let d = one_error(
+        "[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\ncatchup_window = \"100000000d\"\n",
+    );
+    assert!(d.message.contains("longer than 100 years"), "{d}");
+    let d = one_error("[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\njitter = \"5300w\"\n");
+    assert_eq!(d.key.as_deref(), Some("jitter"));
+}

@@ -510,7 +510,8 @@ fn fires_older_than_the_window_make_one_row_with_their_count() {
         })
         .collect();
     assert_eq!(missed.len(), 1 + 3600);
-    assert_eq!(missed[0], (-604_799.0, Some(604_800 - 3600)));
+    // Stamped with the newest of them, where the next start-up resumes.
+    assert_eq!(missed[0], (-3600.0, Some(604_800 - 3600)));
     assert!(
         sim.reasons[0].contains("601200 fires"),
         "{}",
@@ -532,7 +533,7 @@ fn fires_older_than_the_window_make_one_row_with_their_count() {
             _ => None,
         })
         .collect();
-    assert_eq!(missed[0], (-3599.0, Some(3600 - 10)));
+    assert_eq!(missed[0], (-10.0, Some(3600 - 10)));
     assert_eq!(missed.len(), 11);
 }
 
@@ -693,4 +694,122 @@ fn a_manual_run_obeys_the_overlap_policy() {
     let actions = sim.engine.request("nope", at(1.0));
     sim.apply(actions);
     assert_eq!(sim.recorded("nope", Status::Cancelled), [1.0]);
+}
+
+#[test]
+fn a_restart_does_not_count_the_same_missed_fires_again() {
+    // Hourly, window 10 min, down for five hours: one count row. A restart
+    // ten minutes later, before the next fire, finds nothing new.
+    let toml = "[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\ncatchup_window = \"10m\"\n";
+    let mut sim = Sim::new(toml, |_, _| 1.0);
+    sim.now = at(1800.0);
+    sim.start(&[("a", -18000.0)]);
+    let Seen::Recorded(_, stamped, _, Status::Missed, Some(5)) = sim.seen[0] else {
+        panic!("{:?}", sim.seen);
+    };
+    let mut again = Sim::new(toml, |_, _| 1.0);
+    again.now = at(2400.0);
+    again.start(&[("a", stamped)]);
+    assert_eq!(again.seen, []);
+}
+
+#[test]
+fn the_global_queue_is_served_before_a_job_s_own_waiting_fires() {
+    // `a` (overlap = queue) always has a fire waiting when its run ends; `b`
+    // queued for the only slot at 0 s and must get it.
+    let toml = "[scheduler]\nmax_concurrent = 1\n[jobs.a]\ncron = \"* * * * * *\"\ncommand = \"x\"\noverlap = \"queue\"\n[jobs.b]\nevery = \"1h\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |job, _| if job == "a" { 1.5 } else { 0.1 });
+    sim.now = at(-0.5);
+    sim.start(&[]);
+    sim.run_until(10.0);
+    assert_eq!(sim.started("b"), [0.0]);
+
+    // Nor does a long catch-up backlog keep other jobs waiting.
+    let toml = "[scheduler]\nmax_concurrent = 1\n[jobs.a]\ncron = \"0 * * * * *\"\ncommand = \"x\"\ncatchup = \"all\"\n[jobs.b]\nevery = \"1h\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |job, _| if job == "a" { 5.0 } else { 0.1 });
+    sim.now = at(-0.5);
+    sim.start(&[("a", -3600.0)]);
+    sim.run_until(30.0);
+    let b: Vec<f64> = sim
+        .seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Started(j, _, _, _, t) if j == "b" => Some(*t),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(b.len(), 1);
+    assert!(b[0] <= 10.0, "b waited behind the whole backlog: {b:?}");
+}
+
+#[test]
+fn under_replace_an_older_fire_never_kills_a_newer_one() {
+    // The fire at 0 s fails and its retry comes due while the fire at 5 s
+    // runs: the retry is superseded, the newer run goes on.
+    let toml = "[jobs.a]\nevery = \"5s\"\ncommand = \"x\"\noverlap = \"replace\"\nretries = 1\nretry_backoff = \"3s\"\n";
+    let mut sim = Sim::new(toml, |_, _| 3.0).failing(|_, attempt| {
+        if attempt == 1 {
+            Status::Failed
+        } else {
+            Status::Succeeded
+        }
+    });
+    sim.now = at(-0.5);
+    sim.start(&[]);
+    sim.run_until(9.0);
+    assert!(
+        !sim.seen
+            .iter()
+            .any(|s| matches!(s, Seen::Ended(_, sched, 1, Status::Cancelled, _) if *sched == 5.0)),
+        "{:#?}",
+        sim.seen
+    );
+    assert!(
+        sim.seen
+            .iter()
+            .any(|s| matches!(s, Seen::Recorded(_, sched, 2, Status::Skipped, _) if *sched == 0.0)),
+        "{:#?}",
+        sim.seen
+    );
+}
+
+#[test]
+fn shutdown_records_every_kind_of_waiting_fire() {
+    let toml = "[scheduler]\nmax_concurrent = 2\n[jobs.q]\ncron = \"* * * * * *\"\ncommand = \"x\"\noverlap = \"queue\"\n[jobs.r]\nevery = \"1h\"\ncommand = \"x\"\n[jobs.s]\nevery = \"1h\"\ncommand = \"x\"\n[jobs.j]\ncron = \"* * * * * *\"\ncommand = \"x\"\njitter = \"10m\"\n";
+    let mut sim = Sim::new(toml, |_, _| 100.0);
+    sim.now = at(-0.2);
+    sim.start(&[]);
+    sim.run_until(1.1);
+    // Running: two of the jobs due at 0 s; queued for a slot: the third;
+    // `q` has a fire waiting for its run; `j` has jittered starts pending.
+    assert_eq!(sim.engine.running(), 2);
+    assert!(sim.engine.queued() >= 1);
+    let before = sim.seen.len();
+    let actions = sim.engine.shutdown();
+    sim.apply(actions);
+    let cancelled: Vec<&Seen> = sim.seen[before..].iter().collect();
+    assert!(
+        cancelled
+            .iter()
+            .all(|s| matches!(s, Seen::Recorded(_, _, _, Status::Cancelled, _))),
+        "{cancelled:#?}"
+    );
+    let jobs: std::collections::BTreeSet<&str> = cancelled
+        .iter()
+        .map(|s| match s {
+            Seen::Recorded(j, ..) => j.as_str(),
+            _ => "",
+        })
+        .collect();
+    assert!(jobs.contains("j"), "jittered fires: {cancelled:#?}");
+    assert!(cancelled.len() >= 3, "{cancelled:#?}");
+    sim.run_until(500.0);
+    assert_eq!(
+        sim.seen
+            .iter()
+            .filter(|s| matches!(s, Seen::Started(..)))
+            .count(),
+        2,
+        "nothing starts after shutdown"
+    );
 }

@@ -361,3 +361,79 @@ fn the_scheduler_puts_any_database_in_wal_mode_and_readers_write_nothing() {
     let writer = SqliteStore::open(&path, true).unwrap();
     assert_eq!(mode(&writer), "wal");
 }
+
+#[test]
+fn prune_keeps_whole_fires_running_rows_and_each_job_s_newest_fire() {
+    let (_dir, mut store) = temp_store();
+    let mut add = |job: &str, at: i64, attempt: u32, status: Status| {
+        let mut run = new_run(job, at);
+        run.attempt = attempt;
+        let id = store.claim(&run).unwrap().unwrap();
+        if status != Status::Running {
+            store.finish(id, &outcome(status, at + 1)).unwrap();
+        }
+    };
+    // Job a: fires at 0 (two attempts), 10 (two attempts), 20, 30 (running).
+    add("a", 0, 1, Status::Failed);
+    add("a", 0, 2, Status::Succeeded);
+    add("a", 10, 1, Status::Failed);
+    add("a", 10, 2, Status::Failed);
+    add("a", 20, 1, Status::Succeeded);
+    add("a", 30, 1, Status::Running);
+    // Job b: only one fire, long ago: it is b's newest, so it stays.
+    add("b", 0, 1, Status::Succeeded);
+    let fires = |store: &SqliteStore| -> Vec<(String, i64, u32)> {
+        let mut rows: Vec<_> = store
+            .history(&HistoryQuery {
+                limit: 100,
+                ..Default::default()
+            })
+            .unwrap()
+            .into_iter()
+            .map(|r| (r.job, (r.scheduled_for - t(0)).num_seconds(), r.attempt))
+            .collect();
+        rows.sort();
+        rows
+    };
+    // keep_runs = 2 fires per job: a keeps 20 and 30; 0 and 10 go whole.
+    let mut total = 0;
+    loop {
+        let n = store.prune(None, Some(2), 1).unwrap();
+        if n == 0 {
+            break;
+        }
+        total += n;
+    }
+    assert_eq!(total, 4);
+    assert_eq!(
+        fires(&store),
+        [("a".into(), 20, 1), ("a".into(), 30, 1), ("b".into(), 0, 1)]
+    );
+    // `keep`: everything scheduled before 25 s, but not a's newest fire
+    // (30, running) nor b's only one.
+    while store.prune(Some(t(25)), None, 10).unwrap() > 0 {}
+    assert_eq!(fires(&store), [("a".into(), 30, 1), ("b".into(), 0, 1)]);
+    assert_eq!(store.last_fires(&["a", "b"]).unwrap().len(), 2);
+}
+
+#[test]
+fn a_retry_that_never_ran_does_not_hide_the_failure() {
+    let (_dir, mut store) = temp_store();
+    let id = store.claim(&new_run("a", 0)).unwrap().unwrap();
+    store.finish(id, &outcome(Status::Failed, 1)).unwrap();
+    let mut retry = new_run("a", 0);
+    retry.attempt = 2;
+    retry.trigger = Trigger::Retry;
+    store
+        .record(&retry, Status::Cancelled, "dropped at shutdown", None)
+        .unwrap();
+    let failed = store
+        .history(&HistoryQuery {
+            failed_only: true,
+            limit: 10,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(failed.len(), 1);
+    assert_eq!(failed[0].attempt, 1);
+}

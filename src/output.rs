@@ -86,27 +86,73 @@ pub fn table_fit<const N: usize>(
     rows: impl IntoIterator<Item = [String; N]>,
     width: Option<usize>,
 ) -> String {
-    let mut builder = Builder::default();
-    builder.push_record(header);
-    for row in rows {
-        builder.push_record(row);
+    let mut rows: Vec<[String; N]> = rows.into_iter().collect();
+    let render = |rows: &[[String; N]], squeeze: Option<usize>| {
+        let mut builder = Builder::default();
+        builder.push_record(header);
+        for row in rows {
+            builder.push_record(row.clone());
+        }
+        let mut table = builder.build();
+        table.with(Style::blank());
+        if let Some(width) = squeeze {
+            table.with(
+                Width::truncate(width)
+                    .suffix("…")
+                    .priority(PriorityMax::new(true)),
+            );
+        }
+        // tabled pads the last column too; trailing blanks help nobody.
+        table
+            .to_string()
+            .lines()
+            .map(str::trim_end)
+            .collect::<Vec<_>>()
+            .join("\n")
+    };
+    let text = render(&rows, None);
+    let Some(width) = width else {
+        return text;
+    };
+    let widest = text.lines().map(visible_width).max().unwrap_or(0);
+    if widest <= width || N == 0 {
+        return text;
     }
-    let mut table = builder.build();
-    table.with(Style::blank());
-    if let Some(width) = width {
-        table.with(
-            Width::truncate(width)
-                .suffix("…")
-                .priority(PriorityMax::new(true)),
-        );
+    // The last column (a note, a command, a time) gives way first; only if
+    // that is not enough do all columns shrink.
+    let excess = widest - width;
+    let last_width = rows
+        .iter()
+        .map(|r| visible_width(&r[N - 1]))
+        .max()
+        .unwrap_or(0);
+    let keep = last_width.saturating_sub(excess).max(12);
+    for row in &mut rows {
+        if visible_width(&row[N - 1]) > keep {
+            row[N - 1] = ellipsize(&row[N - 1], keep);
+        }
     }
-    // tabled pads the last column too; trailing blanks help nobody.
-    table
-        .to_string()
-        .lines()
-        .map(str::trim_end)
-        .collect::<Vec<_>>()
-        .join("\n")
+    let text = render(&rows, None);
+    if text.lines().map(visible_width).max().unwrap_or(0) <= width {
+        text
+    } else {
+        render(&rows, Some(width))
+    }
+}
+
+/// Columns a string takes on a terminal: characters, less colour codes.
+fn visible_width(s: &str) -> usize {
+    let mut width = 0;
+    let mut in_escape = false;
+    for c in s.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, 'm') => in_escape = false,
+            (true, _) => {}
+            (false, _) => width += 1,
+        }
+    }
+    width
 }
 
 /// `2026-11-21 14:00:00 CET`: the wall clock of a zone, with its abbreviation.
@@ -210,12 +256,23 @@ mod tests {
     }
 
     #[test]
-    fn tables_are_cut_to_the_width_at_their_widest_column() {
+    fn tables_are_cut_to_the_width_last_column_first() {
         let long = "x".repeat(200);
-        let t = table_fit(["NAME", "COMMAND"], [["a".to_string(), long]], Some(40));
-        assert!(t.lines().all(|l| l.chars().count() <= 40), "{t}");
+        let row = [
+            "a-long-job-name".to_string(),
+            "2026-11-21 12:00:00".to_string(),
+            long,
+        ];
+        let t = table_fit(["NAME", "WHEN", "NOTE"], [row.clone()], Some(60));
+        assert!(t.lines().all(|l| l.chars().count() <= 60), "{t}");
+        assert!(
+            t.contains("a-long-job-name") && t.contains("2026-11-21 12:00:00"),
+            "{t}"
+        );
         assert!(t.contains('…'), "{t}");
-        assert!(t.lines().nth(1).unwrap().contains(" a "), "{t}");
+        // Too narrow even then: every column gives way.
+        let t = table_fit(["NAME", "WHEN", "NOTE"], [row], Some(30));
+        assert!(t.lines().all(|l| l.chars().count() <= 30), "{t}");
     }
 
     #[test]

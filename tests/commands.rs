@@ -234,11 +234,11 @@ fn help_has_examples() {
 
 /// The committed completion scripts must match the CLI definition. After
 /// changing the CLI, regenerate them with
-/// `UPDATE_COMPLETIONS=1 cargo test --test commands completions`.
+/// `UPDATE_GENERATED=1 cargo test --test commands generated`.
 #[test]
-fn committed_completions_are_up_to_date() {
+fn generated_completions_are_up_to_date() {
     use clap_complete::Shell;
-    let update = std::env::var_os("UPDATE_COMPLETIONS").is_some();
+    let update = std::env::var_os("UPDATE_GENERATED").is_some();
     for (shell, file) in [
         (Shell::Bash, "schedule.bash"),
         (Shell::Zsh, "_schedule"),
@@ -260,8 +260,35 @@ fn committed_completions_are_up_to_date() {
         let committed = std::fs::read_to_string(&path).unwrap_or_default();
         assert!(
             committed == fresh,
-            "{} is stale: run `UPDATE_COMPLETIONS=1 cargo test --test commands completions`",
+            "{} is stale: run `UPDATE_GENERATED=1 cargo test --test commands generated`",
             path.display()
         );
     }
+}
+
+/// The man page is generated from the same definition as `--help`; after
+/// changing the CLI, regenerate it with
+/// `UPDATE_GENERATED=1 cargo test --test commands generated`.
+#[test]
+fn generated_man_page_is_up_to_date() {
+    use clap::CommandFactory;
+    let mut fresh = Vec::new();
+    clap_mangen::Man::new(schedule::cli::Cli::command())
+        .render(&mut fresh)
+        .unwrap();
+    let fresh = String::from_utf8(fresh).unwrap();
+    assert!(
+        fresh.contains(".TH schedule") && fresh.contains("trigger"),
+        "{fresh}"
+    );
+    let path = std::path::Path::new("man/schedule.1");
+    if std::env::var_os("UPDATE_GENERATED").is_some() {
+        std::fs::create_dir_all("man").unwrap();
+        std::fs::write(path, &fresh).unwrap();
+    }
+    let committed = std::fs::read_to_string(path).unwrap_or_default();
+    assert!(
+        committed == fresh,
+        "man/schedule.1 is stale: run `UPDATE_GENERATED=1 cargo test --test commands generated`"
+    );
 }

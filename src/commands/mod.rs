@@ -54,3 +54,6 @@ pub(crate) fn running_scheduler(db: &std::path::Path) -> Option<Option<u32>> {
         Err(_) => None,
     }
 }
+
+#[cfg(test)]
+mod snapshots;

@@ -223,7 +223,19 @@ fn help_has_examples() {
         out.contains("Examples:") && out.contains("schedule history --failed"),
         "{out}"
     );
-    for sub in ["run", "list", "history", "next", "completions"] {
+    for sub in [
+        "run",
+        "list",
+        "history",
+        "next",
+        "check",
+        "trigger",
+        "pause",
+        "resume",
+        "show",
+        "stats",
+        "completions",
+    ] {
         let out = stdout(env.cmd(&[sub, "--help"]).assert().success());
         assert!(
             out.contains("Examples:"),

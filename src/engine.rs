@@ -45,6 +45,8 @@ pub struct Fire {
     pub scheduled_for: DateTime<Utc>,
     pub attempt: u32,
     pub trigger: Trigger,
+    /// The `schedule trigger` request behind a manual fire.
+    pub request: Option<i64>,
 }
 
 /// What the shell must do.
@@ -163,6 +165,7 @@ impl Engine {
                     scheduled_for: now,
                     attempt: 1,
                     trigger: Trigger::Startup,
+                    request: None,
                 };
                 self.dispatch(fire, &mut out);
             }
@@ -219,6 +222,7 @@ impl Engine {
             let retry = Fire {
                 attempt: fire.attempt + 1,
                 trigger: Trigger::Retry,
+                request: None,
                 ..fire.clone()
             };
             self.arm(now + delay, Timer::Retry(retry));
@@ -362,13 +366,14 @@ impl Engine {
 
     /// `schedule trigger`: runs the job now, through its overlap policy and
     /// the concurrency limit. A paused job runs too: someone asked for it.
-    pub fn request(&mut self, job: &str, at: DateTime<Utc>) -> Vec<Action> {
+    pub fn request(&mut self, job: &str, at: DateTime<Utc>, request: i64) -> Vec<Action> {
         let mut out = Vec::new();
         let fire = Fire {
             job: job.to_string(),
             scheduled_for: at,
             attempt: 1,
             trigger: Trigger::Manual,
+            request: Some(request),
         };
         self.dispatch(fire, &mut out);
         out
@@ -420,6 +425,7 @@ impl Engine {
             scheduled_for: at,
             attempt: 1,
             trigger: Trigger::Schedule,
+            request: None,
         };
         if job.jitter.is_zero() {
             self.dispatch(fire, out);
@@ -458,6 +464,7 @@ impl Engine {
             scheduled_for: at,
             attempt: 1,
             trigger,
+            request: None,
         };
         if let Some((first, last)) = missed.old_span {
             let reason = format!(

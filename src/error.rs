@@ -21,6 +21,7 @@ pub enum Error {
         path: PathBuf,
         pid: Option<u32>,
         host: Option<String>,
+        role: crate::store::Role,
     },
     /// Anything else that went wrong at run time.
     Runtime(String),
@@ -48,21 +49,31 @@ impl fmt::Display for Error {
             Error::Store { path, message } => {
                 write!(f, "history database `{}`: {message}", path.display())
             }
-            Error::Locked { path, pid, host } => {
-                write!(
-                    f,
-                    "another `schedule run` is already using `{}`",
-                    path.display()
-                )?;
+            Error::Locked {
+                path,
+                pid,
+                host,
+                role,
+            } => {
+                let who = match role {
+                    crate::store::Role::Scheduler => "another `schedule run`",
+                    crate::store::Role::Trigger => "a `schedule trigger` running a job by itself",
+                };
+                write!(f, "{who} is already using `{}`", path.display())?;
                 match (pid, host) {
                     (Some(pid), Some(host)) => write!(f, " (pid {pid} on {host})")?,
                     (Some(pid), None) => write!(f, " (pid {pid})")?,
                     _ => {}
                 }
-                write!(
-                    f,
-                    "\nhint: stop it first, or give this one its own database with --db"
-                )
+                match role {
+                    crate::store::Role::Scheduler => write!(
+                        f,
+                        "\nhint: stop it first, or give this one its own database with --db"
+                    ),
+                    crate::store::Role::Trigger => {
+                        write!(f, "\nhint: try again when its job has ended")
+                    }
+                }
             }
         }
     }
@@ -95,6 +106,7 @@ mod tests {
             path: "schedule.db".into(),
             pid: Some(42),
             host: Some("box".into()),
+            role: crate::store::Role::Scheduler,
         };
         assert_eq!(locked.exit_code(), 1);
         assert!(locked.to_string().contains("pid 42 on box"));

@@ -61,6 +61,8 @@ const DB_SETTLE: Duration = Duration::from_millis(30);
 const DB_RECHECK: Duration = Duration::from_millis(500);
 /// Without inotify, how often pause, resume and trigger are looked for.
 const CONTROL_POLL: Duration = Duration::from_secs(2);
+/// How much of a run's output `trigger --wait` gets live.
+const LIVE_CAP: usize = 8 << 20;
 /// How many fires one clean-up step deletes, in one short transaction.
 const PRUNE_BATCH: usize = 2000;
 /// History clean-up (`keep`, `keep_runs`) runs at most this often.
@@ -112,9 +114,11 @@ pub struct Scheduler {
     next_prune: Instant,
     /// `PRAGMA data_version` when we last read the controls.
     last_data_version: Option<i64>,
-    /// Manual fires not yet started: their `trigger` request and whether a
-    /// client streams the output.
-    requests: HashMap<(String, i64), (i64, bool)>,
+    /// `trigger --wait` requests whose run has not started: their output is
+    /// streamed through the database.
+    streamed: std::collections::HashSet<i64>,
+    /// Bytes of live output passed on, per streamed run.
+    live_bytes: HashMap<i64, usize>,
     /// A clean-up thread is at work.
     pruning: Arc<AtomicBool>,
 }
@@ -136,7 +140,8 @@ impl Scheduler {
             unsaved: Vec::new(),
             next_prune: Instant::now(),
             last_data_version: None,
-            requests: HashMap::new(),
+            streamed: Default::default(),
+            live_bytes: HashMap::new(),
             pruning: Arc::new(AtomicBool::new(false)),
         }
     }
@@ -188,6 +193,14 @@ impl Scheduler {
             pid = self.pid,
             "scheduler started"
         );
+        // Requests left from before this start: nobody waits for them now.
+        let stale = Utc::now() - chrono::TimeDelta::seconds(30);
+        if let Err(e) = self
+            .store
+            .fail_open_requests(Some(stale), "no scheduler took it in time")
+        {
+            tracing::warn!(error = %e, "cannot expire old trigger requests");
+        }
         self.last_data_version = self.store.data_version().ok();
         self.read_controls();
         let actions = self.engine.startup(Utc::now(), &last_fires);
@@ -289,15 +302,29 @@ impl Scheduler {
                     } else {
                         tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), status = %status, %reason, "fire not run");
                     }
-                    let row = new_run(&self.host, self.pid, &fire, Utc::now());
-                    let recorded = self.store.record(&row, status, &reason, missed_count);
+                    let mut fire = fire;
+                    let recorded = loop {
+                        let row = new_run(&self.host, self.pid, &fire, Utc::now());
+                        match self.store.record(&row, status, &reason, missed_count) {
+                            // Two manual requests in one millisecond: the
+                            // later one moves on by a millisecond.
+                            Ok(None) if fire.request.is_some() => {
+                                fire.scheduled_for += chrono::TimeDelta::milliseconds(1)
+                            }
+                            other => break other,
+                        }
+                    };
                     match recorded {
                         Ok(Some(id)) => {
                             self.link_request(&fire, id);
                         }
                         Ok(None) => {}
                         Err(e) => {
-                            tracing::error!(job = %fire.job, error = %e, "cannot record a fire that did not run")
+                            tracing::error!(job = %fire.job, error = %e, "cannot record a fire that did not run");
+                            self.fail_request(
+                                &fire,
+                                &format!("the scheduler could not record it: {e}"),
+                            );
                         }
                     }
                 }
@@ -318,9 +345,20 @@ impl Scheduler {
     /// written, returns what the engine does instead.
     fn start(&mut self, token: Token, fire: Fire, job: std::sync::Arc<config::Job>) -> Vec<Action> {
         let started_at = Utc::now();
-        let claimed = self
-            .store
-            .claim(&new_run(&self.host, self.pid, &fire, started_at));
+        let mut fire = fire;
+        let claimed = loop {
+            match self
+                .store
+                .claim(&new_run(&self.host, self.pid, &fire, started_at))
+            {
+                // Two manual requests in one millisecond: the later one moves
+                // on by a millisecond.
+                Ok(None) if fire.request.is_some() => {
+                    fire.scheduled_for += chrono::TimeDelta::milliseconds(1)
+                }
+                other => break other,
+            }
+        };
         let run_id = match claimed {
             Ok(Some(id)) => id,
             Ok(None) => {
@@ -330,6 +368,10 @@ impl Scheduler {
             Err(e) => {
                 // No row, no run: a run must never go unrecorded.
                 tracing::error!(job = %fire.job, error = %e, "run not started: cannot record it");
+                self.fail_request(
+                    &fire,
+                    &format!("the scheduler could not record the run: {e}"),
+                );
                 return self.engine.finished(token, None, Utc::now());
             }
         };
@@ -387,7 +429,23 @@ impl Scheduler {
                 stream,
                 data,
             } => {
-                if let Err(e) = self.store.append_output(run_id, stream, &data) {
+                // A waiting client gets the first LIVE_CAP bytes; the rest
+                // is in the run's tails, as for any run.
+                let sent = self.live_bytes.entry(run_id).or_insert(0);
+                if *sent >= LIVE_CAP {
+                    return;
+                }
+                *sent += data.len();
+                let result = if *sent >= LIVE_CAP {
+                    self.store.append_output(
+                        run_id,
+                        "stderr",
+                        b"\n[schedule: more output than --wait passes on; `schedule show` has its end]\n",
+                    )
+                } else {
+                    self.store.append_output(run_id, stream, &data)
+                };
+                if let Err(e) = result {
                     tracing::warn!(run_id, error = %e, "cannot pass on the run's output");
                 }
             }
@@ -395,6 +453,7 @@ impl Scheduler {
                 let Some(run) = self.runs.remove(&token) else {
                     return;
                 };
+                self.live_bytes.remove(&run.run_id);
                 self.record_finished(&run, outcome.clone());
                 let actions = self
                     .engine
@@ -456,9 +515,12 @@ impl Scheduler {
         };
         for request in requests {
             tracing::info!(job = %request.job, request = request.id, "run requested with `schedule trigger`");
-            let key = (request.job.clone(), request.requested_at.timestamp_millis());
-            self.requests.insert(key, (request.id, request.stream));
-            let actions = self.engine.request(&request.job, request.requested_at);
+            if request.stream {
+                self.streamed.insert(request.id);
+            }
+            let actions = self
+                .engine
+                .request(&request.job, request.requested_at, request.id);
             self.execute(actions);
         }
     }
@@ -466,17 +528,23 @@ impl Scheduler {
     /// Ties a manual fire's row to its `trigger` request; true when a
     /// client waits for the run's output.
     fn link_request(&mut self, fire: &Fire, run_id: i64) -> bool {
-        if fire.trigger != crate::store::Trigger::Manual {
-            return false;
-        }
-        let key = (fire.job.clone(), fire.scheduled_for.timestamp_millis());
-        let Some((request, stream)) = self.requests.remove(&key) else {
+        let Some(request) = fire.request else {
             return false;
         };
         if let Err(e) = self.store.link_request(request, run_id) {
             tracing::warn!(request, error = %e, "cannot tell `schedule trigger` which run it started");
         }
-        stream
+        self.streamed.remove(&request)
+    }
+
+    /// Tells a waiting `schedule trigger` that its fire will never run.
+    fn fail_request(&mut self, fire: &Fire, error: &str) {
+        if let Some(request) = fire.request {
+            self.streamed.remove(&request);
+            if let Err(e) = self.store.fail_request(request, error) {
+                tracing::warn!(request, error = %e, "cannot answer a `schedule trigger` request");
+            }
+        }
     }
 
     /// Retries writing run ends that failed before; true when none is left.
@@ -496,10 +564,7 @@ impl Scheduler {
     /// Applies `keep` and `keep_runs`, at most once an hour.
     fn prune(&mut self, db: &std::path::Path) {
         let settings = &self.config.scheduler;
-        if Instant::now() < self.next_prune
-            || (settings.keep.is_none() && settings.keep_runs.is_none())
-            || self.pruning.load(Ordering::Relaxed)
-        {
+        if Instant::now() < self.next_prune || self.pruning.load(Ordering::Relaxed) {
             return;
         }
         self.next_prune = Instant::now() + PRUNE_EVERY;
@@ -517,7 +582,12 @@ impl Scheduler {
             .name("prune".into())
             .spawn(move || {
                 let result = SqliteStore::open(&db, false).and_then(|mut store| {
+                    // Live output and requests nobody needs any more.
+                    store.clean_controls(Utc::now() - chrono::TimeDelta::hours(1))?;
                     let mut total = 0;
+                    if before.is_none() && keep_runs.is_none() {
+                        return Ok(0);
+                    }
                     loop {
                         let n = store.prune(before, keep_runs, PRUNE_BATCH)?;
                         if n == 0 {
@@ -585,6 +655,13 @@ impl Scheduler {
         );
         let actions = self.engine.shutdown();
         self.execute(actions);
+        // A `trigger` that arrives now must not run at the next start.
+        if let Err(e) = self.store.fail_open_requests(
+            None,
+            "the scheduler shut down before it could start the run",
+        ) {
+            tracing::warn!(error = %e, "cannot answer open trigger requests");
+        }
         let deadline = Instant::now() + opts.shutdown_grace;
         let mut terminating = false;
         while !self.runs.is_empty() {

@@ -190,6 +190,14 @@ pub struct RunRecord {
     pub stderr_tail: String,
 }
 
+/// Where a `schedule trigger` request stands.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RequestState {
+    pub taken: bool,
+    pub run_id: Option<i64>,
+    pub error: Option<String>,
+}
+
 /// A `schedule trigger` waiting for a scheduler.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
@@ -284,8 +292,22 @@ pub trait RunStore {
     fn take_requests(&mut self) -> Result<Vec<Request>>;
     /// Links a request to the row of its run (or of its skipped fire).
     fn link_request(&mut self, request: i64, run_id: i64) -> Result<()>;
-    /// The run a request became, once a scheduler took it: (taken, run_id).
-    fn request_state(&self, request: i64) -> Result<(bool, Option<i64>)>;
+    /// Where a request stands.
+    fn request_state(&self, request: i64) -> Result<RequestState>;
+    /// Gives a request that will never have a run its reason.
+    fn fail_request(&mut self, request: i64, error: &str) -> Result<()>;
+    /// Fails every request no scheduler took (at shutdown), and those asked
+    /// for before `older_than` (at start-up: nobody waits for them any more).
+    fn fail_open_requests(
+        &mut self,
+        older_than: Option<DateTime<Utc>>,
+        error: &str,
+    ) -> Result<usize>;
+    /// Takes back a request no scheduler took yet; false when one did.
+    fn withdraw_request(&mut self, request: i64) -> Result<bool>;
+    /// Deletes live output of runs that ended before `before`, and requests
+    /// older than that.
+    fn clean_controls(&mut self, before: DateTime<Utc>) -> Result<()>;
     /// Appends a chunk of a streamed run's output.
     fn append_output(&mut self, run_id: i64, stream: &str, data: &[u8]) -> Result<()>;
     /// A streamed run's chunks after `after` (a sequence number).
@@ -382,7 +404,8 @@ const MIGRATIONS: &[&str] = &[
         requested_at INTEGER NOT NULL,
         stream       INTEGER NOT NULL DEFAULT 0,
         taken        INTEGER NOT NULL DEFAULT 0,
-        run_id       INTEGER
+        run_id       INTEGER,
+        error        TEXT                -- why it will never have a run
     );
     CREATE INDEX requests_open ON requests (id) WHERE taken = 0;
     CREATE TABLE live_output (
@@ -731,13 +754,6 @@ impl RunStore for SqliteStore {
                     .map_err(fail)?;
             }
         }
-        // Live output nobody collected within a day.
-        let day_ago = Utc::now().timestamp_millis() - 86_400_000;
-        tx.execute(
-            "DELETE FROM live_output WHERE run_id IN (SELECT id FROM runs WHERE finished_at < ?1)",
-            [day_ago],
-        )
-        .map_err(fail)?;
         tx.commit().map_err(fail)?;
         Ok(deleted)
     }
@@ -872,13 +888,67 @@ impl RunStore for SqliteStore {
         Ok(())
     }
 
-    fn request_state(&self, request: i64) -> Result<(bool, Option<i64>)> {
+    fn request_state(&self, request: i64) -> Result<RequestState> {
         self.conn
             .query_row(
-                "SELECT taken, run_id FROM requests WHERE id = ?1",
+                "SELECT taken, run_id, error FROM requests WHERE id = ?1",
                 [request],
-                |r| Ok((r.get(0)?, r.get(1)?)),
+                |r| {
+                    Ok(RequestState {
+                        taken: r.get(0)?,
+                        run_id: r.get(1)?,
+                        error: r.get(2)?,
+                    })
+                },
             )
+            .map_err(|e| self.err(e))
+    }
+
+    fn fail_request(&mut self, request: i64, error: &str) -> Result<()> {
+        self.conn
+            .execute(
+                "UPDATE requests SET taken = 1, error = ?2 WHERE id = ?1 AND run_id IS NULL",
+                params![request, error],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn fail_open_requests(
+        &mut self,
+        older_than: Option<DateTime<Utc>>,
+        error: &str,
+    ) -> Result<usize> {
+        let sql = match older_than {
+            Some(_) => {
+                "UPDATE requests SET taken = 1, error = ?1 WHERE taken = 0 AND requested_at < ?2"
+            }
+            None => "UPDATE requests SET taken = 1, error = ?1 WHERE taken = 0 AND ?2 IS NULL",
+        };
+        self.conn
+            .execute(sql, params![error, older_than.map(ms)])
+            .map_err(|e| self.err(e))
+    }
+
+    fn withdraw_request(&mut self, request: i64) -> Result<bool> {
+        let n = self
+            .conn
+            .execute(
+                "DELETE FROM requests WHERE id = ?1 AND taken = 0",
+                [request],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(n == 1)
+    }
+
+    fn clean_controls(&mut self, before: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute_batch(&format!(
+                "DELETE FROM live_output WHERE run_id IN (
+                     SELECT id FROM runs WHERE finished_at < {t});
+                 DELETE FROM requests WHERE requested_at < {t} AND taken = 1;",
+                t = ms(before)
+            ))
             .map_err(|e| self.err(e))
     }
 
@@ -987,6 +1057,52 @@ impl RunStore for SqliteStore {
     }
 }
 
+/// Who holds a database's lock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Role {
+    /// `schedule run`.
+    Scheduler,
+    /// `schedule trigger` running a job itself, with no scheduler.
+    Trigger,
+}
+
+impl Role {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Scheduler => "scheduler",
+            Role::Trigger => "trigger",
+        }
+    }
+}
+
+/// Who holds `db`'s lock now, if anyone: (pid, host, role). Reads the lock
+/// file and asks the kernel whether the lock is held, without taking it.
+pub fn lock_holder(db: &Path) -> Option<(Option<u32>, Option<String>, Role)> {
+    let mut file = File::options().read(true).open(lock_path(db)).ok()?;
+    // A shared lock is granted only while no exclusive one is held; it is
+    // dropped at once and blocks no one (an exclusive `try_lock` at the
+    // same instant may fail, as it would against a reader anyway).
+    match file.try_lock_shared() {
+        Ok(()) => {
+            let _ = file.unlock();
+            None
+        }
+        Err(_) => {
+            let mut holder = String::new();
+            let _ = file.read_to_string(&mut holder);
+            let mut words = holder.split_whitespace();
+            let pid = words.next().and_then(|p| p.parse().ok());
+            let host = words.next().map(str::to_string);
+            let role = if words.next() == Some("trigger") {
+                Role::Trigger
+            } else {
+                Role::Scheduler
+            };
+            Some((pid, host, role))
+        }
+    }
+}
+
 /// The exclusive right to run a scheduler on one database, held until drop.
 pub struct SchedulerLock {
     _file: File,
@@ -994,7 +1110,7 @@ pub struct SchedulerLock {
 
 impl SchedulerLock {
     /// Takes the lock beside `db` or says who holds it.
-    pub fn acquire(db: &Path, host: &str) -> Result<SchedulerLock> {
+    pub fn acquire(db: &Path, host: &str, role: Role) -> Result<SchedulerLock> {
         let path = lock_path(db);
         let fail = |message: String| Error::Store {
             path: path.clone(),
@@ -1015,10 +1131,15 @@ impl SchedulerLock {
                     let mut words = holder.split_whitespace();
                     let pid = words.next().and_then(|p| p.parse().ok());
                     let host = words.next().map(str::to_string);
+                    let role = match words.next() {
+                        Some("trigger") => Role::Trigger,
+                        _ => Role::Scheduler,
+                    };
                     Err(Error::Locked {
                         path: db.to_path_buf(),
                         pid,
                         host,
+                        role,
                     })
                 }
                 std::fs::TryLockError::Error(e) => Err(fail(format!("cannot lock: {e}"))),
@@ -1026,7 +1147,7 @@ impl SchedulerLock {
         }
         file.set_len(0)
             .and_then(|_| file.rewind())
-            .and_then(|_| writeln!(file, "{} {host}", std::process::id()))
+            .and_then(|_| writeln!(file, "{} {host} {}", std::process::id(), role.as_str()))
             .map_err(|e| fail(format!("cannot write the lock file: {e}")))?;
         Ok(SchedulerLock { _file: file })
     }

@@ -369,3 +369,83 @@ fn trigger_hands_the_run_to_a_running_scheduler_which_applies_overlap() {
     scheduler.signal(nix::sys::signal::Signal::SIGTERM);
     assert!(scheduler.wait().success());
 }
+
+#[test]
+fn requests_in_the_same_millisecond_each_get_their_run_and_stale_ones_never_run() {
+    use schedule::store::{RunStore, SqliteStore};
+    let env = Env::new("[jobs.quick]\nevery = \"1h\"\ncommand = \"true\"\n");
+    // A request left over from before the scheduler started: nobody waits.
+    let stale = {
+        let mut store = SqliteStore::open(&env.path("schedule.db"), true).unwrap();
+        store
+            .add_request(
+                "quick",
+                chrono::Utc::now() - chrono::TimeDelta::minutes(5),
+                false,
+            )
+            .unwrap()
+    };
+    let mut scheduler = env.start(&[]);
+    wait_for_log(&scheduler, "scheduler started");
+    let mut store = SqliteStore::open(&env.path("schedule.db"), false).unwrap();
+    let at = chrono::Utc::now();
+    let first = store.add_request("quick", at, false).unwrap();
+    let second = store.add_request("quick", at, false).unwrap();
+    let deadline = std::time::Instant::now() + PATIENCE;
+    let linked = loop {
+        let a = store.request_state(first).unwrap();
+        let b = store.request_state(second).unwrap();
+        if let (Some(x), Some(y)) = (a.run_id, b.run_id) {
+            break (x, y);
+        }
+        assert!(a.error.is_none() && b.error.is_none(), "{a:?} {b:?}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "requests never linked: {a:?} {b:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    assert_ne!(linked.0, linked.1);
+    let state = store.request_state(stale).unwrap();
+    assert!(state.error.unwrap().contains("in time"));
+    scheduler.signal(nix::sys::signal::Signal::SIGTERM);
+    assert!(scheduler.wait().success());
+    let manual = env
+        .history(&[])
+        .iter()
+        .filter(|r| r["trigger"] == "manual")
+        .count();
+    assert_eq!(manual, 2, "the stale request did not run");
+}
+
+#[test]
+fn ctrl_c_stops_a_job_the_trigger_runs_itself_and_records_it() {
+    let env =
+        Env::new("[jobs.long]\nevery = \"1h\"\ncommand = \"echo $$ > pid; exec sleep 300\"\n");
+    let mut trigger = std::process::Command::new(assert_cmd::cargo::cargo_bin("schedule"))
+        .current_dir(env.dir.path())
+        .args(["trigger", "long", "--wait"])
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let pid = wait_for_pids(&env.path("pid"), 1)[0];
+    // While it runs, a scheduler is refused and told why.
+    let refused = env.cmd(&["run"]).timeout(PATIENCE).assert().code(1);
+    let (_, err) = out(&refused);
+    assert!(
+        err.contains("`schedule trigger` running a job by itself"),
+        "{err}"
+    );
+    nix::sys::signal::kill(
+        nix::unistd::Pid::from_raw(trigger.id() as i32),
+        nix::sys::signal::Signal::SIGINT,
+    )
+    .unwrap();
+    let exit = trigger.wait().unwrap();
+    assert!(!exit.success());
+    assert!(!alive(pid), "the job survived Ctrl-C");
+    let rows = env.history(&[]);
+    assert_eq!(rows.len(), 1);
+    assert_eq!(status(&rows[0]), "cancelled", "{rows:#?}");
+    assert!(rows[0]["child_pid"].as_u64().is_some());
+}

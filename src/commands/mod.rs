@@ -48,10 +48,9 @@ pub(crate) fn find_job<'a>(
 
 /// Whether a `schedule run` holds the database, and its pid.
 pub(crate) fn running_scheduler(db: &std::path::Path) -> Option<Option<u32>> {
-    match crate::store::SchedulerLock::acquire(db, &run::hostname()) {
-        Ok(_) => None,
-        Err(crate::Error::Locked { pid, .. }) => Some(pid),
-        Err(_) => None,
+    match crate::store::lock_holder(db) {
+        Some((pid, _, crate::store::Role::Scheduler)) => Some(pid),
+        _ => None,
     }
 }
 

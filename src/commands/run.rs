@@ -4,13 +4,13 @@ use crate::cli::{Global, RunArgs};
 use crate::config;
 use crate::error::Error;
 use crate::scheduler::{Options, Scheduler};
-use crate::store::{SchedulerLock, SqliteStore};
+use crate::store::{Role, SchedulerLock, SqliteStore};
 
 pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
     // Bad config is reported before anything is opened or written.
     let config = config::load(&global.config)?;
     let host = hostname();
-    let _lock = SchedulerLock::acquire(&global.db, &host)?;
+    let _lock = SchedulerLock::acquire(&global.db, &host, Role::Scheduler)?;
     let store = SqliteStore::open(&global.db, true)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()

@@ -14,7 +14,9 @@ use crate::cli::{Global, TriggerArgs};
 use crate::config::{self, Job};
 use crate::error::Error;
 use crate::runner::{self, Control, RunInfo};
-use crate::store::{NewRun, RunRecord, RunStore, SchedulerLock, SqliteStore, Status, Trigger};
+use crate::store::{
+    NewRun, Role, RunRecord, RunStore, SchedulerLock, SqliteStore, Status, Trigger, lock_holder,
+};
 
 /// How often a waiting client looks at the database.
 const POLL: Duration = Duration::from_millis(100);
@@ -25,14 +27,20 @@ pub fn run(global: &Global, args: &TriggerArgs) -> Result<(), Error> {
     let config = config::load(&global.config)?;
     let job = super::find_job(&config, &args.job)?.clone();
     let host = super::run::hostname();
-    match SchedulerLock::acquire(&global.db, &host) {
+    match SchedulerLock::acquire(&global.db, &host, Role::Trigger) {
         Ok(lock) => run_here(global, &job, args.wait, &host, lock),
-        Err(Error::Locked { pid, .. }) => hand_off(global, &job, args.wait, pid),
+        Err(Error::Locked {
+            pid,
+            role: Role::Scheduler,
+            ..
+        }) => hand_off(global, &job, args.wait, pid),
         Err(e) => Err(e),
     }
 }
 
-/// No scheduler runs: run the job in this process.
+/// No scheduler runs: run the job in this process, holding the database's
+/// lock (as `trigger`) so that no scheduler starts beside it and takes its
+/// run for a dead scheduler's.
 fn run_here(
     global: &Global,
     job: &Job,
@@ -65,7 +73,9 @@ fn run_here(
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
+    let store = std::cell::RefCell::new(store);
     let outcome = runtime.block_on(async {
+        use tokio::signal::unix::{SignalKind, signal};
         let (live_tx, mut live_rx) =
             tokio::sync::mpsc::unbounded_channel::<(&'static str, Vec<u8>)>();
         let echo = tokio::spawn(async move {
@@ -75,21 +85,42 @@ fn run_here(
                 }
             }
         });
-        let (_control, control_rx) = tokio::sync::watch::channel(Control::Run);
+        let (control, control_rx) = tokio::sync::watch::channel(Control::Run);
         let info = RunInfo {
             run_id,
             scheduled_for: now,
             live: Some(live_tx),
         };
-        let outcome = runner::run(job, &info, control_rx, |pid| {
-            let _ = pid;
-        })
-        .await;
+        // The job leads its own process group, so Ctrl-C reaches only us:
+        // stop the job (a second signal kills it) and record its end.
+        let mut sigint = signal(SignalKind::interrupt()).ok();
+        let mut sigterm = signal(SignalKind::terminate()).ok();
+        let outcome = {
+            let run = runner::run(job, &info, control_rx, |pid| {
+                // Where a later `schedule run` finds what is left if we die.
+                let _ = store.borrow_mut().set_child_pid(run_id, pid);
+            });
+            tokio::pin!(run);
+            let mut signals = 0;
+            loop {
+                tokio::select! {
+                    outcome = &mut run => break outcome,
+                    Some(_) = async { sigint.as_mut()?.recv().await } => signals += 1,
+                    Some(_) = async { sigterm.as_mut()?.recv().await } => signals += 1,
+                }
+                let _ = control.send(if signals > 1 {
+                    Control::Kill
+                } else {
+                    Control::Terminate
+                });
+            }
+        };
         drop(info);
         // A background process may hold the pipes open: do not wait for it.
         let _ = tokio::time::timeout(Duration::from_millis(200), echo).await;
         outcome
     });
+    let mut store = store.into_inner();
     store.finish(run_id, &outcome)?;
     let record = store
         .run(run_id)?
@@ -109,20 +140,39 @@ fn hand_off(global: &Global, job: &Job, wait: bool, pid: Option<u32>) -> Result<
         return Ok(());
     }
     let asked = Instant::now();
+    let scheduler_gone = || !matches!(lock_holder(&global.db), Some((_, _, Role::Scheduler)));
     let run_id = loop {
-        match store.request_state(request)? {
-            (_, Some(run_id)) => break run_id,
-            (false, None) if asked.elapsed() > PICKUP => {
-                return Err(Error::Runtime(format!(
-                    "{scheduler} did not pick up the request within {}s; is it stuck?",
-                    PICKUP.as_secs()
-                )));
-            }
-            _ => std::thread::sleep(POLL),
+        let state = store.request_state(request)?;
+        if let Some(error) = state.error {
+            return Err(Error::Runtime(format!(
+                "`{}` was not run: {error}",
+                job.name
+            )));
         }
+        if let Some(run_id) = state.run_id {
+            break run_id;
+        }
+        let gone = scheduler_gone();
+        if !state.taken && (gone || asked.elapsed() > PICKUP) && store.withdraw_request(request)? {
+            return Err(Error::Runtime(if gone {
+                format!("{scheduler} stopped before it took the request; nothing was run")
+            } else {
+                format!(
+                    "{scheduler} did not take the request within {}s; nothing was run",
+                    PICKUP.as_secs()
+                )
+            }));
+        }
+        if state.taken && gone {
+            return Err(Error::Runtime(format!(
+                "{scheduler} stopped before the run started"
+            )));
+        }
+        std::thread::sleep(POLL);
     };
     eprintln!("run {run_id}");
     let mut seen = 0;
+    let mut polls: u32 = 0;
     loop {
         for (seq, stream, data) in store.output_after(run_id, seen)? {
             write_chunk(
@@ -151,6 +201,12 @@ fn hand_off(global: &Global, job: &Job, wait: bool, pid: Option<u32>) -> Result<
             }
             store.delete_output(run_id)?;
             return finish(&record, true);
+        }
+        polls += 1;
+        if polls.is_multiple_of(10) && scheduler_gone() {
+            return Err(Error::Runtime(format!(
+                "{scheduler} stopped during run {run_id}; the next `schedule run` marks it interrupted"
+            )));
         }
         std::thread::sleep(POLL);
     }

@@ -671,7 +671,7 @@ fn a_paused_job_skips_its_fires_but_runs_when_asked() {
     assert_eq!(sim.recorded("a", Status::Skipped), [0.0, 1.0]);
     assert!(sim.reasons[0].contains("paused"));
     assert_eq!(sim.started("b"), [0.0, 1.0]);
-    let actions = sim.engine.request("a", at(1.5));
+    let actions = sim.engine.request("a", at(1.5), 1);
     sim.apply(actions);
     assert_eq!(
         sim.seen.last(),
@@ -688,10 +688,10 @@ fn a_manual_run_obeys_the_overlap_policy() {
     sim.now = at(-1.0);
     sim.start(&[]);
     sim.run_until(1.0);
-    let actions = sim.engine.request("a", at(1.0));
+    let actions = sim.engine.request("a", at(1.0), 1);
     sim.apply(actions);
     assert_eq!(sim.recorded("a", Status::Skipped), [1.0]);
-    let actions = sim.engine.request("nope", at(1.0));
+    let actions = sim.engine.request("nope", at(1.0), 2);
     sim.apply(actions);
     assert_eq!(sim.recorded("nope", Status::Cancelled), [1.0]);
 }

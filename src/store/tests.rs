@@ -309,14 +309,14 @@ fn two_spellings_of_one_database_share_one_lock() {
     std::fs::write(&db, "").unwrap();
     let link = dir.path().join("link.db");
     std::os::unix::fs::symlink(&db, &link).unwrap();
-    let _first = SchedulerLock::acquire(&db, "h").unwrap();
+    let _first = SchedulerLock::acquire(&db, "h", Role::Scheduler).unwrap();
     assert!(matches!(
-        SchedulerLock::acquire(&link, "h"),
+        SchedulerLock::acquire(&link, "h", Role::Scheduler),
         Err(Error::Locked { .. })
     ));
     let dotted = dir.path().join(".").join("s.db");
     assert!(matches!(
-        SchedulerLock::acquire(&dotted, "h"),
+        SchedulerLock::acquire(&dotted, "h", Role::Scheduler),
         Err(Error::Locked { .. })
     ));
 }
@@ -325,16 +325,19 @@ fn two_spellings_of_one_database_share_one_lock() {
 fn the_scheduler_lock_is_exclusive_and_names_its_holder() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let first = SchedulerLock::acquire(&db, "hostA").unwrap();
-    match SchedulerLock::acquire(&db, "hostB") {
-        Err(Error::Locked { pid, host, .. }) => {
+    let first = SchedulerLock::acquire(&db, "hostA", Role::Scheduler).unwrap();
+    match SchedulerLock::acquire(&db, "hostB", Role::Scheduler) {
+        Err(Error::Locked {
+            pid, host, role, ..
+        }) => {
             assert_eq!(pid, Some(std::process::id()));
             assert_eq!(host.as_deref(), Some("hostA"));
+            assert_eq!(role, Role::Scheduler);
         }
         other => panic!("expected Locked, got {:?}", other.err()),
     }
     drop(first);
-    assert!(SchedulerLock::acquire(&db, "hostB").is_ok());
+    assert!(SchedulerLock::acquire(&db, "hostB", Role::Scheduler).is_ok());
 }
 
 #[test]
@@ -436,4 +439,57 @@ fn a_retry_that_never_ran_does_not_hide_the_failure() {
         .unwrap();
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].attempt, 1);
+}
+
+#[test]
+fn the_lock_holder_is_seen_without_taking_the_lock() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    assert_eq!(lock_holder(&db), None);
+    let lock = SchedulerLock::acquire(&db, "hostA", Role::Trigger).unwrap();
+    let (pid, host, role) = lock_holder(&db).unwrap();
+    assert_eq!(
+        (pid, host.as_deref(), role),
+        (Some(std::process::id()), Some("hostA"), Role::Trigger)
+    );
+    drop(lock);
+    assert_eq!(lock_holder(&db), None);
+    // Looking did not take it.
+    assert!(SchedulerLock::acquire(&db, "hostB", Role::Scheduler).is_ok());
+}
+
+#[test]
+fn requests_are_taken_linked_failed_expired_and_withdrawn() {
+    let (_dir, mut store) = temp_store();
+    let a = store.add_request("a", t(0), true).unwrap();
+    let b = store.add_request("b", t(1), false).unwrap();
+    let taken = store.take_requests().unwrap();
+    assert_eq!(
+        taken.iter().map(|r| (r.id, r.stream)).collect::<Vec<_>>(),
+        [(a, true), (b, false)]
+    );
+    assert!(store.take_requests().unwrap().is_empty());
+    store.link_request(a, 42).unwrap();
+    store.fail_request(b, "no").unwrap();
+    assert_eq!(
+        store.request_state(a).unwrap(),
+        RequestState {
+            taken: true,
+            run_id: Some(42),
+            error: None
+        }
+    );
+    assert_eq!(store.request_state(b).unwrap().error.as_deref(), Some("no"));
+    // A linked request cannot be failed after the fact.
+    store.fail_request(a, "late").unwrap();
+    assert_eq!(store.request_state(a).unwrap().error, None);
+    let c = store.add_request("c", t(2), true).unwrap();
+    let d = store.add_request("d", t(100), true).unwrap();
+    assert_eq!(store.fail_open_requests(Some(t(50)), "expired").unwrap(), 1);
+    assert_eq!(
+        store.request_state(c).unwrap().error.as_deref(),
+        Some("expired")
+    );
+    assert!(store.withdraw_request(d).unwrap());
+    assert!(!store.withdraw_request(a).unwrap(), "a taken request stays");
 }

@@ -108,25 +108,34 @@ fn uneven_steps(cron: &CronSchedule) -> Vec<String> {
                 },
             };
             let len = end.saturating_sub(start) + 1;
-            if step == 0 || step >= len || (len % step == 0 && range == "*") {
+            if step == 0 || step >= len {
                 continue;
             }
-            // The last value the step reaches, and the gap to the range's
-            // first value in the next cycle.
             let last = start + (len - 1) / step * step;
-            let gap = size - (last - start);
-            if gap == step {
-                continue;
+            if range == "*" {
+                // A whole cycle: the step must also carry over evenly into
+                // the next hour, day or year.
+                let gap = size - (last - start);
+                if gap == step {
+                    continue;
+                }
+                let hint = if unit.is_empty() {
+                    String::new()
+                } else {
+                    format!("; for an even rhythm use `every = \"{step}{unit}\"`")
+                };
+                out.push(format!(
+                    "`{part}` in the {name} field does not divide evenly: it runs at {name} \
+                     {last} and then at {start} again, {gap} later, not {step}{hint}"
+                ));
+            } else if last != end {
+                // A window: it is fine to restart at its beginning, but the
+                // step should reach its end.
+                out.push(format!(
+                    "`{part}` in the {name} field never reaches {end}: the last {name} it runs \
+                     at is {last}"
+                ));
             }
-            let hint = if unit.is_empty() {
-                String::new()
-            } else {
-                format!("; for an even rhythm use `every = \"{step}{unit}\"`")
-            };
-            out.push(format!(
-                "`{part}` in the {name} field does not divide evenly: it runs at {name} {last} \
-                 and then at {start} again, {gap} later, not {step}{hint}"
-            ));
         }
     }
     out
@@ -167,24 +176,54 @@ const SHELL_WORDS: &[&str] = &[
     "unset", "until", "wait", "while", "{", "(",
 ];
 
-/// The command's first word is neither a shell word nor a program we can find.
+/// Programs that run the next word as the command.
+const WRAPPERS: &[&str] = &[
+    "env", "exec", "nice", "nohup", "sudo", "time", "timeout", "command", "stdbuf", "ionice",
+    "chrt",
+];
+
+/// The command's first word is neither a shell word nor a program we can
+/// find. Only for POSIX shells, which the word splitting below imitates.
 fn missing_command(job: &Job, path: Option<&str>) -> Option<String> {
-    let word = job
-        .command
-        .split_whitespace()
-        .find(|w| !w.contains('=') || w.starts_with('='))?;
-    let word = word.trim_start_matches('(');
-    if word.is_empty()
-        || SHELL_WORDS.contains(&word)
-        || word.contains('$')
-        || word.contains('`')
-        || word.starts_with('"')
-        || word.starts_with('\'')
-    {
+    let shell = Path::new(&job.shell).file_name()?.to_str()?;
+    if !matches!(
+        shell,
+        "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "busybox"
+    ) {
         return None;
     }
+    let words = shell_words(&job.command);
+    let mut words = words.iter().map(String::as_str).peekable();
+    let word = loop {
+        let word = words.next()?;
+        if word.contains('=') && !word.starts_with('=') {
+            continue; // VAR=value
+        }
+        if WRAPPERS.contains(&word) {
+            // Their options, `env`'s assignments and `timeout`'s duration.
+            while let Some(next) = words.peek() {
+                let skip = next.starts_with('-')
+                    || (word == "env" && next.contains('='))
+                    || (word == "timeout" && next.starts_with(|c: char| c.is_ascii_digit()))
+                    || (word == "nice" && next.parse::<i32>().is_ok());
+                if !skip {
+                    break;
+                }
+                words.next();
+            }
+            continue;
+        }
+        break word;
+    };
+    if word.is_empty() || SHELL_WORDS.contains(&word) || word.contains('$') || word.contains('`') {
+        return None;
+    }
+    let word = match (word.strip_prefix("~/"), std::env::var("HOME")) {
+        (Some(rest), Ok(home)) => format!("{home}/{rest}"),
+        _ => word.to_string(),
+    };
     let found = if word.contains('/') {
-        let file = PathBuf::from(word);
+        let file = PathBuf::from(&word);
         let file = match (&job.dir, file.is_relative()) {
             (Some(dir), true) => dir.join(file),
             _ => file,
@@ -201,11 +240,11 @@ fn missing_command(job: &Job, path: Option<&str>) -> Option<String> {
             .unwrap_or("")
             .split(':')
             .filter(|d| !d.is_empty())
-            .any(|dir| is_executable(&Path::new(dir).join(word)))
+            .any(|dir| is_executable(&Path::new(dir).join(&word)))
     };
     (!found).then(|| {
         format!(
-            "`{word}`, the command's first word, is not a program found on PATH{}; the run will \
+            "`{word}`, the program the command starts, is not found on PATH{}; the run will \
              fail unless it exists when the job fires",
             if word.contains('/') {
                 " or at that path"
@@ -214,6 +253,45 @@ fn missing_command(job: &Job, path: Option<&str>) -> Option<String> {
             }
         )
     })
+}
+
+/// The words of a shell command up to its first operator (`;`, `|`, `&`,
+/// `<`, `>`, parentheses), with quotes removed: enough to find the program.
+fn shell_words(command: &str) -> Vec<String> {
+    let mut words = Vec::new();
+    let mut word = String::new();
+    let mut quote: Option<char> = None;
+    let mut started = false;
+    for c in command.chars() {
+        match (quote, c) {
+            (Some(q), c) if c == q => quote = None,
+            (Some(_), c) => word.push(c),
+            (None, '\'' | '"') => {
+                quote = Some(c);
+                started = true;
+            }
+            (None, c) if c.is_whitespace() => {
+                if started || !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+            }
+            (None, ';' | '|' | '&' | '<' | '>' | '(' | ')') => {
+                if started || !word.is_empty() {
+                    words.push(std::mem::take(&mut word));
+                    started = false;
+                }
+                if !words.is_empty() {
+                    return words;
+                }
+            }
+            (None, c) => word.push(c),
+        }
+    }
+    if started || !word.is_empty() {
+        words.push(word);
+    }
+    words
 }
 
 fn is_executable(path: &Path) -> bool {
@@ -330,5 +408,54 @@ mod tests {
         let w =
             warn("[jobs.a]\nevery = \"1m\"\ncommand = \"ls\"\nenv = { PATH = \"/nonexistent\" }\n");
         assert_eq!(w.len(), 1);
+    }
+
+    #[test]
+    fn windows_the_step_fills_are_fine_and_the_ones_it_misses_say_so() {
+        assert_eq!(
+            warn("[jobs.a]\ncron = \"0-30/10 1-5/2 * * *\"\ncommand = \"true\"\n"),
+            []
+        );
+        assert_eq!(
+            warn("[jobs.a]\ncron = \"0 9-17/2 * * MON-FRI\"\ncommand = \"true\"\n"),
+            []
+        );
+        let w = only("[jobs.a]\ncron = \"0-30/7 * * * *\"\ncommand = \"true\"\n");
+        assert!(
+            w.message
+                .contains("never reaches 30: the last minute it runs at is 28"),
+            "{}",
+            w.message
+        );
+    }
+
+    #[test]
+    fn the_program_is_found_past_quotes_operators_and_wrappers() {
+        let clean = "[jobs.a]\nevery = \"1m\"\ncommand = 'FOO=\"a b\" ls'\n\
+                     [jobs.b]\nevery = \"1m\"\ncommand = \"date>>/tmp/x.log\"\n\
+                     [jobs.c]\nevery = \"1m\"\ncommand = \"ls;echo\"\n";
+        assert_eq!(warn(clean), []);
+        for missing in [
+            "env FOO=1 nosuchprog_xyz",
+            "exec nosuchprog_xyz",
+            "timeout 5 nosuchprog_xyz -v",
+            "nice -n 5 nosuchprog_xyz",
+        ] {
+            let w = only(&format!(
+                "[jobs.a]\nevery = \"1m\"\ncommand = \"{missing}\"\n"
+            ));
+            assert!(
+                w.message.contains("`nosuchprog_xyz`"),
+                "{missing}: {}",
+                w.message
+            );
+        }
+        // Not a POSIX shell: not ours to parse.
+        assert_eq!(
+            warn(
+                "[jobs.a]\nevery = \"1m\"\ncommand = \"print('hi')\"\nshell = \"/usr/bin/python3\"\n"
+            ),
+            []
+        );
     }
 }

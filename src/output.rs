@@ -195,11 +195,51 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
 
 /// Cuts `text` to `width` characters, ending in `…` when cut.
 pub fn ellipsize(text: &str, width: usize) -> String {
-    if text.chars().count() <= width {
+    if visible_width(text) <= width {
         return text.to_string();
     }
-    let mut out: String = text.chars().take(width.saturating_sub(1)).collect();
+    // Count only what shows; keep colour codes whole and close any left open.
+    let mut out = String::new();
+    let (mut shown, mut in_escape, mut coloured) = (0, false, false);
+    for c in text.chars() {
+        if in_escape {
+            out.push(c);
+            in_escape = c != 'm';
+            continue;
+        }
+        if c == '\x1b' {
+            out.push(c);
+            in_escape = true;
+            coloured = true;
+            continue;
+        }
+        if shown + 1 >= width {
+            break;
+        }
+        out.push(c);
+        shown += 1;
+    }
+    if coloured {
+        out.push_str("\x1b[0m");
+    }
     out.push('…');
+    out
+}
+
+/// Text a job wrote, made safe for a table cell: escape sequences and
+/// other control characters removed.
+pub fn plain(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    let mut in_escape = false;
+    for c in text.chars() {
+        match (in_escape, c) {
+            (false, '\x1b') => in_escape = true,
+            (true, c) if c.is_ascii_alphabetic() => in_escape = false,
+            (true, _) => {}
+            (false, c) if c.is_control() => {}
+            (false, c) => out.push(c),
+        }
+    }
     out
 }
 
@@ -295,6 +335,15 @@ mod tests {
         let lines: Vec<&str> = t.lines().collect();
         let strip = |l: &str| l.replace("\x1b[32m", "").replace("\x1b[0m", "");
         assert_eq!(strip(lines[1]).find('1'), lines[2].find('2'));
+    }
+
+    #[test]
+    fn cutting_coloured_text_keeps_codes_whole_and_closes_them() {
+        let coloured = "\x1b[33mcancelled\x1b[0m (5m ago)";
+        let cut = ellipsize(coloured, 6);
+        assert_eq!(cut, "\x1b[33mcance\x1b[0m…");
+        assert_eq!(visible_width(&cut), 6);
+        assert_eq!(plain("\x1b[31mERROR\x1b[0m disk\r\tfull"), "ERROR diskfull");
     }
 
     #[test]

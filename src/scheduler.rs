@@ -154,7 +154,9 @@ impl Scheduler {
         let mut sigint = listen(SignalKind::interrupt(), "SIGINT")?;
         let mut sigterm = listen(SignalKind::terminate(), "SIGTERM")?;
         let mut sighup = listen(SignalKind::hangup(), "SIGHUP")?;
-        let mut watcher = Watcher::new(&opts.config_path, &opts.db_path);
+        // SQLite writes the WAL beside the file the path resolves to.
+        let db_file = std::fs::canonicalize(&opts.db_path).unwrap_or_else(|_| opts.db_path.clone());
+        let mut watcher = Watcher::new(&opts.config_path, &db_file);
         if watcher.is_none() {
             tracing::warn!(
                 "cannot watch the config file and database: reload with SIGHUP; pause, resume \

@@ -212,6 +212,9 @@ pub struct Request {
 pub struct StatRow {
     pub job: String,
     pub status: Status,
+    pub attempt: u32,
+    /// How many fires a `missed` row stands for.
+    pub missed_count: Option<u64>,
     pub scheduled_for: DateTime<Utc>,
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -1005,7 +1008,8 @@ impl RunStore for SqliteStore {
 
     fn stat_rows(&self, job: Option<&str>, since: DateTime<Utc>) -> Result<Vec<StatRow>> {
         let sql = format!(
-            "SELECT job, status, scheduled_for, started_at, finished_at, duration_ms FROM runs
+            "SELECT job, status, scheduled_for, started_at, finished_at, duration_ms, attempt,
+                    missed_count FROM runs
              WHERE scheduled_for >= ?1 {} ORDER BY scheduled_for, attempt, id",
             if job.is_some() { "AND job = ?2" } else { "" }
         );
@@ -1025,6 +1029,8 @@ impl RunStore for SqliteStore {
                 started_at: r.get::<_, Option<i64>>(3)?.map(from_ms),
                 finished_at: r.get::<_, Option<i64>>(4)?.map(from_ms),
                 duration_ms: r.get(5)?,
+                attempt: r.get(6)?,
+                missed_count: r.get::<_, Option<i64>>(7)?.map(|c| c as u64),
             })
         };
         let rows = match job {

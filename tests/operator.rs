@@ -449,3 +449,26 @@ fn ctrl_c_stops_a_job_the_trigger_runs_itself_and_records_it() {
     assert_eq!(status(&rows[0]), "cancelled", "{rows:#?}");
     assert!(rows[0]["child_pid"].as_u64().is_some());
 }
+
+#[test]
+fn a_job_paused_then_removed_can_still_be_resumed_and_typos_change_nothing() {
+    let env = Env::new(
+        "[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\n[jobs.b]\nevery = \"1h\"\ncommand = \"true\"\n",
+    );
+    env.cmd(&["pause", "nope"]).assert().code(2);
+    assert!(
+        !env.path("schedule.db").exists(),
+        "a bad name wrote nothing"
+    );
+    env.cmd(&["pause", "a", "b"]).assert().success();
+    std::fs::write(
+        env.path("jobs.toml"),
+        "[jobs.b]\nevery = \"1h\"\ncommand = \"true\"\n",
+    )
+    .unwrap();
+    env.cmd(&["resume", "a"]).assert().success();
+    env.cmd(&["resume", "--all"]).assert().success();
+    use schedule::store::{RunStore, SqliteStore};
+    let store = SqliteStore::open(&env.path("schedule.db"), false).unwrap();
+    assert!(store.paused().unwrap().is_empty());
+}

@@ -77,7 +77,14 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
                 let next = match s.next_run {
                     Some(t) if s.enabled => format!(
                         "{} ({})",
-                        output::local_time(t, job.timezone),
+                        output::local_time(
+                            t,
+                            if global.utc {
+                                chrono_tz::Tz::UTC
+                            } else {
+                                job.timezone
+                            }
+                        ),
                         output::relative(t, now)
                     ),
                     _ if !s.enabled => "disabled".to_string(),

@@ -116,13 +116,14 @@ fn note(r: &RunRecord) -> String {
     if r.status == crate::store::Status::Succeeded {
         return String::new();
     }
-    r.stderr_tail
+    let line = r
+        .stderr_tail
         .lines()
         .rev()
+        .map(output::plain)
         .find(|l| !l.trim().is_empty())
-        .unwrap_or("")
-        .trim()
-        .to_string()
+        .unwrap_or_default();
+    line.trim().to_string()
 }
 
 #[cfg(test)]

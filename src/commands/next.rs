@@ -64,7 +64,8 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
         if !job.enabled {
             tracing::warn!(job = %job.name, "the job is disabled: these are the instants it would fire at");
         }
-        (job.schedule.clone(), tz.unwrap_or(job.timezone))
+        let shown = if global.utc { Tz::UTC } else { job.timezone };
+        (job.schedule.clone(), tz.unwrap_or(shown))
     };
 
     let instants: Vec<Instant> = schedule

@@ -10,15 +10,33 @@ use crate::store::{RunStore, SqliteStore};
 
 pub fn run(global: &Global, args: &PauseArgs, pause: bool) -> Result<(), Error> {
     let config = config::load(&global.config)?;
+    // Resuming also reaches jobs that are paused but gone from the config
+    // (so that one added back later does not come back paused).
+    let paused = if !pause && global.db.exists() {
+        SqliteStore::open(&global.db, false)?.paused()?
+    } else {
+        Vec::new()
+    };
     let jobs: Vec<&str> = if args.all {
-        config.jobs.iter().map(|j| j.name.as_str()).collect()
+        let mut jobs: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+        jobs.extend(
+            paused
+                .iter()
+                .map(String::as_str)
+                .filter(|p| config.job(p).is_none()),
+        );
+        jobs
     } else {
         let mut jobs = Vec::new();
         for name in &args.jobs {
-            jobs.push(super::find_job(&config, name)?.name.as_str());
+            match paused.iter().find(|p| *p == name) {
+                Some(p) if config.job(p).is_none() => jobs.push(p.as_str()),
+                _ => jobs.push(super::find_job(&config, name)?.name.as_str()),
+            }
         }
         jobs
     };
+    // Only now, with every name checked: bad input changes nothing.
     let mut store = SqliteStore::open(&global.db, true)?;
     store.set_paused(&jobs, pause, Utc::now())?;
     let (verb, effect) = if pause {

@@ -141,6 +141,8 @@ fn stats_table() {
         .map(|r| crate::store::StatRow {
             job: r.job,
             status: r.status,
+            attempt: r.attempt,
+            missed_count: r.missed_count,
             scheduled_for: r.scheduled_for,
             started_at: r.started_at,
             finished_at: r.finished_at,

@@ -22,14 +22,17 @@ pub struct JobStats {
     pub succeeded: u64,
     /// `failed`, `timed_out` and `interrupted`.
     pub failures: u64,
-    /// Fires that did not run: `skipped`, `missed`.
+    /// Stopped by a shutdown or a newer fire: neither success nor failure.
+    pub cancelled: u64,
+    /// Fires that did not run: `skipped`, `missed` (each counted fire).
     pub not_run: u64,
-    /// `succeeded` / `runs`, 0 to 1; `None` without runs.
+    /// `succeeded` / (`succeeded` + `failures`), 0 to 1; `None` without either.
     pub success_rate: Option<f64>,
     pub duration_p50_ms: Option<i64>,
     pub duration_p95_ms: Option<i64>,
     pub duration_max_ms: Option<i64>,
-    /// Mean of started − scheduled.
+    /// Mean of started − scheduled, over first attempts (a retry starts
+    /// late on purpose).
     pub mean_start_delay_ms: Option<i64>,
     pub last_success: Option<DateTime<Utc>>,
     pub last_failure: Option<DateTime<Utc>>,
@@ -75,14 +78,20 @@ pub fn summarize(rows: &[StatRow]) -> Vec<JobStats> {
                     )
                 })
                 .count() as u64;
+            let cancelled = ended
+                .iter()
+                .filter(|r| r.status == Status::Cancelled)
+                .count() as u64;
             let not_run = rows
                 .iter()
                 .filter(|r| matches!(r.status, Status::Skipped | Status::Missed))
-                .count() as u64;
+                .map(|r| r.missed_count.unwrap_or(1))
+                .sum::<u64>();
             let mut durations: Vec<i64> = ended.iter().filter_map(|r| r.duration_ms).collect();
             durations.sort_unstable();
             let delays: Vec<i64> = ended
                 .iter()
+                .filter(|r| r.attempt == 1)
                 .filter_map(|r| Some((r.started_at? - r.scheduled_for).num_milliseconds()))
                 .collect();
             let last = |pred: &dyn Fn(Status) -> bool| {
@@ -98,8 +107,10 @@ pub fn summarize(rows: &[StatRow]) -> Vec<JobStats> {
                 runs,
                 succeeded,
                 failures,
+                cancelled,
                 not_run,
-                success_rate: (runs > 0).then(|| succeeded as f64 / runs as f64),
+                success_rate: (succeeded + failures > 0)
+                    .then(|| succeeded as f64 / (succeeded + failures) as f64),
                 duration_p50_ms: percentile(&durations, 50),
                 duration_p95_ms: percentile(&durations, 95),
                 duration_max_ms: durations.last().copied(),
@@ -175,6 +186,8 @@ mod tests {
         StatRow {
             job: job.into(),
             status,
+            attempt: 1,
+            missed_count: None,
             scheduled_for: t(at),
             started_at: ran.then(|| t(at) + chrono::TimeDelta::milliseconds(delay)),
             finished_at: ran.then(|| t(at) + chrono::TimeDelta::milliseconds(delay + took)),
@@ -195,8 +208,15 @@ mod tests {
         }
         rows.push(row("a", Status::Skipped, 2000, 0, 0));
         rows.push(row("b", Status::TimedOut, 0, 5000, 30));
+        let mut counted = row("b", Status::Missed, 10, 0, 0);
+        counted.missed_count = Some(5000);
+        rows.push(counted);
+        rows.push(row("c", Status::Cancelled, 0, 100, 0));
+        let mut retry = row("c", Status::Succeeded, 0, 100, 1_800_000);
+        retry.attempt = 2;
+        rows.push(retry);
         let stats = summarize(&rows);
-        assert_eq!(stats.len(), 2);
+        assert_eq!(stats.len(), 3);
         let a = &stats[0];
         assert_eq!((a.runs, a.succeeded, a.failures, a.not_run), (20, 16, 4, 1));
         assert_eq!(a.success_rate, Some(0.8));
@@ -212,6 +232,11 @@ mod tests {
         let b = &stats[1];
         assert_eq!((b.runs, b.failures, b.success_rate), (1, 1, Some(0.0)));
         assert_eq!(b.last_success, None);
+        assert_eq!(b.not_run, 5000, "a counted missed row is its count");
+        // A cancelled run is neither; a retry's planned wait is no delay.
+        let c = &stats[2];
+        assert_eq!((c.cancelled, c.success_rate), (1, Some(1.0)));
+        assert_eq!(c.mean_start_delay_ms, Some(0));
     }
 
     #[test]

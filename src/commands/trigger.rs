@@ -174,31 +174,15 @@ fn hand_off(global: &Global, job: &Job, wait: bool, pid: Option<u32>) -> Result<
     let mut seen = 0;
     let mut polls: u32 = 0;
     loop {
-        for (seq, stream, data) in store.output_after(run_id, seen)? {
-            write_chunk(
-                if stream == "stderr" {
-                    "stderr"
-                } else {
-                    "stdout"
-                },
-                &data,
-            );
-            seen = seq;
-        }
+        // Read the state first: output written before the end is all in.
         let record = store
             .run(run_id)?
             .ok_or_else(|| Error::Runtime(format!("run {run_id} vanished from the history")))?;
+        for (seq, stream, data) in store.output_after(run_id, seen)? {
+            write_chunk(&stream, &data);
+            seen = seq;
+        }
         if record.status != Status::Running {
-            for (_, stream, data) in store.output_after(run_id, seen)? {
-                write_chunk(
-                    if stream == "stderr" {
-                        "stderr"
-                    } else {
-                        "stdout"
-                    },
-                    &data,
-                );
-            }
             store.delete_output(run_id)?;
             return finish(&record, true);
         }
@@ -212,6 +196,7 @@ fn hand_off(global: &Global, job: &Job, wait: bool, pid: Option<u32>) -> Result<
     }
 }
 
+/// Writes a chunk of the job's output where the job wrote it.
 fn write_chunk(stream: &str, data: &[u8]) {
     let _ = if stream == "stderr" {
         std::io::stderr().write_all(data)

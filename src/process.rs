@@ -105,6 +105,21 @@ mod tests {
         let mut ours = spawn("42");
         let other_pgid = Pid::from_raw(other.id() as i32);
         let ours_pgid = Pid::from_raw(ours.id() as i32);
+        // Both have exec'd once their environment shows the marker.
+        let has_marker = |pid: Pid, marker: &str| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == marker.as_bytes()))
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !(has_marker(other_pgid, "SCHEDULE_RUN_ID=7")
+            && has_marker(ours_pgid, "SCHEDULE_RUN_ID=42"))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the children never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
         // The right group but another run: untouched.
         assert_eq!(kill_leftovers(other_pgid, 42), 0);
         assert_eq!(kill_leftovers(ours_pgid, 42), 1);

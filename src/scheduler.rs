@@ -230,8 +230,10 @@ impl Scheduler {
                     Some(Change::Database) => {
                         // The event can come before the writer's commit is
                         // visible: look once it settled, and once more later.
+                        // A stream of writes must not put the looks off.
                         let now = Instant::now();
-                        control_checks = [Some(now + DB_SETTLE), Some(now + DB_RECHECK)];
+                        control_checks[0].get_or_insert(now + DB_SETTLE);
+                        control_checks[1].get_or_insert(now + DB_RECHECK);
                     }
                     None => {
                         watcher = None; // the watch thread ended

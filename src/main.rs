@@ -13,9 +13,13 @@ fn main() -> ExitCode {
         // scheduler down: the default reports write errors with eprintln!,
         // which panics on a broken pipe.
         .log_internal_errors(false)
-        .with_env_filter(
-            EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")),
-        )
+        // The scheduler narrates at `info`; the other commands print their
+        // own answers and log only warnings (`trigger` already shows the
+        // job's output, so no second copy as log lines).
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
+            let scheduler = matches!(cli.command, schedule::cli::Command::Run(_));
+            EnvFilter::new(if scheduler { "info" } else { "warn" })
+        }))
         .init();
     match schedule::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

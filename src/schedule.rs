@@ -170,8 +170,8 @@ impl CronSchedule {
                 None if lower == "@reboot" => {
                     return Err(CronError {
                         field: None,
-                        message: "`@reboot` is not a schedule here; run the job at start-up with \
-                                  a schedule of its own instead"
+                        message: "`@reboot` is not a schedule here; give the job a schedule and \
+                                  set `run_on_start = true`"
                             .into(),
                     });
                 }

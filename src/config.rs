@@ -80,6 +80,7 @@ pub enum Catchup {
 pub const DEFAULT_RETRY_BACKOFF: Duration = Duration::from_secs(10);
 pub const DEFAULT_RETRY_BACKOFF_MAX: Duration = Duration::from_secs(600);
 pub const DEFAULT_CATCHUP_WINDOW: Duration = Duration::from_secs(3600);
+pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Config {
     pub fn job(&self, name: &str) -> Option<&Job> {
@@ -112,6 +113,12 @@ pub struct Job {
     pub run_on_start: bool,
     /// Each fire starts up to this much later, at random.
     pub jitter: Duration,
+    /// A shell command run after the fire's last attempt failed or timed out.
+    pub on_failure: Option<String>,
+    /// A shell command run after a run succeeded.
+    pub on_success: Option<String>,
+    /// How long a hook may run before it is killed.
+    pub hook_timeout: Duration,
 }
 
 /// One problem in a config file, with where it is.
@@ -218,6 +225,9 @@ const SETTING_KEYS: &[&str] = &[
     "catchup_window",
     "run_on_start",
     "jitter",
+    "on_failure",
+    "on_success",
+    "hook_timeout",
 ];
 const TOP_LEVEL_KEYS: &[&str] = &["defaults", "jobs", "scheduler"];
 const SCHEDULER_KEYS: &[&str] = &["max_concurrent", "max_queued", "keep", "keep_runs"];
@@ -354,6 +364,9 @@ struct Settings {
     catchup_window: Option<Duration>,
     run_on_start: Option<bool>,
     jitter: Option<Duration>,
+    on_failure: Option<String>,
+    on_success: Option<String>,
+    hook_timeout: Option<Duration>,
 }
 
 impl Settings {
@@ -487,6 +500,23 @@ impl Settings {
             "retry_backoff_max" => self.retry_backoff_max = cx.duration(job, key, value, false),
             "catchup_window" => self.catchup_window = cx.duration(job, key, value, true),
             "jitter" => self.jitter = cx.duration(job, key, value, false),
+            "on_failure" | "on_success" => {
+                if let Some(text) = cx.string(job, key, value) {
+                    if text.trim().is_empty() {
+                        cx.error(
+                            value.span(),
+                            job,
+                            Some(key),
+                            "the hook is empty; give a shell command or leave it out".into(),
+                        );
+                    } else if key == "on_failure" {
+                        self.on_failure = Some(text.to_string());
+                    } else {
+                        self.on_success = Some(text.to_string());
+                    }
+                }
+            }
+            "hook_timeout" => self.hook_timeout = cx.duration(job, key, value, true),
             _ => return false,
         }
         true
@@ -516,6 +546,9 @@ impl Settings {
             catchup_window: self.catchup_window.or(defaults.catchup_window),
             run_on_start: self.run_on_start.or(defaults.run_on_start),
             jitter: self.jitter.or(defaults.jitter),
+            on_failure: self.on_failure.or_else(|| defaults.on_failure.clone()),
+            on_success: self.on_success.or_else(|| defaults.on_success.clone()),
+            hook_timeout: self.hook_timeout.or(defaults.hook_timeout),
         }
     }
 }
@@ -653,6 +686,9 @@ fn job_from_table(
         catchup_window: settings.catchup_window.unwrap_or(DEFAULT_CATCHUP_WINDOW),
         run_on_start: settings.run_on_start.unwrap_or(false),
         jitter: settings.jitter.unwrap_or_default(),
+        on_failure: settings.on_failure,
+        on_success: settings.on_success,
+        hook_timeout: settings.hook_timeout.unwrap_or(DEFAULT_HOOK_TIMEOUT),
     })
 }
 

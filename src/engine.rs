@@ -69,6 +69,9 @@ pub enum Action {
     /// Stop a run gracefully (SIGTERM, SIGKILL after its kill grace): a
     /// newer fire replaces it.
     Terminate { token: Token },
+    /// Run the job's hook for the run that just ended (`on_success`, or
+    /// `on_failure` once no retry follows).
+    Hook { command: String, job: Arc<Job> },
 }
 
 enum Timer {
@@ -162,7 +165,9 @@ impl Engine {
             if job.run_on_start {
                 let fire = Fire {
                     job: name.clone(),
-                    scheduled_for: now,
+                    // The history keeps milliseconds: so does the fire.
+                    scheduled_for: DateTime::from_timestamp_millis(now.timestamp_millis())
+                        .unwrap_or(now),
                     attempt: 1,
                     trigger: Trigger::Startup,
                     request: None,
@@ -226,6 +231,18 @@ impl Engine {
                 ..fire.clone()
             };
             self.arm(now + delay, Timer::Retry(retry));
+        } else {
+            let hook = match status {
+                Some(Status::Succeeded) => job.on_success.clone(),
+                Some(Status::Failed | Status::TimedOut) => job.on_failure.clone(),
+                _ => None,
+            };
+            if let Some(command) = hook {
+                out.push(Action::Hook {
+                    command,
+                    job: Arc::clone(&job),
+                });
+            }
         }
         if self.shutting_down {
             return out;

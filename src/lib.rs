@@ -10,6 +10,7 @@ pub mod config;
 pub mod duration;
 pub mod engine;
 pub mod error;
+pub mod hooks;
 pub mod output;
 pub mod process;
 pub mod runner;

@@ -95,6 +95,7 @@ enum Event {
 /// A run the loop started.
 struct Running {
     run_id: i64,
+    scheduled_for: DateTime<Utc>,
     job: String,
     control: watch::Sender<Control>,
 }
@@ -332,6 +333,9 @@ impl Scheduler {
                         }
                     }
                 }
+                // Only `finished` with a run's outcome yields hooks, and
+                // `handle` takes them out first.
+                Action::Hook { .. } => {}
                 Action::Terminate { token } => {
                     if let Some(run) = self.runs.get(&token) {
                         tracing::info!(job = %run.job, run_id = run.run_id, "terminating the run: a newer fire replaces it");
@@ -414,6 +418,7 @@ impl Scheduler {
             token,
             Running {
                 run_id,
+                scheduled_for: fire.scheduled_for,
                 job: fire.job,
                 control,
             },
@@ -462,7 +467,16 @@ impl Scheduler {
                 let actions = self
                     .engine
                     .finished(token, Some(outcome.status), Utc::now());
-                self.execute(actions);
+                // Hooks need this run's details; the rest is general.
+                let (hooks, rest): (Vec<Action>, Vec<Action>) = actions
+                    .into_iter()
+                    .partition(|a| matches!(a, Action::Hook { .. }));
+                for hook in hooks {
+                    if let Action::Hook { command, job } = hook {
+                        crate::hooks::spawn(command, job, run.run_id, run.scheduled_for, &outcome);
+                    }
+                }
+                self.execute(rest);
             }
         }
     }

@@ -41,6 +41,8 @@ struct Sim {
     running: HashMap<Token, (Fire, DateTime<Utc>, Status)>,
     seen: Vec<Seen>,
     reasons: Vec<String>,
+    /// Hook commands asked for, in order.
+    hooks: Vec<String>,
     duration: PerAttempt<f64>,
     outcome: PerAttempt<Status>,
 }
@@ -53,6 +55,7 @@ impl Sim {
             running: HashMap::new(),
             seen: Vec::new(),
             reasons: Vec::new(),
+            hooks: Vec::new(),
             duration: Box::new(duration),
             outcome: Box::new(|_, _| Status::Succeeded),
         }
@@ -103,6 +106,7 @@ impl Sim {
                     ));
                     self.reasons.push(reason);
                 }
+                Action::Hook { command, .. } => self.hooks.push(command),
                 Action::Terminate { token } => {
                     let end = self.now + TimeDelta::milliseconds(100);
                     if let Some(run) = self.running.get_mut(&token) {
@@ -812,4 +816,34 @@ fn shutdown_records_every_kind_of_waiting_fire() {
         2,
         "nothing starts after shutdown"
     );
+}
+
+#[test]
+fn hooks_follow_the_last_attempt_only() {
+    let toml = "[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\nretries = 2\nretry_backoff = \"1s\"\non_failure = \"alert\"\non_success = \"cheer\"\n";
+    // Fails twice, then succeeds: no failure hook, one success hook.
+    let mut sim = Sim::new(toml, |_, _| 1.0).failing(|_, attempt| {
+        if attempt < 3 {
+            Status::Failed
+        } else {
+            Status::Succeeded
+        }
+    });
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    sim.run_until(100.0);
+    assert_eq!(sim.hooks, ["cheer"]);
+    // Fails every time: one failure hook, after the third attempt.
+    let mut sim = Sim::new(toml, |_, _| 1.0).failing(|_, _| Status::Failed);
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    sim.run_until(100.0);
+    assert_eq!(sim.started("a").len(), 3);
+    assert_eq!(sim.hooks, ["alert"]);
+    // Cancelled runs get no hook.
+    let mut sim = Sim::new(toml, |_, _| 1.0).failing(|_, _| Status::Cancelled);
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    sim.run_until(100.0);
+    assert!(sim.hooks.is_empty());
 }

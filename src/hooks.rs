@@ -1,0 +1,97 @@
+//! `on_success` and `on_failure`: a shell command run after a run ends, told
+//! about the run through its environment and given the run's output on
+//! stdin. A hook runs beside everything else: it never holds up the loop or
+//! another job, it is killed (its whole process group) after its
+//! `hook_timeout`, and its own failure is only logged.
+
+use chrono::{DateTime, SecondsFormat, Utc};
+use std::process::Stdio;
+use std::sync::Arc;
+use tokio::io::AsyncWriteExt;
+
+use crate::config::Job;
+use crate::store::Outcome;
+
+/// Starts `command` for the run that ended with `outcome`.
+pub fn spawn(
+    command: String,
+    job: Arc<Job>,
+    run_id: i64,
+    scheduled_for: DateTime<Utc>,
+    outcome: &Outcome,
+) {
+    let which = if outcome.status == crate::store::Status::Succeeded {
+        "on_success"
+    } else {
+        "on_failure"
+    };
+    let mut cmd = tokio::process::Command::new(&job.shell);
+    cmd.arg("-c")
+        .arg(&command)
+        .envs(job.env.iter().map(|(k, v)| (k, v)))
+        .env("SCHEDULE_JOB", &job.name)
+        .env("SCHEDULE_RUN_ID", run_id.to_string())
+        .env("SCHEDULE_STATUS", outcome.status.as_str())
+        .env(
+            "SCHEDULE_EXIT_CODE",
+            outcome.exit_code.map(|c| c.to_string()).unwrap_or_default(),
+        )
+        .env(
+            "SCHEDULE_SCHEDULED_FOR",
+            scheduled_for.to_rfc3339_opts(SecondsFormat::AutoSi, true),
+        )
+        .env("SCHEDULE_DURATION_MS", outcome.duration_ms.to_string())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .process_group(0)
+        .kill_on_drop(true);
+    if let Some(dir) = &job.dir {
+        cmd.current_dir(dir);
+    }
+    // The output the run left: stdout's tail, then stderr's.
+    let mut input = outcome.stdout_tail.clone().into_bytes();
+    input.extend_from_slice(outcome.stderr_tail.as_bytes());
+    let timeout = job.hook_timeout;
+    let name = job.name.clone();
+    tokio::spawn(async move {
+        let mut child = match cmd.spawn() {
+            Ok(child) => child,
+            Err(e) => {
+                tracing::warn!(job = %name, run_id, hook = which, error = %e, "hook not started");
+                return;
+            }
+        };
+        if let Some(mut stdin) = child.stdin.take() {
+            // A hook that does not read its input must not block us.
+            let _ = tokio::time::timeout(timeout, stdin.write_all(&input)).await;
+        }
+        let pgid = child.id();
+        match tokio::time::timeout(timeout, child.wait_with_output()).await {
+            Ok(Ok(out)) if out.status.success() => {
+                tracing::info!(job = %name, run_id, hook = which, "hook ran");
+            }
+            Ok(Ok(out)) => {
+                let stderr = String::from_utf8_lossy(&out.stderr);
+                let last = stderr
+                    .lines()
+                    .rev()
+                    .find(|l| !l.trim().is_empty())
+                    .unwrap_or("");
+                tracing::warn!(job = %name, run_id, hook = which, status = %out.status, stderr = %last.trim(), "hook failed");
+            }
+            Ok(Err(e)) => {
+                tracing::warn!(job = %name, run_id, hook = which, error = %e, "hook failed")
+            }
+            Err(_) => {
+                if let Some(pgid) = pgid {
+                    let _ = nix::sys::signal::killpg(
+                        nix::unistd::Pid::from_raw(pgid as i32),
+                        nix::sys::signal::Signal::SIGKILL,
+                    );
+                }
+                tracing::warn!(job = %name, run_id, hook = which, timeout = %crate::duration::format(timeout), "hook timed out and was killed");
+            }
+        }
+    });
+}

@@ -11,6 +11,7 @@ pub mod duration;
 pub mod engine;
 pub mod error;
 pub mod hooks;
+pub mod notify;
 pub mod output;
 pub mod process;
 pub mod runner;

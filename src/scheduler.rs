@@ -122,6 +122,10 @@ pub struct Scheduler {
     live_bytes: HashMap<i64, usize>,
     /// A clean-up thread is at work.
     pruning: Arc<AtomicBool>,
+    /// systemd's notify socket, when run as a `Type=notify` service.
+    notifier: Option<crate::notify::Notifier>,
+    /// When the loop next tells systemd's watchdog it is alive.
+    next_watchdog: Option<Instant>,
 }
 
 impl Scheduler {
@@ -144,6 +148,8 @@ impl Scheduler {
             streamed: Default::default(),
             live_bytes: HashMap::new(),
             pruning: Arc::new(AtomicBool::new(false)),
+            notifier: crate::notify::Notifier::from_env(),
+            next_watchdog: None,
         }
     }
 
@@ -208,6 +214,10 @@ impl Scheduler {
         self.read_controls();
         let actions = self.engine.startup(Utc::now(), &last_fires);
         self.execute(actions);
+        if let Some(notifier) = &self.notifier {
+            notifier.send("READY=1");
+            self.next_watchdog = notifier.watchdog.map(|w| Instant::now() + w);
+        }
 
         let mut reload_at: Option<Instant> = None;
         // Without inotify, look at the controls now and then instead.
@@ -218,7 +228,15 @@ impl Scheduler {
             self.execute(actions);
             self.save_unsaved();
             self.prune(&opts.db_path);
+            // The watchdog hears from the loop itself: a stuck loop goes quiet.
+            if let (Some(notifier), Some(due)) = (&self.notifier, self.next_watchdog)
+                && Instant::now() >= due
+            {
+                notifier.send("WATCHDOG=1");
+                self.next_watchdog = notifier.watchdog.map(|w| Instant::now() + w);
+            }
             let wake = self.next_wake();
+            let wake = self.next_watchdog.map_or(wake, |w| wake.min(w));
             tokio::select! {
                 _ = sleep_until(wake) => {}
                 Some(event) = self.events_rx.recv() => self.handle(event),
@@ -671,6 +689,9 @@ impl Scheduler {
             grace = %duration::format(opts.shutdown_grace),
             "shutting down: no new runs; waiting for running ones"
         );
+        if let Some(notifier) = &self.notifier {
+            notifier.send("STOPPING=1");
+        }
         let actions = self.engine.shutdown();
         self.execute(actions);
         // A `trigger` that arrives now must not run at the next start.

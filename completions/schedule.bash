@@ -95,7 +95,7 @@ _schedule() {
 
     case "${cmd}" in
         schedule)
-            opts="-h -V --config --db --color --utc --help --version run list history next trigger pause resume show stats check completions help"
+            opts="-v -q -h -V --config --db --color --utc --verbose --quiet --log-format --help --version run list history next trigger pause resume show stats check completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -113,6 +113,10 @@ _schedule() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -121,7 +125,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__check)
-            opts="-h --strict --json --config --db --color --utc --help"
+            opts="-v -q -h --strict --json --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -137,6 +141,10 @@ _schedule() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -147,7 +155,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__completions)
-            opts="-h --config --db --color --utc --help bash elvish fish powershell zsh"
+            opts="-v -q -h --config --db --color --utc --verbose --quiet --log-format --help bash elvish fish powershell zsh"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -163,6 +171,10 @@ _schedule() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -355,7 +367,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__history)
-            opts="-h --failed --limit --since --json --config --db --color --utc --help"
+            opts="-v -q -h --failed --limit --since --json --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -381,6 +393,10 @@ _schedule() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -389,7 +405,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__list)
-            opts="-h --json --config --db --color --utc --help"
+            opts="-v -q -h --json --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -407,6 +423,10 @@ _schedule() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -415,7 +435,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__next)
-            opts="-n -h --count --after --tz --json --config --db --color --utc --help"
+            opts="-n -v -q -h --count --after --tz --json --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -449,6 +469,10 @@ _schedule() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -457,7 +481,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__pause)
-            opts="-h --all --config --db --color --utc --help"
+            opts="-v -q -h --all --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -473,6 +497,10 @@ _schedule() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)
@@ -483,7 +511,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__resume)
-            opts="-h --all --config --db --color --utc --help"
+            opts="-v -q -h --all --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -501,6 +529,10 @@ _schedule() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -509,7 +541,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__run)
-            opts="-h --shutdown-grace --config --db --color --utc --help"
+            opts="-v -q -h --shutdown-grace --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -531,6 +563,10 @@ _schedule() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -539,7 +575,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__show)
-            opts="-h --json --config --db --color --utc --help"
+            opts="-v -q -h --json --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -557,6 +593,10 @@ _schedule() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -565,7 +605,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__stats)
-            opts="-h --since --json --config --db --color --utc --help"
+            opts="-v -q -h --since --json --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -587,6 +627,10 @@ _schedule() {
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
                     return 0
                     ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;
@@ -595,7 +639,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__trigger)
-            opts="-h --wait --config --db --color --utc --help"
+            opts="-v -q -h --wait --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -611,6 +655,10 @@ _schedule() {
                     ;;
                 --color)
                     COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
                 *)

@@ -1,6 +1,6 @@
 # Print an optspec for argparse to handle cmd's options that are independent of any subcommand.
 function __fish_schedule_global_optspecs
-    string join \n config= db= color= utc h/help V/version
+    string join \n config= db= color= utc v/verbose q/quiet log-format= h/help V/version
 end
 
 function __fish_schedule_needs_command
@@ -29,7 +29,11 @@ complete -c schedule -n "__fish_schedule_needs_command" -l db -d 'The history da
 complete -c schedule -n "__fish_schedule_needs_command" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_needs_command" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_needs_command" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_needs_command" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_needs_command" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_needs_command" -s V -l version -d 'Print version'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
@@ -50,15 +54,23 @@ complete -c schedule -n "__fish_schedule_using_subcommand run" -l db -d 'The his
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand run" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand run" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand run" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand list" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l json -d 'Print JSON instead of a table'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand list" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand list" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l limit -d 'At most this many runs' -r
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l since -d 'Only runs scheduled since then: a duration ago (`2h`, `7d`), a date (`2026-11-01`, UTC midnight) or an RFC3339 instant' -r
@@ -67,9 +79,13 @@ complete -c schedule -n "__fish_schedule_using_subcommand history" -l db -d 'The
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l failed -d 'Only runs that went wrong: failed, timed_out, interrupted'
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l json -d 'Print JSON instead of a table'
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand history" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand history" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand next" -s n -l count -d 'How many instants (1 to 100000)' -r
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l after -d 'Start after this instant (RFC3339) instead of now' -r
@@ -79,40 +95,60 @@ complete -c schedule -n "__fish_schedule_using_subcommand next" -l db -d 'The hi
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand next" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l json -d 'Print JSON instead of one instant per line'
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand next" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand next" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand next" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l wait -d 'Wait for the end, stream the job\'s output, and exit with its exit code'
 complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand trigger" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand trigger" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand trigger" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand pause" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand pause" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand pause" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand pause" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand pause" -l all -d 'Every job in the config'
 complete -c schedule -n "__fish_schedule_using_subcommand pause" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand pause" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand pause" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand pause" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand resume" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand resume" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand resume" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand resume" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand resume" -l all -d 'Every job in the config'
 complete -c schedule -n "__fish_schedule_using_subcommand resume" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand resume" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand resume" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand show" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l json -d 'Print JSON instead of text'
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand show" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand show" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand stats" -l since -d 'Over the runs scheduled since then: a duration ago (`7d`), a date or an RFC3339 instant' -r
 complete -c schedule -n "__fish_schedule_using_subcommand stats" -l config -d 'The jobs file' -r -F
@@ -120,24 +156,36 @@ complete -c schedule -n "__fish_schedule_using_subcommand stats" -l db -d 'The h
 complete -c schedule -n "__fish_schedule_using_subcommand stats" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand stats" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand stats" -l json -d 'Print JSON instead of a table'
 complete -c schedule -n "__fish_schedule_using_subcommand stats" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand stats" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand stats" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand check" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand check" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand check" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand check" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand check" -l strict -d 'Fail (exit 2) on warnings too'
 complete -c schedule -n "__fish_schedule_using_subcommand check" -l json -d 'Print JSON instead of text'
 complete -c schedule -n "__fish_schedule_using_subcommand check" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand check" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand check" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand completions" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand completions" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand completions" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "list" -d 'Show each job\'s schedule, next run and last run'

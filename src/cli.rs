@@ -49,6 +49,29 @@ pub struct Global {
     /// Show times in UTC instead of each job's time zone
     #[arg(long, global = true)]
     pub utc: bool,
+    /// Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead
+    #[arg(short, long, global = true, action = clap::ArgAction::Count)]
+    pub verbose: u8,
+    /// Log less (-q: warnings and errors only, -qq: errors only)
+    #[arg(short, long, global = true, action = clap::ArgAction::Count, conflicts_with = "verbose")]
+    pub quiet: u8,
+    /// Log lines as text or as JSON objects (one per line)
+    #[arg(
+        long,
+        global = true,
+        value_enum,
+        default_value_t,
+        value_name = "FORMAT"
+    )]
+    pub log_format: LogFormat,
+}
+
+/// `--log-format`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, clap::ValueEnum)]
+pub enum LogFormat {
+    #[default]
+    Text,
+    Json,
 }
 
 impl Global {

@@ -1,26 +1,12 @@
 use clap::Parser;
+use schedule::cli::{Command, LogFormat};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
     let cli = schedule::cli::Cli::parse();
-    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
-    tracing_subscriber::fmt()
-        .with_writer(std::io::stderr)
-        .with_ansi(color)
-        // A closed stderr (`schedule run 2>&1 | head`) must not bring the
-        // scheduler down: the default reports write errors with eprintln!,
-        // which panics on a broken pipe.
-        .log_internal_errors(false)
-        // The scheduler narrates at `info`; the other commands print their
-        // own answers and log only warnings (`trigger` already shows the
-        // job's output, so no second copy as log lines).
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-            let scheduler = matches!(cli.command, schedule::cli::Command::Run(_));
-            EnvFilter::new(if scheduler { "info" } else { "warn" })
-        }))
-        .init();
+    init_logging(&cli);
     match schedule::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
@@ -28,6 +14,40 @@ fn main() -> ExitCode {
                 eprintln!("error: {e}");
             }
             ExitCode::from(e.exit_code().clamp(0, 255) as u8)
+        }
+    }
+}
+
+/// Logs go to stderr. The scheduler narrates at `info`; the other commands
+/// print their own answers and log only warnings (`trigger` already shows
+/// the job's output, so no second copy as log lines). `-v`/`-q` move the
+/// level; `RUST_LOG`, when set, decides instead.
+fn init_logging(cli: &schedule::cli::Cli) {
+    const LEVELS: [&str; 5] = ["error", "warn", "info", "debug", "trace"];
+    let base: i32 = if matches!(cli.command, Command::Run(_)) {
+        2
+    } else {
+        1
+    };
+    let level = (base + i32::from(cli.global.verbose) - i32::from(cli.global.quiet)).clamp(0, 4);
+    let filter = EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| EnvFilter::new(LEVELS[level as usize]));
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        // A closed stderr (`schedule run 2>&1 | head`) must not bring the
+        // scheduler down: the default reports write errors with eprintln!,
+        // which panics on a broken pipe.
+        .log_internal_errors(false)
+        .with_env_filter(filter);
+    match cli.global.log_format {
+        LogFormat::Json => builder
+            .json()
+            .flatten_event(true)
+            .with_current_span(false)
+            .init(),
+        LogFormat::Text => {
+            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            builder.with_ansi(color).init()
         }
     }
 }

@@ -503,22 +503,17 @@ impl Scheduler {
         let o = &outcome;
         let (job, run_id) = (&run.job, run.run_id);
         let duration = duration::human(Duration::from_millis(o.duration_ms.max(0) as u64));
-        let exit = match (o.exit_code, o.signal) {
-            (Some(code), _) => code.to_string(),
-            (None, Some(signal)) => runner::signal_name(signal),
-            (None, None) => "none".to_string(),
-        };
         let status = o.status.as_str();
-        match (o.status, &o.reason) {
-            (Status::Succeeded, _) => {
-                tracing::info!(job = %job, run_id, status = %status, exit = %exit, %duration, "run ended")
-            }
-            (_, Some(reason)) => {
-                tracing::warn!(job = %job, run_id, status = %status, exit = %exit, %duration, %reason, "run ended")
-            }
-            (_, None) => {
-                tracing::warn!(job = %job, run_id, status = %status, exit = %exit, %duration, "run ended")
-            }
+        let signal = o.signal.map(runner::signal_name);
+        // Optional fields are left out when absent.
+        let display = tracing::field::display;
+        let exit_code = o.exit_code;
+        let signal = signal.as_deref().map(display);
+        let reason = o.reason.as_deref().map(display);
+        if o.status == Status::Succeeded {
+            tracing::info!(job = %job, run_id, status = %status, exit_code, duration_ms = o.duration_ms, %duration, "run ended");
+        } else {
+            tracing::warn!(job = %job, run_id, status = %status, exit_code, signal, duration_ms = o.duration_ms, %duration, reason, "run ended");
         }
         if let Err(e) = self.store.finish(run_id, o) {
             tracing::error!(job = %job, run_id, error = %e, "cannot record the end of a run; will retry");

@@ -1,0 +1,68 @@
+//! Log formats and levels of `schedule run`.
+
+mod common;
+
+use common::*;
+use nix::sys::signal::Signal;
+use serde_json::Value;
+
+#[test]
+fn json_logs_carry_the_run_fields_and_parse_back() {
+    let env = Env::new(
+        "[jobs.ok]\ncron = \"* * * * * *\"\ncommand = \"echo hello\"\n[jobs.bad]\ncron = \"* * * * * *\"\ncommand = \"exit 4\"\n",
+    );
+    let mut scheduler = env.start(&["--log-format", "json"]);
+    env.wait_for_history("runs of both", |rows| {
+        count(rows, "ok", "succeeded") >= 2 && count(rows, "bad", "failed") >= 2
+    });
+    scheduler.signal(Signal::SIGTERM);
+    assert!(scheduler.wait().success());
+    let lines: Vec<Value> = scheduler
+        .log()
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("not JSON ({e}): {l}")))
+        .collect();
+    assert!(
+        lines.iter().all(|l| l["timestamp"].is_string()
+            && l["level"].is_string()
+            && l["message"].is_string())
+    );
+    let ended = |job: &str| {
+        lines
+            .iter()
+            .find(|l| l["message"] == "run ended" && l["job"] == job)
+            .unwrap()
+            .clone()
+    };
+    let ok = ended("ok");
+    assert_eq!(
+        (ok["status"].as_str(), ok["exit_code"].as_i64()),
+        (Some("succeeded"), Some(0))
+    );
+    assert!(ok["run_id"].is_u64() && ok["duration_ms"].is_i64(), "{ok}");
+    let bad = ended("bad");
+    assert_eq!(
+        (
+            bad["level"].as_str(),
+            bad["status"].as_str(),
+            bad["exit_code"].as_i64()
+        ),
+        (Some("WARN"), Some("failed"), Some(4))
+    );
+    // A job's own output stays tagged with its job and run.
+    let output = lines.iter().find(|l| l["message"] == "hello").unwrap();
+    assert_eq!(output["job"], "ok");
+    assert!(output["run_id"].is_u64());
+}
+
+#[test]
+fn quiet_keeps_warnings_only() {
+    let env = Env::new("[jobs.bad]\ncron = \"* * * * * *\"\ncommand = \"exit 4\"\n");
+    let mut scheduler = env.start(&["-q"]);
+    env.wait_for_history("a failed run", |rows| count(rows, "bad", "failed") >= 2);
+    scheduler.signal(Signal::SIGTERM);
+    assert!(scheduler.wait().success());
+    let log = scheduler.log();
+    assert!(log.contains("WARN") && log.contains("run ended"), "{log}");
+    assert!(!log.contains("INFO"), "{log}");
+}

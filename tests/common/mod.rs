@@ -35,6 +35,8 @@ impl Env {
         cmd.current_dir(self.dir.path())
             .env_remove("SCHEDULE_CONFIG")
             .env_remove("SCHEDULE_DB")
+            // The tests read the default log levels and formats.
+            .env_remove("RUST_LOG")
             .env("NO_COLOR", "1")
             .args(args);
         cmd
@@ -51,6 +53,9 @@ impl Env {
             .current_dir(self.dir.path())
             .env_remove("SCHEDULE_CONFIG")
             .env_remove("SCHEDULE_DB")
+            .env_remove("RUST_LOG")
+            .env_remove("NOTIFY_SOCKET")
+            .env_remove("WATCHDOG_USEC")
             .env("NO_COLOR", "1")
             .arg("run")
             .args(args)

@@ -71,17 +71,9 @@ impl Look {
 }
 
 /// A table with a header row and no borders, like `systemctl list-timers`,
-/// cut to the terminal's width (the widest columns give way first, with an
-/// ellipsis) rather than wrapped.
+/// cut to `width` columns when given (the last column gives way first,
+/// with an ellipsis) rather than wrapped.
 pub fn table<const N: usize>(
-    header: [&str; N],
-    rows: impl IntoIterator<Item = [String; N]>,
-) -> String {
-    table_fit(header, rows, None)
-}
-
-/// [`table`], cut to `width` columns when given.
-pub fn table_fit<const N: usize>(
     header: [&str; N],
     rows: impl IntoIterator<Item = [String; N]>,
     width: Option<usize>,
@@ -160,6 +152,23 @@ pub fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
     t.with_timezone(&tz)
         .format("%Y-%m-%d %H:%M:%S %Z")
         .to_string()
+}
+
+/// The NEXT RUN cell of `list` and `check`: the local time and how far off,
+/// or why there is none.
+pub fn next_run(
+    next: Option<DateTime<Utc>>,
+    enabled: bool,
+    paused: bool,
+    tz: Tz,
+    now: DateTime<Utc>,
+) -> String {
+    match next {
+        _ if !enabled => "disabled".to_string(),
+        _ if paused => "paused".to_string(),
+        None => "never".to_string(),
+        Some(t) => format!("{} ({})", local_time(t, tz), relative(t, now)),
+    }
 }
 
 /// When something happened after `reference`: the time of day alone on the
@@ -287,6 +296,7 @@ mod tests {
                 ["a".to_string(), "in 1s".to_string()],
                 ["long-name".to_string(), "-".to_string()],
             ],
+            None,
         );
         let lines: Vec<&str> = t.lines().collect();
         assert_eq!(lines.len(), 3);
@@ -303,7 +313,7 @@ mod tests {
             "2026-11-21 12:00:00".to_string(),
             long,
         ];
-        let t = table_fit(["NAME", "WHEN", "NOTE"], [row.clone()], Some(60));
+        let t = table(["NAME", "WHEN", "NOTE"], [row.clone()], Some(60));
         assert!(t.lines().all(|l| l.chars().count() <= 60), "{t}");
         assert!(
             t.contains("a-long-job-name") && t.contains("2026-11-21 12:00:00"),
@@ -311,7 +321,7 @@ mod tests {
         );
         assert!(t.contains('…'), "{t}");
         // Too narrow even then: every column gives way.
-        let t = table_fit(["NAME", "WHEN", "NOTE"], [row], Some(30));
+        let t = table(["NAME", "WHEN", "NOTE"], [row], Some(30));
         assert!(t.lines().all(|l| l.chars().count() <= 30), "{t}");
     }
 
@@ -331,6 +341,7 @@ mod tests {
                 [color.status(Status::Succeeded), "1".into()],
                 ["failed".into(), "2".into()],
             ],
+            None,
         );
         let lines: Vec<&str> = t.lines().collect();
         let strip = |l: &str| l.replace("\x1b[32m", "").replace("\x1b[0m", "");

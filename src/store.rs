@@ -25,114 +25,73 @@ use std::str::FromStr;
 
 use crate::error::Error;
 
-/// Where a run is in its life.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Status {
-    Running,
-    Succeeded,
-    Failed,
-    TimedOut,
-    Cancelled,
-    Interrupted,
-    Skipped,
-    Missed,
-}
-
-impl Status {
-    pub const ALL: [Status; 8] = [
-        Status::Running,
-        Status::Succeeded,
-        Status::Failed,
-        Status::TimedOut,
-        Status::Cancelled,
-        Status::Interrupted,
-        Status::Skipped,
-        Status::Missed,
-    ];
-
-    /// The statuses `history --failed` shows: the run went wrong.
-    pub const FAILED: [Status; 3] = [Status::Failed, Status::TimedOut, Status::Interrupted];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Status::Running => "running",
-            Status::Succeeded => "succeeded",
-            Status::Failed => "failed",
-            Status::TimedOut => "timed_out",
-            Status::Cancelled => "cancelled",
-            Status::Interrupted => "interrupted",
-            Status::Skipped => "skipped",
-            Status::Missed => "missed",
+/// A fieldless enum stored and shown as snake_case words: `as_str`,
+/// `Display`, `FromStr` and `ALL` from one list.
+macro_rules! word_enum {
+    ($(#[$meta:meta])* $name:ident, $what:literal { $($(#[$vmeta:meta])* $variant:ident = $word:literal),+ $(,)? }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
+        #[serde(rename_all = "snake_case")]
+        pub enum $name {
+            $($(#[$vmeta])* $variant),+
         }
-    }
-}
 
-impl fmt::Display for Status {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
+        impl $name {
+            pub const ALL: &[$name] = &[$($name::$variant),+];
 
-impl FromStr for Status {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Status::ALL
-            .into_iter()
-            .find(|st| st.as_str() == s)
-            .ok_or_else(|| format!("unknown status `{s}`"))
-    }
-}
-
-/// Why a run happened.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize)]
-#[serde(rename_all = "snake_case")]
-pub enum Trigger {
-    /// Its schedule said so.
-    Schedule,
-    /// It was missed while no scheduler ran, and the job catches up.
-    Catchup,
-    /// An earlier attempt of the same fire failed.
-    Retry,
-    /// `run_on_start`.
-    Startup,
-    /// Someone asked for it.
-    Manual,
-}
-
-impl Trigger {
-    pub const ALL: [Trigger; 5] = [
-        Trigger::Schedule,
-        Trigger::Catchup,
-        Trigger::Retry,
-        Trigger::Startup,
-        Trigger::Manual,
-    ];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Trigger::Schedule => "schedule",
-            Trigger::Catchup => "catchup",
-            Trigger::Retry => "retry",
-            Trigger::Startup => "startup",
-            Trigger::Manual => "manual",
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $($name::$variant => $word),+
+                }
+            }
         }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+
+        impl FromStr for $name {
+            type Err = String;
+            fn from_str(s: &str) -> std::result::Result<Self, String> {
+                $name::ALL
+                    .iter()
+                    .copied()
+                    .find(|v| v.as_str() == s)
+                    .ok_or_else(|| format!(concat!("unknown ", $what, " `{}`"), s))
+            }
+        }
+    };
+}
+
+word_enum! {
+    /// Where a run is in its life.
+    Status, "status" {
+        Running = "running",
+        Succeeded = "succeeded",
+        Failed = "failed",
+        TimedOut = "timed_out",
+        Cancelled = "cancelled",
+        Interrupted = "interrupted",
+        Skipped = "skipped",
+        Missed = "missed",
     }
 }
 
-impl fmt::Display for Trigger {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
-}
-
-impl FromStr for Trigger {
-    type Err = String;
-    fn from_str(s: &str) -> std::result::Result<Self, String> {
-        Trigger::ALL
-            .into_iter()
-            .find(|t| t.as_str() == s)
-            .ok_or_else(|| format!("unknown trigger `{s}`"))
+word_enum! {
+    /// Why a run happened.
+    Trigger, "trigger" {
+        /// Its schedule said so.
+        Schedule = "schedule",
+        /// It was missed while no scheduler ran, and the job catches up.
+        Catchup = "catchup",
+        /// An earlier attempt of the same fire failed.
+        Retry = "retry",
+        /// `run_on_start`.
+        Startup = "startup",
+        /// Someone asked for it.
+        Manual = "manual",
     }
 }
 
@@ -1093,20 +1052,22 @@ pub fn lock_holder(db: &Path) -> Option<(Option<u32>, Option<String>, Role)> {
             let _ = file.unlock();
             None
         }
-        Err(_) => {
-            let mut holder = String::new();
-            let _ = file.read_to_string(&mut holder);
-            let mut words = holder.split_whitespace();
-            let pid = words.next().and_then(|p| p.parse().ok());
-            let host = words.next().map(str::to_string);
-            let role = if words.next() == Some("trigger") {
-                Role::Trigger
-            } else {
-                Role::Scheduler
-            };
-            Some((pid, host, role))
-        }
+        Err(_) => Some(read_holder(&mut file)),
     }
+}
+
+/// The lock file's "pid host role" line, as written by [`SchedulerLock::acquire`].
+fn read_holder(file: &mut File) -> (Option<u32>, Option<String>, Role) {
+    let mut holder = String::new();
+    let _ = file.read_to_string(&mut holder);
+    let mut words = holder.split_whitespace();
+    let pid = words.next().and_then(|p| p.parse().ok());
+    let host = words.next().map(str::to_string);
+    let role = match words.next() {
+        Some("trigger") => Role::Trigger,
+        _ => Role::Scheduler,
+    };
+    (pid, host, role)
 }
 
 /// The exclusive right to run a scheduler on one database, held until drop.
@@ -1132,15 +1093,7 @@ impl SchedulerLock {
         if let Err(e) = file.try_lock() {
             return match e {
                 std::fs::TryLockError::WouldBlock => {
-                    let mut holder = String::new();
-                    let _ = file.read_to_string(&mut holder);
-                    let mut words = holder.split_whitespace();
-                    let pid = words.next().and_then(|p| p.parse().ok());
-                    let host = words.next().map(str::to_string);
-                    let role = match words.next() {
-                        Some("trigger") => Role::Trigger,
-                        _ => Role::Scheduler,
-                    };
+                    let (pid, host, role) = read_holder(&mut file);
                     Err(Error::Locked {
                         path: db.to_path_buf(),
                         pid,

@@ -74,25 +74,15 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
         );
         if !jobs.is_empty() {
             let rows = config.jobs.iter().zip(&jobs).map(|(job, s)| {
-                let next = match s.next_run {
-                    Some(t) if s.enabled => format!(
-                        "{} ({})",
-                        output::local_time(
-                            t,
-                            if global.utc {
-                                chrono_tz::Tz::UTC
-                            } else {
-                                job.timezone
-                            }
-                        ),
-                        output::relative(t, now)
-                    ),
-                    _ if !s.enabled => "disabled".to_string(),
-                    _ => "never".to_string(),
+                let tz = if global.utc {
+                    chrono_tz::Tz::UTC
+                } else {
+                    job.timezone
                 };
+                let next = output::next_run(s.next_run, s.enabled, false, tz, now);
                 [s.name.clone(), s.schedule.clone(), s.timezone.clone(), next]
             });
-            text.push_str(&output::table_fit(
+            text.push_str(&output::table(
                 ["NAME", "SCHEDULE", "TIMEZONE", "NEXT RUN"],
                 rows,
                 global.look().width,

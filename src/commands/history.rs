@@ -62,7 +62,7 @@ pub fn render(
     look: output::Look,
     now: DateTime<Utc>,
 ) -> String {
-    output::table_fit(
+    output::table(
         [
             "ID",
             "JOB",

@@ -84,26 +84,15 @@ pub fn render<'a>(
     look: output::Look,
     now: DateTime<Utc>,
 ) -> String {
-    output::table_fit(
+    output::table(
         ["NAME", "SCHEDULE", "TIMEZONE", "NEXT RUN", "LAST RUN"],
         jobs.map(|(job, row)| {
-            let next = match (row.enabled, row.next_run) {
-                (false, _) => "disabled".to_string(),
-                (true, _) if row.paused => "paused".to_string(),
-                (true, None) => "never".to_string(),
-                (true, Some(t)) => format!(
-                    "{} ({})",
-                    output::local_time(
-                        t,
-                        if look.utc {
-                            chrono_tz::Tz::UTC
-                        } else {
-                            job.timezone
-                        }
-                    ),
-                    output::relative(t, now)
-                ),
+            let tz = if look.utc {
+                chrono_tz::Tz::UTC
+            } else {
+                job.timezone
             };
+            let next = output::next_run(row.next_run, row.enabled, row.paused, tz, now);
             let last = match &row.last_run {
                 None => "-".to_string(),
                 Some(r) => format!(

@@ -142,7 +142,7 @@ pub fn render(stats: &[JobStats], look: output::Look, now: DateTime<Utc>) -> Str
         })
     };
     let ago = |t: Option<DateTime<Utc>>| t.map_or("-".into(), |t| output::relative(t, now));
-    output::table_fit(
+    output::table(
         [
             "JOB",
             "RUNS",

@@ -30,6 +30,16 @@ fn outcome(status: Status, at: i64) -> Outcome {
     }
 }
 
+/// The newest `limit` rows, or only the failed fires.
+fn newest(store: &SqliteStore, failed_only: bool, limit: usize) -> Vec<RunRecord> {
+    let query = HistoryQuery {
+        failed_only,
+        limit,
+        ..Default::default()
+    };
+    store.history(&query).unwrap()
+}
+
 fn temp_store() -> (tempfile::TempDir, SqliteStore) {
     let dir = tempfile::tempdir().unwrap();
     let store = SqliteStore::open(&dir.path().join("s.db"), true).unwrap();
@@ -50,21 +60,11 @@ fn a_fire_is_claimed_once() {
 fn finish_records_the_outcome() {
     let (_dir, mut store) = temp_store();
     let id = store.claim(&new_run("a", 0)).unwrap().unwrap();
-    let rows = store
-        .history(&HistoryQuery {
-            limit: 10,
-            ..Default::default()
-        })
-        .unwrap();
+    let rows = newest(&store, false, 10);
     assert_eq!(rows[0].status, Status::Running);
     assert_eq!(rows[0].finished_at, None);
     store.finish(id, &outcome(Status::Failed, 1)).unwrap();
-    let rows = store
-        .history(&HistoryQuery {
-            limit: 10,
-            ..Default::default()
-        })
-        .unwrap();
+    let rows = newest(&store, false, 10);
     let row = &rows[0];
     assert_eq!(
         (row.id, row.status, row.exit_code),
@@ -121,12 +121,7 @@ fn history_filters_and_orders_newest_first() {
     );
     assert_eq!(query(None, false, Some(30), 100).len(), 3);
     assert_eq!(query(None, false, None, 2).len(), 2);
-    let skipped = &store
-        .history(&HistoryQuery {
-            limit: 1,
-            ..Default::default()
-        })
-        .unwrap()[0];
+    let skipped = &newest(&store, false, 1)[0];
     assert_eq!(skipped.reason.as_deref(), Some("still running"));
     assert_eq!(skipped.started_at, None);
 }
@@ -164,12 +159,7 @@ fn every_row_left_running_is_interrupted_whatever_its_host() {
         summary,
         [("b", "testhost", Some(777)), ("c", "old-container", None)]
     );
-    let rows = store
-        .history(&HistoryQuery {
-            limit: 10,
-            ..Default::default()
-        })
-        .unwrap();
+    let rows = newest(&store, false, 10);
     let row = |job: &str| rows.iter().find(|r| r.job == job).unwrap().clone();
     assert_eq!(row("a").status, Status::Succeeded);
     assert_eq!(row("b").status, Status::Interrupted);
@@ -177,13 +167,7 @@ fn every_row_left_running_is_interrupted_whatever_its_host() {
     assert_eq!(row("c").status, Status::Interrupted);
     assert!(row("b").reason.unwrap().contains("pid 4242 on testhost"));
     // Interrupted runs count as failed.
-    let failed = store
-        .history(&HistoryQuery {
-            failed_only: true,
-            limit: 10,
-            ..Default::default()
-        })
-        .unwrap();
+    let failed = newest(&store, true, 10);
     assert_eq!(failed.len(), 2);
     assert!(store.interrupt_orphans().unwrap().is_empty());
 }
@@ -235,12 +219,7 @@ fn a_database_of_the_first_schema_version_opens_and_keeps_its_rows() {
         .query_row("PRAGMA user_version", [], |r| r.get(0))
         .unwrap();
     assert_eq!(version, SCHEMA_VERSION);
-    let rows = store
-        .history(&HistoryQuery {
-            limit: 100,
-            ..Default::default()
-        })
-        .unwrap();
+    let rows = newest(&store, false, 100);
     assert_eq!(rows.len(), 3);
     assert!(
         rows.iter()
@@ -386,12 +365,7 @@ fn prune_keeps_whole_fires_running_rows_and_each_job_s_newest_fire() {
     // Job b: only one fire, long ago: it is b's newest, so it stays.
     add("b", 0, 1, Status::Succeeded);
     let fires = |store: &SqliteStore| -> Vec<(String, i64, u32)> {
-        let mut rows: Vec<_> = store
-            .history(&HistoryQuery {
-                limit: 100,
-                ..Default::default()
-            })
-            .unwrap()
+        let mut rows: Vec<_> = newest(store, false, 100)
             .into_iter()
             .map(|r| (r.job, (r.scheduled_for - t(0)).num_seconds(), r.attempt))
             .collect();
@@ -430,13 +404,7 @@ fn a_retry_that_never_ran_does_not_hide_the_failure() {
     store
         .record(&retry, Status::Cancelled, "dropped at shutdown", None)
         .unwrap();
-    let failed = store
-        .history(&HistoryQuery {
-            failed_only: true,
-            limit: 10,
-            ..Default::default()
-        })
-        .unwrap();
+    let failed = newest(&store, true, 10);
     assert_eq!(failed.len(), 1);
     assert_eq!(failed[0].attempt, 1);
 }

@@ -50,6 +50,7 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         }
         'schedule;run' {
             [CompletionResult]::new('--shutdown-grace', '--shutdown-grace', [CompletionResultType]::ParameterName, 'How long running jobs may take to finish after Ctrl-C or SIGTERM')
+            [CompletionResult]::new('--http', '--http', [CompletionResultType]::ParameterName, 'Serve /health and /metrics on this address (a bare port listens on loopback); overrides `[scheduler] http`')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')

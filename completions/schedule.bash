@@ -541,13 +541,17 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__run)
-            opts="-v -q -h --shutdown-grace --config --db --color --utc --verbose --quiet --log-format --help"
+            opts="-v -q -h --shutdown-grace --http --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
                 --shutdown-grace)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --http)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -46,6 +46,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;run'= {
             cand --shutdown-grace 'How long running jobs may take to finish after Ctrl-C or SIGTERM'
+            cand --http 'Serve /health and /metrics on this address (a bare port listens on loopback); overrides `[scheduler] http`'
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'

@@ -107,7 +107,7 @@ pub enum Command {
     /// starts; running jobs get the shutdown grace to finish, then are
     /// terminated and recorded `cancelled`. A second signal kills them at once.
     #[command(
-        after_help = "Examples:\n  schedule run\n  schedule --config /etc/schedule/jobs.toml --db /var/lib/schedule/history.db run\n  RUST_LOG=debug schedule run --shutdown-grace 2m"
+        after_help = "Examples:\n  schedule run\n  schedule --config /etc/schedule/jobs.toml --db /var/lib/schedule/history.db run\n  schedule run --http 127.0.0.1:9090\n  RUST_LOG=debug schedule run --shutdown-grace 2m"
     )]
     Run(RunArgs),
     /// Show each job's schedule, next run and last run
@@ -179,6 +179,10 @@ pub struct RunArgs {
     /// How long running jobs may take to finish after Ctrl-C or SIGTERM
     #[arg(long, default_value = "30s", value_name = "DURATION", value_parser = parse_duration)]
     pub shutdown_grace: std::time::Duration,
+    /// Serve /health and /metrics on this address (a bare port listens on
+    /// loopback); overrides `[scheduler] http`
+    #[arg(long, value_name = "ADDR", env = "SCHEDULE_HTTP", value_parser = crate::http::parse_addr)]
+    pub http: Option<std::net::SocketAddr>,
 }
 
 #[derive(Debug, Args)]

@@ -38,6 +38,8 @@ pub struct SchedulerSettings {
     pub keep: Option<Duration>,
     /// Keep at most this many rows per job.
     pub keep_runs: Option<u64>,
+    /// Serve `/health` and `/metrics` here (`schedule run --http` wins).
+    pub http: Option<std::net::SocketAddr>,
 }
 
 impl Default for SchedulerSettings {
@@ -47,6 +49,7 @@ impl Default for SchedulerSettings {
             max_queued: 1000,
             keep: None,
             keep_runs: None,
+            http: None,
         }
     }
 }
@@ -119,6 +122,9 @@ pub struct Job {
     pub on_success: Option<String>,
     /// How long a hook may run before it is killed.
     pub hook_timeout: Duration,
+    /// Dead-man alert: the job is overdue when it has not succeeded for
+    /// this long (since its last success, or since the scheduler started).
+    pub expect_success_within: Option<Duration>,
 }
 
 /// One problem in a config file, with where it is.
@@ -228,9 +234,10 @@ const SETTING_KEYS: &[&str] = &[
     "on_failure",
     "on_success",
     "hook_timeout",
+    "expect_success_within",
 ];
 const TOP_LEVEL_KEYS: &[&str] = &["defaults", "jobs", "scheduler"];
-const SCHEDULER_KEYS: &[&str] = &["max_concurrent", "max_queued", "keep", "keep_runs"];
+const SCHEDULER_KEYS: &[&str] = &["max_concurrent", "max_queued", "keep", "keep_runs", "http"];
 
 /// Parses config text; `path` is used for messages and relative `dir`s.
 pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
@@ -294,6 +301,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
                             "keep" => scheduler.keep = cx.duration(None, key, v, true),
                             "keep_runs" => {
                                 scheduler.keep_runs = cx.integer(None, key, v, 1, i64::MAX as u64)
+                            }
+                            "http" => {
+                                if let Some(text) = cx.string(None, key, v) {
+                                    match crate::http::parse_addr(text) {
+                                        Ok(addr) => scheduler.http = Some(addr),
+                                        Err(msg) => cx.error(v.span(), None, Some(key), msg),
+                                    }
+                                }
                             }
                             _ => cx.unknown_key(k.span(), None, key, SCHEDULER_KEYS),
                         }
@@ -367,6 +382,7 @@ struct Settings {
     on_failure: Option<String>,
     on_success: Option<String>,
     hook_timeout: Option<Duration>,
+    expect_success_within: Option<Duration>,
 }
 
 impl Settings {
@@ -517,6 +533,9 @@ impl Settings {
                 }
             }
             "hook_timeout" => self.hook_timeout = cx.duration(job, key, value, true),
+            "expect_success_within" => {
+                self.expect_success_within = cx.duration(job, key, value, true)
+            }
             _ => return false,
         }
         true
@@ -549,6 +568,9 @@ impl Settings {
             on_failure: self.on_failure.or_else(|| defaults.on_failure.clone()),
             on_success: self.on_success.or_else(|| defaults.on_success.clone()),
             hook_timeout: self.hook_timeout.or(defaults.hook_timeout),
+            expect_success_within: self
+                .expect_success_within
+                .or(defaults.expect_success_within),
         }
     }
 }
@@ -689,6 +711,7 @@ fn job_from_table(
         on_failure: settings.on_failure,
         on_success: settings.on_success,
         hook_timeout: settings.hook_timeout.unwrap_or(DEFAULT_HOOK_TIMEOUT),
+        expect_success_within: settings.expect_success_within,
     })
 }
 

@@ -72,6 +72,14 @@ pub enum Action {
     /// Run the job's hook for the run that just ended (`on_success`, or
     /// `on_failure` once no retry follows).
     Hook { command: String, job: Arc<Job> },
+    /// The job has not succeeded within its `expect_success_within`: warn,
+    /// once, until it succeeds again.
+    Overdue {
+        job: String,
+        last_success: Option<DateTime<Utc>>,
+    },
+    /// An overdue job succeeded.
+    Recovered { job: String },
 }
 
 enum Timer {
@@ -81,6 +89,8 @@ enum Timer {
     Jittered(Fire),
     /// The next attempt at a failed fire.
     Retry(Fire),
+    /// The job's dead-man deadline (`expect_success_within`).
+    Deadline { job: String, at: DateTime<Utc> },
 }
 
 struct JobState {
@@ -93,6 +103,41 @@ struct JobState {
     backlog: VecDeque<Fire>,
     /// Gone from the config; kept until its runs end.
     removed: bool,
+    /// When a run of the job last succeeded, as far as is known.
+    last_success: Option<DateTime<Utc>>,
+    /// The armed dead-man deadline; reaching it makes the job overdue.
+    deadline: Option<DateTime<Utc>>,
+    /// Overdue since this deadline, until a run succeeds.
+    overdue: Option<DateTime<Utc>>,
+}
+
+impl JobState {
+    fn new(job: Arc<Job>) -> JobState {
+        JobState {
+            job,
+            next: None,
+            running: Vec::new(),
+            waiting: None,
+            backlog: VecDeque::new(),
+            removed: false,
+            last_success: None,
+            deadline: None,
+            overdue: None,
+        }
+    }
+}
+
+/// What `/health`, `/metrics` and the logs tell of a job.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct JobStatus {
+    pub name: String,
+    pub enabled: bool,
+    pub paused: bool,
+    pub next: Option<DateTime<Utc>>,
+    pub running: usize,
+    pub last_success: Option<DateTime<Utc>>,
+    /// Overdue since this instant (`expect_success_within` passed).
+    pub overdue_since: Option<DateTime<Utc>>,
 }
 
 pub struct Engine {
@@ -109,6 +154,9 @@ pub struct Engine {
     shutting_down: bool,
     /// Jobs paused with `schedule pause`: their fires are skipped.
     paused: std::collections::HashSet<String>,
+    /// When `startup` ran: dead-man deadlines of jobs never seen to succeed
+    /// count from here.
+    started: DateTime<Utc>,
 }
 
 impl Engine {
@@ -116,17 +164,7 @@ impl Engine {
         let jobs = config
             .jobs
             .iter()
-            .map(|job| {
-                let state = JobState {
-                    job: Arc::new(job.clone()),
-                    next: None,
-                    running: Vec::new(),
-                    waiting: None,
-                    backlog: VecDeque::new(),
-                    removed: false,
-                };
-                (job.name.clone(), state)
-            })
+            .map(|job| (job.name.clone(), JobState::new(Arc::new(job.clone()))))
             .collect();
         Engine {
             jobs,
@@ -140,17 +178,21 @@ impl Engine {
             rng: Rng::new(seed),
             shutting_down: false,
             paused: Default::default(),
+            started: DateTime::<Utc>::MIN_UTC,
         }
     }
 
     /// Starts the schedule: catches up on fires missed since each job's
     /// last recorded one (`last_fires`), then runs `run_on_start` jobs.
+    /// `last_successes` start the dead-man clocks.
     pub fn startup(
         &mut self,
         now: DateTime<Utc>,
         last_fires: &HashMap<String, DateTime<Utc>>,
+        last_successes: &HashMap<String, DateTime<Utc>>,
     ) -> Vec<Action> {
         let mut out = Vec::new();
+        self.started = now;
         let mut names: Vec<String> = self.jobs.keys().cloned().collect();
         names.sort();
         for name in &names {
@@ -158,6 +200,10 @@ impl Engine {
             if !job.enabled {
                 continue;
             }
+            if let Some(state) = self.jobs.get_mut(name) {
+                state.last_success = last_successes.get(name).copied();
+            }
+            self.arm_deadline(name);
             match last_fires.get(name) {
                 Some(&last) => self.catch_up(name, last, now, false, &mut out),
                 None => self.arm_next(name, now),
@@ -199,6 +245,19 @@ impl Engine {
             match timer {
                 Timer::Scheduled { job, at } => self.scheduled(&job, at, now, &mut out),
                 Timer::Jittered(fire) | Timer::Retry(fire) => self.dispatch(fire, &mut out),
+                Timer::Deadline { job, at } => {
+                    if let Some(state) = self.jobs.get_mut(&job)
+                        && !state.removed
+                        && state.deadline == Some(at)
+                    {
+                        state.deadline = None;
+                        state.overdue = Some(at);
+                        out.push(Action::Overdue {
+                            job,
+                            last_success: state.last_success,
+                        });
+                    }
+                }
             }
         }
         out
@@ -221,8 +280,18 @@ impl Engine {
         };
         state.running.retain(|&t| t != token);
         let job = Arc::clone(&state.job);
+        let removed = state.removed;
+        if status == Some(Status::Succeeded) {
+            state.last_success = Some(now);
+            if state.overdue.take().is_some() {
+                out.push(Action::Recovered {
+                    job: fire.job.clone(),
+                });
+            }
+            self.arm_deadline(&fire.job);
+        }
         let failed = matches!(status, Some(Status::Failed | Status::TimedOut));
-        if failed && !self.shutting_down && !state.removed && fire.attempt <= job.retries {
+        if failed && !self.shutting_down && !removed && fire.attempt <= job.retries {
             let delay = self.backoff(&job, fire.attempt);
             let retry = Fire {
                 attempt: fire.attempt + 1,
@@ -293,6 +362,9 @@ impl Engine {
                         || state.job.schedule != job.schedule
                         || state.job.timezone != job.timezone
                         || state.job.enabled != job.enabled;
+                    let rewatch = state.removed
+                        || state.job.expect_success_within != job.expect_success_within
+                        || state.job.enabled != job.enabled;
                     state.job = new;
                     state.removed = false;
                     if reschedule {
@@ -301,22 +373,17 @@ impl Engine {
                             self.arm_next(&job.name, now);
                         }
                     }
+                    if rewatch {
+                        self.arm_deadline(&job.name);
+                    }
                 }
                 None => {
-                    self.jobs.insert(
-                        job.name.clone(),
-                        JobState {
-                            job: new,
-                            next: None,
-                            running: Vec::new(),
-                            waiting: None,
-                            backlog: VecDeque::new(),
-                            removed: false,
-                        },
-                    );
+                    self.jobs.insert(job.name.clone(), JobState::new(new));
                     if job.enabled {
                         self.arm_next(&job.name, now);
                     }
+                    // A job added now is watched from now, not from start-up.
+                    self.arm_deadline_from(&job.name, now);
                 }
             }
         }
@@ -334,7 +401,7 @@ impl Engine {
         timers.sort_by_key(|(seq, _)| *seq);
         for (_, timer) in timers {
             match timer {
-                Timer::Scheduled { .. } => {}
+                Timer::Scheduled { .. } | Timer::Deadline { .. } => {}
                 Timer::Retry(fire) => out.push(record(
                     fire,
                     Status::Cancelled,
@@ -404,6 +471,65 @@ impl Engine {
     /// How many fires wait for a free slot.
     pub fn queued(&self) -> usize {
         self.queue.len()
+    }
+
+    /// Every configured job's state, by name.
+    pub fn status(&self) -> Vec<JobStatus> {
+        let mut jobs: Vec<JobStatus> = self
+            .jobs
+            .iter()
+            .filter(|(_, state)| !state.removed)
+            .map(|(name, state)| JobStatus {
+                name: name.clone(),
+                enabled: state.job.enabled,
+                paused: self.paused.contains(name),
+                next: state.next,
+                running: state.running.len(),
+                last_success: state.last_success,
+                overdue_since: state.overdue,
+            })
+            .collect();
+        jobs.sort_by(|a, b| a.name.cmp(&b.name));
+        jobs
+    }
+
+    /// Arms the job's dead-man deadline from its last success, or from
+    /// start-up when it has none.
+    fn arm_deadline(&mut self, name: &str) {
+        let from = self
+            .jobs
+            .get(name)
+            .and_then(|state| state.last_success)
+            .unwrap_or(self.started);
+        self.arm_deadline_from(name, from);
+    }
+
+    /// `expect_success_within` after `from`; a job without one, or disabled,
+    /// is never overdue.
+    fn arm_deadline_from(&mut self, name: &str, from: DateTime<Utc>) {
+        let Some(state) = self.jobs.get_mut(name) else {
+            return;
+        };
+        let within = state
+            .job
+            .expect_success_within
+            .filter(|_| state.job.enabled)
+            .and_then(|w| TimeDelta::from_std(w).ok());
+        // A new deadline starts over: past already, it warns again.
+        state.overdue = None;
+        let Some(within) = within else {
+            state.deadline = None;
+            return;
+        };
+        let at = from + within;
+        state.deadline = Some(at);
+        self.arm(
+            at,
+            Timer::Deadline {
+                job: name.to_string(),
+                at,
+            },
+        );
     }
 
     /// A scheduled timer popped: fire now, or catch up when it is late.

@@ -19,6 +19,7 @@ pub fn spawn(
     run_id: i64,
     scheduled_for: DateTime<Utc>,
     outcome: &Outcome,
+    monitor: Option<Arc<crate::monitor::Monitor>>,
 ) {
     let which = if outcome.status == crate::store::Status::Succeeded {
         "on_success"
@@ -54,11 +55,18 @@ pub fn spawn(
     input.extend_from_slice(outcome.stderr_tail.as_bytes());
     let timeout = job.hook_timeout;
     let name = job.name.clone();
+    let name_for_metrics = job.name.clone();
+    let failed = move || {
+        if let Some(monitor) = &monitor {
+            monitor.hook_failed(&name_for_metrics, which);
+        }
+    };
     tokio::spawn(async move {
         let mut child = match cmd.spawn() {
             Ok(child) => child,
             Err(e) => {
                 tracing::warn!(job = %name, run_id, hook = which, error = %e, "hook not started");
+                failed();
                 return;
             }
         };
@@ -79,9 +87,11 @@ pub fn spawn(
                     .find(|l| !l.trim().is_empty())
                     .unwrap_or("");
                 tracing::warn!(job = %name, run_id, hook = which, status = %out.status, stderr = %last.trim(), "hook failed");
+                failed();
             }
             Ok(Err(e)) => {
-                tracing::warn!(job = %name, run_id, hook = which, error = %e, "hook failed")
+                tracing::warn!(job = %name, run_id, hook = which, error = %e, "hook failed");
+                failed();
             }
             Err(_) => {
                 if let Some(pgid) = pgid {
@@ -91,6 +101,7 @@ pub fn spawn(
                     );
                 }
                 tracing::warn!(job = %name, run_id, hook = which, timeout = %crate::duration::format(timeout), "hook timed out and was killed");
+                failed();
             }
         }
     });

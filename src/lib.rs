@@ -11,6 +11,8 @@ pub mod duration;
 pub mod engine;
 pub mod error;
 pub mod hooks;
+pub mod http;
+pub mod monitor;
 pub mod notify;
 pub mod output;
 pub mod process;

@@ -62,10 +62,15 @@ impl Look {
             Status::Running => "36",
             Status::Skipped => "2",
         };
+        self.paint(code, status.as_str())
+    }
+
+    /// `text` in the SGR colour `code` when colour is on.
+    pub fn paint(&self, code: &str, text: &str) -> String {
         if self.color {
-            format!("\x1b[{code}m{status}\x1b[0m")
+            format!("\x1b[{code}m{text}\x1b[0m")
         } else {
-            status.to_string()
+            text.to_string()
         }
     }
 }

@@ -43,6 +43,7 @@ use crate::config::{self, Config};
 use crate::duration;
 use crate::engine::{Action, Engine, Fire, Token};
 use crate::error::Error;
+use crate::monitor::{Monitor, Probe, Snapshot};
 use crate::runner::{self, Control, RunInfo};
 use crate::store::{NewRun, Outcome, RunStore, SqliteStore, Status};
 
@@ -126,6 +127,11 @@ pub struct Scheduler {
     notifier: Option<crate::notify::Notifier>,
     /// When the loop next tells systemd's watchdog it is alive.
     next_watchdog: Option<Instant>,
+    /// `--http`: metrics to count, and probes from `/health` to answer.
+    monitor: Option<Arc<Monitor>>,
+    probes: Option<mpsc::UnboundedReceiver<Probe>>,
+    /// The last history write failed with this (for `/health`).
+    write_error: Option<String>,
 }
 
 impl Scheduler {
@@ -150,7 +156,21 @@ impl Scheduler {
             pruning: Arc::new(AtomicBool::new(false)),
             notifier: crate::notify::Notifier::from_env(),
             next_watchdog: None,
+            monitor: None,
+            probes: None,
+            write_error: None,
         }
+    }
+
+    /// Counts into `monitor` and answers its probes.
+    pub fn monitored(
+        mut self,
+        monitor: Arc<Monitor>,
+        probes: mpsc::UnboundedReceiver<Probe>,
+    ) -> Scheduler {
+        self.monitor = Some(monitor);
+        self.probes = Some(probes);
+        self
     }
 
     /// Runs until SIGINT or SIGTERM, then shuts down as described above.
@@ -210,9 +230,19 @@ impl Scheduler {
         {
             tracing::warn!(error = %e, "cannot expire old trigger requests");
         }
+        let watched: Vec<&str> = self
+            .config
+            .jobs
+            .iter()
+            .filter(|j| j.expect_success_within.is_some())
+            .map(|j| j.name.as_str())
+            .collect();
+        let last_successes = self.store.last_successes(&watched)?;
         self.last_data_version = self.store.data_version().ok();
         self.read_controls();
-        let actions = self.engine.startup(Utc::now(), &last_fires);
+        let actions = self
+            .engine
+            .startup(Utc::now(), &last_fires, &last_successes);
         self.execute(actions);
         if let Some(notifier) = &self.notifier {
             notifier.send("READY=1");
@@ -224,7 +254,11 @@ impl Scheduler {
         let mut control_poll = watcher.is_none().then(|| Instant::now() + CONTROL_POLL);
         let mut control_checks: [Option<Instant>; 2] = [None, None];
         loop {
-            let actions = self.engine.tick(Utc::now());
+            let now = Utc::now();
+            if let Some(monitor) = &self.monitor {
+                monitor.beat(now);
+            }
+            let actions = self.engine.tick(now);
             self.execute(actions);
             self.save_unsaved();
             self.prune(&opts.db_path);
@@ -240,6 +274,9 @@ impl Scheduler {
             tokio::select! {
                 _ = sleep_until(wake) => {}
                 Some(event) = self.events_rx.recv() => self.handle(event),
+                Some(probe) = next_probe(&mut self.probes) => {
+                    let _ = probe.send(self.snapshot());
+                }
                 _ = sighup.recv() => {
                     tracing::info!("SIGHUP: reloading the config");
                     self.reload(opts);
@@ -300,6 +337,25 @@ impl Scheduler {
         now + until
     }
 
+    /// What `/health` and `/metrics` see of the loop.
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            at: Utc::now(),
+            jobs: self.engine.status(),
+            running: self.engine.running(),
+            queued: self.engine.queued(),
+            write_error: self.write_error.clone(),
+        }
+    }
+
+    /// Remembers how the last history write went, for `/health`.
+    fn wrote<T>(&mut self, result: &Result<T, Error>) {
+        match result {
+            Ok(_) => self.write_error = None,
+            Err(e) => self.write_error = Some(e.to_string()),
+        }
+    }
+
     fn execute(&mut self, actions: Vec<Action>) {
         // Catching up can record thousands of missed fires: one log line
         // per job says it all.
@@ -337,8 +393,12 @@ impl Scheduler {
                             other => break other,
                         }
                     };
+                    self.wrote(&recorded);
                     match recorded {
                         Ok(Some(id)) => {
+                            if let Some(monitor) = &self.monitor {
+                                monitor.recorded(&fire.job, status, missed_count.unwrap_or(1));
+                            }
                             self.link_request(&fire, id);
                         }
                         Ok(None) => {}
@@ -354,6 +414,20 @@ impl Scheduler {
                 // Only `finished` with a run's outcome yields hooks, and
                 // `handle` takes them out first.
                 Action::Hook { .. } => {}
+                Action::Overdue { job, last_success } => {
+                    let within = self
+                        .config
+                        .job(&job)
+                        .and_then(|j| j.expect_success_within)
+                        .map(duration::format)
+                        .unwrap_or_default();
+                    let last_success = last_success.map(|t| t.to_rfc3339());
+                    let last_success = last_success.as_deref().map(tracing::field::display);
+                    tracing::warn!(job = %job, expect_success_within = %within, last_success, "job overdue: no successful run within expect_success_within");
+                }
+                Action::Recovered { job } => {
+                    tracing::info!(job = %job, "overdue job succeeded again");
+                }
                 Action::Terminate { token } => {
                     if let Some(run) = self.runs.get(&token) {
                         tracing::info!(job = %run.job, run_id = run.run_id, "terminating the run: a newer fire replaces it");
@@ -385,6 +459,7 @@ impl Scheduler {
                 other => break other,
             }
         };
+        self.wrote(&claimed);
         let run_id = match claimed {
             Ok(Some(id)) => id,
             Ok(None) => {
@@ -430,7 +505,14 @@ impl Scheduler {
             let outcome = runner::run(&job, &info, control_rx, on_spawn).await;
             let _ = events.send(Event::Finished { token, outcome });
         });
-        let delay_ms = (started_at - fire.scheduled_for).num_milliseconds();
+        let delay = started_at - fire.scheduled_for;
+        let delay_ms = delay.num_milliseconds();
+        if let Some(monitor) = &self.monitor
+            && fire.trigger == crate::store::Trigger::Schedule
+            && fire.attempt == 1
+        {
+            monitor.run_started(&fire.job, delay);
+        }
         tracing::info!(job = %fire.job, run_id, scheduled_for = %fire.scheduled_for.to_rfc3339(), attempt = fire.attempt, trigger = %fire.trigger, delay_ms, "run started");
         self.runs.insert(
             token,
@@ -491,7 +573,15 @@ impl Scheduler {
                     .partition(|a| matches!(a, Action::Hook { .. }));
                 for hook in hooks {
                     if let Action::Hook { command, job } = hook {
-                        crate::hooks::spawn(command, job, run.run_id, run.scheduled_for, &outcome);
+                        let monitor = self.monitor.clone();
+                        crate::hooks::spawn(
+                            command,
+                            job,
+                            run.run_id,
+                            run.scheduled_for,
+                            &outcome,
+                            monitor,
+                        );
                     }
                 }
                 self.execute(rest);
@@ -515,7 +605,12 @@ impl Scheduler {
         } else {
             tracing::warn!(job = %job, run_id, status = %status, exit_code, signal, duration_ms = o.duration_ms, %duration, reason, "run ended");
         }
-        if let Err(e) = self.store.finish(run_id, o) {
+        if let Some(monitor) = &self.monitor {
+            monitor.run_ended(job, o.status, o.duration_ms);
+        }
+        let finished = self.store.finish(run_id, o);
+        self.wrote(&finished);
+        if let Err(e) = finished {
             tracing::error!(job = %job, run_id, error = %e, "cannot record the end of a run; will retry");
             self.unsaved.push((run_id, outcome));
         }
@@ -581,14 +676,22 @@ impl Scheduler {
     /// Retries writing run ends that failed before; true when none is left.
     fn save_unsaved(&mut self) -> bool {
         let store = &mut self.store;
+        let mut last = None;
         self.unsaved
             .retain(|(run_id, outcome)| match store.finish(*run_id, outcome) {
                 Ok(()) => {
                     tracing::info!(run_id, "recorded the end of the run after a retry");
+                    last = Some(Ok(()));
                     false
                 }
-                Err(_) => true,
+                Err(e) => {
+                    last = Some(Err(e));
+                    true
+                }
             });
+        if let Some(last) = last {
+            self.wrote(&last);
+        }
         self.unsaved.is_empty()
     }
 
@@ -650,6 +753,11 @@ impl Scheduler {
                 let actions = self.engine.reload(&new, Utc::now());
                 if new.scheduler != self.config.scheduler {
                     self.next_prune = Instant::now();
+                }
+                if new.scheduler.http != self.config.scheduler.http {
+                    tracing::warn!(
+                        "[scheduler] http changed: it takes effect when the scheduler restarts"
+                    );
                 }
                 self.config = new;
                 tracing::info!(
@@ -812,6 +920,13 @@ impl Watcher {
 
 /// The next change. Never resolves without a watcher (nor once its thread
 /// ended).
+async fn next_probe(probes: &mut Option<mpsc::UnboundedReceiver<Probe>>) -> Option<Probe> {
+    match probes {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn next_change(watcher: &mut Option<Watcher>) -> Option<Change> {
     match watcher {
         Some(w) => w.changes.recv().await,

@@ -286,6 +286,9 @@ pub trait RunStore {
     fn stat_rows(&self, job: Option<&str>, since: DateTime<Utc>) -> Result<Vec<StatRow>>;
     /// The newest row of each named job that has one.
     fn last_runs(&self, jobs: &[&str]) -> Result<HashMap<String, RunRecord>>;
+    /// When each named job's newest successful run ended, for those that
+    /// have one.
+    fn last_successes(&self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>>;
 }
 
 /// The schema, one entry per version; `PRAGMA user_version` counts how many
@@ -635,6 +638,30 @@ impl RunStore for SqliteStore {
                 "SELECT scheduled_for FROM runs
                  WHERE job = ?1 AND trigger IN ('schedule', 'catchup', 'retry')
                  ORDER BY scheduled_for DESC LIMIT 1",
+            )
+            .map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for job in jobs {
+            let last: Option<i64> = stmt
+                .query_row([job], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.err(e))?;
+            if let Some(last) = last {
+                out.insert(job.to_string(), from_ms(last));
+            }
+        }
+        Ok(out)
+    }
+
+    fn last_successes(&self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
+        // Walks the job's fires newest first (the UNIQUE index) and stops at
+        // the first success.
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT finished_at FROM runs
+                 WHERE job = ?1 AND status = 'succeeded' AND finished_at IS NOT NULL
+                 ORDER BY scheduled_for DESC, attempt DESC LIMIT 1",
             )
             .map_err(|e| self.err(e))?;
         let mut out = HashMap::new();
@@ -1128,3 +1155,15 @@ fn lock_path(db: &Path) -> PathBuf {
 
 #[cfg(test)]
 mod tests;
+
+/// When the `schedule run` holding `db` started, if one does: it wrote the
+/// lock file then.
+pub fn scheduler_started(db: &Path) -> Option<DateTime<Utc>> {
+    match lock_holder(db)? {
+        (_, _, Role::Scheduler) => {
+            let modified = std::fs::metadata(lock_path(db)).ok()?.modified().ok()?;
+            Some(modified.into())
+        }
+        _ => None,
+    }
+}

@@ -20,6 +20,8 @@ pub struct JobRow {
     pub paused: bool,
     pub next_run: Option<DateTime<Utc>>,
     pub last_run: Option<LastRun>,
+    /// No success within the job's `expect_success_within`.
+    pub overdue: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -36,17 +38,37 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
     let config = config::load(&global.config)?;
     let now = Utc::now();
     // No database yet just means nothing has run.
-    let (last, paused) = if global.db.exists() {
+    let (last, paused, successes) = if global.db.exists() {
         let store = SqliteStore::open(&global.db, false)?;
         let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
-        (store.last_runs(&names)?, store.paused()?)
+        let watched: Vec<&str> = config
+            .jobs
+            .iter()
+            .filter(|j| j.expect_success_within.is_some())
+            .map(|j| j.name.as_str())
+            .collect();
+        (
+            store.last_runs(&names)?,
+            store.paused()?,
+            store.last_successes(&watched)?,
+        )
     } else {
         Default::default()
     };
+    let started = crate::store::scheduler_started(&global.db);
     let rows: Vec<JobRow> = config
         .jobs
         .iter()
-        .map(|job| job_row(job, last.get(&job.name), paused.contains(&job.name), now))
+        .map(|job| {
+            let late = overdue(job, successes.get(&job.name).copied(), started, now);
+            job_row(
+                job,
+                last.get(&job.name),
+                paused.contains(&job.name),
+                late,
+                now,
+            )
+        })
         .collect();
     if args.json {
         return super::print(&output::json(&rows));
@@ -58,7 +80,35 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
     super::print(&(render(jobs, global.look(), now) + "\n"))
 }
 
-pub fn job_row(job: &Job, last: Option<&RunRecord>, paused: bool, now: DateTime<Utc>) -> JobRow {
+/// The dead-man rule, as the scheduler applies it: no success within
+/// `expect_success_within` of the last success or, for a job never seen to
+/// succeed, of the running scheduler's start. Without either nothing is
+/// known, and the job is not called overdue.
+pub fn overdue(
+    job: &Job,
+    last_success: Option<DateTime<Utc>>,
+    scheduler_started: Option<DateTime<Utc>>,
+    now: DateTime<Utc>,
+) -> bool {
+    let Some(within) = job
+        .expect_success_within
+        .filter(|_| job.enabled)
+        .and_then(|w| chrono::TimeDelta::from_std(w).ok())
+    else {
+        return false;
+    };
+    last_success
+        .or(scheduler_started)
+        .is_some_and(|from| now >= from + within)
+}
+
+pub fn job_row(
+    job: &Job,
+    last: Option<&RunRecord>,
+    paused: bool,
+    overdue: bool,
+    now: DateTime<Utc>,
+) -> JobRow {
     JobRow {
         name: job.name.clone(),
         schedule: job.schedule.to_string(),
@@ -75,6 +125,7 @@ pub fn job_row(job: &Job, last: Option<&RunRecord>, paused: bool, now: DateTime<
             finished_at: r.finished_at,
             exit_code: r.exit_code,
         }),
+        overdue,
     }
 }
 
@@ -93,7 +144,7 @@ pub fn render<'a>(
                 job.timezone
             };
             let next = output::next_run(row.next_run, row.enabled, row.paused, tz, now);
-            let last = match &row.last_run {
+            let mut last = match &row.last_run {
                 None => "-".to_string(),
                 Some(r) => format!(
                     "{} ({})",
@@ -101,6 +152,13 @@ pub fn render<'a>(
                     output::relative(r.started_at.unwrap_or(r.scheduled_for), now)
                 ),
             };
+            if row.overdue {
+                let mark = match job.expect_success_within {
+                    Some(w) => format!("OVERDUE: no success in {}", crate::duration::format(w)),
+                    None => "OVERDUE".to_string(),
+                };
+                last = format!("{last}, {}", look.paint("1;31", &mark));
+            }
             [
                 row.name.clone(),
                 output::ellipsize(&row.schedule, 30),
@@ -111,4 +169,45 @@ pub fn render<'a>(
         }),
         look.width,
     )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::overdue;
+    use chrono::{DateTime, Utc};
+
+    fn job(toml: &str) -> crate::config::Job {
+        let text = format!("[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\n{toml}");
+        crate::config::parse(std::path::Path::new("jobs.toml"), &text)
+            .unwrap()
+            .jobs
+            .remove(0)
+    }
+
+    fn at(s: &str) -> Option<DateTime<Utc>> {
+        Some(s.parse().unwrap())
+    }
+
+    #[test]
+    fn overdue_counts_from_the_last_success_then_from_the_scheduler_start() {
+        let now = at("2026-11-21T12:00:00Z").unwrap();
+        let watched = job("expect_success_within = \"1h\"");
+        assert!(overdue(&watched, at("2026-11-21T10:59:59Z"), None, now));
+        assert!(!overdue(&watched, at("2026-11-21T11:00:01Z"), None, now));
+        // A success before the scheduler started still counts from itself.
+        assert!(overdue(
+            &watched,
+            at("2026-11-21T10:00:00Z"),
+            at("2026-11-21T11:30:00Z"),
+            now
+        ));
+        assert!(overdue(&watched, None, at("2026-11-21T10:30:00Z"), now));
+        assert!(!overdue(&watched, None, at("2026-11-21T11:30:00Z"), now));
+        // Nothing known: not called overdue.
+        assert!(!overdue(&watched, None, None, now));
+        let unwatched = job("");
+        assert!(!overdue(&unwatched, at("2020-01-01T00:00:00Z"), None, now));
+        let disabled = job("expect_success_within = \"1h\"\nenabled = false");
+        assert!(!overdue(&disabled, at("2020-01-01T00:00:00Z"), None, now));
+    }
 }

@@ -105,6 +105,7 @@ fn list_table() {
 cron = "30 2 * * *"
 timezone = "Europe/Berlin"
 command = "pg_dump app"
+expect_success_within = "26h"
 [jobs.heartbeat]
 every = "10s"
 command = "echo alive"
@@ -124,7 +125,8 @@ enabled = false
         .iter()
         .map(|job| {
             let last = history.iter().find(|r| r.job == job.name);
-            super::list::job_row(job, last, job.name == "sync", now())
+            let overdue = job.name == "backup";
+            super::list::job_row(job, last, job.name == "sync", overdue, now())
         })
         .collect();
     insta::assert_snapshot!(super::list::render(

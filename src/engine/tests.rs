@@ -28,6 +28,10 @@ enum Seen {
     Recorded(String, f64, u32, Status, Option<u64>),
     /// (job, scheduled_for, attempt, status, ended at)
     Ended(String, f64, u32, Status, f64),
+    /// (job, when the engine said so, last success)
+    Overdue(String, f64, Option<f64>),
+    /// (job, when)
+    Recovered(String, f64),
 }
 
 /// A value per (job, attempt): how long a run takes, how it ends.
@@ -67,11 +71,20 @@ impl Sim {
     }
 
     fn start(&mut self, last_fires: &[(&str, f64)]) {
-        let last = last_fires
-            .iter()
-            .map(|(j, t)| (j.to_string(), at(*t)))
-            .collect();
-        let actions = self.engine.startup(self.now, &last);
+        self.start_with(last_fires, &[]);
+    }
+
+    /// Starts with each job's last fire and last success known.
+    fn start_with(&mut self, last_fires: &[(&str, f64)], last_successes: &[(&str, f64)]) {
+        let map = |pairs: &[(&str, f64)]| {
+            pairs
+                .iter()
+                .map(|(j, t)| (j.to_string(), at(*t)))
+                .collect::<HashMap<_, _>>()
+        };
+        let actions = self
+            .engine
+            .startup(self.now, &map(last_fires), &map(last_successes));
         self.apply(actions);
     }
 
@@ -107,6 +120,11 @@ impl Sim {
                     self.reasons.push(reason);
                 }
                 Action::Hook { command, .. } => self.hooks.push(command),
+                Action::Overdue { job, last_success } => {
+                    self.seen
+                        .push(Seen::Overdue(job, secs(self.now), last_success.map(secs)))
+                }
+                Action::Recovered { job } => self.seen.push(Seen::Recovered(job, secs(self.now))),
                 Action::Terminate { token } => {
                     let end = self.now + TimeDelta::milliseconds(100);
                     if let Some(run) = self.running.get_mut(&token) {
@@ -185,7 +203,7 @@ impl Sim {
                     max = max.max(running);
                 }
                 Seen::Ended(..) => running -= 1,
-                Seen::Recorded(..) => {}
+                Seen::Recorded(..) | Seen::Overdue(..) | Seen::Recovered(..) => {}
             }
         }
         max
@@ -846,4 +864,91 @@ fn hooks_follow_the_last_attempt_only() {
     sim.start(&[]);
     sim.run_until(100.0);
     assert!(sim.hooks.is_empty());
+}
+
+fn overdue(sim: &Sim) -> Vec<(String, f64, Option<f64>)> {
+    sim.seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Overdue(job, when, last) => Some((job.clone(), *when, *last)),
+            _ => None,
+        })
+        .collect()
+}
+
+#[test]
+fn a_job_that_never_succeeds_is_overdue_once_its_window_passes_and_warned_once() {
+    let toml = format!("[jobs.a]\n{PER_SECOND}expect_success_within = \"10s\"\n");
+    let mut sim = Sim::new(&toml, |_, _| 0.1).failing(|_, _| Status::Failed);
+    sim.start(&[]);
+    sim.run_until(9.0);
+    assert!(overdue(&sim).is_empty());
+    assert_eq!(sim.engine.status()[0].overdue_since, None);
+    sim.run_until(60.0);
+    // Counted from start-up (-0.5 s), once, however many failures follow.
+    assert_eq!(overdue(&sim), vec![("a".to_string(), 9.5, None)]);
+    assert_eq!(sim.engine.status()[0].overdue_since, Some(at(9.5)));
+}
+
+#[test]
+fn a_success_ends_overdue_and_restarts_the_window() {
+    let toml = format!("[jobs.a]\n{PER_SECOND}expect_success_within = \"10s\"\n");
+    let mut sim = Sim::new(&toml, |_, _| 0.1).failing(|_, _| Status::Failed);
+    sim.start(&[]);
+    sim.run_until(20.0);
+    sim.outcome = Box::new(|_, _| Status::Succeeded);
+    sim.run_until(21.5);
+    let recovered: Vec<&Seen> = sim
+        .seen
+        .iter()
+        .filter(|s| matches!(s, Seen::Recovered(..)))
+        .collect();
+    // The fire of 21 s ends at 21.1 s.
+    assert_eq!(recovered, vec![&Seen::Recovered("a".into(), 21.1)]);
+    let status = &sim.engine.status()[0];
+    assert_eq!(status.overdue_since, None);
+    assert_eq!(status.last_success, Some(at(21.1)));
+    // Failing again: overdue 10 s after the last success, not before.
+    sim.outcome = Box::new(|_, _| Status::Failed);
+    sim.run_until(31.0);
+    assert_eq!(overdue(&sim).len(), 1);
+    sim.run_until(31.2);
+    assert_eq!(overdue(&sim)[1], ("a".to_string(), 31.1, Some(21.1)));
+}
+
+#[test]
+fn an_old_last_success_makes_the_job_overdue_at_start_up() {
+    let toml = "[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\nexpect_success_within = \"60s\"\n\
+                [jobs.b]\nevery = \"1h\"\ncommand = \"x\"\nexpect_success_within = \"1h\"\n\
+                [jobs.c]\nevery = \"1h\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |_, _| 0.1);
+    sim.start_with(&[], &[("a", -100.0), ("b", -100.0), ("c", -1e6)]);
+    sim.run_until(1.0);
+    assert_eq!(overdue(&sim), vec![("a".to_string(), -0.5, Some(-100.0))]);
+    let status = sim.engine.status();
+    assert_eq!(status[1].overdue_since, None);
+    // Without expect_success_within a job is never overdue.
+    sim.run_until(10_000.0);
+    assert!(overdue(&sim).iter().all(|(job, ..)| job != "c"));
+}
+
+#[test]
+fn a_reload_that_drops_the_setting_ends_overdue_and_one_that_adds_it_starts_from_now() {
+    let with = format!("[jobs.a]\n{PER_SECOND}expect_success_within = \"5s\"\n");
+    let without = format!("[jobs.a]\n{PER_SECOND}");
+    let mut sim = Sim::new(&with, |_, _| 0.1).failing(|_, _| Status::Failed);
+    sim.start(&[]);
+    sim.run_until(10.0);
+    assert_eq!(overdue(&sim).len(), 1);
+    let actions = sim.engine.reload(&config(&without), sim.now);
+    sim.apply(actions);
+    assert_eq!(sim.engine.status()[0].overdue_since, None);
+    sim.run_until(100.0);
+    assert_eq!(overdue(&sim).len(), 1);
+    // Added back at 100 s: since start-up it never succeeded, so the
+    // window counts from start-up and the deadline has passed.
+    let actions = sim.engine.reload(&config(&with), sim.now);
+    sim.apply(actions);
+    sim.run_until(100.5);
+    assert_eq!(overdue(&sim).len(), 2);
 }

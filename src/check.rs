@@ -185,6 +185,9 @@ const WRAPPERS: &[&str] = &[
 /// The command's first word is neither a shell word nor a program we can
 /// find. Only for POSIX shells, which the word splitting below imitates.
 fn missing_command(job: &Job, path: Option<&str>) -> Option<String> {
+    if let Some(program) = job.exec.as_ref().and_then(|words| words.first()) {
+        return missing_program(job, path, program);
+    }
     let shell = Path::new(&job.shell).file_name()?.to_str()?;
     if !matches!(
         shell,
@@ -218,6 +221,11 @@ fn missing_command(job: &Job, path: Option<&str>) -> Option<String> {
     if word.is_empty() || SHELL_WORDS.contains(&word) || word.contains('$') || word.contains('`') {
         return None;
     }
+    missing_program(job, path, word)
+}
+
+/// `word` names no executable file, directly or on the job's PATH.
+fn missing_program(job: &Job, path: Option<&str>, word: &str) -> Option<String> {
     let word = match (word.strip_prefix("~/"), std::env::var("HOME")) {
         (Some(rest), Ok(home)) => format!("{home}/{rest}"),
         _ => word.to_string(),
@@ -397,6 +405,15 @@ mod tests {
         assert!(w.message.contains("`pg_dumpp`"), "{}", w.message);
         let w = only("[jobs.a]\nevery = \"1m\"\ncommand = \"./nope.sh\"\ndir = \"/tmp\"\n");
         assert!(w.message.contains("`./nope.sh`"), "{}", w.message);
+        // The exec form's program, whatever the shell.
+        let w = only(
+            "[jobs.a]\nevery = \"1m\"\ncommand = [\"pg_dumpp\", \"--all\"]\nshell = \"/usr/bin/fish\"\n",
+        );
+        assert!(w.message.contains("`pg_dumpp`"), "{}", w.message);
+        assert_eq!(
+            warn("[jobs.a]\nevery = \"1m\"\ncommand = [\"sh\", \"-c\", \"nope\"]\n"),
+            []
+        );
         // Shell words, variables and env prefixes are not programs to find.
         assert_eq!(
             warn(

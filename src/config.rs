@@ -96,7 +96,10 @@ impl Config {
 pub struct Job {
     pub name: String,
     pub schedule: Schedule,
+    /// The shell command, or the exec form's words joined for display.
     pub command: String,
+    /// `command = ["prog", "arg"]`: run the program directly, no shell.
+    pub exec: Option<Vec<String>>,
     pub shell: String,
     pub timezone: Tz,
     pub timeout: Option<Duration>,
@@ -589,6 +592,7 @@ fn job_from_table(
     let mut cron: Option<Spanned<String>> = None;
     let mut every: Option<Spanned<Duration>> = None;
     let mut command: Option<String> = None;
+    let mut exec: Option<Vec<String>> = None;
     let mut first_schedule_key: Option<Range<usize>> = None;
     for (k, v) in table {
         let key = k.get_ref().as_ref();
@@ -601,6 +605,12 @@ fn job_from_table(
                 first_schedule_key.get_or_insert(k.span());
                 if let Some(d) = cx.duration(job, key, v, true) {
                     every = Some((d, v.span()));
+                }
+            }
+            "command" if matches!(v.get_ref(), DeValue::Array(_)) => {
+                if let Some(words) = exec_words(cx, job, v) {
+                    command = Some(display_words(&words));
+                    exec = Some(words);
                 }
             }
             "command" => {
@@ -691,6 +701,7 @@ fn job_from_table(
         name: name.to_string(),
         schedule: schedule?,
         command: command?,
+        exec,
         shell: settings.shell.unwrap_or_else(|| DEFAULT_SHELL.to_string()),
         timezone,
         timeout: settings.timeout,
@@ -713,6 +724,52 @@ fn job_from_table(
         hook_timeout: settings.hook_timeout.unwrap_or(DEFAULT_HOOK_TIMEOUT),
         expect_success_within: settings.expect_success_within,
     })
+}
+
+/// `command = ["prog", "arg", ...]`: strings, the first a program.
+fn exec_words(
+    cx: &mut Context,
+    job: Option<&str>,
+    value: &toml::Spanned<DeValue>,
+) -> Option<Vec<String>> {
+    let DeValue::Array(items) = value.get_ref() else {
+        return None;
+    };
+    let mut words = Vec::new();
+    for item in items {
+        match item.get_ref() {
+            DeValue::String(s) => words.push(s.to_string()),
+            other => {
+                cx.type_error(item.span(), job, Some("command"), "a string", other);
+                return None;
+            }
+        }
+    }
+    if words.first().is_none_or(|w| w.trim().is_empty()) {
+        cx.error(
+            value.span(),
+            job,
+            Some("command"),
+            "the exec form needs a program first, as in `[\"/usr/bin/backup\", \"--full\"]`".into(),
+        );
+        return None;
+    }
+    Some(words)
+}
+
+/// The exec form's words as a shell would need them, for display.
+fn display_words(words: &[String]) -> String {
+    let quote = |w: &String| {
+        let plain = !w.is_empty()
+            && w.chars()
+                .all(|c| c.is_ascii_alphanumeric() || "-_./=:,+@%".contains(c));
+        if plain {
+            w.clone()
+        } else {
+            format!("'{}'", w.replace('\'', "'\\''"))
+        }
+    };
+    words.iter().map(quote).collect::<Vec<_>>().join(" ")
 }
 
 /// Letters, digits, `-`, `_` and `.`: names appear in logs, tables and

@@ -69,10 +69,20 @@ pub async fn run(
     spawned: impl FnOnce(u32),
 ) -> Outcome {
     let started = Instant::now();
-    let mut cmd = tokio::process::Command::new(&job.shell);
-    cmd.arg("-c")
-        .arg(&job.command)
-        .envs(job.env.iter().map(|(k, v)| (k, v)))
+    // The exec form saves a process: no shell between us and the program.
+    let (program, mut cmd) = match job.exec.as_deref() {
+        Some([program, args @ ..]) => {
+            let mut cmd = tokio::process::Command::new(program);
+            cmd.args(args);
+            (program, cmd)
+        }
+        _ => {
+            let mut cmd = tokio::process::Command::new(&job.shell);
+            cmd.arg("-c").arg(&job.command);
+            (&job.shell, cmd)
+        }
+    };
+    cmd.envs(job.env.iter().map(|(k, v)| (k, v)))
         .env("SCHEDULE_JOB", &job.name)
         .env("SCHEDULE_RUN_ID", info.run_id.to_string())
         .env(
@@ -97,7 +107,7 @@ pub async fn run(
                         dir.display()
                     )
                 }
-                _ => format!("cannot start `{}`: {e}", job.shell),
+                _ => format!("cannot start `{program}`: {e}"),
             };
             return Outcome {
                 status: Status::Failed,

@@ -451,3 +451,37 @@ command = "(sleep 1.5; echo late; echo ok > alive.$SCHEDULE_RUN_ID) & echo done"
         "{log}"
     );
 }
+
+#[test]
+fn the_exec_form_runs_the_program_itself_with_its_words_untouched() {
+    let env = Env::new(
+        "[jobs.words]\nevery = \"1h\"\nrun_on_start = true\ncommand = [\"/bin/echo\", \"$HOME\", \"two words\", \"a;b\"]\n\n\
+         [jobs.direct]\nevery = \"1h\"\nrun_on_start = true\ncommand = [\"sleep\", \"30\"]\n\n\
+         [jobs.missing]\nevery = \"1h\"\nrun_on_start = true\ncommand = [\"/nonexistent/prog\", \"x\"]\n",
+    );
+    let _scheduler = env.start(&["--shutdown-grace", "1s"]);
+    let rows = env.wait_for_history("words and missing", |rows| {
+        count(rows, "words", "succeeded") == 1 && count(rows, "missing", "failed") == 1
+    });
+    let words = rows.iter().find(|r| r["job"] == "words").unwrap();
+    assert_eq!(words["stdout_tail"], "$HOME two words a;b\n");
+    let missing = rows.iter().find(|r| r["job"] == "missing").unwrap();
+    let reason = missing["reason"].as_str().unwrap();
+    assert!(
+        reason.contains("cannot start `/nonexistent/prog`"),
+        "{reason}"
+    );
+    // No shell in between: the run's process is the program.
+    let id = env.running_run("direct");
+    let pid = loop {
+        if let Some(pid) = env.run(&id)["child_pid"].as_i64() {
+            break pid;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    };
+    let comm = std::fs::read_to_string(format!("/proc/{pid}/comm")).unwrap();
+    assert_eq!(comm.trim(), "sleep");
+    let out = env.cmd(&["list", "--json"]).output().unwrap();
+    let list: Vec<serde_json::Value> = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(list[0]["command"], "/bin/echo '$HOME' 'two words' 'a;b'");
+}

@@ -209,3 +209,29 @@ fn durations_longer_than_a_century_are_rejected() {
     let d = one_error("[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\njitter = \"5300w\"\n");
     assert_eq!(d.key.as_deref(), Some("jitter"));
 }
+
+#[test]
+fn an_array_command_is_the_exec_form_shown_as_a_shell_would_need_it() {
+    let config = load(
+        "[jobs.a]\nevery = \"1m\"\ncommand = [\"/usr/bin/backup\", \"--to\", \"my disk\", \"it's\"]\n",
+    )
+    .unwrap();
+    let job = config.job("a").unwrap();
+    assert_eq!(
+        job.exec.as_deref(),
+        Some(&["/usr/bin/backup", "--to", "my disk", "it's"].map(String::from)[..])
+    );
+    assert_eq!(job.command, r#"/usr/bin/backup --to 'my disk' 'it'\''s'"#);
+    let shell = load("[jobs.a]\nevery = \"1m\"\ncommand = \"echo hi\"\n").unwrap();
+    assert_eq!(shell.job("a").unwrap().exec, None);
+}
+
+#[test]
+fn an_exec_form_needs_strings_and_a_program() {
+    let d = one_error("[jobs.a]\nevery = \"1m\"\ncommand = []\n");
+    assert_eq!((d.line, d.column), (3, 11));
+    assert!(d.message.contains("needs a program first"), "{}", d.message);
+    let d = one_error("[jobs.a]\nevery = \"1m\"\ncommand = [\"ls\", 3]\n");
+    assert_eq!((d.line, d.column), (3, 18));
+    assert!(d.message.contains("a string"), "{}", d.message);
+}

@@ -18,11 +18,15 @@
 //!   follows the wall clock of each real instant.
 //! - **Field-level errors.** croner's messages do not say which field is
 //!   wrong; we parse each field on its own to find out.
+//! - **Size.** croner's parsed form holds a 5,000-entry year table; we keep
+//!   what it parsed as bit masks (`pattern.rs`) and search with those.
 
-use chrono::{DateTime, LocalResult, NaiveDateTime, TimeDelta, TimeZone, Timelike, Utc};
+use chrono::{DateTime, LocalResult, NaiveDateTime, Offset, TimeDelta, TimeZone, Timelike, Utc};
 use chrono_tz::Tz;
-use croner::Cron;
 use croner::parser::{CronParser, Seconds, Year};
+use pattern::Pattern;
+
+mod pattern;
 use std::fmt;
 use std::time::Duration;
 
@@ -107,7 +111,7 @@ pub struct CronSchedule {
     /// Second, minute, hour, day-of-month, month, day-of-week, as written
     /// (macros expanded, a missing seconds field as `0`).
     fields: [String; 6],
-    cron: Cron,
+    pattern: Pattern,
     tz: Tz,
     fixed_time: bool,
 }
@@ -219,16 +223,20 @@ impl CronSchedule {
             fields[5].insert(0, '+');
         }
 
+        // A single year: croner fills a table entry for each year a field
+        // allows, and we keep no years anyway.
         let parser = CronParser::builder()
             .seconds(Seconds::Required)
-            .year(Year::Disallowed)
+            .year(Year::Required)
             .build();
-        let cron = parser.parse(&fields.join(" ")).map_err(|whole| {
+        let parse = |fields: &[&str]| parser.parse(&format!("{} 2000", fields.join(" ")));
+        let all: Vec<&str> = fields.iter().map(String::as_str).collect();
+        let cron = parse(&all).map_err(|whole| {
             // Find the field at fault by parsing each one among neutral others.
             for i in 0..6 {
                 let mut probe: [&str; 6] = ["0", "0", "0", "*", "*", "*"];
                 probe[i] = fields[i].trim_start_matches('+');
-                if let Err(e) = parser.parse(&probe.join(" ")) {
+                if let Err(e) = parse(&probe) {
                     let (name, valid) = FIELDS[i];
                     return CronError {
                         field: Some(name),
@@ -250,7 +258,7 @@ impl CronSchedule {
         let schedule = CronSchedule {
             text: trimmed.to_string(),
             fields: written,
-            cron,
+            pattern: Pattern::from_croner(&cron),
             tz,
             fixed_time,
         };
@@ -286,7 +294,7 @@ impl CronSchedule {
         let mut wall = from.with_timezone(&self.tz).naive_local();
         let until = wall + TimeDelta::days(days);
         for _ in 0..100_000 {
-            let Ok(next) = self.cron.find_next_occurrence(&wall, false) else {
+            let Some(next) = self.pattern.next_after(wall) else {
                 break;
             };
             if next > until {
@@ -323,12 +331,57 @@ impl CronSchedule {
         if self.fixed_time {
             self.next_fixed_after(after)
         } else {
-            let local = after.with_timezone(&self.tz);
-            self.cron
-                .find_next_occurrence(&local, false)
-                .ok()
-                .map(|t| t.with_timezone(&Utc))
+            self.next_wildcard_after(after)
         }
+    }
+
+    /// Wildcard jobs run at every real instant whose wall-clock time
+    /// matches: both passes of a repeated time, none in a gap.
+    fn next_wildcard_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {
+        let earliest = |wall: NaiveDateTime| {
+            match self.tz.from_local_datetime(&wall) {
+                LocalResult::Single(t) => Some(t).filter(|t| *t > after),
+                LocalResult::Ambiguous(a, b) => [a, b].into_iter().find(|t| *t > after),
+                LocalResult::None => None,
+            }
+            .map(|t| t.with_timezone(&Utc))
+        };
+        let wall_after = after.with_timezone(&self.tz).naive_local();
+        let mut wall = wall_after;
+        let mut next = None;
+        // Ordinary times return at once; only gaps are stepped over.
+        for _ in 0..10_000 {
+            wall = self.pattern.next_after(wall)?;
+            next = earliest(wall);
+            if next.is_some() {
+                break;
+            }
+        }
+        let next = next?;
+        // The clocks went back in between: the wall times just before
+        // `after`'s come again, and their second pass may come sooner.
+        let offset = |t: DateTime<Utc>| {
+            TimeDelta::seconds(i64::from(
+                t.with_timezone(&self.tz).offset().fix().local_minus_utc(),
+            ))
+        };
+        let jump = offset(after) - offset(next);
+        if jump <= TimeDelta::zero() {
+            return Some(next);
+        }
+        let mut best = next;
+        let mut wall = wall_after - jump;
+        while let Some(w) = self.pattern.next_after(wall) {
+            if w > wall_after {
+                break;
+            }
+            if let Some(t) = earliest(w) {
+                best = best.min(t);
+                break; // wall order is instant order within one pass
+            }
+            wall = w;
+        }
+        Some(best)
     }
 
     /// Walks the wall clock and maps each matching wall time to one instant:
@@ -339,7 +392,7 @@ impl CronSchedule {
         // before `after` (when `after` is on the second pass); gaps and
         // ordinary times return at once.
         for _ in 0..10_000 {
-            wall = self.cron.find_next_occurrence(&wall, false).ok()?;
+            wall = self.pattern.next_after(wall)?;
             let instant = match self.tz.from_local_datetime(&wall) {
                 LocalResult::Single(t) => t,
                 LocalResult::Ambiguous(first, _) => first,

@@ -510,3 +510,47 @@ fn a_gap_of_a_whole_day_still_has_a_next_fire() {
         ["2011-12-31T00:00:00+14:00", "2012-01-01T00:00:00+14:00"]
     );
 }
+
+/// Wildcard jobs follow croner's zoned search, which walks real instants:
+/// compared fire by fire across both transitions of three zones.
+#[test]
+fn wildcard_jobs_agree_with_croner_s_zoned_search() {
+    let parser = croner::parser::CronParser::builder()
+        .seconds(croner::parser::Seconds::Required)
+        .build();
+    for zone in ["America/New_York", "Europe/Berlin", "Australia/Lord_Howe"] {
+        let zone = tz(zone);
+        for expr in ["*/15 * * * *", "0 * * * *", "*/7 * * * * *", "45 * * * 0"] {
+            let ours = CronSchedule::parse(expr, zone).unwrap();
+            assert!(!ours.is_fixed_time());
+            let fields = if expr.split_whitespace().count() == 5 {
+                format!("0 {expr}")
+            } else {
+                expr.to_string()
+            };
+            let theirs = parser.parse(&fields).unwrap();
+            // An hour before each transition of each zone.
+            for start in [
+                "2026-03-08T06:00:00Z",
+                "2026-11-01T05:00:00Z",
+                "2026-03-29T00:00:00Z",
+                "2026-10-25T00:00:00Z",
+                "2026-04-04T14:00:00Z",
+                "2026-10-03T14:00:00Z",
+            ] {
+                let mut a = start.parse::<DateTime<Utc>>().unwrap();
+                let mut b = a;
+                for _ in 0..2000 {
+                    let want = theirs
+                        .find_next_occurrence(&a.with_timezone(&zone), false)
+                        .unwrap()
+                        .with_timezone(&Utc);
+                    let got = ours.next_after(b).unwrap();
+                    assert_eq!(got, want, "{expr} in {zone} after {b}");
+                    a = want;
+                    b = got;
+                }
+            }
+        }
+    }
+}

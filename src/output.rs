@@ -6,9 +6,6 @@ use chrono_tz::Tz;
 use serde::Serialize;
 use std::io::IsTerminal;
 use std::time::Duration;
-use tabled::builder::Builder;
-use tabled::settings::peaker::PriorityMax;
-use tabled::settings::{Style, Width};
 
 use crate::duration;
 use crate::store::Status;
@@ -84,57 +81,59 @@ pub fn table<const N: usize>(
     width: Option<usize>,
 ) -> String {
     let mut rows: Vec<[String; N]> = rows.into_iter().collect();
-    let render = |rows: &[[String; N]], squeeze: Option<usize>| {
-        let mut builder = Builder::default();
-        builder.push_record(header);
-        for row in rows {
-            builder.push_record(row.clone());
-        }
-        let mut table = builder.build();
-        table.with(Style::blank());
-        if let Some(width) = squeeze {
-            table.with(
-                Width::truncate(width)
-                    .suffix("…")
-                    .priority(PriorityMax::new(true)),
-            );
-        }
-        // tabled pads the last column too; trailing blanks help nobody.
-        table
-            .to_string()
-            .lines()
-            .map(str::trim_end)
-            .collect::<Vec<_>>()
-            .join("\n")
-    };
-    let text = render(&rows, None);
-    let Some(width) = width else {
-        return text;
-    };
-    let widest = text.lines().map(visible_width).max().unwrap_or(0);
-    if widest <= width || N == 0 {
-        return text;
-    }
-    // The last column (a note, a command, a time) gives way first; only if
-    // that is not enough do all columns shrink.
-    let excess = widest - width;
-    let last_width = rows
-        .iter()
-        .map(|r| visible_width(&r[N - 1]))
-        .max()
-        .unwrap_or(0);
-    let keep = last_width.saturating_sub(excess).max(12);
-    for row in &mut rows {
-        if visible_width(&row[N - 1]) > keep {
-            row[N - 1] = ellipsize(&row[N - 1], keep);
+    let header: [String; N] = header.map(String::from);
+    let mut widths = [0; N];
+    for row in std::iter::once(&header).chain(&rows) {
+        for (w, cell) in widths.iter_mut().zip(row) {
+            *w = (*w).max(visible_width(cell));
         }
     }
-    let text = render(&rows, None);
-    if text.lines().map(visible_width).max().unwrap_or(0) <= width {
-        text
-    } else {
-        render(&rows, Some(width))
+    // Each cell is padded by a blank on either side, and cells are parted
+    // by one more; the last one's right padding is trimmed.
+    let total = |widths: &[usize; N]| widths.iter().map(|w| w + 3).sum::<usize>() - 2;
+    if let Some(width) = width
+        && N > 0
+        && total(&widths) > width
+    {
+        // The last column (a note, a command, a time) gives way first, to
+        // no less than 12; then the widest column, one at a time.
+        let excess = total(&widths) - width;
+        widths[N - 1] = widths[N - 1]
+            .saturating_sub(excess)
+            .max(12.min(widths[N - 1]));
+        while total(&widths) > width {
+            let widest = (0..N).max_by_key(|&i| (widths[i], i)).unwrap_or(0);
+            if widths[widest] <= 1 {
+                break;
+            }
+            widths[widest] -= 1;
+        }
+        for row in &mut rows {
+            for (cell, &w) in row.iter_mut().zip(&widths) {
+                if visible_width(cell) > w {
+                    *cell = ellipsize(cell, w);
+                }
+            }
+        }
     }
+    let mut out = String::new();
+    for row in std::iter::once(&header).chain(&rows) {
+        let mut line = String::new();
+        for (i, (cell, &w)) in row.iter().zip(&widths).enumerate() {
+            if i > 0 {
+                line.push(' ');
+            }
+            line.push(' ');
+            line.push_str(cell);
+            let pad = w.saturating_sub(visible_width(cell)) + 1;
+            line.extend(std::iter::repeat_n(' ', pad));
+        }
+        // Trailing blanks help nobody.
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    out.pop();
+    out
 }
 
 /// Columns a string takes on a terminal: characters, less colour codes.
@@ -266,6 +265,30 @@ pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_table_too_wide_gives_the_last_column_way_then_the_widest() {
+        let rows = vec![[
+            "1".to_string(),
+            "a-very-long-job-name".to_string(),
+            "a note that goes on and on".to_string(),
+        ]];
+        let full = table(["ID", "JOB", "NOTE"], rows.clone(), None);
+        assert_eq!(
+            full,
+            " ID   JOB                    NOTE\n 1    a-very-long-job-name   a note that goes on and on"
+        );
+        // The note first, down to 12 columns.
+        let cut = table(["ID", "JOB", "NOTE"], rows.clone(), Some(42));
+        assert_eq!(
+            cut.lines().nth(1),
+            Some(" 1    a-very-long-job-name   a note that …")
+        );
+        // Then the widest column.
+        let cut = table(["ID", "JOB", "NOTE"], rows, Some(30));
+        assert_eq!(cut.lines().nth(1), Some(" 1    a-very-lon…   a note th…"));
+        assert!(cut.lines().all(|l| visible_width(l) <= 30), "{cut}");
+    }
     use super::*;
     use chrono::TimeZone;
 

@@ -22,8 +22,9 @@ pub const DEFAULT_SHELL: &str = "/bin/sh";
 #[derive(Debug, Clone)]
 pub struct Config {
     pub path: PathBuf,
-    /// In the order they appear in the file.
-    pub jobs: Vec<Job>,
+    /// In the order they appear in the file; shared with the scheduler's
+    /// engine rather than copied (10,000 jobs are 10,000 of these).
+    pub jobs: Vec<std::sync::Arc<Job>>,
     pub scheduler: SchedulerSettings,
 }
 
@@ -87,7 +88,7 @@ pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Config {
     pub fn job(&self, name: &str) -> Option<&Job> {
-        self.jobs.iter().find(|j| j.name == name)
+        self.jobs.iter().find(|j| j.name == name).map(|j| &**j)
     }
 }
 
@@ -345,7 +346,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             continue;
         };
         if let Some(job) = job_from_table(&mut cx, name, key.span(), table, &defaults, base_dir) {
-            jobs.push(job);
+            jobs.push(std::sync::Arc::new(job));
         }
     }
 

@@ -164,7 +164,7 @@ impl Engine {
         let jobs = config
             .jobs
             .iter()
-            .map(|job| (job.name.clone(), JobState::new(Arc::new(job.clone()))))
+            .map(|job| (job.name.clone(), JobState::new(Arc::clone(job))))
             .collect();
         Engine {
             jobs,
@@ -355,7 +355,7 @@ impl Engine {
             }
         }
         for job in &config.jobs {
-            let new = Arc::new(job.clone());
+            let new = Arc::clone(job);
             match self.jobs.get_mut(&job.name) {
                 Some(state) => {
                     let reschedule = state.removed

@@ -108,9 +108,6 @@ impl Every {
 pub struct CronSchedule {
     /// The expression as the user wrote it, for display.
     text: String,
-    /// Second, minute, hour, day-of-month, month, day-of-week, as written
-    /// (macros expanded, a missing seconds field as `0`).
-    fields: [String; 6],
     pattern: Pattern,
     tz: Tz,
     fixed_time: bool,
@@ -167,54 +164,11 @@ const DAY_NAMES: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 impl CronSchedule {
     pub fn parse(text: &str, tz: Tz) -> Result<CronSchedule, CronError> {
         let trimmed = text.trim();
-        let expanded = if trimmed.starts_with('@') {
-            let lower = trimmed.to_ascii_lowercase();
-            match MACROS.iter().find(|(name, _)| *name == lower) {
-                Some((_, fields)) => *fields,
-                None if lower == "@reboot" => {
-                    return Err(CronError {
-                        field: None,
-                        message: "`@reboot` is not a schedule here; give the job a schedule and \
-                                  set `run_on_start = true`"
-                            .into(),
-                    });
-                }
-                None => {
-                    let names: Vec<&str> = MACROS.iter().map(|(n, _)| *n).collect();
-                    return Err(CronError {
-                        field: None,
-                        message: format!("unknown macro `{trimmed}`; valid: {}", names.join(" ")),
-                    });
-                }
-            }
-        } else {
-            trimmed
-        };
-        let given: Vec<&str> = expanded.split_whitespace().collect();
-        let mut fields: [String; 6] = match given.len() {
-            5 => std::array::from_fn(|i| {
-                if i == 0 {
-                    "0".into()
-                } else {
-                    given[i - 1].into()
-                }
-            }),
-            6 => std::array::from_fn(|i| given[i].into()),
-            n => {
-                return Err(CronError {
-                    field: None,
-                    message: format!(
-                        "expected 5 fields (minute hour day-of-month month day-of-week) or 6 \
-                         with a leading seconds field, found {n}"
-                    ),
-                });
-            }
-        };
+        let mut fields = split_fields(trimmed)?;
         for (i, field) in fields.iter().enumerate() {
             check_names(i, field)?;
         }
 
-        let written = fields.clone();
         let starts_wild = |f: &str| f.starts_with('*') || f.starts_with('?');
         // cron(8): fixed-time unless the minute or hour field starts with `*`.
         let fixed_time = !starts_wild(&fields[1]) && !starts_wild(&fields[2]);
@@ -257,7 +211,6 @@ impl CronSchedule {
 
         let schedule = CronSchedule {
             text: trimmed.to_string(),
-            fields: written,
             pattern: Pattern::from_croner(&cron),
             tz,
             fixed_time,
@@ -279,8 +232,8 @@ impl CronSchedule {
 
     /// The six fields as written: second, minute, hour, day-of-month, month,
     /// day-of-week.
-    pub fn fields(&self) -> &[String; 6] {
-        &self.fields
+    pub fn fields(&self) -> [String; 6] {
+        split_fields(&self.text).expect("split when parsed")
     }
 
     /// The wall-clock times a fixed-time job is due at in the `days` after
@@ -405,6 +358,56 @@ impl CronSchedule {
         }
         None
     }
+}
+
+/// Second, minute, hour, day-of-month, month, day-of-week, as written
+/// (macros expanded, a missing seconds field as `0`). Not kept with the
+/// schedule: only `check` asks for them again.
+fn split_fields(trimmed: &str) -> Result<[String; 6], CronError> {
+    let expanded = if trimmed.starts_with('@') {
+        let lower = trimmed.to_ascii_lowercase();
+        match MACROS.iter().find(|(name, _)| *name == lower) {
+            Some((_, fields)) => *fields,
+            None if lower == "@reboot" => {
+                return Err(CronError {
+                    field: None,
+                    message: "`@reboot` is not a schedule here; give the job a schedule and \
+                                  set `run_on_start = true`"
+                        .into(),
+                });
+            }
+            None => {
+                let names: Vec<&str> = MACROS.iter().map(|(n, _)| *n).collect();
+                return Err(CronError {
+                    field: None,
+                    message: format!("unknown macro `{trimmed}`; valid: {}", names.join(" ")),
+                });
+            }
+        }
+    } else {
+        trimmed
+    };
+    let given: Vec<&str> = expanded.split_whitespace().collect();
+    let fields: [String; 6] = match given.len() {
+        5 => std::array::from_fn(|i| {
+            if i == 0 {
+                "0".into()
+            } else {
+                given[i - 1].into()
+            }
+        }),
+        6 => std::array::from_fn(|i| given[i].into()),
+        n => {
+            return Err(CronError {
+                field: None,
+                message: format!(
+                    "expected 5 fields (minute hour day-of-month month day-of-week) or 6 \
+                         with a leading seconds field, found {n}"
+                ),
+            });
+        }
+    };
+    Ok(fields)
 }
 
 /// A wall-clock time of a fixed-time job that its zone skips or repeats.

@@ -244,6 +244,7 @@ impl Scheduler {
             .engine
             .startup(Utc::now(), &last_fires, &last_successes);
         self.execute(actions);
+        release_freed_memory();
         if let Some(notifier) = &self.notifier {
             notifier.send("READY=1");
             self.next_watchdog = notifier.watchdog.map(|w| Instant::now() + w);
@@ -766,6 +767,7 @@ impl Scheduler {
                     "config reloaded"
                 );
                 self.execute(actions);
+                release_freed_memory();
             }
             Err(e) => {
                 tracing::error!("config not reloaded; keeping the running one:\n{e}");
@@ -920,6 +922,19 @@ impl Watcher {
 
 /// The next change. Never resolves without a watcher (nor once its thread
 /// ended).
+/// Hands the memory freed after loading a config back to the system. glibc
+/// keeps freed heap for reuse, and the parsed TOML of a big config is many
+/// times the jobs it leaves: with 10,000 jobs, 6 MB of the scheduler's
+/// resident memory.
+fn release_freed_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages; it has no
+    // preconditions.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
+
 async fn next_probe(probes: &mut Option<mpsc::UnboundedReceiver<Probe>>) -> Option<Probe> {
     match probes {
         Some(rx) => rx.recv().await,

@@ -76,7 +76,7 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
     if rows.is_empty() {
         return super::print(&format!("no jobs in {}\n", global.config.display()));
     }
-    let jobs = config.jobs.iter().zip(&rows);
+    let jobs = config.jobs.iter().map(|j| &**j).zip(&rows);
     super::print(&(render(jobs, global.look(), now) + "\n"))
 }
 
@@ -176,7 +176,7 @@ mod tests {
     use super::overdue;
     use chrono::{DateTime, Utc};
 
-    fn job(toml: &str) -> crate::config::Job {
+    fn job(toml: &str) -> std::sync::Arc<crate::config::Job> {
         let text = format!("[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\n{toml}");
         crate::config::parse(std::path::Path::new("jobs.toml"), &text)
             .unwrap()

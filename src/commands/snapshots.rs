@@ -130,7 +130,7 @@ enabled = false
         })
         .collect();
     insta::assert_snapshot!(super::list::render(
-        config.jobs.iter().zip(&rows),
+        config.jobs.iter().map(|j| &**j).zip(&rows),
         Look::default(),
         now()
     ));

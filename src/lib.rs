@@ -20,6 +20,7 @@ pub mod runner;
 pub mod schedule;
 pub mod scheduler;
 pub mod store;
+pub mod timer;
 
 pub use error::Error;
 

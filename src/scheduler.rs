@@ -7,11 +7,11 @@
 //! backoffs) and decides what happens; this loop sleeps until the engine's
 //! next wake, carries out its [`Action`]s (write a row, spawn a run, signal
 //! a run) and reports back what happened (a run ended). Nothing polls: with
-//! no timer due and no run ending, the process is asleep. Tokio's timers
-//! follow the monotonic clock, which stops during suspend and ignores
-//! wall-clock steps, so no sleep is longer than [`MAX_SLEEP`]; every wake
-//! hands the engine the wall clock, and fires it finds late are caught up by
-//! each job's policy.
+//! no timer due and no run ending, the process is asleep. It sleeps on the
+//! wall clock (`timer.rs`), which also wakes it when the clock is set; every
+//! wake hands the engine the wall clock, and fires it finds late are caught
+//! up by each job's policy. Without timerfd, tokio's monotonic timers stand
+//! in, and no sleep is longer than [`MAX_SLEEP`].
 //!
 //! At a fire the order is: write the cheap `running` row (the claim), spawn
 //! the child, then everything else. Each run is a task of its own that
@@ -47,8 +47,12 @@ use crate::monitor::{Monitor, Probe, Snapshot};
 use crate::runner::{self, Control, RunInfo};
 use crate::store::{NewRun, Outcome, RunStore, SqliteStore, Status};
 
-/// The longest the loop sleeps before looking at the wall clock again.
+/// The longest the loop sleeps before looking at the wall clock again, when
+/// it sleeps on tokio's monotonic timers (no timerfd).
 pub const MAX_SLEEP: Duration = Duration::from_secs(60);
+/// The longest it sleeps on the wall-clock timer, which also wakes it when
+/// the clock is set: with nothing due, once an hour is enough (for clean-up).
+const IDLE_WAKE: Duration = Duration::from_secs(3600);
 /// How soon a run end that could not be written is tried again.
 const SAVE_RETRY: Duration = Duration::from_secs(1);
 /// How long shutdown keeps trying to write run ends before giving up.
@@ -254,6 +258,12 @@ impl Scheduler {
         // Without inotify, look at the controls now and then instead.
         let mut control_poll = watcher.is_none().then(|| Instant::now() + CONTROL_POLL);
         let mut control_checks: [Option<Instant>; 2] = [None, None];
+        let wall_timer = crate::timer::WallTimer::new();
+        if wall_timer.is_none() {
+            tracing::debug!(
+                "no timerfd: sleeping on monotonic timers, looking at the clock each minute"
+            );
+        }
         loop {
             let now = Utc::now();
             if let Some(monitor) = &self.monitor {
@@ -270,10 +280,26 @@ impl Scheduler {
                 notifier.send("WATCHDOG=1");
                 self.next_watchdog = notifier.watchdog.map(|w| Instant::now() + w);
             }
-            let wake = self.next_wake();
-            let wake = self.next_watchdog.map_or(wake, |w| wake.min(w));
+            let cap = match (&wall_timer, self.unsaved.is_empty()) {
+                (_, false) => SAVE_RETRY,
+                (Some(_), true) => IDLE_WAKE,
+                (None, true) => MAX_SLEEP,
+            };
+            let now = Utc::now();
+            let cap_at = now + chrono::TimeDelta::from_std(cap).unwrap_or_default();
+            let wake_at = self.engine.next_wake().map_or(cap_at, |at| at.min(cap_at));
+            let mut wake = self.next_watchdog;
+            match &wall_timer {
+                Some(timer) => timer.set(wake_at),
+                None => {
+                    let ms = (wake_at - now).num_milliseconds().max(0) as u64;
+                    let at = Instant::now() + Duration::from_millis(ms);
+                    wake = Some(wake.map_or(at, |w| w.min(at)));
+                }
+            }
             tokio::select! {
-                _ = sleep_until(wake) => {}
+                _ = ring(&wall_timer) => {}
+                _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
                 Some(event) = self.events_rx.recv() => self.handle(event),
                 Some(probe) = next_probe(&mut self.probes) => {
                     let _ = probe.send(self.snapshot());
@@ -320,22 +346,6 @@ impl Scheduler {
         }
         tracing::info!("scheduler stopped");
         Ok(())
-    }
-
-    /// When to look again: the engine's next timer, at most [`MAX_SLEEP`]
-    /// away (a second when run ends are waiting to be saved).
-    fn next_wake(&self) -> Instant {
-        let now = Instant::now();
-        let cap = if self.unsaved.is_empty() {
-            MAX_SLEEP
-        } else {
-            SAVE_RETRY
-        };
-        let until = self.engine.next_wake().map_or(cap, |at| {
-            let ms = (at - Utc::now()).num_milliseconds().max(0) as u64;
-            Duration::from_millis(ms).min(cap)
-        });
-        now + until
     }
 
     /// What `/health` and `/metrics` see of the loop.
@@ -932,6 +942,13 @@ fn release_freed_memory() {
     // preconditions.
     unsafe {
         libc::malloc_trim(0);
+    }
+}
+
+async fn ring(timer: &Option<crate::timer::WallTimer>) {
+    match timer {
+        Some(timer) => timer.ring().await,
+        None => std::future::pending().await,
     }
 }
 

@@ -1,0 +1,541 @@
+"""Analysis and reporting for bench/run.sh (plain python3, no dependencies).
+
+Every subcommand reads the raw files a phase left in the work directory W,
+prints its figures at once, and appends records to W/results.jsonl;
+`summary` turns those into the final table (text, then markdown).
+
+  analyze.py persec  W VARIANT            shell | exec | aps
+  analyze.py busybox W [--burst-minute EPOCH]
+  analyze.py burst   W VARIANT --t0-ns NS --expect N [--history FILE]
+  analyze.py idle    W --pid PID --warm S --window S
+  analyze.py timing  W NAME FILE --target-ms X [--what TEXT]
+  analyze.py summary W --meta KEY=VALUE ...
+
+Stamp files hold lines "<ns> <label> <scheduled RFC3339 or ->" (bench/stamp.c).
+A stamp's delay is its time minus the instant it was due: SCHEDULE_SCHEDULED_FOR
+when the scheduler passed it on, else the stamp floored to the second (or to
+the minute for crond), which is right as long as delays stay under that.
+"""
+
+import argparse
+import datetime as dt
+import glob
+import json
+import os
+import sys
+import time
+
+TARGET_P50_OVERHEAD_MS = 0.25
+TARGET_P99_OVERHEAD_MS = 1.0
+TARGET_BURST_MS = 500.0
+TARGET_CPU_PCT = 0.01
+TARGET_RSS_MB = 10.0
+TARGET_WAKEUPS_PER_MIN = 2.0
+TARGET_LIST_MS = 250.0
+TARGET_HISTORY_MS = 20.0
+
+
+# --- helpers -------------------------------------------------------------------------
+
+def pct(sorted_vals, q):
+    """Percentile with linear interpolation (numpy's default)."""
+    if not sorted_vals:
+        return float("nan")
+    k = (len(sorted_vals) - 1) * q
+    lo = int(k)
+    hi = min(lo + 1, len(sorted_vals) - 1)
+    return sorted_vals[lo] + (sorted_vals[hi] - sorted_vals[lo]) * (k - lo)
+
+
+def dist(vals):
+    v = sorted(vals)
+    if not v:
+        return {"n": 0, "min": None, "p50": None, "p99": None, "max": None}
+    return {"n": len(v), "min": v[0], "p50": pct(v, 0.5), "p99": pct(v, 0.99), "max": v[-1]}
+
+
+def fmt(x, unit="ms"):
+    if x is None:
+        return "-"
+    if isinstance(x, str):
+        return x
+    a = abs(x)
+    if a == 0:
+        s = "0"
+    elif a < 1:
+        s = f"{x:.3f}"
+    elif a < 100:
+        s = f"{x:.2f}"
+    else:
+        s = f"{x:.0f}"
+    return f"{s} {unit}" if unit else s
+
+
+def fmt_dist(d, unit="ms"):
+    if not d or not d.get("n"):
+        return "no data"
+    return " / ".join(fmt(d[k], None) for k in ("min", "p50", "p99", "max")) + f" {unit}"
+
+
+def parse_rfc3339_ns(s):
+    s = s.replace("Z", "+00:00")
+    t = dt.datetime.fromisoformat(s)
+    return int(round(t.timestamp() * 1000)) * 1_000_000
+
+
+def read_stamps(path):
+    out = []
+    if not os.path.exists(path):
+        return out
+    with open(path) as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2:
+                out.append((int(parts[0]), parts[1], parts[2] if len(parts) > 2 else "-"))
+    return out
+
+
+def read_history(path):
+    if not path or not os.path.exists(path):
+        return None
+    with open(path) as f:
+        txt = f.read().strip()
+    return json.loads(txt) if txt else []
+
+
+def add(w, rec):
+    with open(os.path.join(w, "results.jsonl"), "a") as f:
+        f.write(json.dumps(rec) + "\n")
+
+
+def load(w):
+    recs = {}
+    p = os.path.join(w, "results.jsonl")
+    if os.path.exists(p):
+        with open(p) as f:
+            for line in f:
+                r = json.loads(line)
+                recs[r["id"]] = r
+    return recs
+
+
+def check(value, limit):
+    if value is None:
+        return None
+    return value <= limit
+
+
+def say(label, text):
+    print(f"  {label:<58} {text}", flush=True)
+
+
+# --- 1. per-second start delay --------------------------------------------------------
+
+def delays_per_second(stamps, label):
+    out = []
+    for ns, lab, sched in stamps:
+        if lab != label:
+            continue
+        due = parse_rfc3339_ns(sched) if sched != "-" else ns // 1_000_000_000 * 1_000_000_000
+        out.append(((ns - due) / 1e6, sched if sched != "-" else None))
+    return out
+
+
+def cmd_persec(a):
+    w, v = a.w, a.variant
+    stamps = read_stamps(os.path.join(w, f"persec-{v}.stamps"))
+    main_label = "aps" if v == "aps" else "sched"
+    who = {"shell": "schedule, shell form", "exec": "schedule, exec form",
+           "aps": "APScheduler 3.x (Popen sh -c)"}[v]
+    fl_kind = "exec" if v == "exec" else "sh -c"
+    main = delays_per_second(stamps, main_label)
+    floor = delays_per_second(stamps, "floor")
+    order = {"shell": 0, "exec": 10, "aps": 20}[v]
+    dm = dist([d for d, _ in main])
+    df = dist([d for d, _ in floor])
+    add(w, {"id": f"ps.{v}.stamp", "sec": 1, "ord": order, "kind": "dist", "unit": "ms",
+            "what": f"{who}: stamp − due", **dm, "note": f"{dm['n']} runs"})
+    add(w, {"id": f"ps.{v}.floor", "sec": 1, "ord": order + 1, "kind": "dist", "unit": "ms",
+            "what": f"  floor ({fl_kind} from C, same run)", **df, "note": f"{df['n']} runs"})
+    say(f"{who}: stamp − due", fmt_dist(dm) + f"  (n={dm['n']})")
+    say(f"  floor ({fl_kind}, same run)", fmt_dist(df) + f"  (n={df['n']})")
+    if dm["n"] and df["n"]:
+        o50, o99 = dm["p50"] - df["p50"], dm["p99"] - df["p99"]
+        if v == "aps":
+            ok50 = ok99 = None
+            tgt = "(info)"
+        else:
+            ok50, ok99 = check(o50, TARGET_P50_OVERHEAD_MS), check(o99, TARGET_P99_OVERHEAD_MS)
+            tgt = f"p50 ≤ {TARGET_P50_OVERHEAD_MS} ms, p99 ≤ {TARGET_P99_OVERHEAD_MS:g} ms"
+        ok = None if ok50 is None else (ok50 and ok99)
+        add(w, {"id": f"ps.{v}.overhead", "sec": 1, "ord": order + 2, "kind": "text",
+                "what": "  overhead above the floor",
+                "text": f"p50 {o50:+.3f} ms, p99 {o99:+.3f} ms", "target": tgt, "ok": ok,
+                "short": f"per-second start overhead above the floor, {who}",
+                "p50": o50, "p99": o99})
+        say("  overhead above the floor", f"p50 {o50:+.3f} ms, p99 {o99:+.3f} ms   target {tgt}")
+    hist = read_history(os.path.join(w, f"persec-{v}.history.json"))
+    if hist is not None:
+        rows = [r for r in hist if r.get("job") == "persec" and r.get("trigger") == "schedule"]
+        started = [r for r in rows if r.get("started_at")]
+        statuses = {}
+        for r in rows:
+            statuses[r["status"]] = statuses.get(r["status"], 0) + 1
+        hd = {}
+        for r in started:
+            hd[r["scheduled_for"]] = (parse_rfc3339_ns(r["started_at"])
+                                      - parse_rfc3339_ns(r["scheduled_for"])) / 1e6
+        dh = dist(list(hd.values()))
+        st = ", ".join(f"{k} {n}" for k, n in sorted(statuses.items()))
+        add(w, {"id": f"ps.{v}.hist", "sec": 1, "ord": order + 3, "kind": "dist", "unit": "ms",
+                "what": "  history: started_at − scheduled_for (1 ms resolution)", **dh,
+                "note": f"{len(rows)} rows: {st}"})
+        say("  history: started_at − scheduled_for", fmt_dist(dh) + f"  ({st})")
+        # Pair each stamp with its row: what happens between the row's
+        # started_at and the job running (row write + spawn + exec).
+        paired = []
+        for d, sched in main:
+            if sched is None:
+                continue
+            key = sched if sched in hd else None
+            if key is None:
+                # schedule prints whole seconds without fraction; be lenient
+                key = next((k for k in hd if parse_rfc3339_ns(k) == parse_rfc3339_ns(sched)), None)
+            if key is not None:
+                paired.append(d - hd[key])
+        dp = dist(paired)
+        add(w, {"id": f"ps.{v}.rec", "sec": 1, "ord": order + 4, "kind": "dist", "unit": "ms",
+                "what": "  stamp − started_at: row write + spawn + exec", **dp,
+                "note": f"{dp['n']} paired runs"})
+        say("  stamp − started_at (row write + spawn + exec)", fmt_dist(dp))
+
+
+def cmd_busybox(a):
+    w = a.w
+    stamps = read_stamps(os.path.join(w, "busybox.stamps"))
+    per_min = [(ns - ns // 60_000_000_000 * 60_000_000_000) / 1e6
+               for ns, lab, _ in stamps if lab == "busybox"]
+    d = dist(per_min)
+    add(w, {"id": "ps.busybox", "sec": 1, "ord": 30, "kind": "dist", "unit": "ms",
+            "what": "busybox crond (per-minute): stamp − minute", **d,
+            "note": f"{d['n']} minute boundaries; best case: started at x.002 s, and it"
+                    " sleep()s whole seconds from its start (else + up to 1 s)"})
+    say("busybox crond: stamp − minute", fmt_dist(d) + f"  (n={d['n']} minute boundaries)")
+    if a.burst_minute:
+        t0 = a.burst_minute * 1_000_000_000
+        starts = [(ns - t0) / 1e6 for ns, lab, _ in stamps if lab.startswith("b")
+                  and lab != "busybox"]
+        burst_record(w, "busybox", "busybox crond, 1,000 crontab lines", starts, a.expect, None, 40)
+
+
+# --- 2. burst -----------------------------------------------------------------------
+
+def burst_record(w, v, who, starts, expect, hist_rows, order):
+    d = dist(starts)
+    counts = f"{d['n']} stamps"
+    ok_count = d["n"] == expect
+    if hist_rows is not None:
+        counts += f", {hist_rows} history rows"
+        ok_count = ok_count and hist_rows == expect
+    last = d["max"]
+    is_schedule = v in ("shell", "exec")
+    ok = (check(last, TARGET_BURST_MS) and ok_count) if is_schedule else None
+    tgt = f"last ≤ {TARGET_BURST_MS:g} ms, exactly {expect}" if is_schedule else "(peer)"
+    add(w, {"id": f"burst.{v}", "sec": 2, "ord": order, "kind": "dist", "unit": "ms",
+            "what": f"{who}: start − T", **d, "note": counts, "target": tgt, "ok": ok,
+            "short": f"burst of {expect}, {who.split(',')[0]} {v} form: start − T",
+            "count_ok": ok_count})
+    say(f"{who}: start − T", fmt_dist(d) + f"  ({counts})")
+
+
+def cmd_burst(a):
+    w, v = a.w, a.variant
+    stamps = read_stamps(os.path.join(w, f"burst-{v}.stamps"))
+    starts = [(ns - a.t0_ns) / 1e6 for ns, _, _ in stamps]
+    hist_rows = None
+    if a.history:
+        hist = read_history(a.history) or []
+        hist_rows = sum(1 for r in hist if r.get("job", "").startswith("j") and r.get("started_at"))
+    who, order = {
+        "shell": ("schedule, 1,000 jobs, shell form, max_concurrent 16", 0),
+        "exec": ("schedule, 1,000 jobs, exec form, max_concurrent 16", 10),
+        "floor": ("floor: seq 1000 | xargs -P16 sh -c STAMP", 20),
+        "aps": ("APScheduler 3.x, ThreadPoolExecutor(16)", 30),
+    }[v]
+    burst_record(w, v, who, starts, a.expect, hist_rows, order)
+    if a.elapsed_ns:
+        say("  (whole xargs run)", fmt(a.elapsed_ns / 1e6))
+
+
+# --- 3. idle ------------------------------------------------------------------------
+
+def proc_sample(pid):
+    tasks = {}
+    for tdir in glob.glob(f"/proc/{pid}/task/*"):
+        tid = os.path.basename(tdir)
+        try:
+            with open(f"{tdir}/stat") as f:
+                st = f.read()
+            fields = st[st.rindex(")") + 2:].split()
+            # fields[0] is field 3 (state): utime is field 14, stime 15.
+            ticks = int(fields[11]) + int(fields[12])
+            with open(f"{tdir}/schedstat") as f:
+                cpu_ns = int(f.read().split()[0])
+            vol = invol = 0
+            with open(f"{tdir}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        vol = int(line.split()[1])
+                    elif line.startswith("nonvoluntary_ctxt_switches:"):
+                        invol = int(line.split()[1])
+            tasks[tid] = (ticks, cpu_ns, vol, invol)
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    with open(f"/proc/{pid}/stat") as f:
+        st = f.read()
+    fields = st[st.rindex(")") + 2:].split()
+    proc_ticks = int(fields[11]) + int(fields[12])
+    rss_kb = 0
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                rss_kb = int(line.split()[1])
+    return {"t": time.monotonic(), "tasks": tasks, "ticks": proc_ticks, "rss_kb": rss_kb}
+
+
+def cmd_idle(a):
+    w, pid = a.w, a.pid
+    time.sleep(a.warm)
+    s0 = proc_sample(pid)
+    time.sleep(a.window)
+    s1 = proc_sample(pid)
+    secs = s1["t"] - s0["t"]
+    clk = os.sysconf("SC_CLK_TCK")
+    cpu_ticks_pct = (s1["ticks"] - s0["ticks"]) / clk / secs * 100
+    cpu_ns = vol = invol = 0
+    for tid, (tk, ns, vo, iv) in s1["tasks"].items():
+        b = s0["tasks"].get(tid, (0, 0, 0, 0))
+        cpu_ns += ns - b[1]
+        vol += vo - b[2]
+        invol += iv - b[3]
+    cpu_exact_pct = cpu_ns / 1e9 / secs * 100
+    wake_per_min = vol * 60 / secs
+    rss_mb = s1["rss_kb"] / 1024
+    n_threads = len(s1["tasks"])
+    win = f"{secs:.0f} s window, {n_threads} threads"
+    add(w, {"id": "idle.cpu_ticks", "sec": 3, "ord": 0, "kind": "scalar", "unit": "%",
+            "what": "CPU, utime+stime ticks (1 tick = 1/%d s)" % clk, "short": "idle CPU (ticks)",
+            "value": cpu_ticks_pct, "target": f"≤ {TARGET_CPU_PCT} %",
+            "ok": check(cpu_ticks_pct, TARGET_CPU_PCT), "note": win})
+    add(w, {"id": "idle.cpu_ns", "sec": 3, "ord": 1, "kind": "scalar", "unit": "%",
+            "what": "CPU, exact (/proc/PID/task/*/schedstat)", "short": "idle CPU (schedstat)",
+            "value": cpu_exact_pct, "target": f"≤ {TARGET_CPU_PCT} %",
+            "ok": check(cpu_exact_pct, TARGET_CPU_PCT),
+            "note": f"{cpu_ns / 1e6:.2f} ms CPU in {secs:.0f} s"})
+    add(w, {"id": "idle.rss", "sec": 3, "ord": 2, "kind": "scalar", "unit": "MB",
+            "what": "VmRSS at the end", "short": "idle RSS, 10,000 jobs", "value": rss_mb, "target": f"≤ {TARGET_RSS_MB:g} MB",
+            "ok": check(rss_mb, TARGET_RSS_MB), "note": ""})
+    add(w, {"id": "idle.wakeups", "sec": 3, "ord": 3, "kind": "scalar", "unit": "/min",
+            "what": "wake-ups (voluntary ctx switches, all threads)", "value": wake_per_min,
+            "short": "idle wake-ups",
+            "target": f"≤ {TARGET_WAKEUPS_PER_MIN:g} /min",
+            "ok": check(wake_per_min, TARGET_WAKEUPS_PER_MIN),
+            "note": f"{vol} in {secs:.0f} s; +{invol} involuntary"})
+    say("CPU (ticks)", f"{cpu_ticks_pct:.4f} %  ({win})")
+    say("CPU (schedstat)", f"{cpu_exact_pct:.5f} %  ({cpu_ns / 1e6:.2f} ms)")
+    say("VmRSS", f"{rss_mb:.1f} MB")
+    say("wake-ups", f"{wake_per_min:.1f} /min  ({vol} voluntary switches, {invol} involuntary)")
+
+
+# --- 4, 5. command timings ------------------------------------------------------------
+
+def cmd_timing(a):
+    w = a.w
+    with open(a.file) as f:
+        txt = f.read()
+    if a.file.endswith(".json"):
+        times = [t * 1000 for t in json.loads(txt)["results"][0]["times"]]
+    else:
+        times = [int(x) / 1e6 for x in txt.split()]
+    d = dist(times)
+    sec = {"list": 4, "history": 5}[a.name]
+    add(w, {"id": a.name, "sec": sec, "ord": 0, "kind": "dist", "unit": "ms", "what": a.what,
+            **d, "target": f"median ≤ {a.target_ms:g} ms", "ok": check(d["p50"], a.target_ms),
+            "note": f"{d['n']} runs"})
+    say(a.what, fmt_dist(d) + f"  (n={d['n']})")
+
+
+# --- summary --------------------------------------------------------------------------
+
+SECTIONS = {
+    1: "1. Start delay of a per-second job (`* * * * * *`)",
+    2: "2. Burst: 1,000 jobs due the same second",
+    3: "3. Idle: 10,000 jobs configured, none due",
+    4: "4. `schedule list` with 10,000 jobs",
+    5: "5. `schedule history --failed` over 1,000,000 rows",
+}
+
+
+def ratio(a, b):
+    if a is None or b is None or b == 0:
+        return None
+    return a / b
+
+
+def derived(recs):
+    out = []
+    s, apsr = recs.get("ps.shell.stamp"), recs.get("ps.aps.stamp")
+    if s and apsr and s.get("n") and apsr.get("n"):
+        r50, r99 = ratio(s["p50"], apsr["p50"]), ratio(s["p99"], apsr["p99"])
+        out.append({"id": "ratio.aps", "sec": 1, "ord": 25, "kind": "text",
+                    "what": "schedule (shell) / APScheduler",
+                    "text": f"p50 {r50:.2f}×, p99 {r99:.2f}×", "target": "(peer)", "ok": None})
+    bb = recs.get("ps.busybox")
+    if s and bb and s.get("n") and bb.get("n"):
+        out.append({"id": "ratio.busybox", "sec": 1, "ord": 35, "kind": "text",
+                    "what": "schedule (shell) / busybox crond",
+                    "text": f"p50 {ratio(s['p50'], bb['p50']):.2f}×, "
+                            f"max {ratio(s['max'], bb['max']):.2f}×",
+                    "target": "(peer)", "ok": None})
+    b = recs.get("burst.shell")
+    if b and b.get("n"):
+        parts = []
+        for peer, name in (("floor", "floor"), ("aps", "APScheduler"), ("busybox", "busybox")):
+            p = recs.get(f"burst.{peer}")
+            if p and p.get("n"):
+                parts.append(f"{name} {ratio(b['max'], p['max']):.2f}×")
+        if parts:
+            out.append({"id": "ratio.burst", "sec": 2, "ord": 50, "kind": "text",
+                        "what": "schedule (shell) last start / peers' last start",
+                        "text": ", ".join(parts), "target": "(peer)", "ok": None})
+    return out
+
+
+def value_text(r):
+    if r["kind"] == "dist":
+        return fmt_dist(r, r.get("unit", "ms"))
+    if r["kind"] == "scalar":
+        v = r["value"]
+        return f"{v:.4f} {r['unit']}" if r["unit"] == "%" else f"{v:.1f} {r['unit']}"
+    return r["text"]
+
+
+def status_text(r):
+    ok = r.get("ok")
+    return "" if ok is None else ("ok" if ok else "MISS")
+
+
+def miss_text(r):
+    short = r.get("short") or r["what"].strip()
+    return f"{short}: {value_text(r)} (target {r.get('target')})"
+
+
+def cmd_summary(a):
+    w = a.w
+    recs = load(w)
+    rows = list(recs.values()) + derived(recs)
+    rows.sort(key=lambda r: (r["sec"], r["ord"]))
+    meta = dict(kv.split("=", 1) for kv in a.meta)
+    skipped = [s for s in a.note if s]
+
+    table = []
+    for r in rows:
+        table.append((r["sec"], r["what"], value_text(r), r.get("target") or "",
+                      status_text(r), r.get("note") or ""))
+
+    # text
+    head = ("figure", "min / median / p99 / max  (or value)", "target", "", "note")
+    widths = [max(len(head[i]), *(len(t[i + 1]) for t in table)) for i in range(5)]
+    print()
+    print("=" * 100)
+    print("SUMMARY")
+    print("=" * 100)
+    for k in ("date", "host", "command", "commit", "mode", "elapsed"):
+        if k in meta:
+            print(f"{k:>8}: {meta[k]}")
+    last = None
+    for t in table:
+        if t[0] != last:
+            print()
+            print(SECTIONS[t[0]])
+            last = t[0]
+        print("  " + "  ".join(t[i + 1].ljust(widths[i]) for i in range(5)).rstrip())
+    for s in skipped:
+        print(f"  note: {s}")
+    misses = [r for r in rows if r.get("ok") is False]
+    print()
+    print("missed targets: " + ("; ".join(miss_text(r) for r in misses) if misses else "none"))
+
+    # markdown
+    print()
+    print("----- markdown (for BENCHMARKS.md) -----")
+    print()
+    print(f"### `schedule` benchmarks, {meta.get('date', '')}")
+    print()
+    print(f"- command: `{meta.get('command', '')}` ({meta.get('mode', '')}; took {meta.get('elapsed', '?')})")
+    if "commit" in meta:
+        print(f"- commit: `{meta['commit']}`")
+    print(f"- machine: {meta.get('host', '')}")
+    print("- with fewer than 100 samples, p99 is close to the max")
+    print("- times are min / median / p99 / max; \"floor\" is the same work started by a"
+          " minimal C loop (posix_spawn at clock_nanosleep(TIMER_ABSTIME) wake-ups) or xargs")
+    print()
+    last = None
+    for t in table:
+        if t[0] != last:
+            if last is not None:
+                print()
+            print(f"**{SECTIONS[t[0]]}**")
+            print()
+            print("| figure | value | target | | note |")
+            print("| --- | --- | --- | --- | --- |")
+            last = t[0]
+        cells = [t[1].strip().replace("|", "\\|")] + [c.replace("|", "\\|") for c in t[2:]]
+        if t[1].startswith("  "):
+            cells[0] = "↳ " + cells[0]
+        print("| " + " | ".join(cells) + " |")
+    print()
+    for s in skipped:
+        print(f"- {s}")
+    print("- missed targets: " + ("; ".join(miss_text(r) for r in misses) if misses else "none"))
+
+
+def main():
+    p = argparse.ArgumentParser()
+    sub = p.add_subparsers(dest="cmd", required=True)
+    x = sub.add_parser("persec")
+    x.add_argument("w")
+    x.add_argument("variant", choices=["shell", "exec", "aps"])
+    x = sub.add_parser("busybox")
+    x.add_argument("w")
+    x.add_argument("--burst-minute", type=int)
+    x.add_argument("--expect", type=int, default=1000)
+    x = sub.add_parser("burst")
+    x.add_argument("w")
+    x.add_argument("variant", choices=["shell", "exec", "floor", "aps"])
+    x.add_argument("--t0-ns", type=int, required=True)
+    x.add_argument("--expect", type=int, default=1000)
+    x.add_argument("--history")
+    x.add_argument("--elapsed-ns", type=int)
+    x = sub.add_parser("idle")
+    x.add_argument("w")
+    x.add_argument("--pid", type=int, required=True)
+    x.add_argument("--warm", type=float, default=5)
+    x.add_argument("--window", type=float, default=60)
+    x = sub.add_parser("timing")
+    x.add_argument("w")
+    x.add_argument("name", choices=["list", "history"])
+    x.add_argument("file")
+    x.add_argument("--target-ms", type=float, required=True)
+    x.add_argument("--what", default="")
+    x = sub.add_parser("summary")
+    x.add_argument("w")
+    x.add_argument("--meta", action="append", default=[])
+    x.add_argument("--note", action="append", default=[])
+    a = p.parse_args()
+    {"persec": cmd_persec, "busybox": cmd_busybox, "burst": cmd_burst, "idle": cmd_idle,
+     "timing": cmd_timing, "summary": cmd_summary}[a.cmd](a)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

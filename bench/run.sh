@@ -203,7 +203,10 @@ fi
 
 # 10,000 jobs, none due for months: minute, hour and day vary; the month is ~6 months away.
 MONTH=$(( ( $(date -u +%-m) + 5 ) % 12 + 1 ))
-python3 - "$MONTH" > jobs10k.toml <<'EOF'
+# The config gets a folder of its own: the scheduler watches its config's folder
+# (for reloads), and the other workloads write files in $W.
+mkdir -p idle
+python3 - "$MONTH" > idle/jobs10k.toml <<'EOF'
 import sys
 month = int(sys.argv[1])
 for i in range(10000):
@@ -235,10 +238,10 @@ if (( BUSYBOX )); then
 fi
 
 hdr "3. idle: 10,000 jobs, none due (warm-up ${IDLE_WARM}s, window ${IDLE_WIN}s)"
-"$BIN" --config jobs10k.toml --db idle.db run 2>idle.log & PIDS+=($!); pid=$!
+"$BIN" --config idle/jobs10k.toml --db idle/idle.db run 2>idle.log & PIDS+=($!); pid=$!
 an idle "$W" --pid "$pid" --warm "$IDLE_WARM" --window "$IDLE_WIN"
 stop "$pid" TERM
-fired=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from runs").fetchone()[0])' idle.db)
+fired=$(python3 -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from runs").fetchone()[0])' idle/idle.db)
 echo "  runs recorded during the idle phase: $fired"
 
 if (( BUSYBOX )); then
@@ -271,8 +274,8 @@ time_cmd() {     # NAME OUTFILE CMD...: hyperfine, or a date +%s%N loop
 }
 
 hdr "4. schedule list, 10,000 jobs ($TIMING_RUNS runs$( (( HAVE_HYPERFINE )) && echo ', hyperfine'))"
-python3 "$BENCH/mkdb.py" --db idle.db --rows 100000 --jobs 10000 --name-format 'j{:05d}' --span-days 30 | sed 's/^/  /'
-f=$(time_cmd list list "$BIN" --config "$W/jobs10k.toml" --db "$W/idle.db" list)
+python3 "$BENCH/mkdb.py" --db idle/idle.db --rows 100000 --jobs 10000 --name-format 'j{:05d}' --span-days 30 | sed 's/^/  /'
+f=$(time_cmd list list "$BIN" --config "$W/idle/jobs10k.toml" --db "$W/idle/idle.db" list)
 an timing "$W" list "$f" --target-ms 250 --what "schedule list (10,000 jobs, 100,000 rows)"
 
 hdr "5. schedule history --failed, 1,000,000 rows ($TIMING_RUNS runs)"

@@ -391,6 +391,23 @@ pub struct SqliteStore {
 }
 
 impl SqliteStore {
+    /// Runs `sql` (one job name in, one instant in ms out) for each job;
+    /// jobs without a row are left out.
+    fn instant_per_job(&self, sql: &str, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
+        let mut stmt = self.conn.prepare_cached(sql).map_err(|e| self.err(e))?;
+        let mut out = HashMap::new();
+        for job in jobs {
+            let at: Option<i64> = stmt
+                .query_row([job], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.err(e))?;
+            if let Some(at) = at {
+                out.insert(job.to_string(), from_ms(at));
+            }
+        }
+        Ok(out)
+    }
+
     /// Opens the database, creating it when `create` is set, and brings its
     /// schema up to date.
     pub fn open(path: &Path, create: bool) -> Result<SqliteStore> {
@@ -632,49 +649,23 @@ impl RunStore for SqliteStore {
     }
 
     fn last_fires(&self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT scheduled_for FROM runs
-                 WHERE job = ?1 AND trigger IN ('schedule', 'catchup', 'retry')
-                 ORDER BY scheduled_for DESC LIMIT 1",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut out = HashMap::new();
-        for job in jobs {
-            let last: Option<i64> = stmt
-                .query_row([job], |r| r.get(0))
-                .optional()
-                .map_err(|e| self.err(e))?;
-            if let Some(last) = last {
-                out.insert(job.to_string(), from_ms(last));
-            }
-        }
-        Ok(out)
+        self.instant_per_job(
+            "SELECT scheduled_for FROM runs
+             WHERE job = ?1 AND trigger IN ('schedule', 'catchup', 'retry')
+             ORDER BY scheduled_for DESC LIMIT 1",
+            jobs,
+        )
     }
 
     fn last_successes(&self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
         // Walks the job's fires newest first (the UNIQUE index) and stops at
         // the first success.
-        let mut stmt = self
-            .conn
-            .prepare_cached(
-                "SELECT finished_at FROM runs
-                 WHERE job = ?1 AND status = 'succeeded' AND finished_at IS NOT NULL
-                 ORDER BY scheduled_for DESC, attempt DESC LIMIT 1",
-            )
-            .map_err(|e| self.err(e))?;
-        let mut out = HashMap::new();
-        for job in jobs {
-            let last: Option<i64> = stmt
-                .query_row([job], |r| r.get(0))
-                .optional()
-                .map_err(|e| self.err(e))?;
-            if let Some(last) = last {
-                out.insert(job.to_string(), from_ms(last));
-            }
-        }
-        Ok(out)
+        self.instant_per_job(
+            "SELECT finished_at FROM runs
+             WHERE job = ?1 AND status = 'succeeded' AND finished_at IS NOT NULL
+             ORDER BY scheduled_for DESC, attempt DESC LIMIT 1",
+            jobs,
+        )
     }
 
     fn prune(

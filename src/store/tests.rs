@@ -139,6 +139,23 @@ fn last_runs_per_job() {
 }
 
 #[test]
+fn the_last_success_is_the_newest_succeeded_fire_s_end() {
+    let (_dir, mut store) = temp_store();
+    for (job, at, status) in [
+        ("a", 0, Status::Succeeded),
+        ("a", 10, Status::Succeeded),
+        ("a", 20, Status::Failed),
+        ("b", 5, Status::Failed),
+    ] {
+        let id = store.claim(&new_run(job, at)).unwrap().unwrap();
+        store.finish(id, &outcome(status, at + 1)).unwrap();
+    }
+    let last = store.last_successes(&["a", "b", "c"]).unwrap();
+    assert_eq!(last.len(), 1, "{last:?}");
+    assert_eq!(last["a"], outcome(Status::Succeeded, 11).finished_at);
+}
+
+#[test]
 fn every_row_left_running_is_interrupted_whatever_its_host() {
     let (_dir, mut store) = temp_store();
     let id = store.claim(&new_run("a", 0)).unwrap().unwrap();

@@ -90,6 +90,15 @@ impl Config {
     pub fn job(&self, name: &str) -> Option<&Job> {
         self.jobs.iter().find(|j| j.name == name).map(|j| &**j)
     }
+
+    /// The jobs with a dead-man alert (`expect_success_within`).
+    pub fn watched_jobs(&self) -> Vec<&str> {
+        self.jobs
+            .iter()
+            .filter(|j| j.expect_success_within.is_some())
+            .map(|j| j.name.as_str())
+            .collect()
+    }
 }
 
 /// One job with its defaults applied.

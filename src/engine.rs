@@ -131,8 +131,6 @@ impl JobState {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobStatus {
     pub name: String,
-    pub enabled: bool,
-    pub paused: bool,
     pub next: Option<DateTime<Utc>>,
     pub running: usize,
     pub last_success: Option<DateTime<Utc>>,
@@ -481,8 +479,6 @@ impl Engine {
             .filter(|(_, state)| !state.removed)
             .map(|(name, state)| JobStatus {
                 name: name.clone(),
-                enabled: state.job.enabled,
-                paused: self.paused.contains(name),
                 next: state.next,
                 running: state.running.len(),
                 last_success: state.last_success,

@@ -55,13 +55,12 @@ pub fn spawn(
     input.extend_from_slice(outcome.stderr_tail.as_bytes());
     let timeout = job.hook_timeout;
     let name = job.name.clone();
-    let name_for_metrics = job.name.clone();
-    let failed = move || {
-        if let Some(monitor) = &monitor {
-            monitor.hook_failed(&name_for_metrics, which);
-        }
-    };
     tokio::spawn(async move {
+        let failed = || {
+            if let Some(monitor) = &monitor {
+                monitor.hook_failed(&name, which);
+            }
+        };
         let mut child = match cmd.spawn() {
             Ok(child) => child,
             Err(e) => {

@@ -369,8 +369,6 @@ mod tests {
     fn job(name: &str, overdue: Option<&str>) -> JobStatus {
         JobStatus {
             name: name.into(),
-            enabled: true,
-            paused: false,
             next: Some(at("2026-11-21T12:00:00Z")),
             running: 1,
             last_success: Some(at("2026-11-20T12:00:00Z")),

@@ -234,14 +234,7 @@ impl Scheduler {
         {
             tracing::warn!(error = %e, "cannot expire old trigger requests");
         }
-        let watched: Vec<&str> = self
-            .config
-            .jobs
-            .iter()
-            .filter(|j| j.expect_success_within.is_some())
-            .map(|j| j.name.as_str())
-            .collect();
-        let last_successes = self.store.last_successes(&watched)?;
+        let last_successes = self.store.last_successes(&self.config.watched_jobs())?;
         self.last_data_version = self.store.data_version().ok();
         self.read_controls();
         let actions = self
@@ -930,8 +923,6 @@ impl Watcher {
     }
 }
 
-/// The next change. Never resolves without a watcher (nor once its thread
-/// ended).
 /// Hands the memory freed after loading a config back to the system. glibc
 /// keeps freed heap for reuse, and the parsed TOML of a big config is many
 /// times the jobs it leaves: with 10,000 jobs, 6 MB of the scheduler's
@@ -959,6 +950,8 @@ async fn next_probe(probes: &mut Option<mpsc::UnboundedReceiver<Probe>>) -> Opti
     }
 }
 
+/// The next change. Never resolves without a watcher (nor once its thread
+/// ended).
 async fn next_change(watcher: &mut Option<Watcher>) -> Option<Change> {
     match watcher {
         Some(w) => w.changes.recv().await,

@@ -41,16 +41,10 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
     let (last, paused, successes) = if global.db.exists() {
         let store = SqliteStore::open(&global.db, false)?;
         let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
-        let watched: Vec<&str> = config
-            .jobs
-            .iter()
-            .filter(|j| j.expect_success_within.is_some())
-            .map(|j| j.name.as_str())
-            .collect();
         (
             store.last_runs(&names)?,
             store.paused()?,
-            store.last_successes(&watched)?,
+            store.last_successes(&config.watched_jobs())?,
         )
     } else {
         Default::default()

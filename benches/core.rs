@@ -22,10 +22,10 @@ use chrono::{DateTime, TimeZone, Utc};
 use chrono_tz::Tz;
 use criterion::{Criterion, SamplingMode, Throughput, criterion_group, criterion_main};
 use rusqlite::{Connection, params};
+use schedule::domain::{Ended, HistoryQuery, NewRun, Outcome, Trigger};
 use schedule::schedule::{CronSchedule, Every, Schedule};
-use schedule::store::{
-    HistoryQuery, NewRun, Outcome, RunStore, SCHEMA_VERSION, SqliteStore, Status, Trigger,
-};
+use schedule::store::sqlite::{SCHEMA_VERSION, SqliteStore};
+use schedule::store::{History, Mode};
 use std::fmt::Write as _;
 use std::hint::black_box;
 use std::path::{Path, PathBuf};
@@ -187,7 +187,7 @@ fn bench_store(c: &mut Criterion) {
 
     // Recording a run: a fresh database, a new fire each iteration.
     let dir = tempfile::tempdir().unwrap();
-    let mut store = SqliteStore::open(&dir.path().join("history.db"), true).unwrap();
+    let mut store = SqliteStore::open(&dir.path().join("history.db"), Mode::Write).unwrap();
     let start = utc(2026, 3, 1, 0, 0);
     let mut fire = 0i64;
     group.bench_function("claim_finish", |b| {
@@ -195,22 +195,22 @@ fn bench_store(c: &mut Criterion) {
             fire += 1;
             let at = start + chrono::TimeDelta::seconds(fire);
             let id = store
-                .claim(&NewRun {
-                    job: "backup",
+                .claim(&[NewRun {
+                    job: "backup".into(),
                     scheduled_for: at,
                     attempt: 1,
                     trigger: Trigger::Schedule,
                     started_at: at,
-                    host: "bench-host",
+                    host: "bench-host".into(),
                     pid: 4242,
-                })
-                .unwrap()
+                }])
+                .unwrap()[0]
                 .expect("a new fire is claimed");
             store
                 .finish(
                     id,
                     &Outcome {
-                        status: Status::Succeeded,
+                        status: Ended::Succeeded,
                         finished_at: at + chrono::TimeDelta::milliseconds(1_234),
                         exit_code: Some(0),
                         signal: None,
@@ -228,7 +228,7 @@ fn bench_store(c: &mut Criterion) {
     // `schedule history --failed` over a million rows.
     const ROWS: u64 = 1_000_000;
     let path = history_db(ROWS);
-    let store = SqliteStore::open(&path, false).unwrap();
+    let mut store = SqliteStore::open(&path, Mode::Read).unwrap();
     let query = HistoryQuery {
         failed_only: true,
         limit: 20,
@@ -267,7 +267,7 @@ fn history_db(rows: u64) -> PathBuf {
     let tmp = dir.join(format!("history-{rows}-v{SCHEMA_VERSION}.db.tmp"));
     let _ = std::fs::remove_file(&tmp);
     // The store makes the schema; the rows go in with plain SQL.
-    drop(SqliteStore::open(&tmp, true).unwrap());
+    drop(SqliteStore::open(&tmp, Mode::Write).unwrap());
     let mut conn = Connection::open(&tmp).unwrap();
     conn.execute_batch("PRAGMA journal_mode = OFF; PRAGMA synchronous = OFF;")
         .unwrap();

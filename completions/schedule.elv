@@ -19,7 +19,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
     var completions = [
         &'schedule'= {
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --utc 'Show times in UTC instead of each job''s time zone'
@@ -48,7 +48,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand --shutdown-grace 'How long running jobs may take to finish after Ctrl-C or SIGTERM'
             cand --http 'Serve /health and /metrics on this address (a bare port listens on loopback); overrides `[scheduler] http`'
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --utc 'Show times in UTC instead of each job''s time zone'
@@ -61,7 +61,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;list'= {
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --json 'Print JSON instead of a table'
@@ -77,7 +77,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand --limit 'At most this many runs'
             cand --since 'Only runs scheduled since then: a duration ago (`2h`, `7d`), a date (`2026-11-01`, UTC midnight) or an RFC3339 instant'
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --failed 'Only runs that went wrong: failed, timed_out, interrupted'
@@ -96,7 +96,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand --after 'Start after this instant (RFC3339) instead of now'
             cand --tz 'The time zone (IANA name); default: the job''s, or UTC for an expression'
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --json 'Print JSON instead of one instant per line'
@@ -110,7 +110,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;trigger'= {
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --wait 'Wait for the end, stream the job''s output, and exit with its exit code'
@@ -124,7 +124,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;pause'= {
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --all 'Every job in the config'
@@ -138,7 +138,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;resume'= {
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --all 'Every job in the config'
@@ -152,7 +152,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;show'= {
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --json 'Print JSON instead of text'
@@ -167,7 +167,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule;stats'= {
             cand --since 'Over the runs scheduled since then: a duration ago (`7d`), a date or an RFC3339 instant'
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --json 'Print JSON instead of a table'
@@ -181,7 +181,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;check'= {
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --strict 'Fail (exit 2) on warnings too'
@@ -196,7 +196,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;completions'= {
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --utc 'Show times in UTC instead of each job''s time zone'

@@ -25,7 +25,7 @@ function __fish_schedule_using_subcommand
 end
 
 complete -c schedule -n "__fish_schedule_needs_command" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_needs_command" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_needs_command" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_needs_command" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -51,7 +51,7 @@ complete -c schedule -n "__fish_schedule_needs_command" -f -a "help" -d 'Print t
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l shutdown-grace -d 'How long running jobs may take to finish after Ctrl-C or SIGTERM' -r
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l http -d 'Serve /health and /metrics on this address (a bare port listens on loopback); overrides `[scheduler] http`' -r
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand run" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand run" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -62,7 +62,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand run" -s v -l verbose -
 complete -c schedule -n "__fish_schedule_using_subcommand run" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand run" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand list" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand list" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -76,7 +76,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand list" -s h -l help -d 
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l limit -d 'At most this many runs' -r
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l since -d 'Only runs scheduled since then: a duration ago (`2h`, `7d`), a date (`2026-11-01`, UTC midnight) or an RFC3339 instant' -r
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand history" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -92,7 +92,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand next" -s n -l count -d
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l after -d 'Start after this instant (RFC3339) instead of now' -r
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l tz -d 'The time zone (IANA name); default: the job\'s, or UTC for an expression' -r
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand next" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand next" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -104,7 +104,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand next" -s v -l verbose 
 complete -c schedule -n "__fish_schedule_using_subcommand next" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand next" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand trigger" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -116,7 +116,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand trigger" -s v -l verbo
 complete -c schedule -n "__fish_schedule_using_subcommand trigger" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand trigger" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand pause" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand pause" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand pause" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand pause" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -128,7 +128,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand pause" -s v -l verbose
 complete -c schedule -n "__fish_schedule_using_subcommand pause" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand pause" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand resume" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand resume" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand resume" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand resume" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -140,7 +140,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand resume" -s v -l verbos
 complete -c schedule -n "__fish_schedule_using_subcommand resume" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand resume" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand show" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand show" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -153,7 +153,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand show" -s q -l quiet -d
 complete -c schedule -n "__fish_schedule_using_subcommand show" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand stats" -l since -d 'Over the runs scheduled since then: a duration ago (`7d`), a date or an RFC3339 instant' -r
 complete -c schedule -n "__fish_schedule_using_subcommand stats" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand stats" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand stats" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand stats" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -165,7 +165,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand stats" -s v -l verbose
 complete -c schedule -n "__fish_schedule_using_subcommand stats" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand stats" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand check" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand check" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand check" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand check" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -178,7 +178,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand check" -s v -l verbose
 complete -c schedule -n "__fish_schedule_using_subcommand check" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand completions" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand completions" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"

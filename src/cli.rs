@@ -33,15 +33,11 @@ pub struct Global {
         value_name = "PATH"
     )]
     pub config: PathBuf,
-    /// The history database (SQLite; created by `schedule run`)
-    #[arg(
-        long,
-        global = true,
-        env = "SCHEDULE_DB",
-        default_value = "schedule.db",
-        value_name = "PATH"
-    )]
-    pub db: PathBuf,
+    /// The history database: a SQLite file (created by `schedule run`;
+    /// default: schedule.db beside the config file) or a
+    /// postgres://user@host/db URL
+    #[arg(long, global = true, env = "SCHEDULE_DB", value_name = "PATH|URL")]
+    pub db: Option<String>,
     /// Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset),
     /// always or never
     #[arg(long, global = true, value_enum, default_value_t, value_name = "WHEN")]
@@ -64,6 +60,18 @@ pub struct Global {
         value_name = "FORMAT"
     )]
     pub log_format: LogFormat,
+}
+
+impl Global {
+    /// Where the history lives: `--db`, else `schedule.db` beside the
+    /// config file.
+    pub fn location(&self) -> Result<crate::store::Location, crate::Error> {
+        match &self.db {
+            Some(db) => crate::store::Location::parse(db)
+                .map_err(|e| crate::Error::Usage(format!("--db `{db}`: {e}"))),
+            None => Ok(crate::store::Location::beside(&self.config)),
+        }
+    }
 }
 
 /// `--log-format`.

@@ -20,8 +20,8 @@ use std::collections::{BinaryHeap, HashMap, VecDeque};
 use std::sync::Arc;
 
 use crate::config::{Catchup, Config, Job, Overlap, SchedulerSettings};
+use crate::domain::{Ended, NotRun, Trigger};
 use crate::schedule::Schedule;
-use crate::store::{Status, Trigger};
 
 /// A fire found later than this when its timer pops was missed (the loop
 /// slept through it: suspend, a stopped process, a clock step), and the
@@ -62,7 +62,7 @@ pub enum Action {
     /// Write a row for a fire that does not run.
     Record {
         fire: Fire,
-        status: Status,
+        status: NotRun,
         reason: String,
         missed_count: Option<u64>,
     },
@@ -147,6 +147,12 @@ pub struct Engine {
     /// Fires waiting for a free slot under `max_concurrent`, oldest first.
     queue: VecDeque<Fire>,
     runs: HashMap<Token, Fire>,
+    /// Runs whose claim has not come back from the database yet: they hold
+    /// their job and their slot, but a fire turned away because of them was
+    /// turned away by the database, not by the job.
+    claiming: HashMap<Token, DateTime<Utc>>,
+    /// The time the engine was last handed: when a claim was sent.
+    clock: DateTime<Utc>,
     next_token: Token,
     rng: Rng,
     shutting_down: bool,
@@ -172,6 +178,8 @@ impl Engine {
             next_seq: 0,
             queue: VecDeque::new(),
             runs: HashMap::new(),
+            claiming: HashMap::new(),
+            clock: DateTime::<Utc>::MIN_UTC,
             next_token: 1,
             rng: Rng::new(seed),
             shutting_down: false,
@@ -191,6 +199,7 @@ impl Engine {
     ) -> Vec<Action> {
         let mut out = Vec::new();
         self.started = now;
+        self.clock = now;
         let mut names: Vec<String> = self.jobs.keys().cloned().collect();
         names.sort();
         for name in &names {
@@ -232,6 +241,7 @@ impl Engine {
     /// Handles every timer due at `now`.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Action> {
         let mut out = Vec::new();
+        self.clock = now;
         while let Some(&Reverse((at, seq))) = self.timers.peek() {
             if at > now.timestamp_millis() {
                 break;
@@ -261,15 +271,22 @@ impl Engine {
         out
     }
 
+    /// A run's claim was written and its child is starting.
+    pub fn spawned(&mut self, token: Token) {
+        self.claiming.remove(&token);
+    }
+
     /// A run ended (`status`), or never started (`None`: its row could not
     /// be written).
     pub fn finished(
         &mut self,
         token: Token,
-        status: Option<Status>,
+        status: Option<Ended>,
         now: DateTime<Utc>,
     ) -> Vec<Action> {
         let mut out = Vec::new();
+        self.clock = now;
+        self.claiming.remove(&token);
         let Some(fire) = self.runs.remove(&token) else {
             return out;
         };
@@ -279,7 +296,7 @@ impl Engine {
         state.running.retain(|&t| t != token);
         let job = Arc::clone(&state.job);
         let removed = state.removed;
-        if status == Some(Status::Succeeded) {
+        if status == Some(Ended::Succeeded) {
             state.last_success = Some(now);
             if state.overdue.take().is_some() {
                 out.push(Action::Recovered {
@@ -288,7 +305,7 @@ impl Engine {
             }
             self.arm_deadline(&fire.job);
         }
-        let failed = matches!(status, Some(Status::Failed | Status::TimedOut));
+        let failed = status.is_some_and(Ended::is_retryable);
         if failed && !self.shutting_down && !removed && fire.attempt <= job.retries {
             let delay = self.backoff(&job, fire.attempt);
             let retry = Fire {
@@ -300,8 +317,8 @@ impl Engine {
             self.arm(now + delay, Timer::Retry(retry));
         } else {
             let hook = match status {
-                Some(Status::Succeeded) => job.on_success.clone(),
-                Some(Status::Failed | Status::TimedOut) => job.on_failure.clone(),
+                Some(Ended::Succeeded) => job.on_success.clone(),
+                Some(Ended::Failed | Ended::TimedOut) => job.on_failure.clone(),
                 _ => None,
             };
             if let Some(command) = hook {
@@ -328,6 +345,7 @@ impl Engine {
     /// fire. Running runs are not touched.
     pub fn reload(&mut self, config: &Config, now: DateTime<Utc>) -> Vec<Action> {
         let mut out = Vec::new();
+        self.clock = now;
         self.settings = config.scheduler.clone();
         for name in self.jobs.keys().cloned().collect::<Vec<_>>() {
             if config.job(&name).is_none() {
@@ -343,7 +361,7 @@ impl Engine {
                 for fire in dropped {
                     out.push(record(
                         fire,
-                        Status::Cancelled,
+                        NotRun::Cancelled,
                         "the job was removed from the config",
                     ));
                 }
@@ -402,12 +420,12 @@ impl Engine {
                 Timer::Scheduled { .. } | Timer::Deadline { .. } => {}
                 Timer::Retry(fire) => out.push(record(
                     fire,
-                    Status::Cancelled,
+                    NotRun::Cancelled,
                     "the retry was dropped: the scheduler shut down",
                 )),
                 Timer::Jittered(fire) => out.push(record(
                     fire,
-                    Status::Cancelled,
+                    NotRun::Cancelled,
                     "the scheduler shut down before the jittered start",
                 )),
             }
@@ -416,7 +434,7 @@ impl Engine {
         for fire in self.queue.drain(..) {
             out.push(record(
                 fire,
-                Status::Cancelled,
+                NotRun::Cancelled,
                 "the scheduler shut down before a slot was free",
             ));
         }
@@ -433,7 +451,7 @@ impl Engine {
             {
                 out.push(record(
                     fire,
-                    Status::Cancelled,
+                    NotRun::Cancelled,
                     "the scheduler shut down before it could start",
                 ));
             }
@@ -450,6 +468,7 @@ impl Engine {
     /// the concurrency limit. A paused job runs too: someone asked for it.
     pub fn request(&mut self, job: &str, at: DateTime<Utc>, request: i64) -> Vec<Action> {
         let mut out = Vec::new();
+        self.clock = self.clock.max(at);
         let fire = Fire {
             job: job.to_string(),
             scheduled_for: at,
@@ -623,7 +642,7 @@ impl Engine {
             // catches up from there and does not count them again.
             out.push(Action::Record {
                 fire: fire(last, Trigger::Schedule),
-                status: Status::Missed,
+                status: NotRun::Missed,
                 reason,
                 missed_count: Some(missed.old_count),
             });
@@ -633,13 +652,13 @@ impl Engine {
         match job.catchup {
             Catchup::Skip => {
                 for at in in_window {
-                    out.push(record(fire(at, Trigger::Schedule), Status::Missed, &reason));
+                    out.push(record(fire(at, Trigger::Schedule), NotRun::Missed, &reason));
                 }
             }
             Catchup::Latest => {
                 if let Some((&latest, older)) = in_window.split_last() {
                     for &at in older {
-                        out.push(record(fire(at, Trigger::Schedule), Status::Missed, &reason));
+                        out.push(record(fire(at, Trigger::Schedule), NotRun::Missed, &reason));
                     }
                     self.dispatch(fire(latest, Trigger::Catchup), out);
                 }
@@ -665,7 +684,7 @@ impl Engine {
         let Some(state) = self.jobs.get_mut(&fire.job) else {
             out.push(record(
                 fire,
-                Status::Cancelled,
+                NotRun::Cancelled,
                 "the job was removed from the config",
             ));
             return;
@@ -673,7 +692,7 @@ impl Engine {
         if state.removed {
             out.push(record(
                 fire,
-                Status::Cancelled,
+                NotRun::Cancelled,
                 "the job was removed from the config",
             ));
             return;
@@ -681,7 +700,7 @@ impl Engine {
         if fire.trigger != Trigger::Manual && self.paused.contains(&fire.job) {
             out.push(record(
                 fire,
-                Status::Skipped,
+                NotRun::Skipped,
                 "paused (`schedule resume` resumes it)",
             ));
             return;
@@ -690,11 +709,27 @@ impl Engine {
             match state.job.overlap {
                 Overlap::Allow => {}
                 Overlap::Skip => {
-                    out.push(record(
-                        fire,
-                        Status::Skipped,
-                        "the job's previous run is still running (overlap = \"skip\")",
-                    ));
+                    // A claim sent before this fire was even due, and not
+                    // back yet: the database holds the job up, not a run.
+                    let waiting_for_db = state.running.iter().all(|t| {
+                        self.claiming
+                            .get(t)
+                            .is_some_and(|sent| *sent < fire.scheduled_for)
+                    });
+                    out.push(if waiting_for_db {
+                        record(
+                            fire,
+                            NotRun::Missed,
+                            "database unavailable: the previous fire's row is still being \
+                             written, and nothing runs before its row is",
+                        )
+                    } else {
+                        record(
+                            fire,
+                            NotRun::Skipped,
+                            "the job's previous run is still running (overlap = \"skip\")",
+                        )
+                    });
                     return;
                 }
                 Overlap::Queue => {
@@ -703,7 +738,7 @@ impl Engine {
                     } else {
                         out.push(record(
                             fire,
-                            Status::Skipped,
+                            NotRun::Skipped,
                             "a fire is already waiting for the running one to end (overlap = \"queue\")",
                         ));
                     }
@@ -722,7 +757,7 @@ impl Engine {
                     if newest_running.is_some_and(|newest| newest >= fire.scheduled_for) {
                         out.push(record(
                             fire,
-                            Status::Skipped,
+                            NotRun::Skipped,
                             "superseded: a newer fire of the job is running or waiting (overlap = \"replace\")",
                         ));
                         return;
@@ -736,7 +771,7 @@ impl Engine {
                     if let Some(older) = state.waiting.replace(fire) {
                         out.push(record(
                             older,
-                            Status::Skipped,
+                            NotRun::Skipped,
                             "replaced by a newer fire (overlap = \"replace\")",
                         ));
                     }
@@ -766,7 +801,7 @@ impl Engine {
             );
             out.push(Action::Record {
                 fire,
-                status: Status::Skipped,
+                status: NotRun::Skipped,
                 reason,
                 missed_count: None,
             });
@@ -782,6 +817,7 @@ impl Engine {
         self.next_token += 1;
         state.running.push(token);
         self.runs.insert(token, fire.clone());
+        self.claiming.insert(token, self.clock);
         out.push(Action::Start {
             token,
             fire,
@@ -862,7 +898,7 @@ impl Engine {
     }
 }
 
-fn record(fire: Fire, status: Status, reason: &str) -> Action {
+fn record(fire: Fire, status: NotRun, reason: &str) -> Action {
     Action::Record {
         fire,
         status,

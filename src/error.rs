@@ -5,8 +5,9 @@
 //! context a person needs to act: the path, the job, the value.
 
 use crate::config::ConfigError;
+use crate::domain::{Holder, Role};
+use crate::store::{LockError, StoreError};
 use std::fmt;
-use std::path::PathBuf;
 
 #[derive(Debug)]
 pub enum Error {
@@ -15,14 +16,10 @@ pub enum Error {
     /// A bad argument that clap could not catch (an unknown job, say).
     Usage(String),
     /// The history database could not be opened, read or written.
-    Store { path: PathBuf, message: String },
-    /// Another `schedule run` holds the database.
-    Locked {
-        path: PathBuf,
-        pid: Option<u32>,
-        host: Option<String>,
-        role: crate::store::Role,
-    },
+    Store(StoreError),
+    /// Another `schedule run` (or a `trigger` running a job itself) holds
+    /// the database.
+    Locked { location: String, holder: Holder },
     /// Anything else that went wrong at run time.
     Runtime(String),
     /// `schedule trigger --wait` passes on the job's exit code; the job said
@@ -34,7 +31,7 @@ impl Error {
     pub fn exit_code(&self) -> i32 {
         match self {
             Error::Config(_) | Error::Usage(_) => 2,
-            Error::Store { .. } | Error::Locked { .. } | Error::Runtime(_) => 1,
+            Error::Store(_) | Error::Locked { .. } | Error::Runtime(_) => 1,
             Error::JobExit(code) => *code,
         }
     }
@@ -46,31 +43,24 @@ impl fmt::Display for Error {
             Error::Config(e) => e.fmt(f),
             Error::Usage(msg) | Error::Runtime(msg) => f.write_str(msg),
             Error::JobExit(_) => Ok(()),
-            Error::Store { path, message } => {
-                write!(f, "history database `{}`: {message}", path.display())
-            }
-            Error::Locked {
-                path,
-                pid,
-                host,
-                role,
-            } => {
-                let who = match role {
-                    crate::store::Role::Scheduler => "another `schedule run`",
-                    crate::store::Role::Trigger => "a `schedule trigger` running a job by itself",
+            Error::Store(e) => e.fmt(f),
+            Error::Locked { location, holder } => {
+                let who = match holder.role {
+                    Role::Scheduler => "another `schedule run`",
+                    Role::Trigger => "a `schedule trigger` running a job by itself",
                 };
-                write!(f, "{who} is already using `{}`", path.display())?;
-                match (pid, host) {
+                write!(f, "{who} is already using `{location}`")?;
+                match (&holder.pid, &holder.host) {
                     (Some(pid), Some(host)) => write!(f, " (pid {pid} on {host})")?,
                     (Some(pid), None) => write!(f, " (pid {pid})")?,
                     _ => {}
                 }
-                match role {
-                    crate::store::Role::Scheduler => write!(
+                match holder.role {
+                    Role::Scheduler => write!(
                         f,
                         "\nhint: stop it first, or give this one its own database with --db"
                     ),
-                    crate::store::Role::Trigger => {
+                    Role::Trigger => {
                         write!(f, "\nhint: try again when its job has ended")
                     }
                 }
@@ -79,7 +69,33 @@ impl fmt::Display for Error {
     }
 }
 
-impl std::error::Error for Error {}
+impl std::error::Error for Error {
+    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
+        match self {
+            Error::Store(e) => Some(e),
+            _ => None,
+        }
+    }
+}
+
+impl From<StoreError> for Error {
+    fn from(e: StoreError) -> Self {
+        Error::Store(e)
+    }
+}
+
+impl Error {
+    /// A lock that was not taken, for the database at `location`.
+    pub fn from_lock(location: &crate::store::Location, e: LockError) -> Error {
+        match e {
+            LockError::Held(holder) => Error::Locked {
+                location: location.to_string(),
+                holder,
+            },
+            LockError::Store(e) => Error::Store(e),
+        }
+    }
+}
 
 impl From<ConfigError> for Error {
     fn from(e: ConfigError) -> Self {
@@ -96,17 +112,17 @@ mod tests {
         let config = Error::Config(ConfigError::Invalid(Vec::new()));
         assert_eq!(config.exit_code(), 2);
         assert_eq!(Error::Usage("x".into()).exit_code(), 2);
-        let store = Error::Store {
-            path: "db".into(),
-            message: "x".into(),
-        };
+        let store = Error::Store(StoreError::new("db", crate::store::Kind::Busy, "x"));
         assert_eq!(store.exit_code(), 1);
         assert_eq!(Error::Runtime("x".into()).exit_code(), 1);
         let locked = Error::Locked {
-            path: "schedule.db".into(),
-            pid: Some(42),
-            host: Some("box".into()),
-            role: crate::store::Role::Scheduler,
+            location: "schedule.db".into(),
+            holder: Holder {
+                pid: Some(42),
+                host: Some("box".into()),
+                role: Role::Scheduler,
+                since: None,
+            },
         };
         assert_eq!(locked.exit_code(), 1);
         assert!(locked.to_string().contains("pid 42 on box"));

@@ -10,7 +10,7 @@ use std::sync::Arc;
 use tokio::io::AsyncWriteExt;
 
 use crate::config::Job;
-use crate::store::Outcome;
+use crate::domain::Outcome;
 
 /// Starts `command` for the run that ended with `outcome`.
 pub fn spawn(
@@ -21,7 +21,7 @@ pub fn spawn(
     outcome: &Outcome,
     monitor: Option<Arc<crate::monitor::Monitor>>,
 ) {
-    let which = if outcome.status == crate::store::Status::Succeeded {
+    let which = if outcome.status == crate::domain::Status::Succeeded {
         "on_success"
     } else {
         "on_failure"

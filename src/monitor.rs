@@ -26,8 +26,8 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::domain::Status;
 use crate::engine::JobStatus;
-use crate::store::Status;
 
 /// How long `/health` waits for the loop to answer before calling it stuck.
 pub const PROBE_WAIT: Duration = Duration::from_secs(2);
@@ -42,6 +42,8 @@ pub struct Snapshot {
     pub queued: usize,
     /// The last history write failed, with this error.
     pub write_error: Option<String>,
+    /// A call to the history database has been waiting this long.
+    pub db_stalled: Option<Duration>,
 }
 
 /// A question to the loop; it answers on the channel.
@@ -326,12 +328,16 @@ pub fn health(
         .filter(|j| j.overdue_since.is_some())
         .map(|j| j.name.as_str())
         .collect();
-    let (code, status, reason) = match (&s.write_error, overdue.is_empty()) {
-        (Some(e), _) => (
-            503,
-            "unhealthy",
-            Some(format!("the last history write failed: {e}")),
-        ),
+    let db_trouble = match (&s.db_stalled, &s.write_error) {
+        (Some(waited), _) => Some(format!(
+            "the history database has not answered for {:.1}s; fires wait for it",
+            waited.as_secs_f64()
+        )),
+        (None, Some(e)) => Some(format!("the last history write failed: {e}")),
+        (None, None) => None,
+    };
+    let (code, status, reason) = match (db_trouble, overdue.is_empty()) {
+        (Some(trouble), _) => (503, "unhealthy", Some(trouble)),
         (None, false) => (
             200,
             "degraded",
@@ -349,7 +355,7 @@ pub fn health(
         "running": s.running,
         "queued": s.queued,
         "last_tick": stamp(s.at),
-        "db_ok": s.write_error.is_none(),
+        "db_ok": s.write_error.is_none() && s.db_stalled.is_none(),
         "overdue": overdue,
     });
     if let Some(reason) = reason {
@@ -383,7 +389,22 @@ mod tests {
             running: 1,
             queued: 0,
             write_error: write_error.map(String::from),
+            db_stalled: None,
         }
+    }
+
+    #[test]
+    fn a_database_that_does_not_answer_is_the_reason_given() {
+        let mut s = snapshot(vec![job("a", None)], None);
+        s.db_stalled = Some(Duration::from_millis(7200));
+        let (code, body) = health(Some(&s), Some(s.at), s.at);
+        assert_eq!(code, 503);
+        assert_eq!(body["db_ok"], false);
+        let reason = body["reason"].as_str().unwrap();
+        assert!(
+            reason.contains("history database has not answered for 7.2s"),
+            "{reason}"
+        );
     }
 
     #[test]

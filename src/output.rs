@@ -7,8 +7,8 @@ use serde::Serialize;
 use std::io::IsTerminal;
 use std::time::Duration;
 
+use crate::domain::Status;
 use crate::duration;
-use crate::store::Status;
 
 /// How output looks: decided once per command from the flags, the
 /// environment and whether stdout is a terminal.

@@ -22,8 +22,8 @@ use tokio::sync::watch;
 use tokio::time::{Instant, sleep, sleep_until};
 
 use crate::config::Job;
+use crate::domain::{Ended, Outcome};
 use crate::process;
-use crate::store::{Outcome, Status};
 
 /// How much of each stream the history keeps: the last 64 KiB.
 pub const TAIL_BYTES: usize = 64 * 1024;
@@ -110,7 +110,7 @@ pub async fn run(
                 _ => format!("cannot start `{program}`: {e}"),
             };
             return Outcome {
-                status: Status::Failed,
+                status: Ended::Failed,
                 finished_at: Utc::now(),
                 exit_code: None,
                 signal: None,
@@ -182,14 +182,14 @@ pub async fn run(
 
     let (status, reason) = match (end, exit) {
         (End::TimedOut, _) => (
-            Status::TimedOut,
+            Ended::TimedOut,
             Some(format!(
                 "timed out after {}",
                 crate::duration::format(job.timeout.unwrap_or_default())
             )),
         ),
         (End::Cancelled(why), _) => (
-            Status::Cancelled,
+            Ended::Cancelled,
             Some(
                 match why {
                     Control::Replace => "replaced by a newer fire (overlap = \"replace\")",
@@ -198,14 +198,14 @@ pub async fn run(
                 .to_string(),
             ),
         ),
-        (_, Some(exit)) if exit.success() => (Status::Succeeded, None),
+        (_, Some(exit)) if exit.success() => (Ended::Succeeded, None),
         (_, Some(exit)) => (
-            Status::Failed,
+            Ended::Failed,
             exit.signal()
                 .map(|s| format!("killed by {}", signal_name(s))),
         ),
         (_, None) => (
-            Status::Failed,
+            Ended::Failed,
             Some("lost track of the child process".to_string()),
         ),
     };

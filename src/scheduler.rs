@@ -13,10 +13,17 @@
 //! up by each job's policy. Without timerfd, tokio's monotonic timers stand
 //! in, and no sleep is longer than [`MAX_SLEEP`].
 //!
-//! At a fire the order is: write the cheap `running` row (the claim), spawn
-//! the child, then everything else. Each run is a task of its own that
-//! reports its child's pid and its [`Outcome`] over a channel; the loop,
-//! which owns the store, records them.
+//! The loop never waits on the database: the store lives on a thread of its
+//! own ([`Worker`]), and its answers come back as [`Event`]s beside the ends
+//! of runs, signals and probes. At a fire the order is still: write the
+//! `running` row (the claim; every fire of one instant in one transaction),
+//! spawn the child once the claim is written, then everything else. While a
+//! claim waits (a locked database), timers, timeouts, kill graces, signals,
+//! `/health`, hooks and the ends of other runs go on. A fire whose claim
+//! cannot be written is not run: it is recorded `missed` with the reason
+//! once the database is back, so no fire goes without a row. Each run is a
+//! task of its own that reports its child's pid and its [`Outcome`] over a
+//! channel; the loop hands them to the store.
 //!
 //! Reload: SIGHUP, or a change to the config file (inotify on its folder, so
 //! that editors that replace the file are seen), re-reads the config. A config
@@ -30,7 +37,7 @@
 
 use chrono::{DateTime, Utc};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -39,13 +46,14 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
 
-use crate::config::{self, Config};
+use crate::config::{self, Config, Job};
+use crate::domain::{Ended, NewRun, NotRun, NotRunRecord, Outcome, Request, Trigger};
 use crate::duration;
 use crate::engine::{Action, Engine, Fire, Token};
 use crate::error::Error;
 use crate::monitor::{Monitor, Probe, Snapshot};
 use crate::runner::{self, Control, RunInfo};
-use crate::store::{NewRun, Outcome, RunStore, SqliteStore, Status};
+use crate::store::{self, Location, Mode, StoreError, Worker};
 
 /// The longest the loop sleeps before looking at the wall clock again, when
 /// it sleeps on tokio's monotonic timers (no timerfd).
@@ -53,10 +61,12 @@ pub const MAX_SLEEP: Duration = Duration::from_secs(60);
 /// The longest it sleeps on the wall-clock timer, which also wakes it when
 /// the clock is set: with nothing due, once an hour is enough (for clean-up).
 const IDLE_WAKE: Duration = Duration::from_secs(3600);
-/// How soon a run end that could not be written is tried again.
+/// How soon a row that could not be written is tried again.
 const SAVE_RETRY: Duration = Duration::from_secs(1);
-/// How long shutdown keeps trying to write run ends before giving up.
+/// How long shutdown keeps trying to write rows before giving up.
 const UNSAVED_PATIENCE: Duration = Duration::from_secs(30);
+/// A store call waiting this long makes `/health` blame the database.
+const DB_STALL: Duration = Duration::from_secs(2);
 /// Editors write a file in several steps; reload once they are done.
 const RELOAD_SETTLE: Duration = Duration::from_millis(200);
 /// After the database changed, when to look at pauses and requests: soon,
@@ -64,7 +74,7 @@ const RELOAD_SETTLE: Duration = Duration::from_millis(200);
 /// writer's commit was visible.
 const DB_SETTLE: Duration = Duration::from_millis(30);
 const DB_RECHECK: Duration = Duration::from_millis(500);
-/// Without inotify, how often pause, resume and trigger are looked for.
+/// Without a change feed, how often pause, resume and trigger are looked for.
 const CONTROL_POLL: Duration = Duration::from_secs(2);
 /// How much of a run's output `trigger --wait` gets live.
 const LIVE_CAP: usize = 8 << 20;
@@ -75,12 +85,12 @@ const PRUNE_EVERY: Duration = Duration::from_secs(3600);
 
 pub struct Options {
     pub config_path: PathBuf,
-    pub db_path: PathBuf,
+    pub location: Location,
     pub shutdown_grace: Duration,
     pub host: String,
 }
 
-/// What run tasks tell the loop.
+/// What run tasks and the store's thread tell the loop.
 enum Event {
     Spawned {
         run_id: i64,
@@ -95,6 +105,48 @@ enum Event {
         token: Token,
         outcome: Outcome,
     },
+    /// The claims of one batch of fires were written (or not).
+    Claimed {
+        claims: Vec<Claim>,
+        result: store::Result<Vec<Option<i64>>>,
+    },
+    /// Rows of fires that did not run were written (or not).
+    Recorded(Vec<(Unrecorded, store::Result<Option<i64>>)>),
+    /// Ends of runs were written (or not).
+    Saved(Vec<(Unsaved, store::Result<()>)>),
+    /// What `pause`, `resume` and `trigger` asked for, if anyone wrote.
+    Controls(Option<Controls>),
+}
+
+/// The paused jobs and the new `schedule trigger` requests, as read.
+struct Controls {
+    paused: store::Result<Vec<String>>,
+    requests: store::Result<Vec<Request>>,
+}
+
+/// A fire whose claim is on its way to the database.
+struct Claim {
+    token: Token,
+    fire: Fire,
+    job: Arc<Job>,
+    started_at: DateTime<Utc>,
+}
+
+/// A fire that did not run, with its row still to write.
+#[derive(Clone)]
+struct Unrecorded {
+    fire: Fire,
+    record: NotRunRecord,
+}
+
+/// A run's end still to write.
+#[derive(Clone)]
+struct Unsaved {
+    run_id: i64,
+    job: String,
+    outcome: Outcome,
+    /// It failed to be written before.
+    retried: bool,
 }
 
 /// A run the loop started.
@@ -105,24 +157,36 @@ struct Running {
     control: watch::Sender<Control>,
 }
 
+/// When the loop should next wake for something other than a fire.
+#[derive(Default)]
+struct Wakes {
+    reload: Option<Instant>,
+    /// Without a change feed: the next look at the controls.
+    control_poll: Option<Instant>,
+    /// After a change: a first look, and a second one a little later.
+    control_checks: [Option<Instant>; 2],
+    /// Rows that could not be written are tried again then.
+    retry: Option<Instant>,
+}
+
 pub struct Scheduler {
     engine: Engine,
     config: Config,
-    store: Box<dyn RunStore>,
+    store: Worker,
     host: String,
     pid: u32,
     runs: HashMap<Token, Running>,
     events_tx: mpsc::UnboundedSender<Event>,
     events_rx: mpsc::UnboundedReceiver<Event>,
-    /// Ends of runs that could not be written yet (a locked or full
-    /// database); retried until they are, so no run stays `running`.
-    unsaved: Vec<(i64, Outcome)>,
+    /// Rows that could not be written yet (a locked or unreachable
+    /// database); retried until they are, so no fire goes unrecorded and
+    /// no run stays `running`.
+    unsaved: Vec<Unsaved>,
+    unrecorded: Vec<Unrecorded>,
     next_prune: Instant,
-    /// `PRAGMA data_version` when we last read the controls.
-    last_data_version: Option<i64>,
     /// `trigger --wait` requests whose run has not started: their output is
     /// streamed through the database.
-    streamed: std::collections::HashSet<i64>,
+    streamed: HashSet<i64>,
     /// Bytes of live output passed on, per streamed run.
     live_bytes: HashMap<i64, usize>,
     /// A clean-up thread is at work.
@@ -134,12 +198,17 @@ pub struct Scheduler {
     /// `--http`: metrics to count, and probes from `/health` to answer.
     monitor: Option<Arc<Monitor>>,
     probes: Option<mpsc::UnboundedReceiver<Probe>>,
-    /// The last history write failed with this (for `/health`).
+    /// The last history write failed, with this error (for `/health`).
     write_error: Option<String>,
+    wakes: Wakes,
+    /// Why the scheduler must stop (its lease was taken over).
+    fatal: Option<String>,
+    /// Runs a newer fire replaced while their claims were on their way.
+    replace_on_spawn: HashSet<Token>,
 }
 
 impl Scheduler {
-    pub fn new(config: Config, store: Box<dyn RunStore>, host: String) -> Scheduler {
+    pub fn new(config: Config, store: Worker, host: String) -> Scheduler {
         let (events_tx, events_rx) = mpsc::unbounded_channel();
         let pid = std::process::id();
         let seed = u64::from(pid) ^ Utc::now().timestamp_nanos_opt().unwrap_or_default() as u64;
@@ -153,8 +222,8 @@ impl Scheduler {
             events_tx,
             events_rx,
             unsaved: Vec::new(),
+            unrecorded: Vec::new(),
             next_prune: Instant::now(),
-            last_data_version: None,
             streamed: Default::default(),
             live_bytes: HashMap::new(),
             pruning: Arc::new(AtomicBool::new(false)),
@@ -163,6 +232,9 @@ impl Scheduler {
             monitor: None,
             probes: None,
             write_error: None,
+            wakes: Wakes::default(),
+            fatal: None,
+            replace_on_spawn: HashSet::new(),
         }
     }
 
@@ -177,26 +249,56 @@ impl Scheduler {
         self
     }
 
+    /// Runs `work` on the store's thread; its answer comes back as an event.
+    fn db(&self, work: impl FnOnce(&mut dyn store::Store) -> Event + Send + 'static) {
+        let events = self.events_tx.clone();
+        self.store.send(move |s| {
+            let _ = events.send(work(s));
+        });
+    }
+
+    /// Runs `work` on the store's thread and waits for it: for start-up
+    /// and shutdown, when nothing else is going on.
+    async fn db_now<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&mut dyn store::Store) -> store::Result<T> + Send + 'static,
+    ) -> store::Result<T> {
+        match self.store.call(work).await {
+            Some(result) => result,
+            None => Err(StoreError::new(
+                "history database",
+                store::Kind::Other,
+                "the store's thread is gone",
+            )),
+        }
+    }
+
     /// Runs until SIGINT or SIGTERM, then shuts down as described above.
-    pub async fn run(mut self, opts: &Options) -> Result<(), Error> {
+    pub async fn run(
+        mut self,
+        opts: &Options,
+        mut lost: Option<mpsc::UnboundedReceiver<String>>,
+    ) -> Result<(), Error> {
         let listen = |kind: SignalKind, name: &str| {
             signal(kind).map_err(|e| Error::Runtime(format!("cannot listen for {name}: {e}")))
         };
         let mut sigint = listen(SignalKind::interrupt(), "SIGINT")?;
         let mut sigterm = listen(SignalKind::terminate(), "SIGTERM")?;
         let mut sighup = listen(SignalKind::hangup(), "SIGHUP")?;
-        // SQLite writes the WAL beside the file the path resolves to.
-        let db_file = std::fs::canonicalize(&opts.db_path).unwrap_or_else(|_| opts.db_path.clone());
-        let mut watcher = Watcher::new(&opts.config_path, &db_file);
+        let mut watcher = Watcher::new(&opts.config_path);
         if watcher.is_none() {
+            tracing::warn!("cannot watch the config file: reload with SIGHUP");
+        }
+        let (changed_tx, mut db_changes) = mpsc::unbounded_channel();
+        if !store::watch(&opts.location, changed_tx) {
             tracing::warn!(
-                "cannot watch the config file and database: reload with SIGHUP; pause, resume \
-                 and trigger are noticed every {}s",
+                "cannot watch the database: pause, resume and trigger are noticed every {}s",
                 CONTROL_POLL.as_secs()
             );
+            self.wakes.control_poll = Some(Instant::now() + CONTROL_POLL);
         }
 
-        for orphan in self.store.interrupt_orphans()? {
+        for orphan in self.db_now(|s| s.interrupt_orphans()).await? {
             // Leftovers of the dead scheduler's run would overlap the next.
             let killed = match orphan.child_pid {
                 Some(pgid) if orphan.host == self.host => crate::process::kill_leftovers(
@@ -214,29 +316,40 @@ impl Scheduler {
                 "run marked interrupted: the scheduler that started it is gone"
             );
         }
-        let names: Vec<&str> = self.config.jobs.iter().map(|j| j.name.as_str()).collect();
-        let last_fires = self.store.last_fires(&names)?;
+        let names: Vec<String> = self.config.jobs.iter().map(|j| j.name.clone()).collect();
+        let watched: Vec<String> = self
+            .config
+            .watched_jobs()
+            .iter()
+            .map(|j| j.to_string())
+            .collect();
+        let (last_fires, last_successes) = self
+            .db_now(move |s| {
+                let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                let watched: Vec<&str> = watched.iter().map(String::as_str).collect();
+                Ok((s.last_fires(&names)?, s.last_successes(&watched)?))
+            })
+            .await?;
         for job in self.config.jobs.iter().filter(|j| !j.enabled) {
             tracing::info!(job = %job.name, "job disabled: it will not fire");
         }
         tracing::info!(
             config = %opts.config_path.display(),
             jobs = self.config.jobs.len(),
-            db = %opts.db_path.display(),
+            db = %opts.location,
             pid = self.pid,
             "scheduler started"
         );
         // Requests left from before this start: nobody waits for them now.
         let stale = Utc::now() - chrono::TimeDelta::seconds(30);
         if let Err(e) = self
-            .store
-            .fail_open_requests(Some(stale), "no scheduler took it in time")
+            .db_now(move |s| s.fail_open_requests(Some(stale), "no scheduler took it in time"))
+            .await
         {
             tracing::warn!(error = %e, "cannot expire old trigger requests");
         }
-        let last_successes = self.store.last_successes(&self.config.watched_jobs())?;
-        self.last_data_version = self.store.data_version().ok();
-        self.read_controls();
+        // The first look at the controls: an answer comes as an event.
+        self.read_controls(true);
         let actions = self
             .engine
             .startup(Utc::now(), &last_fires, &last_successes);
@@ -247,10 +360,6 @@ impl Scheduler {
             self.next_watchdog = notifier.watchdog.map(|w| Instant::now() + w);
         }
 
-        let mut reload_at: Option<Instant> = None;
-        // Without inotify, look at the controls now and then instead.
-        let mut control_poll = watcher.is_none().then(|| Instant::now() + CONTROL_POLL);
-        let mut control_checks: [Option<Instant>; 2] = [None, None];
         let wall_timer = crate::timer::WallTimer::new();
         if wall_timer.is_none() {
             tracing::debug!(
@@ -264,8 +373,8 @@ impl Scheduler {
             }
             let actions = self.engine.tick(now);
             self.execute(actions);
-            self.save_unsaved();
-            self.prune(&opts.db_path);
+            self.retry_writes();
+            self.prune(&opts.location);
             // The watchdog hears from the loop itself: a stuck loop goes quiet.
             if let (Some(notifier), Some(due)) = (&self.notifier, self.next_watchdog)
                 && Instant::now() >= due
@@ -273,10 +382,10 @@ impl Scheduler {
                 notifier.send("WATCHDOG=1");
                 self.next_watchdog = notifier.watchdog.map(|w| Instant::now() + w);
             }
-            let cap = match (&wall_timer, self.unsaved.is_empty()) {
-                (_, false) => SAVE_RETRY,
-                (Some(_), true) => IDLE_WAKE,
-                (None, true) => MAX_SLEEP,
+            let cap = if wall_timer.is_some() {
+                IDLE_WAKE
+            } else {
+                MAX_SLEEP
             };
             let now = Utc::now();
             let cap_at = now + chrono::TimeDelta::from_std(cap).unwrap_or_default();
@@ -290,6 +399,9 @@ impl Scheduler {
                     wake = Some(wake.map_or(at, |w| w.min(at)));
                 }
             }
+            let w = &self.wakes;
+            let (retry, reload, poll, [check0, check1]) =
+                (w.retry, w.reload, w.control_poll, w.control_checks);
             tokio::select! {
                 _ = ring(&wall_timer) => {}
                 _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
@@ -302,43 +414,40 @@ impl Scheduler {
                     self.reload(opts);
                 }
                 change = next_change(&mut watcher) => match change {
-                    Some(Change::Config) => reload_at = Some(Instant::now() + RELOAD_SETTLE),
-                    Some(Change::Database) => {
-                        // The event can come before the writer's commit is
-                        // visible: look once it settled, and once more later.
-                        // A stream of writes must not put the looks off.
-                        let now = Instant::now();
-                        control_checks[0].get_or_insert(now + DB_SETTLE);
-                        control_checks[1].get_or_insert(now + DB_RECHECK);
-                    }
-                    None => {
-                        watcher = None; // the watch thread ended
-                        control_poll = Some(Instant::now() + CONTROL_POLL);
-                    }
+                    Some(()) => self.wakes.reload = Some(Instant::now() + RELOAD_SETTLE),
+                    None => watcher = None, // the watch thread ended
                 },
-                _ = sleep_until(control_checks[0].unwrap_or_else(Instant::now)), if control_checks[0].is_some() => {
-                    control_checks[0] = None;
-                    self.controls_changed();
+                Some(()) = db_changes.recv() => self.database_changed(),
+                _ = at(check0) => { self.wakes.control_checks[0] = None; self.read_controls(false); }
+                _ = at(check1) => { self.wakes.control_checks[1] = None; self.read_controls(false); }
+                _ = at(poll) => {
+                    self.wakes.control_poll = Some(Instant::now() + CONTROL_POLL);
+                    self.read_controls(false);
                 }
-                _ = sleep_until(control_checks[1].unwrap_or_else(Instant::now)), if control_checks[1].is_some() => {
-                    control_checks[1] = None;
-                    self.controls_changed();
-                }
-                _ = sleep_until(control_poll.unwrap_or_else(Instant::now)), if control_poll.is_some() => {
-                    control_poll = Some(Instant::now() + CONTROL_POLL);
-                    self.controls_changed();
-                }
-                _ = sleep_until(reload_at.unwrap_or_else(Instant::now)), if reload_at.is_some() => {
-                    reload_at = None;
+                _ = at(retry) => self.wakes.retry = None,
+                _ = at(reload) => {
+                    self.wakes.reload = None;
                     tracing::info!("the config file changed: reloading it");
                     self.reload(opts);
+                }
+                Some(why) = next_lost(&mut lost) => {
+                    tracing::error!(reason = %why, "the scheduler lost its hold on the database: stopping");
+                    self.fatal = Some(why);
+                    self.shutdown("lost lease", opts, &mut sigint, &mut sigterm).await;
+                    break;
                 }
                 _ = sigint.recv() => { self.shutdown("SIGINT", opts, &mut sigint, &mut sigterm).await; break; }
                 _ = sigterm.recv() => { self.shutdown("SIGTERM", opts, &mut sigint, &mut sigterm).await; break; }
             }
         }
         tracing::info!("scheduler stopped");
-        Ok(())
+        match self.fatal.take() {
+            Some(why) => Err(Error::Runtime(format!(
+                "the scheduler stopped: {why} ({})",
+                opts.location
+            ))),
+            None => Ok(()),
+        }
     }
 
     /// What `/health` and `/metrics` see of the loop.
@@ -349,11 +458,12 @@ impl Scheduler {
             running: self.engine.running(),
             queued: self.engine.queued(),
             write_error: self.write_error.clone(),
+            db_stalled: self.store.stalled_for().filter(|d| *d >= DB_STALL),
         }
     }
 
     /// Remembers how the last history write went, for `/health`.
-    fn wrote<T>(&mut self, result: &Result<T, Error>) {
+    fn wrote<T>(&mut self, result: &store::Result<T>) {
         match result {
             Ok(_) => self.write_error = None,
             Err(e) => self.write_error = Some(e.to_string()),
@@ -364,19 +474,25 @@ impl Scheduler {
         // Catching up can record thousands of missed fires: one log line
         // per job says it all.
         let mut missed: HashMap<String, (u64, DateTime<Utc>, DateTime<Utc>)> = HashMap::new();
-        // A work list, not recursion: a fire that cannot start frees its
-        // slot for the next, and a long backlog must not grow the stack.
-        let mut work: std::collections::VecDeque<Action> = actions.into();
-        while let Some(action) = work.pop_front() {
+        // Every fire due now is claimed in one transaction, and every row of
+        // a fire that does not run is written in one call.
+        let mut claims = Vec::new();
+        let mut records = Vec::new();
+        for action in actions {
             match action {
-                Action::Start { token, fire, job } => work.extend(self.start(token, fire, job)),
+                Action::Start { token, fire, job } => claims.push(Claim {
+                    token,
+                    fire,
+                    job,
+                    started_at: Utc::now(),
+                }),
                 Action::Record {
                     fire,
                     status,
                     reason,
                     missed_count,
                 } => {
-                    if status == Status::Missed {
+                    if status == NotRun::Missed {
                         let at = fire.scheduled_for;
                         let entry = missed.entry(fire.job.clone()).or_insert((0, at, at));
                         entry.0 += missed_count.unwrap_or(1);
@@ -385,35 +501,14 @@ impl Scheduler {
                     } else {
                         tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), status = %status, %reason, "fire not run");
                     }
-                    let mut fire = fire;
-                    let recorded = loop {
-                        let row = new_run(&self.host, self.pid, &fire, Utc::now());
-                        match self.store.record(&row, status, &reason, missed_count) {
-                            // Two manual requests in one millisecond: the
-                            // later one moves on by a millisecond.
-                            Ok(None) if fire.request.is_some() => {
-                                fire.scheduled_for += chrono::TimeDelta::milliseconds(1)
-                            }
-                            other => break other,
-                        }
-                    };
-                    self.wrote(&recorded);
-                    match recorded {
-                        Ok(Some(id)) => {
-                            if let Some(monitor) = &self.monitor {
-                                monitor.recorded(&fire.job, status, missed_count.unwrap_or(1));
-                            }
-                            self.link_request(&fire, id);
-                        }
-                        Ok(None) => {}
-                        Err(e) => {
-                            tracing::error!(job = %fire.job, error = %e, "cannot record a fire that did not run");
-                            self.fail_request(
-                                &fire,
-                                &format!("the scheduler could not record it: {e}"),
-                            );
-                        }
-                    }
+                    records.push(Unrecorded {
+                        fire,
+                        record: NotRunRecord {
+                            status,
+                            reason,
+                            missed_count,
+                        },
+                    });
                 }
                 // Only `finished` with a run's outcome yields hooks, and
                 // `handle` takes them out first.
@@ -432,56 +527,136 @@ impl Scheduler {
                 Action::Recovered { job } => {
                     tracing::info!(job = %job, "overdue job succeeded again");
                 }
-                Action::Terminate { token } => {
-                    if let Some(run) = self.runs.get(&token) {
+                Action::Terminate { token } => match self.runs.get(&token) {
+                    Some(run) => {
                         tracing::info!(job = %run.job, run_id = run.run_id, "terminating the run: a newer fire replaces it");
                         let _ = run.control.send(Control::Replace);
                     }
-                }
+                    // Its claim is still on its way: replace it as it starts.
+                    None => {
+                        self.replace_on_spawn.insert(token);
+                    }
+                },
             }
         }
+        self.claim(claims);
+        self.record(records);
         for (job, (count, first, last)) in missed {
             tracing::warn!(job = %job, count, first = %first.to_rfc3339(), last = %last.to_rfc3339(), "fires missed (each row says why)");
         }
     }
 
-    /// Claims the fire's row and spawns its run; when the row cannot be
-    /// written, returns what the engine does instead.
-    fn start(&mut self, token: Token, fire: Fire, job: std::sync::Arc<config::Job>) -> Vec<Action> {
-        let started_at = Utc::now();
-        let mut fire = fire;
-        let claimed = loop {
-            match self
-                .store
-                .claim(&new_run(&self.host, self.pid, &fire, started_at))
-            {
-                // Two manual requests in one millisecond: the later one moves
-                // on by a millisecond.
-                Ok(None) if fire.request.is_some() => {
-                    fire.scheduled_for += chrono::TimeDelta::milliseconds(1)
-                }
-                other => break other,
-            }
-        };
-        self.wrote(&claimed);
-        let run_id = match claimed {
-            Ok(Some(id)) => id,
-            Ok(None) => {
-                tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), attempt = fire.attempt, "fire already recorded; not running it twice");
-                return self.engine.finished(token, None, Utc::now());
-            }
+    /// Sends the fires' claims to the database in one transaction; each
+    /// run starts when its claim comes back written.
+    fn claim(&self, claims: Vec<Claim>) {
+        if claims.is_empty() {
+            return;
+        }
+        let rows: Vec<NewRun> = claims
+            .iter()
+            .map(|c| new_run(&self.host, self.pid, &c.fire, c.started_at))
+            .collect();
+        self.db(move |s| Event::Claimed {
+            result: s.claim(&rows),
+            claims,
+        });
+    }
+
+    fn record(&self, records: Vec<Unrecorded>) {
+        if records.is_empty() {
+            return;
+        }
+        let (host, pid) = (self.host.clone(), self.pid);
+        self.db(move |s| {
+            Event::Recorded(
+                records
+                    .into_iter()
+                    .map(|r| {
+                        let row = new_run(&host, pid, &r.fire, Utc::now());
+                        let result = s.record(&row, &r.record);
+                        (r, result)
+                    })
+                    .collect(),
+            )
+        });
+    }
+
+    /// The claims came back: start the runs whose rows were written.
+    fn claimed(&mut self, claims: Vec<Claim>, result: store::Result<Vec<Option<i64>>>) {
+        self.wrote(&result);
+        let ids = match result {
+            Ok(ids) => ids.into_iter().map(Ok).collect::<Vec<_>>(),
             Err(e) => {
-                // No row, no run: a run must never go unrecorded.
-                tracing::error!(job = %fire.job, error = %e, "run not started: cannot record it");
-                self.fail_request(
-                    &fire,
-                    &format!("the scheduler could not record the run: {e}"),
-                );
-                return self.engine.finished(token, None, Utc::now());
+                let message = e.to_string();
+                let transient = e.is_transient();
+                (0..claims.len())
+                    .map(|_| Err((message.clone(), transient)))
+                    .collect()
             }
         };
+        let mut again = Vec::new();
+        let mut actions = Vec::new();
+        for (mut claim, id) in claims.into_iter().zip(ids) {
+            match id {
+                Ok(Some(run_id)) => self.spawn(claim, run_id),
+                // Two manual requests in one millisecond: the later one
+                // moves on by a millisecond.
+                Ok(None) if claim.fire.request.is_some() => {
+                    claim.fire.scheduled_for += chrono::TimeDelta::milliseconds(1);
+                    again.push(claim);
+                }
+                Ok(None) => {
+                    self.replace_on_spawn.remove(&claim.token);
+                    tracing::info!(job = %claim.fire.job, scheduled_for = %claim.fire.scheduled_for.to_rfc3339(), attempt = claim.fire.attempt, "fire already recorded; not running it twice");
+                    actions.extend(self.engine.finished(claim.token, None, Utc::now()));
+                }
+                Err((error, transient)) => {
+                    self.replace_on_spawn.remove(&claim.token);
+                    // No row, no run: a run must never go unrecorded. The
+                    // fire gets its row, with the reason, when the
+                    // database is back.
+                    tracing::error!(job = %claim.fire.job, scheduled_for = %claim.fire.scheduled_for.to_rfc3339(), error = %error, "run not started: cannot record it");
+                    self.fail_request(
+                        &claim.fire,
+                        &format!("the scheduler could not record the run: {error}"),
+                    );
+                    if transient {
+                        let mut fire = claim.fire.clone();
+                        fire.request = None;
+                        self.unrecorded.push(Unrecorded {
+                            fire,
+                            record: NotRunRecord {
+                                status: NotRun::Missed,
+                                reason: format!("database unavailable: {error}"),
+                                missed_count: None,
+                            },
+                        });
+                        self.wakes.retry.get_or_insert(Instant::now() + SAVE_RETRY);
+                    }
+                    actions.extend(self.engine.finished(claim.token, None, Utc::now()));
+                }
+            }
+        }
+        self.claim(again);
+        self.execute(actions);
+    }
+
+    /// Spawns the run of a claimed fire.
+    fn spawn(&mut self, claim: Claim, run_id: i64) {
+        let Claim {
+            token,
+            fire,
+            job,
+            started_at,
+        } = claim;
+        self.engine.spawned(token);
         let streamed = self.link_request(&fire, run_id);
-        let (control, control_rx) = watch::channel(Control::Run);
+        let first = if self.replace_on_spawn.remove(&token) {
+            Control::Replace
+        } else {
+            Control::Run
+        };
+        let (control, control_rx) = watch::channel(first);
         let events = self.events_tx.clone();
         let live = streamed.then(|| {
             let (tx, mut rx) = mpsc::unbounded_channel::<(&'static str, Vec<u8>)>();
@@ -509,15 +684,16 @@ impl Scheduler {
             let outcome = runner::run(&job, &info, control_rx, on_spawn).await;
             let _ = events.send(Event::Finished { token, outcome });
         });
-        let delay = started_at - fire.scheduled_for;
+        let delay = Utc::now() - fire.scheduled_for;
         let delay_ms = delay.num_milliseconds();
         if let Some(monitor) = &self.monitor
-            && fire.trigger == crate::store::Trigger::Schedule
+            && fire.trigger == Trigger::Schedule
             && fire.attempt == 1
         {
             monitor.run_started(&fire.job, delay);
         }
-        tracing::info!(job = %fire.job, run_id, scheduled_for = %fire.scheduled_for.to_rfc3339(), attempt = fire.attempt, trigger = %fire.trigger, delay_ms, "run started");
+        let claim_ms = (Utc::now() - started_at).num_milliseconds();
+        tracing::info!(job = %fire.job, run_id, scheduled_for = %fire.scheduled_for.to_rfc3339(), attempt = fire.attempt, trigger = %fire.trigger, delay_ms, claim_ms, "run started");
         self.runs.insert(
             token,
             Running {
@@ -527,16 +703,104 @@ impl Scheduler {
                 control,
             },
         );
-        Vec::new()
+    }
+
+    fn recorded(&mut self, results: Vec<(Unrecorded, store::Result<Option<i64>>)>) {
+        let mut again = Vec::new();
+        for (mut item, result) in results {
+            self.wrote(&result);
+            match result {
+                Ok(Some(id)) => {
+                    if let Some(monitor) = &self.monitor {
+                        monitor.recorded(
+                            &item.fire.job,
+                            item.record.status.into(),
+                            item.record.missed_count.unwrap_or(1),
+                        );
+                    }
+                    self.link_request(&item.fire, id);
+                }
+                Ok(None) if item.fire.request.is_some() => {
+                    item.fire.scheduled_for += chrono::TimeDelta::milliseconds(1);
+                    again.push(item);
+                }
+                Ok(None) => {}
+                Err(e) if e.is_transient() => {
+                    if self.unrecorded.is_empty() {
+                        tracing::error!(job = %item.fire.job, error = %e, "cannot record a fire that did not run; will retry");
+                    }
+                    self.unrecorded.push(item);
+                    self.wakes.retry.get_or_insert(Instant::now() + SAVE_RETRY);
+                }
+                Err(e) => {
+                    tracing::error!(job = %item.fire.job, error = %e, "cannot record a fire that did not run");
+                    self.fail_request(
+                        &item.fire,
+                        &format!("the scheduler could not record it: {e}"),
+                    );
+                }
+            }
+        }
+        self.record(again);
+    }
+
+    fn saved(&mut self, results: Vec<(Unsaved, store::Result<()>)>) {
+        for (item, result) in results {
+            self.wrote(&result);
+            match result {
+                Ok(()) if item.retried => {
+                    tracing::info!(job = %item.job, run_id = item.run_id, "recorded the end of the run after a retry");
+                }
+                Ok(()) => {}
+                Err(e) => {
+                    if !item.retried {
+                        tracing::error!(job = %item.job, run_id = item.run_id, error = %e, "cannot record the end of a run; will retry");
+                    }
+                    self.unsaved.push(Unsaved {
+                        retried: true,
+                        ..item
+                    });
+                    self.wakes.retry.get_or_insert(Instant::now() + SAVE_RETRY);
+                }
+            }
+        }
+    }
+
+    /// Sends again the rows that could not be written, once their retry is
+    /// due.
+    fn retry_writes(&mut self) {
+        if self.wakes.retry.is_some() || (self.unsaved.is_empty() && self.unrecorded.is_empty()) {
+            return;
+        }
+        let unsaved = std::mem::take(&mut self.unsaved);
+        if !unsaved.is_empty() {
+            self.save(unsaved);
+        }
+        let unrecorded = std::mem::take(&mut self.unrecorded);
+        self.record(unrecorded);
+    }
+
+    fn save(&self, items: Vec<Unsaved>) {
+        self.db(move |s| {
+            Event::Saved(
+                items
+                    .into_iter()
+                    .map(|item| {
+                        let result = s.finish(item.run_id, &item.outcome);
+                        (item, result)
+                    })
+                    .collect(),
+            )
+        });
     }
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Spawned { run_id, child_pid } => {
-                if let Err(e) = self.store.set_child_pid(run_id, child_pid) {
+            Event::Spawned { run_id, child_pid } => self.store.send(move |s| {
+                if let Err(e) = s.set_child_pid(run_id, child_pid) {
                     tracing::warn!(run_id, error = %e, "cannot record the child's pid");
                 }
-            }
+            }),
             Event::Output {
                 run_id,
                 stream,
@@ -549,18 +813,20 @@ impl Scheduler {
                     return;
                 }
                 *sent += data.len();
-                let result = if *sent >= LIVE_CAP {
-                    self.store.append_output(
-                        run_id,
+                let (stream, data) = if *sent >= LIVE_CAP {
+                    (
                         "stderr",
-                        b"\n[schedule: more output than --wait passes on; `schedule show` has its end]\n",
+                        b"\n[schedule: more output than --wait passes on; `schedule show` has its end]\n"
+                            .to_vec(),
                     )
                 } else {
-                    self.store.append_output(run_id, stream, &data)
+                    (stream, data)
                 };
-                if let Err(e) = result {
-                    tracing::warn!(run_id, error = %e, "cannot pass on the run's output");
-                }
+                self.store.send(move |s| {
+                    if let Err(e) = s.append_output(run_id, stream, &data) {
+                        tracing::warn!(run_id, error = %e, "cannot pass on the run's output");
+                    }
+                });
             }
             Event::Finished { token, outcome } => {
                 let Some(run) = self.runs.remove(&token) else {
@@ -590,6 +856,11 @@ impl Scheduler {
                 }
                 self.execute(rest);
             }
+            Event::Claimed { claims, result } => self.claimed(claims, result),
+            Event::Recorded(results) => self.recorded(results),
+            Event::Saved(results) => self.saved(results),
+            Event::Controls(None) => {}
+            Event::Controls(Some(controls)) => self.apply_controls(controls),
         }
     }
 
@@ -604,39 +875,56 @@ impl Scheduler {
         let exit_code = o.exit_code;
         let signal = signal.as_deref().map(display);
         let reason = o.reason.as_deref().map(display);
-        if o.status == Status::Succeeded {
+        if o.status == Ended::Succeeded {
             tracing::info!(job = %job, run_id, status = %status, exit_code, duration_ms = o.duration_ms, %duration, "run ended");
         } else {
             tracing::warn!(job = %job, run_id, status = %status, exit_code, signal, duration_ms = o.duration_ms, %duration, reason, "run ended");
         }
         if let Some(monitor) = &self.monitor {
-            monitor.run_ended(job, o.status, o.duration_ms);
+            monitor.run_ended(job, o.status.into(), o.duration_ms);
         }
-        let finished = self.store.finish(run_id, o);
-        self.wrote(&finished);
-        if let Err(e) = finished {
-            tracing::error!(job = %job, run_id, error = %e, "cannot record the end of a run; will retry");
-            self.unsaved.push((run_id, outcome));
-        }
+        self.save(vec![Unsaved {
+            run_id,
+            job: job.clone(),
+            outcome,
+            retried: false,
+        }]);
     }
 
-    /// Someone else wrote to the database: look at pauses and requests.
-    fn controls_changed(&mut self) {
-        let version = self.store.data_version().ok();
-        if version.is_some() && version == self.last_data_version {
-            return; // our own write
-        }
-        self.last_data_version = version;
-        self.read_controls();
+    /// Someone may have written to the database: look at pauses and
+    /// requests once it settled, and once more later. A stream of writes
+    /// must not put the looks off.
+    fn database_changed(&mut self) {
+        let now = Instant::now();
+        let checks = &mut self.wakes.control_checks;
+        checks[0].get_or_insert(now + DB_SETTLE);
+        checks[1].get_or_insert(now + DB_RECHECK);
+    }
+
+    /// Asks the store for pauses and `schedule trigger` requests; `always`
+    /// reads them even when nobody else wrote since the last look.
+    fn read_controls(&self, always: bool) {
+        self.db(move |s| {
+            if !always && !s.others_wrote().unwrap_or(true) {
+                return Event::Controls(None); // our own write
+            }
+            if always {
+                let _ = s.others_wrote();
+            }
+            Event::Controls(Some(Controls {
+                paused: s.paused(),
+                requests: s.take_requests(),
+            }))
+        });
     }
 
     /// Applies `schedule pause`/`resume` and starts `schedule trigger` runs.
-    fn read_controls(&mut self) {
-        match self.store.paused() {
+    fn apply_controls(&mut self, Controls { paused, requests }: Controls) {
+        match paused {
             Ok(paused) => self.engine.set_paused(paused),
             Err(e) => tracing::warn!(error = %e, "cannot read the paused jobs"),
         }
-        let requests = match self.store.take_requests() {
+        let requests = match requests {
             Ok(requests) => requests,
             Err(e) => {
                 tracing::warn!(error = %e, "cannot read trigger requests");
@@ -661,9 +949,11 @@ impl Scheduler {
         let Some(request) = fire.request else {
             return false;
         };
-        if let Err(e) = self.store.link_request(request, run_id) {
-            tracing::warn!(request, error = %e, "cannot tell `schedule trigger` which run it started");
-        }
+        self.store.send(move |s| {
+            if let Err(e) = s.link_request(request, run_id) {
+                tracing::warn!(request, error = %e, "cannot tell `schedule trigger` which run it started");
+            }
+        });
         self.streamed.remove(&request)
     }
 
@@ -671,36 +961,17 @@ impl Scheduler {
     fn fail_request(&mut self, fire: &Fire, error: &str) {
         if let Some(request) = fire.request {
             self.streamed.remove(&request);
-            if let Err(e) = self.store.fail_request(request, error) {
-                tracing::warn!(request, error = %e, "cannot answer a `schedule trigger` request");
-            }
-        }
-    }
-
-    /// Retries writing run ends that failed before; true when none is left.
-    fn save_unsaved(&mut self) -> bool {
-        let store = &mut self.store;
-        let mut last = None;
-        self.unsaved
-            .retain(|(run_id, outcome)| match store.finish(*run_id, outcome) {
-                Ok(()) => {
-                    tracing::info!(run_id, "recorded the end of the run after a retry");
-                    last = Some(Ok(()));
-                    false
-                }
-                Err(e) => {
-                    last = Some(Err(e));
-                    true
+            let error = error.to_string();
+            self.store.send(move |s| {
+                if let Err(e) = s.fail_request(request, &error) {
+                    tracing::warn!(request, error = %e, "cannot answer a `schedule trigger` request");
                 }
             });
-        if let Some(last) = last {
-            self.wrote(&last);
         }
-        self.unsaved.is_empty()
     }
 
     /// Applies `keep` and `keep_runs`, at most once an hour.
-    fn prune(&mut self, db: &std::path::Path) {
+    fn prune(&mut self, location: &Location) {
         let settings = &self.config.scheduler;
         if Instant::now() < self.next_prune || self.pruning.load(Ordering::Relaxed) {
             return;
@@ -715,11 +986,11 @@ impl Scheduler {
         // clean-up of millions of rows must not hold up any fire.
         let pruning = Arc::clone(&self.pruning);
         pruning.store(true, Ordering::Relaxed);
-        let db = db.to_path_buf();
+        let location = location.clone();
         let spawned = std::thread::Builder::new()
             .name("prune".into())
             .spawn(move || {
-                let result = SqliteStore::open(&db, false).and_then(|mut store| {
+                let result = store::open(&location, Mode::Read).and_then(|mut store| {
                     // Live output and requests nobody needs any more.
                     store.clean_controls(Utc::now() - chrono::TimeDelta::hours(1))?;
                     let mut total = 0;
@@ -784,6 +1055,12 @@ impl Scheduler {
         }
     }
 
+    /// Nothing is left to write: no claim, row or end on its way to the
+    /// database, none waiting for a retry.
+    fn all_written(&self) -> bool {
+        self.store.outstanding() == 0 && self.unsaved.is_empty() && self.unrecorded.is_empty()
+    }
+
     async fn shutdown(
         &mut self,
         why: &str,
@@ -803,17 +1080,27 @@ impl Scheduler {
         let actions = self.engine.shutdown();
         self.execute(actions);
         // A `trigger` that arrives now must not run at the next start.
-        if let Err(e) = self.store.fail_open_requests(
-            None,
-            "the scheduler shut down before it could start the run",
-        ) {
-            tracing::warn!(error = %e, "cannot answer open trigger requests");
-        }
+        self.store.send(|s| {
+            if let Err(e) = s.fail_open_requests(
+                None,
+                "the scheduler shut down before it could start the run",
+            ) {
+                tracing::warn!(error = %e, "cannot answer open trigger requests");
+            }
+        });
         let deadline = Instant::now() + opts.shutdown_grace;
         let mut terminating = false;
-        while !self.runs.is_empty() {
+        // Claims on their way may still start runs; they are stopped with
+        // the others.
+        while !self.runs.is_empty() || self.engine.running() > 0 {
             tokio::select! {
-                Some(event) = self.events_rx.recv() => self.handle(event),
+                Some(event) = self.events_rx.recv() => {
+                    let spawned_late = matches!(event, Event::Claimed { .. });
+                    self.handle(event);
+                    if spawned_late && terminating {
+                        self.signal_all(Control::Terminate);
+                    }
+                }
                 _ = sleep_until(deadline), if !terminating => {
                     terminating = true;
                     tracing::warn!(running = self.runs.len(), "shutdown grace over: terminating running jobs");
@@ -824,15 +1111,45 @@ impl Scheduler {
                 _ = sigterm.recv() => { terminating = true; self.kill_all() }
             }
         }
-        // Every run's row must be complete before we go.
-        let give_up = Instant::now() + UNSAVED_PATIENCE;
-        while !self.save_unsaved() && Instant::now() < give_up {
-            tokio::time::sleep(SAVE_RETRY).await;
+        // Every row must be complete before we go.
+        let began = Instant::now();
+        let give_up = began + UNSAVED_PATIENCE;
+        let mut told = false;
+        while !self.all_written() && Instant::now() < give_up {
+            if !told && began.elapsed() >= SAVE_RETRY {
+                tracing::info!(
+                    "waiting for the history database to take the last rows (up to {}s)",
+                    UNSAVED_PATIENCE.as_secs()
+                );
+                told = true;
+            }
+            self.wakes.retry = None;
+            self.retry_writes();
+            tokio::select! {
+                Some(event) = self.events_rx.recv() => self.handle(event),
+                _ = tokio::time::sleep(SAVE_RETRY) => {}
+            }
         }
-        for (run_id, _) in &self.unsaved {
+        for item in &self.unsaved {
             tracing::error!(
-                run_id,
+                job = %item.job,
+                run_id = item.run_id,
                 "could not record the end of the run; it will show as interrupted"
+            );
+        }
+        for item in &self.unrecorded {
+            tracing::error!(
+                job = %item.fire.job,
+                scheduled_for = %item.fire.scheduled_for.to_rfc3339(),
+                reason = %item.record.reason,
+                "could not record a fire that did not run"
+            );
+        }
+        if self.store.outstanding() > 0 {
+            tracing::error!(
+                "the history database did not answer within {}s: the rows still on their way \
+                 are lost; runs left `running` show as interrupted at the next start",
+                UNSAVED_PATIENCE.as_secs()
             );
         }
     }
@@ -847,72 +1164,45 @@ impl Scheduler {
 }
 
 /// The row of a fire.
-fn new_run<'a>(host: &'a str, pid: u32, fire: &'a Fire, started_at: DateTime<Utc>) -> NewRun<'a> {
+fn new_run(host: &str, pid: u32, fire: &Fire, started_at: DateTime<Utc>) -> NewRun {
     NewRun {
-        job: &fire.job,
+        job: fire.job.clone(),
         scheduled_for: fire.scheduled_for,
         attempt: fire.attempt,
         trigger: fire.trigger,
         started_at,
-        host,
+        host: host.to_string(),
         pid,
     }
 }
 
-/// What changed on disk.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Change {
-    /// The config file was written, replaced or moved into place.
-    Config,
-    /// The database (its WAL) was written: by us, or by `schedule pause`,
-    /// `resume` or `trigger`.
-    Database,
-}
-
-/// Watches the folders of the config file and of the database. A thread
-/// blocked in `read` on the inotify fd costs nothing while idle and needs no
-/// unsafe fd registration with tokio.
+/// Watches the config file's folder (editors replace the file rather than
+/// write it). A thread blocked in `read` on the inotify fd costs nothing
+/// while idle and needs no unsafe fd registration with tokio.
 struct Watcher {
-    changes: mpsc::UnboundedReceiver<Change>,
+    changes: mpsc::UnboundedReceiver<()>,
 }
 
 impl Watcher {
-    fn new(config: &std::path::Path, db: &std::path::Path) -> Option<Watcher> {
-        let folder = |p: &std::path::Path| match p.parent() {
+    fn new(config: &std::path::Path) -> Option<Watcher> {
+        let folder = match config.parent() {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
         let config_name = config.file_name()?.to_owned();
-        let db_name = db.file_name()?.to_owned();
-        let mut wal_name = db_name.clone();
-        wal_name.push("-wal");
         let inotify = Inotify::init(InitFlags::IN_CLOEXEC).ok()?;
-        let flags = AddWatchFlags::IN_CLOSE_WRITE
-            | AddWatchFlags::IN_MOVED_TO
-            | AddWatchFlags::IN_CREATE
-            | AddWatchFlags::IN_MODIFY;
-        let config_wd = inotify.add_watch(&folder(config), flags).ok()?;
-        let db_wd = inotify.add_watch(&folder(db), flags).ok()?;
+        let flags =
+            AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CREATE;
+        inotify.add_watch(&folder, flags).ok()?;
         let (tx, changes) = mpsc::unbounded_channel();
         std::thread::Builder::new()
             .name("watch".into())
             .spawn(move || {
                 while let Ok(events) = inotify.read_events() {
                     for event in events {
-                        let Some(name) = event.name.as_deref() else {
-                            continue;
-                        };
-                        let change = if event.wd == config_wd
-                            && name == config_name
-                            && !event.mask.contains(AddWatchFlags::IN_MODIFY)
+                        if event.name.as_deref() == Some(config_name.as_os_str())
+                            && tx.send(()).is_err()
                         {
-                            Change::Config
-                        } else if event.wd == db_wd && (name == wal_name || name == db_name) {
-                            Change::Database
-                        } else {
-                            continue;
-                        };
-                        if tx.send(change).is_err() {
                             return;
                         }
                     }
@@ -943,6 +1233,14 @@ async fn ring(timer: &Option<crate::timer::WallTimer>) {
     }
 }
 
+/// Sleeps until `when`; never resolves without one.
+async fn at(when: Option<Instant>) {
+    match when {
+        Some(when) => sleep_until(when).await,
+        None => std::future::pending().await,
+    }
+}
+
 async fn next_probe(probes: &mut Option<mpsc::UnboundedReceiver<Probe>>) -> Option<Probe> {
     match probes {
         Some(rx) => rx.recv().await,
@@ -950,9 +1248,16 @@ async fn next_probe(probes: &mut Option<mpsc::UnboundedReceiver<Probe>>) -> Opti
     }
 }
 
-/// The next change. Never resolves without a watcher (nor once its thread
-/// ended).
-async fn next_change(watcher: &mut Option<Watcher>) -> Option<Change> {
+async fn next_lost(lost: &mut Option<mpsc::UnboundedReceiver<String>>) -> Option<String> {
+    match lost {
+        Some(rx) => rx.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+/// The next change of the config file. Never resolves without a watcher
+/// (nor once its thread ended).
+async fn next_change(watcher: &mut Option<Watcher>) -> Option<()> {
     match watcher {
         Some(w) => w.changes.recv().await,
         None => std::future::pending().await,

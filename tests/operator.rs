@@ -148,26 +148,27 @@ fn show_tells_everything_about_a_timed_out_run() {
 #[test]
 fn stats_over_a_seeded_history() {
     use chrono::{TimeDelta, Utc};
-    use schedule::store::{NewRun, Outcome, RunStore, SqliteStore, Status, Trigger};
+    use schedule::domain::{Ended, NewRun, NotRun, NotRunRecord, Outcome, Trigger};
+    use schedule::store::{self, Location, Mode};
     let env = Env::new("[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\n");
-    let mut store = SqliteStore::open(&env.path("schedule.db"), true).unwrap();
+    let mut store = store::open(&Location::Sqlite(env.path("schedule.db")), Mode::Write).unwrap();
     let base = Utc::now() - TimeDelta::hours(2);
     for i in 0..10i64 {
         let at = base + TimeDelta::minutes(i);
         let new = NewRun {
-            job: "a",
+            job: "a".into(),
             scheduled_for: at,
             attempt: 1,
             trigger: Trigger::Schedule,
             started_at: at + TimeDelta::milliseconds(20),
-            host: "h",
+            host: "h".into(),
             pid: 1,
         };
-        let id = store.claim(&new).unwrap().unwrap();
+        let id = store.claim(&[new]).unwrap()[0].unwrap();
         let status = if i == 9 {
-            Status::Failed
+            Ended::Failed
         } else {
-            Status::Succeeded
+            Ended::Succeeded
         };
         store
             .finish(
@@ -186,28 +187,36 @@ fn stats_over_a_seeded_history() {
             .unwrap();
     }
     let skipped = NewRun {
-        job: "a",
+        job: "a".into(),
         scheduled_for: base + TimeDelta::minutes(30),
         attempt: 1,
         trigger: Trigger::Schedule,
         started_at: base,
-        host: "h",
+        host: "h".into(),
         pid: 1,
     };
-    store
-        .record(&skipped, Status::Skipped, "busy", None)
-        .unwrap();
+    let busy = NotRunRecord {
+        status: NotRun::Skipped,
+        reason: "busy".into(),
+        missed_count: None,
+    };
+    store.record(&skipped, &busy).unwrap();
     // Too old for the default week.
     let old = NewRun {
-        job: "a",
+        job: "a".into(),
         scheduled_for: base - TimeDelta::days(30),
         attempt: 1,
         trigger: Trigger::Schedule,
         started_at: base,
-        host: "h",
+        host: "h".into(),
         pid: 1,
     };
-    store.record(&old, Status::Missed, "old", None).unwrap();
+    let old_miss = NotRunRecord {
+        status: NotRun::Missed,
+        reason: "old".into(),
+        missed_count: None,
+    };
+    store.record(&old, &old_miss).unwrap();
     drop(store);
 
     let (json, _) = out(&env.cmd(&["stats", "--json"]).assert().success());
@@ -372,11 +381,12 @@ fn trigger_hands_the_run_to_a_running_scheduler_which_applies_overlap() {
 
 #[test]
 fn requests_in_the_same_millisecond_each_get_their_run_and_stale_ones_never_run() {
-    use schedule::store::{RunStore, SqliteStore};
+    use schedule::store::{self, Location, Mode};
     let env = Env::new("[jobs.quick]\nevery = \"1h\"\ncommand = \"true\"\n");
     // A request left over from before the scheduler started: nobody waits.
     let stale = {
-        let mut store = SqliteStore::open(&env.path("schedule.db"), true).unwrap();
+        let mut store =
+            store::open(&Location::Sqlite(env.path("schedule.db")), Mode::Write).unwrap();
         store
             .add_request(
                 "quick",
@@ -387,7 +397,7 @@ fn requests_in_the_same_millisecond_each_get_their_run_and_stale_ones_never_run(
     };
     let mut scheduler = env.start(&[]);
     wait_for_log(&scheduler, "scheduler started");
-    let mut store = SqliteStore::open(&env.path("schedule.db"), false).unwrap();
+    let mut store = store::open(&Location::Sqlite(env.path("schedule.db")), Mode::Read).unwrap();
     let at = chrono::Utc::now();
     let first = store.add_request("quick", at, false).unwrap();
     let second = store.add_request("quick", at, false).unwrap();
@@ -468,7 +478,7 @@ fn a_job_paused_then_removed_can_still_be_resumed_and_typos_change_nothing() {
     .unwrap();
     env.cmd(&["resume", "a"]).assert().success();
     env.cmd(&["resume", "--all"]).assert().success();
-    use schedule::store::{RunStore, SqliteStore};
-    let store = SqliteStore::open(&env.path("schedule.db"), false).unwrap();
+    use schedule::store::{self, Location, Mode};
+    let mut store = store::open(&Location::Sqlite(env.path("schedule.db")), Mode::Read).unwrap();
     assert!(store.paused().unwrap().is_empty());
 }

@@ -3,11 +3,12 @@
 use chrono::{DateTime, NaiveDate, Utc};
 
 use crate::cli::{Global, HistoryArgs};
+use crate::domain::{HistoryQuery, RunRecord};
 use crate::duration;
 use crate::error::Error;
 use crate::output;
 use crate::runner::signal_name;
-use crate::store::{HistoryQuery, RunRecord, RunStore, SqliteStore};
+use crate::store::Mode;
 
 pub fn run(global: &Global, args: &HistoryArgs) -> Result<(), Error> {
     let now = Utc::now();
@@ -17,7 +18,7 @@ pub fn run(global: &Global, args: &HistoryArgs) -> Result<(), Error> {
         .map(|s| parse_since(s, now))
         .transpose()
         .map_err(Error::Usage)?;
-    let store = SqliteStore::open(&global.db, false)?;
+    let (_, mut store) = super::open_store(global, Mode::Read)?;
     let runs = store.history(&HistoryQuery {
         job: args.job.clone(),
         failed_only: args.failed,
@@ -113,7 +114,7 @@ fn note(r: &RunRecord) -> String {
     if let Some(reason) = &r.reason {
         return reason.clone();
     }
-    if r.status == crate::store::Status::Succeeded {
+    if r.status == crate::domain::Status::Succeeded {
         return String::new();
     }
     let line = r

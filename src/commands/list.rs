@@ -5,9 +5,10 @@ use serde::Serialize;
 
 use crate::cli::{Global, ListArgs};
 use crate::config::{self, Job};
+use crate::domain::{RunRecord, Status};
 use crate::error::Error;
 use crate::output;
-use crate::store::{RunRecord, RunStore, SqliteStore, Status};
+use crate::store::{self, Mode};
 
 #[derive(Debug, Serialize)]
 pub struct JobRow {
@@ -38,8 +39,9 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
     let config = config::load(&global.config)?;
     let now = Utc::now();
     // No database yet just means nothing has run.
-    let (last, paused, successes) = if global.db.exists() {
-        let store = SqliteStore::open(&global.db, false)?;
+    let location = global.location()?;
+    let (last, paused, successes) = if store::exists(&location) {
+        let mut store = store::open(&location, Mode::Read)?;
         let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
         (
             store.last_runs(&names)?,
@@ -49,7 +51,7 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
     } else {
         Default::default()
     };
-    let started = crate::store::scheduler_started(&global.db);
+    let started = store::scheduler_started(&location);
     let rows: Vec<JobRow> = config
         .jobs
         .iter()

@@ -47,11 +47,20 @@ pub(crate) fn find_job<'a>(
 }
 
 /// Whether a `schedule run` holds the database, and its pid.
-pub(crate) fn running_scheduler(db: &std::path::Path) -> Option<Option<u32>> {
-    match crate::store::lock_holder(db) {
-        Some((pid, _, crate::store::Role::Scheduler)) => Some(pid),
-        _ => None,
-    }
+pub(crate) fn running_scheduler(location: &crate::store::Location) -> Option<Option<u32>> {
+    crate::store::holder(location)
+        .filter(|h| h.role == crate::domain::Role::Scheduler)
+        .map(|h| h.pid)
+}
+
+/// The database the command line names, opened for `mode`.
+pub(crate) fn open_store(
+    global: &crate::cli::Global,
+    mode: crate::store::Mode,
+) -> Result<(crate::store::Location, Box<dyn crate::store::Store>), crate::Error> {
+    let location = global.location()?;
+    let store = crate::store::open(&location, mode)?;
+    Ok((location, store))
 }
 
 #[cfg(test)]

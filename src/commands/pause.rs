@@ -6,14 +6,15 @@ use chrono::Utc;
 use crate::cli::{Global, PauseArgs};
 use crate::config;
 use crate::error::Error;
-use crate::store::{RunStore, SqliteStore};
+use crate::store::{self, Mode};
 
 pub fn run(global: &Global, args: &PauseArgs, pause: bool) -> Result<(), Error> {
     let config = config::load(&global.config)?;
+    let location = global.location()?;
     // Resuming also reaches jobs that are paused but gone from the config
     // (so that one added back later does not come back paused).
-    let paused = if !pause && global.db.exists() {
-        SqliteStore::open(&global.db, false)?.paused()?
+    let paused = if !pause && store::exists(&location) {
+        store::open(&location, Mode::Read)?.paused()?
     } else {
         Vec::new()
     };
@@ -37,7 +38,7 @@ pub fn run(global: &Global, args: &PauseArgs, pause: bool) -> Result<(), Error> 
         jobs
     };
     // Only now, with every name checked: bad input changes nothing.
-    let mut store = SqliteStore::open(&global.db, true)?;
+    let mut store = store::open(&location, Mode::Write)?;
     store.set_paused(&jobs, pause, Utc::now())?;
     let (verb, effect) = if pause {
         (
@@ -47,7 +48,7 @@ pub fn run(global: &Global, args: &PauseArgs, pause: bool) -> Result<(), Error> 
     } else {
         ("resumed", "they fire on schedule again")
     };
-    let who = match super::running_scheduler(&global.db) {
+    let who = match super::running_scheduler(&location) {
         Some(Some(pid)) => format!("the running scheduler (pid {pid}) applies it now"),
         Some(None) => "the running scheduler applies it now".to_string(),
         None => "no scheduler is running; it applies when one starts".to_string(),

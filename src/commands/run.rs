@@ -2,18 +2,21 @@
 
 use crate::cli::{Global, RunArgs};
 use crate::config;
+use crate::domain::Role;
 use crate::error::Error;
 use crate::http;
 use crate::monitor::Monitor;
 use crate::scheduler::{Options, Scheduler};
-use crate::store::{Role, SchedulerLock, SqliteStore};
+use crate::store::{self, Mode, Worker};
 use std::sync::Arc;
 
 pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
     // Bad config is reported before anything is opened or written.
     let config = config::load(&global.config)?;
+    let location = global.location()?;
     let host = hostname();
-    let _lock = SchedulerLock::acquire(&global.db, &host, Role::Scheduler)?;
+    let mut lock = store::lock(&location, &host, Role::Scheduler)
+        .map_err(|e| Error::from_lock(&location, e))?;
     // A port in use is found before the database is created or touched.
     let monitor = match args.http.or(config.scheduler.http) {
         Some(addr) => {
@@ -25,22 +28,27 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
         }
         None => None,
     };
-    let store = SqliteStore::open(&global.db, true)?;
+    let store = store::open(&location, Mode::Write)?;
+    let worker = Worker::spawn(store)
+        .map_err(|e| Error::Runtime(format!("cannot start the store's thread: {e}")))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
     let opts = Options {
         config_path: global.config.clone(),
-        db_path: global.db.clone(),
+        location,
         shutdown_grace: args.shutdown_grace,
         host: host.clone(),
     };
-    let mut scheduler = Scheduler::new(config, Box::new(store), host);
+    let mut scheduler = Scheduler::new(config, worker, host);
     if let Some((monitor, probes)) = monitor {
         scheduler = scheduler.monitored(monitor, probes);
     }
-    runtime.block_on(scheduler.run(&opts))
+    let lost = lock.lost();
+    let result = runtime.block_on(scheduler.run(&opts, lost));
+    drop(lock);
+    result
 }
 
 /// This machine's name, as recorded with each run.

@@ -5,19 +5,19 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::cli::{Global, ShowArgs};
+use crate::domain::RunRecord;
 use crate::duration;
 use crate::error::Error;
 use crate::output;
 use crate::runner::signal_name;
-use crate::store::{RunRecord, RunStore, SqliteStore};
+use crate::store::Mode;
 
 pub fn run(global: &Global, args: &ShowArgs) -> Result<(), Error> {
-    let store = SqliteStore::open(&global.db, false)?;
+    let (location, mut store) = super::open_store(global, Mode::Read)?;
     let Some(run) = store.run(args.run_id)? else {
         return Err(Error::Usage(format!(
-            "no run {} in {}; `schedule history` lists the ids",
+            "no run {} in {location}; `schedule history` lists the ids",
             args.run_id,
-            global.db.display()
         )));
     };
     if args.json {

@@ -8,8 +8,8 @@ use chrono_tz::Tz;
 use std::collections::HashMap;
 use std::path::Path;
 
+use crate::domain::{RunRecord, Status, Trigger};
 use crate::output::Look;
-use crate::store::{RunRecord, Status, Trigger};
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2026-11-21T12:00:00Z")
@@ -138,9 +138,9 @@ enabled = false
 
 #[test]
 fn stats_table() {
-    let rows: Vec<crate::store::StatRow> = runs()
+    let rows: Vec<crate::domain::StatRow> = runs()
         .into_iter()
-        .map(|r| crate::store::StatRow {
+        .map(|r| crate::domain::StatRow {
             job: r.job,
             status: r.status,
             attempt: r.attempt,

@@ -8,10 +8,11 @@ use std::time::Duration;
 
 use crate::cli::{Global, StatsArgs};
 use crate::commands::history::parse_since;
+use crate::domain::{StatRow, Status};
 use crate::duration;
 use crate::error::Error;
 use crate::output;
-use crate::store::{RunStore, SqliteStore, StatRow, Status};
+use crate::store::Mode;
 
 /// One job's numbers.
 #[derive(Debug, Clone, PartialEq, Serialize)]
@@ -41,7 +42,7 @@ pub struct JobStats {
 pub fn run(global: &Global, args: &StatsArgs) -> Result<(), Error> {
     let now = Utc::now();
     let since = parse_since(&args.since, now).map_err(Error::Usage)?;
-    let store = SqliteStore::open(&global.db, false)?;
+    let (_, mut store) = super::open_store(global, Mode::Read)?;
     let stats = summarize(&store.stat_rows(args.job.as_deref(), since)?);
     if args.json {
         return super::print(&output::json(&stats));

@@ -12,11 +12,10 @@ use std::time::{Duration, Instant};
 
 use crate::cli::{Global, TriggerArgs};
 use crate::config::{self, Job};
+use crate::domain::{NewRun, Role, RunRecord, Status, Trigger};
 use crate::error::Error;
 use crate::runner::{self, Control, RunInfo};
-use crate::store::{
-    NewRun, Role, RunRecord, RunStore, SchedulerLock, SqliteStore, Status, Trigger, lock_holder,
-};
+use crate::store::{self, Location, Lock, Mode, Worker};
 
 /// How often a waiting client looks at the database.
 const POLL: Duration = Duration::from_millis(100);
@@ -27,14 +26,13 @@ pub fn run(global: &Global, args: &TriggerArgs) -> Result<(), Error> {
     let config = config::load(&global.config)?;
     let job = super::find_job(&config, &args.job)?.clone();
     let host = super::run::hostname();
-    match SchedulerLock::acquire(&global.db, &host, Role::Trigger) {
-        Ok(lock) => run_here(global, &job, args.wait, &host, lock),
-        Err(Error::Locked {
-            pid,
-            role: Role::Scheduler,
-            ..
-        }) => hand_off(global, &job, args.wait, pid),
-        Err(e) => Err(e),
+    let location = global.location()?;
+    match store::lock(&location, &host, Role::Trigger) {
+        Ok(lock) => run_here(&location, &job, args.wait, &host, lock),
+        Err(store::LockError::Held(holder)) if holder.role == Role::Scheduler => {
+            hand_off(&location, &job, args.wait, holder.pid)
+        }
+        Err(e) => Err(Error::from_lock(&location, e)),
     }
 }
 
@@ -42,38 +40,40 @@ pub fn run(global: &Global, args: &TriggerArgs) -> Result<(), Error> {
 /// lock (as `trigger`) so that no scheduler starts beside it and takes its
 /// run for a dead scheduler's.
 fn run_here(
-    global: &Global,
+    location: &Location,
     job: &Job,
     wait: bool,
     host: &str,
-    _lock: SchedulerLock,
+    _lock: Lock,
 ) -> Result<(), Error> {
-    let mut store = SqliteStore::open(&global.db, true)?;
+    let mut store = store::open(location, Mode::Write)?;
     let now = Utc::now();
     let new_run = NewRun {
-        job: &job.name,
+        job: job.name.clone(),
         scheduled_for: now,
         attempt: 1,
         trigger: Trigger::Manual,
         started_at: now,
-        host,
+        host: host.to_string(),
         pid: std::process::id(),
     };
-    let Some(run_id) = store.claim(&new_run)? else {
+    let Some(run_id) = store.claim(std::slice::from_ref(&new_run))?[0] else {
         return Err(Error::Runtime(
             "this instant was already recorded for the job; try again".into(),
         ));
     };
     eprintln!(
-        "running `{}` here (no scheduler is running on {}): run {run_id}",
+        "running `{}` here (no scheduler is running on {location}): run {run_id}",
         job.name,
-        global.db.display()
     );
+    // The database is written off the runtime's thread, as the scheduler
+    // does: a PostgreSQL store drives a runtime of its own.
+    let store = Worker::spawn(store)
+        .map_err(|e| Error::Runtime(format!("cannot start the store's thread: {e}")))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Error::Runtime(format!("cannot start the async runtime: {e}")))?;
-    let store = std::cell::RefCell::new(store);
     let outcome = runtime.block_on(async {
         use tokio::signal::unix::{SignalKind, signal};
         let (live_tx, mut live_rx) =
@@ -98,7 +98,9 @@ fn run_here(
         let outcome = {
             let run = runner::run(job, &info, control_rx, |pid| {
                 // Where a later `schedule run` finds what is left if we die.
-                let _ = store.borrow_mut().set_child_pid(run_id, pid);
+                store.send(move |s| {
+                    let _ = s.set_child_pid(run_id, pid);
+                });
             });
             tokio::pin!(run);
             let mut signals = 0;
@@ -118,19 +120,21 @@ fn run_here(
         drop(info);
         // A background process may hold the pipes open: do not wait for it.
         let _ = tokio::time::timeout(Duration::from_millis(200), echo).await;
-        outcome
+        let ended = store.call(move |s| {
+            s.finish(run_id, &outcome)?;
+            s.run(run_id)
+        });
+        ended.await
     });
-    let mut store = store.into_inner();
-    store.finish(run_id, &outcome)?;
-    let record = store
-        .run(run_id)?
+    let record = outcome
+        .ok_or_else(|| Error::Runtime("the store's thread is gone".into()))??
         .ok_or_else(|| Error::Runtime(format!("run {run_id} vanished from the history")))?;
     finish(&record, wait)
 }
 
 /// A scheduler runs: hand the run to it, and follow it with `--wait`.
-fn hand_off(global: &Global, job: &Job, wait: bool, pid: Option<u32>) -> Result<(), Error> {
-    let mut store = SqliteStore::open(&global.db, false)?;
+fn hand_off(location: &Location, job: &Job, wait: bool, pid: Option<u32>) -> Result<(), Error> {
+    let mut store = store::open(location, Mode::Read)?;
     let request = store.add_request(&job.name, Utc::now(), wait)?;
     let scheduler = pid.map_or("the running scheduler".to_string(), |p| {
         format!("the running scheduler (pid {p})")
@@ -140,7 +144,7 @@ fn hand_off(global: &Global, job: &Job, wait: bool, pid: Option<u32>) -> Result<
         return Ok(());
     }
     let asked = Instant::now();
-    let scheduler_gone = || !matches!(lock_holder(&global.db), Some((_, _, Role::Scheduler)));
+    let scheduler_gone = || super::running_scheduler(location).is_none();
     let run_id = loop {
         let state = store.request_state(request)?;
         if let Some(error) = state.error {
@@ -178,9 +182,9 @@ fn hand_off(global: &Global, job: &Job, wait: bool, pid: Option<u32>) -> Result<
         let record = store
             .run(run_id)?
             .ok_or_else(|| Error::Runtime(format!("run {run_id} vanished from the history")))?;
-        for (seq, stream, data) in store.output_after(run_id, seen)? {
-            write_chunk(&stream, &data);
-            seen = seq;
+        for chunk in store.output_after(run_id, seen)? {
+            write_chunk(&chunk.stream, &chunk.data);
+            seen = chunk.seq;
         }
         if record.status != Status::Running {
             store.delete_output(run_id)?;

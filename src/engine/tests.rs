@@ -2,7 +2,19 @@
 //! schedule in milliseconds.
 
 use super::*;
+use crate::domain::Status;
 use std::path::Path;
+
+/// How a simulated run ends, from the word the tests use.
+fn ended(status: Status) -> Ended {
+    match status {
+        Status::Succeeded => Ended::Succeeded,
+        Status::Failed => Ended::Failed,
+        Status::TimedOut => Ended::TimedOut,
+        Status::Cancelled => Ended::Cancelled,
+        other => panic!("a run cannot end {other}"),
+    }
+}
 
 /// Epoch-aligned start: 2026-11-21T00:00:00Z.
 const T0: i64 = 1_795_219_200;
@@ -42,13 +54,16 @@ type PerAttempt<T> = Box<dyn Fn(&str, u32) -> T>;
 struct Sim {
     engine: Engine,
     now: DateTime<Utc>,
-    running: HashMap<Token, (Fire, DateTime<Utc>, Status)>,
+    running: HashMap<Token, (Fire, DateTime<Utc>, Ended)>,
     seen: Vec<Seen>,
     reasons: Vec<String>,
     /// Hook commands asked for, in order.
     hooks: Vec<String>,
     duration: PerAttempt<f64>,
     outcome: PerAttempt<Status>,
+    /// The database does not answer: claims never come back.
+    claims_hang: bool,
+    unclaimed: Vec<Token>,
 }
 
 impl Sim {
@@ -62,6 +77,8 @@ impl Sim {
             hooks: Vec::new(),
             duration: Box::new(duration),
             outcome: Box::new(|_, _| Status::Succeeded),
+            claims_hang: false,
+            unclaimed: Vec::new(),
         }
     }
 
@@ -92,8 +109,20 @@ impl Sim {
         for action in actions {
             match action {
                 Action::Start { token, fire, .. } => {
+                    if self.claims_hang {
+                        self.unclaimed.push(token);
+                        self.seen.push(Seen::Started(
+                            fire.job.clone(),
+                            secs(fire.scheduled_for),
+                            fire.attempt,
+                            fire.trigger,
+                            secs(self.now),
+                        ));
+                        continue;
+                    }
+                    self.engine.spawned(token);
                     let took = (self.duration)(&fire.job, fire.attempt);
-                    let status = (self.outcome)(&fire.job, fire.attempt);
+                    let status = ended((self.outcome)(&fire.job, fire.attempt));
                     self.seen.push(Seen::Started(
                         fire.job.clone(),
                         secs(fire.scheduled_for),
@@ -114,7 +143,7 @@ impl Sim {
                         fire.job,
                         secs(fire.scheduled_for),
                         fire.attempt,
-                        status,
+                        status.into(),
                         missed_count,
                     ));
                     self.reasons.push(reason);
@@ -129,7 +158,7 @@ impl Sim {
                     let end = self.now + TimeDelta::milliseconds(100);
                     if let Some(run) = self.running.get_mut(&token) {
                         run.1 = run.1.min(end);
-                        run.2 = Status::Cancelled;
+                        run.2 = Ended::Cancelled;
                     }
                 }
             }
@@ -160,7 +189,7 @@ impl Sim {
                     fire.job.clone(),
                     secs(fire.scheduled_for),
                     fire.attempt,
-                    status,
+                    status.into(),
                     secs(self.now),
                 ));
                 let actions = self.engine.finished(token, Some(status), self.now);
@@ -951,4 +980,56 @@ fn a_reload_that_drops_the_setting_ends_overdue_and_one_that_adds_it_starts_from
     sim.apply(actions);
     sim.run_until(100.5);
     assert_eq!(overdue(&sim).len(), 2);
+}
+
+#[test]
+fn a_fire_turned_away_by_a_claim_still_on_its_way_says_the_database_is_why() {
+    let toml = "[jobs.tick]\nevery = \"1s\"\ncommand = \"true\"\n";
+    let mut sim = Sim::new(toml, |_, _| 0.2);
+    sim.claims_hang = true;
+    sim.start(&[]);
+    sim.run_until(3.5);
+    // The first fire's claim hangs: the next ones are missed for the
+    // database, not skipped for the job.
+    let missed: Vec<f64> = sim
+        .seen
+        .iter()
+        .filter_map(|s| match s {
+            Seen::Recorded(_, at, _, Status::Missed, _) => Some(*at),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(missed, [1.0, 2.0, 3.0]);
+    assert!(
+        sim.reasons
+            .iter()
+            .all(|r| r.starts_with("database unavailable")),
+        "{:?}",
+        sim.reasons
+    );
+    // Once the claim comes back failed, the job fires again as usual.
+    let token = sim.unclaimed.pop().unwrap();
+    sim.claims_hang = false;
+    let actions = sim.engine.finished(token, None, sim.now);
+    sim.apply(actions);
+    sim.run_until(5.5);
+    assert!(
+        sim.seen
+            .iter()
+            .any(|s| matches!(s, Seen::Started(_, at, ..) if *at == 4.0))
+    );
+    // And with claims written, an overlapping fire is skipped for the job.
+    let mut slow = Sim::new(toml, |_, _| 1.5);
+    slow.start(&[]);
+    slow.run_until(1.5);
+    assert!(
+        slow.seen
+            .iter()
+            .any(|s| matches!(s, Seen::Recorded(_, _, _, Status::Skipped, _)))
+    );
+    assert!(
+        slow.reasons.iter().all(|r| r.contains("still running")),
+        "{:?}",
+        slow.reasons
+    );
 }

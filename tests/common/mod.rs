@@ -3,10 +3,13 @@
 //! stopped when the test ends.
 #![allow(dead_code)]
 
+pub mod pg;
+
 use assert_cmd::Command;
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use serde_json::Value;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
@@ -16,13 +19,35 @@ pub const PATIENCE: Duration = Duration::from_secs(60);
 
 pub struct Env {
     pub dir: tempfile::TempDir,
+    /// A PostgreSQL database of the test's own, instead of `schedule.db`.
+    pub pg: Option<pg::TestDb>,
+    /// The `--db` every command gets (`SCHEDULE_DB`), for PostgreSQL.
+    db_url: Option<String>,
 }
 
 impl Env {
     pub fn new(jobs_toml: &str) -> Env {
         let dir = tempfile::tempdir().unwrap();
         std::fs::write(dir.path().join("jobs.toml"), jobs_toml).unwrap();
-        Env { dir }
+        Env {
+            dir,
+            pg: None,
+            db_url: None,
+        }
+    }
+
+    /// The same, with the history in a fresh PostgreSQL database; the URL
+    /// carries `password` when given (the test server does not ask for it,
+    /// so it only shows whether it leaks).
+    pub fn on_postgres(jobs_toml: &str, password: Option<&str>) -> Env {
+        let mut env = Env::new(jobs_toml);
+        let db = pg::TestDb::new();
+        env.db_url = Some(match password {
+            Some(pw) => db.url.replacen("postgres@", &format!("postgres:{pw}@"), 1),
+            None => db.url.clone(),
+        });
+        env.pg = Some(db);
+        env
     }
 
     pub fn path(&self, name: &str) -> PathBuf {
@@ -35,6 +60,7 @@ impl Env {
         cmd.current_dir(self.dir.path())
             .env_remove("SCHEDULE_CONFIG")
             .env_remove("SCHEDULE_DB")
+            .envs(self.db_url.iter().map(|u| ("SCHEDULE_DB", u)))
             // The tests read the default log levels and formats.
             .env_remove("RUST_LOG")
             .env("NO_COLOR", "1")
@@ -53,6 +79,7 @@ impl Env {
             .current_dir(self.dir.path())
             .env_remove("SCHEDULE_CONFIG")
             .env_remove("SCHEDULE_DB")
+            .envs(self.db_url.iter().map(|u| ("SCHEDULE_DB", u)))
             .env_remove("RUST_LOG")
             .env_remove("NOTIFY_SOCKET")
             .env_remove("WATCHDOG_USEC")
@@ -74,7 +101,7 @@ impl Env {
     pub fn history(&self, extra: &[&str]) -> Vec<Value> {
         let mut args = vec!["history", "--json", "--limit", "1000"];
         args.extend_from_slice(extra);
-        if !self.path("schedule.db").exists() {
+        if self.pg.is_none() && !self.path("schedule.db").exists() {
             return Vec::new();
         }
         let out = self.cmd(&args).output().unwrap();
@@ -255,5 +282,58 @@ pub fn wait_for_log(scheduler: &Scheduler, text: &str) {
             scheduler.log()
         );
         std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+// --- HTTP against `schedule run --http` ---
+
+/// `GET path` with a plain TCP stream: the status code and the body.
+pub fn get(addr: &str, path: &str) -> (u16, String) {
+    let mut stream = std::net::TcpStream::connect(addr).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut response = String::new();
+    stream.read_to_string(&mut response).unwrap();
+    let (head, body) = response.split_once("\r\n\r\n").unwrap();
+    let code = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    (code, body.to_string())
+}
+
+pub fn health(addr: &str) -> (u16, Value) {
+    let (code, body) = get(addr, "/health");
+    (code, serde_json::from_str(&body).unwrap())
+}
+
+/// The address the scheduler says it listens on.
+pub fn address(scheduler: &Scheduler) -> String {
+    wait_for_log(scheduler, "serving /health and /metrics");
+    let log = scheduler.log();
+    let line = log
+        .lines()
+        .find(|l| l.contains("serving /health and /metrics"))
+        .unwrap();
+    let at = line.find("address=").unwrap() + "address=".len();
+    line[at..].split_whitespace().next().unwrap().to_string()
+}
+
+/// Polls `/health` until `pred` holds; panics after [`PATIENCE`].
+pub fn wait_for_health(addr: &str, what: &str, pred: impl Fn(u16, &Value) -> bool) -> Value {
+    let deadline = Instant::now() + PATIENCE;
+    loop {
+        let (code, body) = health(addr);
+        if pred(code, &body) {
+            return body;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; last /health: {code} {body}"
+        );
+        std::thread::sleep(Duration::from_millis(200));
     }
 }

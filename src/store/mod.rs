@@ -1,0 +1,231 @@
+//! The run history, behind one interface with two backends.
+//!
+//! The scheduler and the commands see the traits here, split by concern:
+//! [`History`] (claiming fires and recording runs), [`Pauses`],
+//! [`Requests`] (`schedule trigger` handing runs to a scheduler) and
+//! [`LiveOutput`] (`trigger --wait` following a run). [`open`] picks the
+//! backend from the location: a path (or `sqlite:PATH`) is an embedded
+//! SQLite file, `postgres://…` a PostgreSQL server. No module outside
+//! `store/` names a backend.
+//!
+//! A fire's identity is `(job, scheduled_for, attempt)`, unique in the
+//! table: a fire is claimed by inserting its `running` row, and an insert
+//! that conflicts means someone already claimed it. The row is written
+//! before the child is spawned, so a crash always leaves a trace.
+//!
+//! Only one `schedule run` may use a database: [`lock`] takes an `flock`
+//! beside a SQLite file, or a lease row in PostgreSQL (a session advisory
+//! lock would not survive a transaction-pooling PgBouncer).
+//!
+//! This module depends on [`crate::domain`] and nothing else of the crate.
+
+mod error;
+mod location;
+pub mod postgres;
+pub mod sqlite;
+mod worker;
+
+#[cfg(test)]
+mod tests;
+
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+
+use crate::domain::{
+    Chunk, HistoryQuery, Holder, NewRun, NotRunRecord, Orphan, Outcome, Request, RequestState,
+    Role, RunRecord, StatRow,
+};
+pub use error::{Kind, Result, StoreError};
+pub use location::Location;
+pub use worker::Worker;
+
+/// Claiming fires and recording how runs went.
+pub trait History {
+    /// Claims fires by writing their `running` rows, all in one transaction;
+    /// for each, its row id, or `None` when the fire was already claimed.
+    fn claim(&mut self, runs: &[NewRun]) -> Result<Vec<Option<i64>>>;
+    /// Notes the pid of a claimed run's child once it is spawned.
+    fn set_child_pid(&mut self, id: i64, child_pid: u32) -> Result<()>;
+    /// Completes a claimed run.
+    fn finish(&mut self, id: i64, outcome: &Outcome) -> Result<()>;
+    /// Records a fire that did not run (`skipped`, `missed`, `cancelled`)
+    /// and why; `None` when its row already exists.
+    fn record(&mut self, run: &NewRun, not_run: &NotRunRecord) -> Result<Option<i64>>;
+    /// Each named job's newest scheduled fire (trigger `schedule`,
+    /// `catchup` or `retry`, any status): where catching up starts from.
+    fn last_fires(&mut self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>>;
+    /// When each named job's newest successful run ended, for those that
+    /// have one.
+    fn last_successes(&mut self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>>;
+    /// One step of the history clean-up: deletes up to `batch` fires (each
+    /// with all its attempts, in one transaction) scheduled before `before`
+    /// or older than each job's newest `keep_runs` fires. Running rows and
+    /// each job's newest scheduled fire (where catching up starts) are kept.
+    /// Returns how many rows went; 0 when there is nothing left to do.
+    fn prune(
+        &mut self,
+        before: Option<DateTime<Utc>>,
+        keep_runs: Option<u64>,
+        batch: usize,
+    ) -> Result<usize>;
+    /// Marks `interrupted` every row left `running`. Only the holder of the
+    /// [`lock`] may call it, before it starts any run: holding the lock
+    /// proves that whoever wrote those rows is gone (a container that
+    /// restarts under a new host name included).
+    fn interrupt_orphans(&mut self) -> Result<Vec<Orphan>>;
+    /// Newest first.
+    fn history(&mut self, query: &HistoryQuery) -> Result<Vec<RunRecord>>;
+    /// One run by id.
+    fn run(&mut self, id: i64) -> Result<Option<RunRecord>>;
+    /// The numbers behind `schedule stats`: every row scheduled since
+    /// `since` (of `job`, if given), without the output tails.
+    fn stat_rows(&mut self, job: Option<&str>, since: DateTime<Utc>) -> Result<Vec<StatRow>>;
+    /// The newest row of each named job that has one.
+    fn last_runs(&mut self, jobs: &[&str]) -> Result<HashMap<String, RunRecord>>;
+}
+
+/// `schedule pause` and `resume`.
+pub trait Pauses {
+    /// Pauses (or resumes) jobs; paused jobs' fires are recorded `skipped`.
+    /// Tells a running scheduler.
+    fn set_paused(&mut self, jobs: &[&str], paused: bool, now: DateTime<Utc>) -> Result<()>;
+    /// The paused jobs.
+    fn paused(&mut self) -> Result<Vec<String>>;
+}
+
+/// `schedule trigger` handing a run to a running scheduler.
+pub trait Requests {
+    /// Asks a running scheduler to run `job` now; `stream`: a client waits
+    /// for its output. Returns the request's id. Tells the scheduler.
+    fn add_request(&mut self, job: &str, at: DateTime<Utc>, stream: bool) -> Result<i64>;
+    /// Requests no scheduler has taken yet, oldest first; taking them marks
+    /// them taken.
+    fn take_requests(&mut self) -> Result<Vec<Request>>;
+    /// Links a request to the row of its run (or of its skipped fire).
+    fn link_request(&mut self, request: i64, run_id: i64) -> Result<()>;
+    /// Where a request stands.
+    fn request_state(&mut self, request: i64) -> Result<RequestState>;
+    /// Gives a request that will never have a run its reason.
+    fn fail_request(&mut self, request: i64, error: &str) -> Result<()>;
+    /// Fails every request no scheduler took (at shutdown), and those asked
+    /// for before `older_than` (at start-up: nobody waits for them any more).
+    fn fail_open_requests(
+        &mut self,
+        older_than: Option<DateTime<Utc>>,
+        error: &str,
+    ) -> Result<usize>;
+    /// Takes back a request no scheduler took yet; false when one did.
+    fn withdraw_request(&mut self, request: i64) -> Result<bool>;
+    /// Deletes live output of runs that ended before `before`, and requests
+    /// older than that.
+    fn clean_controls(&mut self, before: DateTime<Utc>) -> Result<()>;
+}
+
+/// The output of runs a `trigger --wait` follows.
+pub trait LiveOutput {
+    /// Appends a chunk of a streamed run's output.
+    fn append_output(&mut self, run_id: i64, stream: &str, data: &[u8]) -> Result<()>;
+    /// A streamed run's chunks after `after` (a sequence number).
+    fn output_after(&mut self, run_id: i64, after: i64) -> Result<Vec<Chunk>>;
+    /// Forgets a streamed run's chunks.
+    fn delete_output(&mut self, run_id: i64) -> Result<()>;
+}
+
+/// One database, all of it.
+pub trait Store: History + Pauses + Requests + LiveOutput + Send {
+    /// Whether someone else may have written pauses or requests since the
+    /// last call: a cheap way to tell another process's write from our own
+    /// (SQLite's `data_version`; on PostgreSQL the notifications that ask
+    /// for a look come from others only, so always true).
+    fn others_wrote(&mut self) -> Result<bool>;
+}
+
+/// How a command means to use the database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Mode {
+    /// Read it; a database that does not exist yet is an error.
+    Read,
+    /// Write it: create it when missing.
+    Write,
+}
+
+/// Opens the database at `location`, bringing its schema up to date.
+pub fn open(location: &Location, mode: Mode) -> Result<Box<dyn Store>> {
+    Ok(match location {
+        Location::Sqlite(path) => Box::new(sqlite::SqliteStore::open(path, mode)?),
+        Location::Postgres(url) => Box::new(postgres::PgStore::connect(url)?),
+    })
+}
+
+/// Whether the database exists yet (a PostgreSQL database always does: the
+/// server says otherwise when it is opened).
+pub fn exists(location: &Location) -> bool {
+    match location {
+        Location::Sqlite(path) => path.exists(),
+        Location::Postgres(_) => true,
+    }
+}
+
+/// The exclusive right to run a scheduler on one database, held until drop.
+pub enum Lock {
+    File(sqlite::FileLock),
+    Lease(postgres::Lease),
+}
+
+impl Lock {
+    /// A receiver that hears why, if the lock is lost while held (a lease
+    /// taken over after it could not be renewed); never for a file lock.
+    pub fn lost(&mut self) -> Option<tokio::sync::mpsc::UnboundedReceiver<String>> {
+        match self {
+            Lock::File(_) => None,
+            Lock::Lease(lease) => lease.lost(),
+        }
+    }
+}
+
+/// Why the lock was not taken.
+#[derive(Debug)]
+pub enum LockError {
+    /// Someone holds it.
+    Held(Holder),
+    Store(StoreError),
+}
+
+impl From<StoreError> for LockError {
+    fn from(e: StoreError) -> Self {
+        LockError::Store(e)
+    }
+}
+
+/// Takes the database's lock as `role`, or says who holds it.
+pub fn lock(location: &Location, host: &str, role: Role) -> std::result::Result<Lock, LockError> {
+    Ok(match location {
+        Location::Sqlite(path) => Lock::File(sqlite::FileLock::acquire(path, host, role)?),
+        Location::Postgres(url) => Lock::Lease(postgres::Lease::acquire(url, host, role)?),
+    })
+}
+
+/// Who holds the database's lock now, if anyone, without taking it.
+pub fn holder(location: &Location) -> Option<Holder> {
+    match location {
+        Location::Sqlite(path) => sqlite::lock_holder(path),
+        Location::Postgres(url) => postgres::lease_holder(url),
+    }
+}
+
+/// When the `schedule run` holding the database started, if one does.
+pub fn scheduler_started(location: &Location) -> Option<DateTime<Utc>> {
+    holder(location)
+        .filter(|h| h.role == Role::Scheduler)
+        .and_then(|h| h.since)
+}
+
+/// Tells `changed` whenever someone may have written pauses or requests
+/// (SQLite: inotify on the file and its WAL; PostgreSQL: `LISTEN`). Returns
+/// false when nothing can watch, and the caller has to look now and then.
+pub fn watch(location: &Location, changed: tokio::sync::mpsc::UnboundedSender<()>) -> bool {
+    match location {
+        Location::Sqlite(path) => sqlite::watch(path, changed),
+        Location::Postgres(url) => postgres::listen(url, changed),
+    }
+}

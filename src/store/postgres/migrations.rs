@@ -1,0 +1,70 @@
+//! The PostgreSQL schema, one entry per version, counted in the
+//! `schedule_schema` table. Never edit an entry: append a new one. The
+//! versions are PostgreSQL's own, apart from SQLite's: both start from what
+//! the embedded schema had grown into.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: runs, controls and the scheduler's lease.
+    "CREATE TABLE runs (
+        id            BIGSERIAL PRIMARY KEY,
+        job           TEXT        NOT NULL,
+        scheduled_for TIMESTAMPTZ NOT NULL,
+        attempt       INTEGER     NOT NULL DEFAULT 1,
+        trigger       TEXT        NOT NULL DEFAULT 'schedule',
+        started_at    TIMESTAMPTZ,
+        finished_at   TIMESTAMPTZ,
+        status        TEXT        NOT NULL,
+        exit_code     INTEGER,
+        signal        INTEGER,
+        duration_ms   BIGINT,
+        reason        TEXT,
+        missed_count  BIGINT,
+        host          TEXT        NOT NULL,
+        pid           BIGINT      NOT NULL,  -- the scheduler's
+        child_pid     BIGINT,                -- the job's process group leader
+        stdout_tail   TEXT        NOT NULL DEFAULT '',
+        stderr_tail   TEXT        NOT NULL DEFAULT '',
+        UNIQUE (job, scheduled_for, attempt)
+    );
+    CREATE INDEX runs_by_time ON runs (scheduled_for DESC, attempt DESC, id DESC);
+    CREATE INDEX runs_failed_by_time ON runs (scheduled_for DESC, attempt DESC, id DESC)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for DESC, attempt DESC, id DESC)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_running ON runs (id) WHERE status = 'running';
+    CREATE TABLE paused (
+        job       TEXT PRIMARY KEY,
+        paused_at TIMESTAMPTZ NOT NULL
+    );
+    CREATE TABLE requests (
+        id           BIGSERIAL PRIMARY KEY,
+        job          TEXT        NOT NULL,
+        requested_at TIMESTAMPTZ NOT NULL,
+        stream       BOOLEAN     NOT NULL DEFAULT false,
+        taken        BOOLEAN     NOT NULL DEFAULT false,
+        run_id       BIGINT,
+        error        TEXT
+    );
+    CREATE INDEX requests_open ON requests (id) WHERE NOT taken;
+    CREATE TABLE live_output (
+        run_id BIGINT NOT NULL,
+        seq    BIGINT NOT NULL,
+        stream TEXT   NOT NULL,
+        data   BYTEA  NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );
+    -- Who may run a scheduler on this database: a row with an expiry that
+    -- its holder renews, timed by the server's clock.
+    CREATE TABLE leases (
+        name       TEXT PRIMARY KEY,
+        holder     TEXT        NOT NULL,
+        host       TEXT        NOT NULL,
+        pid        BIGINT      NOT NULL,
+        role       TEXT        NOT NULL,
+        since      TIMESTAMPTZ NOT NULL,
+        expires_at TIMESTAMPTZ NOT NULL
+    );",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

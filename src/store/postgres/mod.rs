@@ -1,0 +1,800 @@
+//! The backend for teams: a PostgreSQL database that several machines can
+//! reach. Same tables and meaning as SQLite's, with `timestamptz` times.
+//!
+//! The store is synchronous, like SQLite's: each call drives tokio-postgres
+//! on a small runtime of the store's own, on whatever thread owns the store
+//! (the scheduler's store thread, or a command's main thread), so the loop
+//! never waits on the network. A lost connection is made again at the next
+//! call; a call that gets no answer in [`CALL_TIMEOUT`] fails as
+//! unavailable instead of hanging the thread.
+//!
+//! `schedule pause`, `resume` and `trigger` wake a running scheduler with
+//! `NOTIFY schedule_controls`, which it `LISTEN`s for on a connection of its
+//! own ([`listen`]).
+
+mod connect;
+mod lease;
+mod migrations;
+
+use chrono::{DateTime, Utc};
+use std::collections::HashMap;
+use std::time::Duration;
+use tokio_postgres::error::SqlState;
+use tokio_postgres::types::ToSql;
+use tokio_postgres::{Client, Row};
+
+use super::{History, Kind, LiveOutput, Pauses, Requests, Result, Store, StoreError};
+use crate::domain::{
+    Chunk, HistoryQuery, NewRun, NotRunRecord, Orphan, Outcome, Request, RequestState, RunRecord,
+    StatRow,
+};
+pub use connect::Target;
+pub use lease::{Lease, lease_holder};
+pub use migrations::SCHEMA_VERSION;
+
+/// The longest one call waits for the server.
+const CALL_TIMEOUT: Duration = Duration::from_secs(30);
+/// The channel `pause`, `resume` and `trigger` notify.
+const CHANNEL: &str = "schedule_controls";
+/// Any constant will do: it keeps two processes from migrating at once.
+const MIGRATION_LOCK: i64 = 0x7363_6865_6475_6c65; // "schedule"
+
+fn location_of(url: &str) -> String {
+    super::location::redact(url)
+}
+
+/// The error kind of a PostgreSQL error.
+fn error(location: &str, e: tokio_postgres::Error) -> StoreError {
+    let kind = match e.code() {
+        Some(c)
+            if *c == SqlState::T_R_SERIALIZATION_FAILURE
+                || *c == SqlState::T_R_DEADLOCK_DETECTED
+                || *c == SqlState::LOCK_NOT_AVAILABLE
+                || *c == SqlState::QUERY_CANCELED =>
+        {
+            Kind::Busy
+        }
+        Some(c)
+            if *c == SqlState::ADMIN_SHUTDOWN
+                || *c == SqlState::CRASH_SHUTDOWN
+                || *c == SqlState::CANNOT_CONNECT_NOW
+                || *c == SqlState::TOO_MANY_CONNECTIONS
+                || c.code().starts_with("08") =>
+        {
+            Kind::Unavailable
+        }
+        Some(c)
+            if *c == SqlState::INSUFFICIENT_PRIVILEGE
+                || *c == SqlState::INVALID_PASSWORD
+                || *c == SqlState::INVALID_AUTHORIZATION_SPECIFICATION =>
+        {
+            Kind::Denied
+        }
+        Some(c) if *c == SqlState::INVALID_CATALOG_NAME => Kind::Missing,
+        Some(_) => Kind::Other,
+        // No SQL state: the connection, not the statement.
+        None => Kind::Unavailable,
+    };
+    let message = match e.as_db_error() {
+        Some(db) => db.message().to_string(),
+        None => {
+            let mut m = e.to_string();
+            let mut cause = std::error::Error::source(&e);
+            while let Some(c) = cause {
+                m.push_str(&format!(": {c}"));
+                cause = c.source();
+            }
+            m
+        }
+    };
+    StoreError::new(location, kind, message).caused_by(e)
+}
+
+/// Times go to the database in milliseconds, as SQLite keeps them, so a
+/// row reads back the same from either backend.
+fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
+}
+
+pub struct PgStore {
+    rt: tokio::runtime::Runtime,
+    target: Target,
+    client: Option<Client>,
+}
+
+impl PgStore {
+    /// Connects and brings the schema up to date.
+    pub fn connect(url: &str) -> Result<PgStore> {
+        let target = Target::parse(url)?;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(|e| {
+                StoreError::new(
+                    target.shown(),
+                    Kind::Other,
+                    format!("cannot start a runtime: {e}"),
+                )
+            })?;
+        let mut store = PgStore {
+            rt,
+            target,
+            client: None,
+        };
+        store.migrate()?;
+        Ok(store)
+    }
+
+    fn shown(&self) -> String {
+        self.target.shown().to_string()
+    }
+
+    /// Runs `f` with a connected client, connecting first if there is none
+    /// (or the last one was lost). A call that times out drops the client.
+    fn with<T>(
+        &mut self,
+        f: impl AsyncFnOnce(&mut Client) -> std::result::Result<T, tokio_postgres::Error>,
+    ) -> Result<T> {
+        let PgStore { rt, target, client } = self;
+        if client.as_ref().is_some_and(Client::is_closed) {
+            *client = None;
+        }
+        let shown = target.shown().to_string();
+        let result = rt.block_on(async {
+            tokio::time::timeout(CALL_TIMEOUT, async {
+                if client.is_none() {
+                    *client = Some(target.connect(None).await?.0);
+                }
+                let c = client.as_mut().expect("connected above");
+                f(c).await.map_err(|e| error(&shown, e))
+            })
+            .await
+        });
+        match result {
+            Ok(r) => r,
+            Err(_) => {
+                *client = None;
+                Err(StoreError::new(
+                    shown,
+                    Kind::Unavailable,
+                    format!(
+                        "the server did not answer within {}s",
+                        CALL_TIMEOUT.as_secs()
+                    ),
+                ))
+            }
+        }
+    }
+
+    fn migrate(&mut self) -> Result<()> {
+        let shown = self.shown();
+        let version = self.with(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&MIGRATION_LOCK])
+                .await?;
+            tx.batch_execute(
+                "CREATE TABLE IF NOT EXISTS schedule_schema (version BIGINT NOT NULL)",
+            )
+            .await?;
+            let row = tx
+                .query_opt("SELECT version FROM schedule_schema", &[])
+                .await?;
+            let version: i64 = row.map_or(0, |r| r.get(0));
+            if version > SCHEMA_VERSION {
+                return Ok(Err(version));
+            }
+            for sql in migrations::MIGRATIONS.iter().skip(version as usize) {
+                tx.batch_execute(sql).await?;
+            }
+            if version < SCHEMA_VERSION {
+                tx.execute("DELETE FROM schedule_schema", &[]).await?;
+                tx.execute(
+                    "INSERT INTO schedule_schema (version) VALUES ($1)",
+                    &[&SCHEMA_VERSION],
+                )
+                .await?;
+            }
+            tx.commit().await?;
+            Ok(Ok(version))
+        })?;
+        match version {
+            Ok(_) => Ok(()),
+            Err(newer) => Err(StoreError::new(
+                shown,
+                Kind::Corrupt,
+                format!(
+                    "its schema is version {newer}, newer than this schedule knows \
+                     ({SCHEMA_VERSION}); upgrade schedule"
+                ),
+            )),
+        }
+    }
+}
+
+const COLUMNS: &str = "id, job, scheduled_for, started_at, finished_at, status, exit_code, \
+                       signal, duration_ms, reason, host, pid, child_pid, stdout_tail, stderr_tail, \
+                       attempt, trigger, missed_count";
+
+/// A stored word (status, trigger) that this build does not know is a row
+/// it cannot show: an error, not a panic.
+fn word<T: std::str::FromStr<Err = String>>(row: &Row, i: usize) -> std::result::Result<T, String> {
+    row.get::<_, String>(i).parse()
+}
+
+fn record(row: &Row) -> std::result::Result<RunRecord, String> {
+    Ok(RunRecord {
+        id: row.get(0),
+        job: row.get(1),
+        scheduled_for: row.get(2),
+        started_at: row.get(3),
+        finished_at: row.get(4),
+        status: word(row, 5)?,
+        exit_code: row.get(6),
+        signal: row.get(7),
+        duration_ms: row.get(8),
+        reason: row.get(9),
+        host: row.get(10),
+        pid: row.get::<_, i64>(11) as u32,
+        child_pid: row.get::<_, Option<i64>>(12).map(|p| p as u32),
+        stdout_tail: row.get(13),
+        stderr_tail: row.get(14),
+        attempt: row.get::<_, i32>(15) as u32,
+        trigger: word(row, 16)?,
+        missed_count: row.get::<_, Option<i64>>(17).map(|c| c as u64),
+    })
+}
+
+impl PgStore {
+    fn records(&self, rows: Vec<Row>) -> Result<Vec<RunRecord>> {
+        rows.iter()
+            .map(record)
+            .collect::<std::result::Result<_, _>>()
+            .map_err(|e| StoreError::new(self.shown(), Kind::Corrupt, e))
+    }
+
+    /// One instant per job from a query over `unnest($1)` as `j(job)`.
+    fn instant_per_job(
+        &mut self,
+        sql: &'static str,
+        jobs: &[&str],
+    ) -> Result<HashMap<String, DateTime<Utc>>> {
+        let jobs: Vec<String> = jobs.iter().map(|j| j.to_string()).collect();
+        let rows = self.with(async |c| c.query(sql, &[&jobs]).await)?;
+        Ok(rows
+            .iter()
+            .filter_map(|r| Some((r.get::<_, String>(0), r.get::<_, Option<DateTime<Utc>>>(1)?)))
+            .collect())
+    }
+}
+
+impl History for PgStore {
+    fn claim(&mut self, runs: &[NewRun]) -> Result<Vec<Option<i64>>> {
+        if runs.is_empty() {
+            return Ok(Vec::new());
+        }
+        // One statement, one round trip, however many fires are due.
+        let jobs: Vec<&str> = runs.iter().map(|r| r.job.as_str()).collect();
+        let at: Vec<DateTime<Utc>> = runs.iter().map(|r| ms(r.scheduled_for)).collect();
+        let attempts: Vec<i32> = runs.iter().map(|r| r.attempt as i32).collect();
+        let triggers: Vec<&str> = runs.iter().map(|r| r.trigger.as_str()).collect();
+        let started: Vec<DateTime<Utc>> = runs.iter().map(|r| ms(r.started_at)).collect();
+        let hosts: Vec<&str> = runs.iter().map(|r| r.host.as_str()).collect();
+        let pids: Vec<i64> = runs.iter().map(|r| i64::from(r.pid)).collect();
+        let rows = self.with(async |c| {
+            c.query(
+                "INSERT INTO runs (job, scheduled_for, attempt, trigger, started_at, status, host, pid)
+                 SELECT job, at, attempt, trigger, started, 'running', host, pid
+                 FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::text[],
+                             $5::timestamptz[], $6::text[], $7::bigint[])
+                      AS u(job, at, attempt, trigger, started, host, pid)
+                 ON CONFLICT (job, scheduled_for, attempt) DO NOTHING
+                 RETURNING id, job, scheduled_for, attempt",
+                &[&jobs, &at, &attempts, &triggers, &started, &hosts, &pids],
+            )
+            .await
+        })?;
+        let mut ids: HashMap<(String, DateTime<Utc>, i32), i64> = rows
+            .iter()
+            .map(|r| ((r.get(1), r.get(2), r.get(3)), r.get(0)))
+            .collect();
+        Ok(runs
+            .iter()
+            .map(|r| ids.remove(&(r.job.clone(), ms(r.scheduled_for), r.attempt as i32)))
+            .collect())
+    }
+
+    fn set_child_pid(&mut self, id: i64, child_pid: u32) -> Result<()> {
+        let pid = i64::from(child_pid);
+        self.with(async |c| {
+            c.execute("UPDATE runs SET child_pid = $2 WHERE id = $1", &[&id, &pid])
+                .await
+        })?;
+        Ok(())
+    }
+
+    fn finish(&mut self, id: i64, o: &Outcome) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "UPDATE runs SET status = $2, finished_at = $3, exit_code = $4, signal = $5,
+                        duration_ms = $6, stdout_tail = $7, stderr_tail = $8, reason = $9
+                 WHERE id = $1",
+                &[
+                    &id,
+                    &o.status.as_str(),
+                    &ms(o.finished_at),
+                    &o.exit_code,
+                    &o.signal,
+                    &o.duration_ms,
+                    &o.stdout_tail,
+                    &o.stderr_tail,
+                    &o.reason,
+                ],
+            )
+            .await
+        })?;
+        Ok(())
+    }
+
+    fn record(&mut self, run: &NewRun, n: &NotRunRecord) -> Result<Option<i64>> {
+        let count = n.missed_count.map(|c| c as i64);
+        let row = self.with(async |c| {
+            c.query_opt(
+                "INSERT INTO runs (job, scheduled_for, attempt, trigger, status, reason,
+                                   missed_count, host, pid)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+                 ON CONFLICT (job, scheduled_for, attempt) DO NOTHING
+                 RETURNING id",
+                &[
+                    &run.job,
+                    &ms(run.scheduled_for),
+                    &(run.attempt as i32),
+                    &run.trigger.as_str(),
+                    &n.status.as_str(),
+                    &n.reason,
+                    &count,
+                    &run.host,
+                    &i64::from(run.pid),
+                ],
+            )
+            .await
+        })?;
+        Ok(row.map(|r| r.get(0)))
+    }
+
+    fn last_fires(&mut self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
+        self.instant_per_job(
+            "SELECT j.job, (SELECT scheduled_for FROM runs
+                            WHERE runs.job = j.job AND trigger IN ('schedule', 'catchup', 'retry')
+                            ORDER BY scheduled_for DESC LIMIT 1)
+             FROM unnest($1::text[]) AS j(job)",
+            jobs,
+        )
+    }
+
+    fn last_successes(&mut self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
+        self.instant_per_job(
+            "SELECT j.job, (SELECT finished_at FROM runs
+                            WHERE runs.job = j.job AND status = 'succeeded'
+                              AND finished_at IS NOT NULL
+                            ORDER BY scheduled_for DESC, attempt DESC LIMIT 1)
+             FROM unnest($1::text[]) AS j(job)",
+            jobs,
+        )
+    }
+
+    fn prune(
+        &mut self,
+        before: Option<DateTime<Utc>>,
+        keep_runs: Option<u64>,
+        batch: usize,
+    ) -> Result<usize> {
+        const NOT_NEWEST: &str = "EXISTS (SELECT 1 FROM runs AS newer WHERE newer.job = runs.job
+              AND newer.scheduled_for > runs.scheduled_for
+              AND newer.trigger IN ('schedule', 'catchup', 'retry'))";
+        let batch = batch as i64;
+        let keep = keep_runs.map(|k| k.saturating_sub(1).min(i64::MAX as u64) as i64);
+        let n = self.with(async |c| {
+            let tx = c.transaction().await?;
+            let mut deleted: i64 = 0;
+            if let Some(before) = before {
+                deleted += tx
+                    .execute(
+                        &format!(
+                            "DELETE FROM runs WHERE status <> 'running' AND (job, scheduled_for) IN (
+                                SELECT job, scheduled_for FROM runs
+                                WHERE scheduled_for < $1 AND {NOT_NEWEST}
+                                GROUP BY job, scheduled_for ORDER BY scheduled_for LIMIT $2)"
+                        ),
+                        &[&before, &batch],
+                    )
+                    .await? as i64;
+            }
+            if let Some(offset) = keep.filter(|_| deleted < batch) {
+                let jobs = tx.query("SELECT DISTINCT job FROM runs", &[]).await?;
+                for job in jobs {
+                    if deleted >= batch {
+                        break;
+                    }
+                    let job: String = job.get(0);
+                    let cutoff = tx
+                        .query_opt(
+                            "SELECT scheduled_for FROM runs WHERE job = $1 GROUP BY scheduled_for
+                             ORDER BY scheduled_for DESC LIMIT 1 OFFSET $2",
+                            &[&job, &offset],
+                        )
+                        .await?;
+                    let Some(cutoff) = cutoff else { continue };
+                    let cutoff: DateTime<Utc> = cutoff.get(0);
+                    deleted += tx
+                        .execute(
+                            &format!(
+                                "DELETE FROM runs WHERE status <> 'running' AND job = $1
+                                 AND scheduled_for IN (
+                                    SELECT scheduled_for FROM runs
+                                    WHERE job = $1 AND scheduled_for < $2 AND {NOT_NEWEST}
+                                    GROUP BY scheduled_for ORDER BY scheduled_for LIMIT $3)"
+                            ),
+                            &[&job, &cutoff, &(batch - deleted)],
+                        )
+                        .await? as i64;
+                }
+            }
+            tx.commit().await?;
+            Ok(deleted)
+        })?;
+        Ok(n as usize)
+    }
+
+    fn interrupt_orphans(&mut self) -> Result<Vec<Orphan>> {
+        let rows = self.with(async |c| {
+            c.query(
+                "UPDATE runs SET status = 'interrupted',
+                        reason = 'the scheduler (pid ' || pid || ' on ' || host || ') stopped during the run'
+                 WHERE status = 'running'
+                 RETURNING id, job, host, pid, child_pid",
+                &[],
+            )
+            .await
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| Orphan {
+                id: r.get(0),
+                job: r.get(1),
+                host: r.get(2),
+                pid: r.get::<_, i64>(3) as u32,
+                child_pid: r.get::<_, Option<i64>>(4).map(|p| p as u32),
+            })
+            .collect())
+    }
+
+    fn history(&mut self, q: &HistoryQuery) -> Result<Vec<RunRecord>> {
+        let mut sql = format!("SELECT {COLUMNS} FROM runs WHERE true");
+        let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
+        let mut params: Vec<&(dyn ToSql + Sync)> = vec![&limit];
+        if q.failed_only {
+            sql.push_str(
+                " AND status IN ('failed', 'timed_out', 'interrupted') AND NOT EXISTS (
+                    SELECT 1 FROM runs AS later WHERE later.job = runs.job
+                    AND later.scheduled_for = runs.scheduled_for AND later.attempt > runs.attempt
+                    AND later.started_at IS NOT NULL)",
+            );
+        }
+        if let Some(job) = &q.job {
+            params.push(job);
+            sql.push_str(&format!(" AND job = ${}", params.len()));
+        }
+        if let Some(since) = &q.since {
+            params.push(since);
+            sql.push_str(&format!(" AND scheduled_for >= ${}", params.len()));
+        }
+        sql.push_str(" ORDER BY scheduled_for DESC, attempt DESC, id DESC LIMIT $1");
+        let rows = self.with(async |c| c.query(&sql, &params).await)?;
+        self.records(rows)
+    }
+
+    fn run(&mut self, id: i64) -> Result<Option<RunRecord>> {
+        let sql = format!("SELECT {COLUMNS} FROM runs WHERE id = $1");
+        let rows = self.with(async |c| c.query(&sql, &[&id]).await)?;
+        Ok(self.records(rows)?.into_iter().next())
+    }
+
+    fn stat_rows(&mut self, job: Option<&str>, since: DateTime<Utc>) -> Result<Vec<StatRow>> {
+        let rows = self.with(async |c| {
+            c.query(
+                "SELECT job, status, scheduled_for, started_at, finished_at, duration_ms, attempt,
+                        missed_count FROM runs
+                 WHERE scheduled_for >= $1 AND ($2::text IS NULL OR job = $2)
+                 ORDER BY scheduled_for, attempt, id",
+                &[&since, &job],
+            )
+            .await
+        })?;
+        rows.iter()
+            .map(|r| {
+                Ok(StatRow {
+                    job: r.get(0),
+                    status: word(r, 1)?,
+                    scheduled_for: r.get(2),
+                    started_at: r.get(3),
+                    finished_at: r.get(4),
+                    duration_ms: r.get(5),
+                    attempt: r.get::<_, i32>(6) as u32,
+                    missed_count: r.get::<_, Option<i64>>(7).map(|c| c as u64),
+                })
+            })
+            .collect::<std::result::Result<_, String>>()
+            .map_err(|e| StoreError::new(self.shown(), Kind::Corrupt, e))
+    }
+
+    fn last_runs(&mut self, jobs: &[&str]) -> Result<HashMap<String, RunRecord>> {
+        let jobs: Vec<String> = jobs.iter().map(|j| j.to_string()).collect();
+        let sql = format!(
+            "SELECT r.* FROM unnest($1::text[]) AS j(job) CROSS JOIN LATERAL (
+                SELECT {COLUMNS} FROM runs WHERE runs.job = j.job
+                ORDER BY scheduled_for DESC, attempt DESC, id DESC LIMIT 1) AS r"
+        );
+        let rows = self.with(async |c| c.query(&sql, &[&jobs]).await)?;
+        Ok(self
+            .records(rows)?
+            .into_iter()
+            .map(|r| (r.job.clone(), r))
+            .collect())
+    }
+}
+
+impl Pauses for PgStore {
+    fn set_paused(&mut self, jobs: &[&str], paused: bool, now: DateTime<Utc>) -> Result<()> {
+        let jobs: Vec<String> = jobs.iter().map(|j| j.to_string()).collect();
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            if paused {
+                tx.execute(
+                    "INSERT INTO paused (job, paused_at) SELECT j, $2 FROM unnest($1::text[]) AS j
+                     ON CONFLICT (job) DO NOTHING",
+                    &[&jobs, &ms(now)],
+                )
+                .await?;
+            } else {
+                tx.execute("DELETE FROM paused WHERE job = ANY($1)", &[&jobs])
+                    .await?;
+            }
+            // Delivered at commit, to a scheduler that LISTENs.
+            tx.execute("SELECT pg_notify($1, 'paused')", &[&CHANNEL])
+                .await?;
+            tx.commit().await
+        })
+    }
+
+    fn paused(&mut self) -> Result<Vec<String>> {
+        let rows =
+            self.with(async |c| c.query("SELECT job FROM paused ORDER BY job", &[]).await)?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+}
+
+impl Requests for PgStore {
+    fn add_request(&mut self, job: &str, at: DateTime<Utc>, stream: bool) -> Result<i64> {
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            let row = tx
+                .query_one(
+                    "INSERT INTO requests (job, requested_at, stream) VALUES ($1, $2, $3)
+                     RETURNING id",
+                    &[&job, &ms(at), &stream],
+                )
+                .await?;
+            tx.execute("SELECT pg_notify($1, 'request')", &[&CHANNEL])
+                .await?;
+            tx.commit().await?;
+            Ok(row.get(0))
+        })
+    }
+
+    fn take_requests(&mut self) -> Result<Vec<Request>> {
+        let rows = self.with(async |c| {
+            c.query(
+                "UPDATE requests SET taken = true WHERE NOT taken
+                 RETURNING id, job, requested_at, stream",
+                &[],
+            )
+            .await
+        })?;
+        let mut requests: Vec<Request> = rows
+            .iter()
+            .map(|r| Request {
+                id: r.get(0),
+                job: r.get(1),
+                requested_at: r.get(2),
+                stream: r.get(3),
+            })
+            .collect();
+        requests.sort_by_key(|r| r.id);
+        Ok(requests)
+    }
+
+    fn link_request(&mut self, request: i64, run_id: i64) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "UPDATE requests SET run_id = $2 WHERE id = $1",
+                &[&request, &run_id],
+            )
+            .await
+        })?;
+        Ok(())
+    }
+
+    fn request_state(&mut self, request: i64) -> Result<RequestState> {
+        let row = self.with(async |c| {
+            c.query_opt(
+                "SELECT taken, run_id, error FROM requests WHERE id = $1",
+                &[&request],
+            )
+            .await
+        })?;
+        let row = row.ok_or_else(|| {
+            StoreError::new(
+                self.shown(),
+                Kind::Other,
+                format!("no trigger request {request}"),
+            )
+        })?;
+        Ok(RequestState {
+            taken: row.get(0),
+            run_id: row.get(1),
+            error: row.get(2),
+        })
+    }
+
+    fn fail_request(&mut self, request: i64, error: &str) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "UPDATE requests SET taken = true, error = $2 WHERE id = $1 AND run_id IS NULL",
+                &[&request, &error],
+            )
+            .await
+        })?;
+        Ok(())
+    }
+
+    fn fail_open_requests(
+        &mut self,
+        older_than: Option<DateTime<Utc>>,
+        error: &str,
+    ) -> Result<usize> {
+        let n = self.with(async |c| {
+            c.execute(
+                "UPDATE requests SET taken = true, error = $1
+                 WHERE NOT taken AND ($2::timestamptz IS NULL OR requested_at < $2)",
+                &[&error, &older_than],
+            )
+            .await
+        })?;
+        Ok(n as usize)
+    }
+
+    fn withdraw_request(&mut self, request: i64) -> Result<bool> {
+        let n = self.with(async |c| {
+            c.execute(
+                "DELETE FROM requests WHERE id = $1 AND NOT taken",
+                &[&request],
+            )
+            .await
+        })?;
+        Ok(n == 1)
+    }
+
+    fn clean_controls(&mut self, before: DateTime<Utc>) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "DELETE FROM live_output WHERE run_id IN (
+                     SELECT id FROM runs WHERE finished_at < $1)",
+                &[&before],
+            )
+            .await?;
+            c.execute(
+                "DELETE FROM requests WHERE requested_at < $1 AND taken",
+                &[&before],
+            )
+            .await
+        })?;
+        Ok(())
+    }
+}
+
+impl LiveOutput for PgStore {
+    fn append_output(&mut self, run_id: i64, stream: &str, data: &[u8]) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "INSERT INTO live_output (run_id, seq, stream, data)
+                 VALUES ($1, (SELECT coalesce(max(seq), 0) + 1 FROM live_output WHERE run_id = $1),
+                         $2, $3)",
+                &[&run_id, &stream, &data],
+            )
+            .await
+        })?;
+        Ok(())
+    }
+
+    fn output_after(&mut self, run_id: i64, after: i64) -> Result<Vec<Chunk>> {
+        let rows = self.with(async |c| {
+            c.query(
+                "SELECT seq, stream, data FROM live_output WHERE run_id = $1 AND seq > $2
+                 ORDER BY seq",
+                &[&run_id, &after],
+            )
+            .await
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| Chunk {
+                seq: r.get(0),
+                stream: r.get(1),
+                data: r.get(2),
+            })
+            .collect())
+    }
+
+    fn delete_output(&mut self, run_id: i64) -> Result<()> {
+        self.with(async |c| {
+            c.execute("DELETE FROM live_output WHERE run_id = $1", &[&run_id])
+                .await
+        })?;
+        Ok(())
+    }
+}
+
+impl Store for PgStore {
+    fn others_wrote(&mut self) -> Result<bool> {
+        Ok(true)
+    }
+}
+
+/// `LISTEN`s for `pause`, `resume` and `trigger` on a connection of its
+/// own, on a thread of its own; made again when lost, and each new
+/// connection counts as a change (something may have come meanwhile).
+pub fn listen(url: &str, changed: tokio::sync::mpsc::UnboundedSender<()>) -> bool {
+    let Ok(target) = Target::parse(url) else {
+        return false;
+    };
+    std::thread::Builder::new()
+        .name("listen".into())
+        .spawn(move || {
+            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+            else {
+                return;
+            };
+            rt.block_on(async {
+                let mut lost_since: Option<std::time::Instant> = None;
+                loop {
+                    if changed.is_closed() {
+                        return;
+                    }
+                    match target.connect(Some(changed.clone())).await {
+                        Ok((client, driver)) => {
+                            let listening = client
+                                .batch_execute(&format!("LISTEN {CHANNEL}"))
+                                .await;
+                            if listening.is_ok() {
+                                if lost_since.take().is_some() {
+                                    tracing::info!("listening for pause, resume and trigger again");
+                                }
+                                let _ = changed.send(());
+                                let _ = driver.await;
+                            }
+                        }
+                        Err(e) => {
+                            if lost_since.is_none() {
+                                tracing::warn!(error = %e, "cannot listen for pause, resume and trigger; trying again every second");
+                            }
+                        }
+                    }
+                    lost_since.get_or_insert_with(std::time::Instant::now);
+                    tokio::time::sleep(Duration::from_secs(1)).await;
+                }
+            });
+        })
+        .is_ok()
+}

@@ -1,0 +1,96 @@
+//! The SQLite schema, one entry per version; `PRAGMA user_version` counts
+//! how many have been applied. Never edit an entry: append a new one.
+//! `tests/fixtures/schema-v1.db` is a database of the first version that
+//! every later build must still open.
+
+pub const MIGRATIONS: &[&str] = &[
+    // 1: the runs table.
+    "CREATE TABLE runs (
+        id            INTEGER PRIMARY KEY,
+        job           TEXT    NOT NULL,
+        scheduled_for INTEGER NOT NULL,  -- ms since the Unix epoch, UTC
+        started_at    INTEGER,
+        finished_at   INTEGER,
+        status        TEXT    NOT NULL,
+        exit_code     INTEGER,
+        signal        INTEGER,
+        duration_ms   INTEGER,
+        reason        TEXT,
+        host          TEXT    NOT NULL,
+        pid           INTEGER NOT NULL,  -- the scheduler's
+        child_pid     INTEGER,           -- the job's shell, leader of its process group
+        stdout_tail   TEXT    NOT NULL DEFAULT '',
+        stderr_tail   TEXT    NOT NULL DEFAULT '',
+        UNIQUE (job, scheduled_for)
+    );
+    CREATE INDEX runs_by_time ON runs (scheduled_for);
+    CREATE INDEX runs_failed_by_time ON runs (scheduled_for)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_running ON runs (id) WHERE status = 'running';",
+    // 2: retries and triggers. A fire's identity becomes (job, scheduled_for,
+    // attempt); SQLite cannot change a UNIQUE constraint, so the table is
+    // rebuilt.
+    "CREATE TABLE runs_v2 (
+        id            INTEGER PRIMARY KEY,
+        job           TEXT    NOT NULL,
+        scheduled_for INTEGER NOT NULL,
+        attempt       INTEGER NOT NULL DEFAULT 1,
+        trigger       TEXT    NOT NULL DEFAULT 'schedule',
+        started_at    INTEGER,
+        finished_at   INTEGER,
+        status        TEXT    NOT NULL,
+        exit_code     INTEGER,
+        signal        INTEGER,
+        duration_ms   INTEGER,
+        reason        TEXT,
+        missed_count  INTEGER,
+        host          TEXT    NOT NULL,
+        pid           INTEGER NOT NULL,
+        child_pid     INTEGER,
+        stdout_tail   TEXT    NOT NULL DEFAULT '',
+        stderr_tail   TEXT    NOT NULL DEFAULT '',
+        UNIQUE (job, scheduled_for, attempt)
+    );
+    INSERT INTO runs_v2 (id, job, scheduled_for, started_at, finished_at, status, exit_code,
+                         signal, duration_ms, reason, host, pid, child_pid, stdout_tail,
+                         stderr_tail)
+        SELECT id, job, scheduled_for, started_at, finished_at, status, exit_code, signal,
+               duration_ms, reason, host, pid, child_pid, stdout_tail, stderr_tail
+        FROM runs;
+    DROP TABLE runs;
+    ALTER TABLE runs_v2 RENAME TO runs;
+    CREATE INDEX runs_by_time ON runs (scheduled_for, attempt);
+    CREATE INDEX runs_failed_by_time ON runs (scheduled_for, attempt)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for, attempt)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_running ON runs (id) WHERE status = 'running';",
+    // 3: operator controls: paused jobs, `trigger` requests handed to a
+    // running scheduler, and the live output of runs a client waits for.
+    "CREATE TABLE paused (
+        job       TEXT PRIMARY KEY,
+        paused_at INTEGER NOT NULL
+    );
+    CREATE TABLE requests (
+        id           INTEGER PRIMARY KEY,
+        job          TEXT    NOT NULL,
+        requested_at INTEGER NOT NULL,
+        stream       INTEGER NOT NULL DEFAULT 0,
+        taken        INTEGER NOT NULL DEFAULT 0,
+        run_id       INTEGER,
+        error        TEXT                -- why it will never have a run
+    );
+    CREATE INDEX requests_open ON requests (id) WHERE taken = 0;
+    CREATE TABLE live_output (
+        run_id INTEGER NOT NULL,
+        seq    INTEGER NOT NULL,
+        stream TEXT    NOT NULL,
+        data   BLOB    NOT NULL,
+        PRIMARY KEY (run_id, seq)
+    );",
+];
+
+/// The schema version this build writes.
+pub const SCHEMA_VERSION: i64 = MIGRATIONS.len() as i64;

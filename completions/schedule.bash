@@ -28,6 +28,9 @@ _schedule() {
             schedule,history)
                 cmd="schedule__subcmd__history"
                 ;;
+            schedule,import)
+                cmd="schedule__subcmd__import"
+                ;;
             schedule,list)
                 cmd="schedule__subcmd__list"
                 ;;
@@ -64,6 +67,9 @@ _schedule() {
             schedule__subcmd__help,history)
                 cmd="schedule__subcmd__help__subcmd__history"
                 ;;
+            schedule__subcmd__help,import)
+                cmd="schedule__subcmd__help__subcmd__import"
+                ;;
             schedule__subcmd__help,list)
                 cmd="schedule__subcmd__help__subcmd__list"
                 ;;
@@ -88,6 +94,21 @@ _schedule() {
             schedule__subcmd__help,trigger)
                 cmd="schedule__subcmd__help__subcmd__trigger"
                 ;;
+            schedule__subcmd__help__subcmd__import,crontab)
+                cmd="schedule__subcmd__help__subcmd__import__subcmd__crontab"
+                ;;
+            schedule__subcmd__import,crontab)
+                cmd="schedule__subcmd__import__subcmd__crontab"
+                ;;
+            schedule__subcmd__import,help)
+                cmd="schedule__subcmd__import__subcmd__help"
+                ;;
+            schedule__subcmd__import__subcmd__help,crontab)
+                cmd="schedule__subcmd__import__subcmd__help__subcmd__crontab"
+                ;;
+            schedule__subcmd__import__subcmd__help,help)
+                cmd="schedule__subcmd__import__subcmd__help__subcmd__help"
+                ;;
             *)
                 ;;
         esac
@@ -95,7 +116,7 @@ _schedule() {
 
     case "${cmd}" in
         schedule)
-            opts="-v -q -h -V --config --db --color --utc --verbose --quiet --log-format --help --version run list history next trigger pause resume show stats check completions help"
+            opts="-v -q -h -V --config --db --color --utc --verbose --quiet --log-format --help --version run list history next trigger pause resume show stats check import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -185,7 +206,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__help)
-            opts="run list history next trigger pause resume show stats check completions help"
+            opts="run list history next trigger pause resume show stats check import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -243,6 +264,34 @@ _schedule() {
         schedule__subcmd__help__subcmd__history)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__help__subcmd__import)
+            opts="crontab"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__help__subcmd__import__subcmd__crontab)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -397,6 +446,112 @@ _schedule() {
                     COMPREPLY=($(compgen -W "text json" -- "${cur}"))
                     return 0
                     ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__import)
+            opts="-v -q -h --config --db --color --utc --verbose --quiet --log-format --help crontab help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__import__subcmd__crontab)
+            opts="-v -q -h --system --tz --config --db --color --utc --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__import__subcmd__help)
+            opts="crontab help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__import__subcmd__help__subcmd__crontab)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__import__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 *)
                     COMPREPLY=()
                     ;;

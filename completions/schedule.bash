@@ -31,6 +31,9 @@ _schedule() {
             schedule,import)
                 cmd="schedule__subcmd__import"
                 ;;
+            schedule,init)
+                cmd="schedule__subcmd__init"
+                ;;
             schedule,list)
                 cmd="schedule__subcmd__list"
                 ;;
@@ -69,6 +72,9 @@ _schedule() {
                 ;;
             schedule__subcmd__help,import)
                 cmd="schedule__subcmd__help__subcmd__import"
+                ;;
+            schedule__subcmd__help,init)
+                cmd="schedule__subcmd__help__subcmd__init"
                 ;;
             schedule__subcmd__help,list)
                 cmd="schedule__subcmd__help__subcmd__list"
@@ -116,7 +122,7 @@ _schedule() {
 
     case "${cmd}" in
         schedule)
-            opts="-v -q -h -V --config --db --color --utc --verbose --quiet --log-format --help --version run list history next trigger pause resume show stats check import completions help"
+            opts="-v -q -h -V --config --db --color --utc --verbose --quiet --log-format --help --version run list history next trigger pause resume show stats check init import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -206,7 +212,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__help)
-            opts="run list history next trigger pause resume show stats check import completions help"
+            opts="run list history next trigger pause resume show stats check init import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -292,6 +298,20 @@ _schedule() {
         schedule__subcmd__help__subcmd__import__subcmd__crontab)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__help__subcmd__init)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
@@ -552,6 +572,36 @@ _schedule() {
                 return 0
             fi
             case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__init)
+            opts="-v -q -h --config --db --color --utc --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
                 *)
                     COMPREPLY=()
                     ;;

@@ -41,6 +41,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand show 'Show everything about one run'
             cand stats 'Per-job statistics: runs, success rate, durations, delays'
             cand check 'Validate the config without running anything'
+            cand init 'Write a commented jobs.toml to start from'
             cand import 'Print a jobs.toml converted from another scheduler''s file'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -195,6 +196,19 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'schedule;init'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
+            cand --log-format 'Log lines as text or as JSON objects (one per line)'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand -q 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand --quiet 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'schedule;import'= {
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
@@ -257,6 +271,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand show 'Show everything about one run'
             cand stats 'Per-job statistics: runs, success rate, durations, delays'
             cand check 'Validate the config without running anything'
+            cand init 'Write a commented jobs.toml to start from'
             cand import 'Print a jobs.toml converted from another scheduler''s file'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
@@ -280,6 +295,8 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule;help;stats'= {
         }
         &'schedule;help;check'= {
+        }
+        &'schedule;help;init'= {
         }
         &'schedule;help;import'= {
             cand crontab 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`'

@@ -167,6 +167,14 @@ pub enum Command {
         after_help = "Examples:\n  schedule check\n  schedule --config /etc/schedule/jobs.toml check --strict\n  schedule check --json | jq '.warnings'"
     )]
     Check(CheckArgs),
+    /// Write a commented jobs.toml to start from
+    ///
+    /// It has two example jobs and the common settings, commented. An existing
+    /// file is never overwritten (exit 2).
+    #[command(
+        after_help = "Examples:\n  schedule init\n  schedule init /etc/schedule/jobs.toml\n  schedule init && schedule check"
+    )]
+    Init(InitArgs),
     /// Print a jobs.toml converted from another scheduler's file
     ///
     /// The converted file goes to stdout, notes and lines that could not be
@@ -288,6 +296,13 @@ pub struct CheckArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write it; default: the --config path (./jobs.toml)
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
 }
 
 #[derive(Debug, Args)]

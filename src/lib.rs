@@ -39,6 +39,7 @@ pub fn run(cli: cli::Cli) -> Result<(), Error> {
         Command::Pause(args) => commands::pause::run(&cli.global, &args, true),
         Command::Resume(args) => commands::pause::run(&cli.global, &args, false),
         Command::Stats(args) => commands::stats::run(&cli.global, &args),
+        Command::Init(args) => commands::init::run(&cli.global, &args),
         Command::Import(args) => commands::import::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
     }

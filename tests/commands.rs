@@ -234,6 +234,7 @@ fn help_has_examples() {
         "resume",
         "show",
         "stats",
+        "init",
         "import",
         "import crontab",
         "completions",

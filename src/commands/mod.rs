@@ -5,6 +5,7 @@ pub mod check;
 pub mod completions;
 pub mod history;
 pub mod import;
+pub mod init;
 pub mod list;
 pub mod next;
 pub mod pause;

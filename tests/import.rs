@@ -248,3 +248,39 @@ fn schedule_next_agrees_with_cron_for_every_converted_line() {
     }
     assert!(checked >= 15, "only {checked} jobs checked");
 }
+
+/// The README's `schedule import` and `schedule init` examples print what
+/// it shows (stdout, then stderr), run from the repository (import) or in
+/// an empty folder (init, one session per block).
+#[test]
+fn the_readme_examples_print_what_the_readme_shows() {
+    let readme =
+        std::fs::read_to_string(format!("{}/README.md", env!("CARGO_MANIFEST_DIR"))).unwrap();
+    let mut checked = 0;
+    for block in readme.split("```console\n").skip(1) {
+        let block = block.split("```").next().unwrap();
+        if !(block.starts_with("$ schedule import") || block.starts_with("$ schedule init")) {
+            continue;
+        }
+        let env = Env::new("");
+        std::fs::remove_file(env.path("jobs.toml")).unwrap();
+        for session in block.split("$ ").skip(1) {
+            let (command, expected) = session.split_once('\n').unwrap();
+            let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+            let mut cmd = env.cmd(&args);
+            if args[0] == "import" {
+                cmd.current_dir(env!("CARGO_MANIFEST_DIR"));
+            }
+            let out = cmd.output().unwrap();
+            let mut got = text_of(&out.stdout);
+            got.push_str(&text_of(&out.stderr));
+            assert_eq!(got, expected, "README: `{command}`");
+            checked += 1;
+        }
+    }
+    assert!(checked >= 3, "only {checked} README examples found");
+}
+
+fn text_of(bytes: &[u8]) -> String {
+    String::from_utf8_lossy(bytes).to_string()
+}

@@ -881,7 +881,43 @@ _schedule() {
 }
 
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _schedule -o nosort -o bashdefault -o default schedule
+    complete -F _schedule_with_jobs -o nosort -o bashdefault -o default schedule
 else
-    complete -F _schedule -o bashdefault -o default schedule
+    complete -F _schedule_with_jobs -o bashdefault -o default schedule
 fi
+
+# Job names for the job arguments, from `schedule __complete jobs`.
+_schedule_with_jobs() {
+    _schedule "$@"
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    local sub="" positionals=0 i word
+    local -a config=()
+    [[ $cur == -* ]] && return
+    case "$prev" in
+        --config|--db|--color|--log-format|--since|--limit|-n|--count|--after|--tz|=) return ;;
+    esac
+    for (( i = 1; i < COMP_CWORD; i++ )); do
+        word="${COMP_WORDS[i]}"
+        case "$word" in
+            --config)
+                if [[ ${COMP_WORDS[i+1]} == "=" ]]; then
+                    config=(--config "${COMP_WORDS[i+2]}"); i=$((i + 2))
+                else
+                    config=(--config "${COMP_WORDS[i+1]}"); i=$((i + 1))
+                fi ;;
+            --db|--color|--log-format|--since|--limit|-n|--count|--after|--tz)
+                [[ ${COMP_WORDS[i+1]} == "=" ]] && i=$((i + 1))
+                i=$((i + 1)) ;;
+            -*) ;;
+            *)
+                if [[ -z $sub ]]; then sub="$word"; else positionals=$((positionals + 1)); fi ;;
+        esac
+    done
+    case "$sub" in
+        pause|resume) ;;
+        trigger|history|next|stats) (( positionals == 0 )) || return ;;
+        *) return ;;
+    esac
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "$("${COMP_WORDS[0]}" "${config[@]}" __complete jobs 2>/dev/null)" -- "$cur") )
+}

@@ -244,3 +244,19 @@ complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_s
 complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "completions" -d 'Print a shell completion script'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and __fish_seen_subcommand_from import" -f -a "crontab" -d 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`'
+
+# Job names for the job arguments, from `schedule __complete jobs`.
+function __fish_schedule_jobs
+    set -l words (commandline -opc)
+    set -l config
+    for i in (seq (count $words))
+        switch $words[$i]
+            case --config
+                set config --config $words[(math $i + 1)]
+            case '--config=*'
+                set config --config (string replace -- --config= '' $words[$i])
+        end
+    end
+    $words[1] $config __complete jobs 2>/dev/null
+end
+complete -c schedule -n "__fish_schedule_using_subcommand trigger pause resume history next stats; and not string match -q -- '-*' (commandline -ct)" -f -a "(__fish_schedule_jobs)" -d 'job'

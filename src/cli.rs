@@ -183,7 +183,14 @@ pub enum Command {
         after_help = "Examples:\n  schedule import crontab /etc/crontab > jobs.toml\n  crontab -l | schedule import crontab - > jobs.toml"
     )]
     Import(ImportArgs),
+    /// Print the job names, for the completion scripts
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
     /// Print a shell completion script
+    ///
+    /// The bash, zsh and fish scripts complete job names for trigger, pause,
+    /// resume, history, next and stats, from the config (`--config` on the
+    /// command line, SCHEDULE_CONFIG, or ./jobs.toml).
     #[command(
         after_help = "Examples:\n  schedule completions bash > ~/.local/share/bash-completion/completions/schedule\n  schedule completions zsh > ~/.zfunc/_schedule\n  schedule completions fish > ~/.config/fish/completions/schedule.fish"
     )]
@@ -338,6 +345,19 @@ pub struct CrontabArgs {
     /// machine's, from TZ or /etc/localtime
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// What to list
+    pub what: CompleteWhat,
+}
+
+/// `schedule __complete WHAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompleteWhat {
+    /// The names of the jobs in the config
+    Jobs,
 }
 
 #[derive(Debug, Args)]

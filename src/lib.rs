@@ -42,5 +42,6 @@ pub fn run(cli: cli::Cli) -> Result<(), Error> {
         Command::Init(args) => commands::init::run(&cli.global, &args),
         Command::Import(args) => commands::import::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
+        Command::Complete(args) => commands::completions::complete(&cli.global, &args),
     }
 }

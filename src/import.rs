@@ -137,7 +137,17 @@ pub fn crontab(bytes: &[u8], options: &Options) -> Conversion {
             continue;
         }
         let comment = previous_comment.take();
-        match parse_assignment(trimmed) {
+        let assignment = parse_assignment(trimmed).map(|a| {
+            a.and_then(|(name, value)| match name.as_str() {
+                "SHELL" if value.trim().is_empty() => Err(
+                    "SHELL is empty, so cron could not run the entries after it; they keep \
+                     the shell from before"
+                        .to_string(),
+                ),
+                _ => Ok((name, value)),
+            })
+        });
+        match assignment {
             Some(Ok((name, value))) => {
                 match name.as_str() {
                     "SHELL" => env.shell = Some(value),
@@ -221,7 +231,7 @@ fn parse_assignment(line: &str) -> Option<Result<(String, String), String>> {
     let (name, rest) = line.split_at(end);
     let value = rest.trim_start().strip_prefix('=')?;
     let name = unquote(name).unwrap_or(name);
-    if name.is_empty() {
+    if name.is_empty() || name.contains('\0') {
         return Some(Err("an assignment needs a name before `=`".into()));
     }
     let value = value.trim();

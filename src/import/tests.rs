@@ -42,6 +42,7 @@ fn assignments_are_read_as_cron_reads_them() {
     assert_eq!(ok("A='x=\"y\"'"), ("A".into(), "x=\"y\"".into()));
     assert_eq!(ok("MAILTO=\"\""), ("MAILTO".into(), "".into()));
     assert!(parse_assignment("A=\"open").unwrap().is_err());
+    assert!(parse_assignment("\"\"=x").unwrap().is_err());
     // Entries are not assignments, even with `=` in the command.
     assert!(parse_assignment("0 2 * * * A=1 cmd").is_none());
     assert!(parse_assignment("@daily A=1 cmd").is_none());
@@ -200,14 +201,17 @@ fn mailto_suggests_a_hook_that_is_valid_once_uncommented() {
 #[test]
 fn lines_that_cannot_be_converted_are_kept_with_where_and_why() {
     let text = b"0 0 * * MON-FRY typo\n0 4 * *\n0 0 ? * * q\n\xff\xfe 0 * * * *\nA=\"x\n\
-                 CRON_TZ=Mars/Base\n0 1 * * * later\n";
+                 CRON_TZ=Mars/Base\n0 1 * * * later\nSHELL=\"\"\n";
     let conversion = crontab(text, &options(false));
     let got: Vec<(usize, usize)> = conversion
         .skipped
         .iter()
         .map(|s| (s.line, s.column))
         .collect();
-    assert_eq!(got, [(1, 9), (2, 8), (3, 5), (4, 1), (5, 1), (7, 1)]);
+    assert_eq!(
+        got,
+        [(1, 9), (2, 8), (3, 5), (4, 1), (5, 1), (7, 1), (8, 1)]
+    );
     assert!(conversion.skipped[0].reason.contains("day-of-week"));
     assert!(conversion.skipped[5].reason.contains("Mars/Base"));
     assert_eq!(conversion.jobs, 0);

@@ -372,6 +372,13 @@ fn entry(
     }
 
     let mut notes = Vec::new();
+    if env.cron_tz.is_none() && env.tz.is_some() {
+        notes.push(
+            "NOTE: the time zone comes from TZ; Debian's cron reads the schedule in local \
+             time and only passes TZ on to the command: check that this zone is meant."
+                .into(),
+        );
+    }
     if options.system {
         let Some((user, _, after, off)) = next_word(rest, offset) else {
             return Err((

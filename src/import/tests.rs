@@ -108,10 +108,12 @@ fn variables_go_to_the_jobs_after_them_and_shell_and_zone_to_their_keys() {
 
 #[test]
 fn tz_sets_the_zone_and_the_environment_but_cron_tz_wins() {
-    let (_, config) = convert(
+    let (conversion, config) = convert(
         "TZ=Asia/Tokyo\n0 1 * * * one\nCRON_TZ=UTC\n0 2 * * * two\n",
         false,
     );
+    // Not every cron reads TZ for the schedule: said once, for the first job.
+    assert_eq!(conversion.toml.matches("comes from TZ").count(), 1);
     let one = config.job("line-2").unwrap();
     assert_eq!(one.timezone, Tz::Asia__Tokyo);
     assert_eq!(one.env, [("TZ".to_string(), "Asia/Tokyo".to_string())]);

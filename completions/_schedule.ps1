@@ -44,6 +44,8 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything about one run')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per-job statistics: runs, success rate, durations, delays')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate the config without running anything')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented jobs.toml to start from')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Print a jobs.toml converted from another scheduler''s file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -208,6 +210,63 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'schedule;init' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'schedule;import' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('crontab', 'crontab', [CompletionResultType]::ParameterValue, 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'schedule;import;crontab' {
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone cron ran the file in (IANA name); default: this machine''s, from TZ or /etc/localtime')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
+            [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'Entries have a user field (as in /etc/crontab and /etc/cron.d/*, which are recognised by their path)')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'schedule;import;help' {
+            [CompletionResult]::new('crontab', 'crontab', [CompletionResultType]::ParameterValue, 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`')
+            [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
+            break
+        }
+        'schedule;import;help;crontab' {
+            break
+        }
+        'schedule;import;help;help' {
+            break
+        }
         'schedule;completions' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL')
@@ -233,6 +292,8 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('show', 'show', [CompletionResultType]::ParameterValue, 'Show everything about one run')
             [CompletionResult]::new('stats', 'stats', [CompletionResultType]::ParameterValue, 'Per-job statistics: runs, success rate, durations, delays')
             [CompletionResult]::new('check', 'check', [CompletionResultType]::ParameterValue, 'Validate the config without running anything')
+            [CompletionResult]::new('init', 'init', [CompletionResultType]::ParameterValue, 'Write a commented jobs.toml to start from')
+            [CompletionResult]::new('import', 'import', [CompletionResultType]::ParameterValue, 'Print a jobs.toml converted from another scheduler''s file')
             [CompletionResult]::new('completions', 'completions', [CompletionResultType]::ParameterValue, 'Print a shell completion script')
             [CompletionResult]::new('help', 'help', [CompletionResultType]::ParameterValue, 'Print this message or the help of the given subcommand(s)')
             break
@@ -265,6 +326,16 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             break
         }
         'schedule;help;check' {
+            break
+        }
+        'schedule;help;init' {
+            break
+        }
+        'schedule;help;import' {
+            [CompletionResult]::new('crontab', 'crontab', [CompletionResultType]::ParameterValue, 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`')
+            break
+        }
+        'schedule;help;import;crontab' {
             break
         }
         'schedule;help;completions' {

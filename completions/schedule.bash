@@ -28,6 +28,12 @@ _schedule() {
             schedule,history)
                 cmd="schedule__subcmd__history"
                 ;;
+            schedule,import)
+                cmd="schedule__subcmd__import"
+                ;;
+            schedule,init)
+                cmd="schedule__subcmd__init"
+                ;;
             schedule,list)
                 cmd="schedule__subcmd__list"
                 ;;
@@ -64,6 +70,12 @@ _schedule() {
             schedule__subcmd__help,history)
                 cmd="schedule__subcmd__help__subcmd__history"
                 ;;
+            schedule__subcmd__help,import)
+                cmd="schedule__subcmd__help__subcmd__import"
+                ;;
+            schedule__subcmd__help,init)
+                cmd="schedule__subcmd__help__subcmd__init"
+                ;;
             schedule__subcmd__help,list)
                 cmd="schedule__subcmd__help__subcmd__list"
                 ;;
@@ -88,6 +100,21 @@ _schedule() {
             schedule__subcmd__help,trigger)
                 cmd="schedule__subcmd__help__subcmd__trigger"
                 ;;
+            schedule__subcmd__help__subcmd__import,crontab)
+                cmd="schedule__subcmd__help__subcmd__import__subcmd__crontab"
+                ;;
+            schedule__subcmd__import,crontab)
+                cmd="schedule__subcmd__import__subcmd__crontab"
+                ;;
+            schedule__subcmd__import,help)
+                cmd="schedule__subcmd__import__subcmd__help"
+                ;;
+            schedule__subcmd__import__subcmd__help,crontab)
+                cmd="schedule__subcmd__import__subcmd__help__subcmd__crontab"
+                ;;
+            schedule__subcmd__import__subcmd__help,help)
+                cmd="schedule__subcmd__import__subcmd__help__subcmd__help"
+                ;;
             *)
                 ;;
         esac
@@ -95,7 +122,7 @@ _schedule() {
 
     case "${cmd}" in
         schedule)
-            opts="-v -q -h -V --config --db --color --utc --verbose --quiet --log-format --help --version run list history next trigger pause resume show stats check completions help"
+            opts="-v -q -h -V --config --db --color --utc --verbose --quiet --log-format --help --version run list history next trigger pause resume show stats check init import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -185,7 +212,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__help)
-            opts="run list history next trigger pause resume show stats check completions help"
+            opts="run list history next trigger pause resume show stats check init import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -241,6 +268,48 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__help__subcmd__history)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__help__subcmd__import)
+            opts="crontab"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__help__subcmd__import__subcmd__crontab)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__help__subcmd__init)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
@@ -381,6 +450,142 @@ _schedule() {
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__import)
+            opts="-v -q -h --config --db --color --utc --verbose --quiet --log-format --help crontab help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__import__subcmd__crontab)
+            opts="-v -q -h --system --tz --config --db --color --utc --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tz)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__import__subcmd__help)
+            opts="crontab help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__import__subcmd__help__subcmd__crontab)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__import__subcmd__help__subcmd__help)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 4 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__init)
+            opts="-v -q -h --config --db --color --utc --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -676,7 +881,43 @@ _schedule() {
 }
 
 if [[ "${BASH_VERSINFO[0]}" -eq 4 && "${BASH_VERSINFO[1]}" -ge 4 || "${BASH_VERSINFO[0]}" -gt 4 ]]; then
-    complete -F _schedule -o nosort -o bashdefault -o default schedule
+    complete -F _schedule_with_jobs -o nosort -o bashdefault -o default schedule
 else
-    complete -F _schedule -o bashdefault -o default schedule
+    complete -F _schedule_with_jobs -o bashdefault -o default schedule
 fi
+
+# Job names for the job arguments, from `schedule __complete jobs`.
+_schedule_with_jobs() {
+    _schedule "$@"
+    local cur="${COMP_WORDS[COMP_CWORD]}" prev="${COMP_WORDS[COMP_CWORD-1]}"
+    local sub="" positionals=0 i word
+    local -a config=()
+    [[ $cur == -* ]] && return
+    case "$prev" in
+        --config|--db|--color|--log-format|--since|--limit|-n|--count|--after|--tz|=) return ;;
+    esac
+    for (( i = 1; i < COMP_CWORD; i++ )); do
+        word="${COMP_WORDS[i]}"
+        case "$word" in
+            --config)
+                if [[ ${COMP_WORDS[i+1]} == "=" ]]; then
+                    config=(--config "${COMP_WORDS[i+2]}"); i=$((i + 2))
+                else
+                    config=(--config "${COMP_WORDS[i+1]}"); i=$((i + 1))
+                fi ;;
+            --db|--color|--log-format|--since|--limit|-n|--count|--after|--tz)
+                [[ ${COMP_WORDS[i+1]} == "=" ]] && i=$((i + 1))
+                i=$((i + 1)) ;;
+            -*) ;;
+            *)
+                if [[ -z $sub ]]; then sub="$word"; else positionals=$((positionals + 1)); fi ;;
+        esac
+    done
+    case "$sub" in
+        pause|resume) ;;
+        trigger|history|next|stats) (( positionals == 0 )) || return ;;
+        *) return ;;
+    esac
+    local IFS=$'\n'
+    COMPREPLY=( $(compgen -W "$("${COMP_WORDS[0]}" "${config[@]}" __complete jobs 2>/dev/null)" -- "$cur") )
+}

@@ -41,6 +41,8 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand show 'Show everything about one run'
             cand stats 'Per-job statistics: runs, success rate, durations, delays'
             cand check 'Validate the config without running anything'
+            cand init 'Write a commented jobs.toml to start from'
+            cand import 'Print a jobs.toml converted from another scheduler''s file'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -194,6 +196,57 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'schedule;init'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
+            cand --log-format 'Log lines as text or as JSON objects (one per line)'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand -q 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand --quiet 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'schedule;import'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
+            cand --log-format 'Log lines as text or as JSON objects (one per line)'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand -q 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand --quiet 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+            cand crontab 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'schedule;import;crontab'= {
+            cand --tz 'The time zone cron ran the file in (IANA name); default: this machine''s, from TZ or /etc/localtime'
+            cand --config 'The jobs file'
+            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
+            cand --log-format 'Log lines as text or as JSON objects (one per line)'
+            cand --system 'Entries have a user field (as in /etc/crontab and /etc/cron.d/*, which are recognised by their path)'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand -q 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand --quiet 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'schedule;import;help'= {
+            cand crontab 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`'
+            cand help 'Print this message or the help of the given subcommand(s)'
+        }
+        &'schedule;import;help;crontab'= {
+        }
+        &'schedule;import;help;help'= {
+        }
         &'schedule;completions'= {
             cand --config 'The jobs file'
             cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
@@ -218,6 +271,8 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand show 'Show everything about one run'
             cand stats 'Per-job statistics: runs, success rate, durations, delays'
             cand check 'Validate the config without running anything'
+            cand init 'Write a commented jobs.toml to start from'
+            cand import 'Print a jobs.toml converted from another scheduler''s file'
             cand completions 'Print a shell completion script'
             cand help 'Print this message or the help of the given subcommand(s)'
         }
@@ -240,6 +295,13 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule;help;stats'= {
         }
         &'schedule;help;check'= {
+        }
+        &'schedule;help;init'= {
+        }
+        &'schedule;help;import'= {
+            cand crontab 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`'
+        }
+        &'schedule;help;import;crontab'= {
         }
         &'schedule;help;completions'= {
         }

@@ -46,6 +46,8 @@ complete -c schedule -n "__fish_schedule_needs_command" -f -a "resume" -d 'Resum
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "show" -d 'Show everything about one run'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "stats" -d 'Per-job statistics: runs, success rate, durations, delays'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "check" -d 'Validate the config without running anything'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "init" -d 'Write a commented jobs.toml to start from'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "import" -d 'Print a jobs.toml converted from another scheduler\'s file'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "completions" -d 'Print a shell completion script'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l shutdown-grace -d 'How long running jobs may take to finish after Ctrl-C or SIGTERM' -r
@@ -177,6 +179,45 @@ complete -c schedule -n "__fish_schedule_using_subcommand check" -l utc -d 'Show
 complete -c schedule -n "__fish_schedule_using_subcommand check" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
 complete -c schedule -n "__fish_schedule_using_subcommand check" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand init" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand init" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand init" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
+always\t''
+never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand init" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand init" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand init" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand init" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
+complete -c schedule -n "__fish_schedule_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
+always\t''
+never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -f -a "crontab" -d 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l tz -d 'The time zone cron ran the file in (IANA name); default: this machine\'s, from TZ or /etc/localtime' -r
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
+always\t''
+never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l system -d 'Entries have a user field (as in /etc/crontab and /etc/cron.d/*, which are recognised by their path)'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "crontab" -d 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`'
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
@@ -188,15 +229,34 @@ complete -c schedule -n "__fish_schedule_using_subcommand completions" -l utc -d
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "history" -d 'Show recorded runs, newest first'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "next" -d 'Print the next fire instants of a job or of a cron expression'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "trigger" -d 'Run a job now, outside its schedule'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "pause" -d 'Pause jobs: their fires are recorded `skipped` until resumed'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "resume" -d 'Resume paused jobs'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "show" -d 'Show everything about one run'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "stats" -d 'Per-job statistics: runs, success rate, durations, delays'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "check" -d 'Validate the config without running anything'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "history" -d 'Show recorded runs, newest first'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "next" -d 'Print the next fire instants of a job or of a cron expression'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "trigger" -d 'Run a job now, outside its schedule'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "pause" -d 'Pause jobs: their fires are recorded `skipped` until resumed'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "resume" -d 'Resume paused jobs'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "show" -d 'Show everything about one run'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "stats" -d 'Per-job statistics: runs, success rate, durations, delays'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "check" -d 'Validate the config without running anything'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "init" -d 'Write a commented jobs.toml to start from'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "import" -d 'Print a jobs.toml converted from another scheduler\'s file'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and __fish_seen_subcommand_from import" -f -a "crontab" -d 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`'
+
+# Job names for the job arguments, from `schedule __complete jobs`.
+function __fish_schedule_jobs
+    set -l words (commandline -opc)
+    set -l config
+    for i in (seq (count $words))
+        switch $words[$i]
+            case --config
+                set config --config $words[(math $i + 1)]
+            case '--config=*'
+                set config --config (string replace -- --config= '' $words[$i])
+        end
+    end
+    $words[1] $config __complete jobs 2>/dev/null
+end
+complete -c schedule -n "__fish_schedule_using_subcommand trigger pause resume history next stats; and not string match -q -- '-*' (commandline -ct)" -f -a "(__fish_schedule_jobs)" -d 'job'

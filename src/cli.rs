@@ -175,7 +175,30 @@ pub enum Command {
         after_help = "Examples:\n  schedule check\n  schedule --config /etc/schedule/jobs.toml check --strict\n  schedule check --json | jq '.warnings'"
     )]
     Check(CheckArgs),
+    /// Write a commented jobs.toml to start from
+    ///
+    /// It has two example jobs and the common settings, commented. An existing
+    /// file is never overwritten (exit 2).
+    #[command(
+        after_help = "Examples:\n  schedule init\n  schedule init /etc/schedule/jobs.toml\n  schedule init && schedule check"
+    )]
+    Init(InitArgs),
+    /// Print a jobs.toml converted from another scheduler's file
+    ///
+    /// The converted file goes to stdout, notes and lines that could not be
+    /// converted to stderr; nothing is written.
+    #[command(
+        after_help = "Examples:\n  schedule import crontab /etc/crontab > jobs.toml\n  crontab -l | schedule import crontab - > jobs.toml"
+    )]
+    Import(ImportArgs),
+    /// Print the job names, for the completion scripts
+    #[command(name = "__complete", hide = true)]
+    Complete(CompleteArgs),
     /// Print a shell completion script
+    ///
+    /// The bash, zsh and fish scripts complete job names for trigger, pause,
+    /// resume, history, next and stats, from the config (`--config` on the
+    /// command line, SCHEDULE_CONFIG, or ./jobs.toml).
     #[command(
         after_help = "Examples:\n  schedule completions bash > ~/.local/share/bash-completion/completions/schedule\n  schedule completions zsh > ~/.zfunc/_schedule\n  schedule completions fish > ~/.config/fish/completions/schedule.fish"
     )]
@@ -288,6 +311,61 @@ pub struct CheckArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write it; default: the --config path (./jobs.toml)
+    #[arg(value_name = "PATH")]
+    pub path: Option<PathBuf>,
+}
+
+#[derive(Debug, Args)]
+pub struct ImportArgs {
+    #[command(subcommand)]
+    pub source: ImportSource,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// Convert a crontab: its entries, variables, CRON_TZ, macros and `%`
+    ///
+    /// Each entry becomes a job, named after the comment line right above it
+    /// (else `line-N`). What does not carry over (the user field, MAILTO,
+    /// @reboot) is said in comments beside the job; a line that cannot be
+    /// converted is kept as a comment with the reason.
+    #[command(
+        after_help = "Examples:\n  crontab -l | schedule import crontab - > jobs.toml\n  schedule import crontab /etc/cron.d/sysstat\n  schedule import crontab --system --tz Europe/Berlin backup.cron > jobs.toml && schedule check"
+    )]
+    Crontab(CrontabArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CrontabArgs {
+    /// The crontab, or `-` for stdin
+    #[arg(value_name = "FILE")]
+    pub file: PathBuf,
+    /// Entries have a user field (as in /etc/crontab and /etc/cron.d/*, which
+    /// are recognised by their path)
+    #[arg(long)]
+    pub system: bool,
+    /// The time zone cron ran the file in (IANA name); default: this
+    /// machine's, from TZ or /etc/localtime
+    #[arg(long, value_name = "ZONE")]
+    pub tz: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct CompleteArgs {
+    /// What to list
+    pub what: CompleteWhat,
+}
+
+/// `schedule __complete WHAT`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompleteWhat {
+    /// The names of the jobs in the config
+    Jobs,
 }
 
 #[derive(Debug, Args)]

@@ -13,6 +13,7 @@ pub mod engine;
 pub mod error;
 pub mod hooks;
 pub mod http;
+pub mod import;
 pub mod monitor;
 pub mod notify;
 pub mod output;
@@ -39,6 +40,9 @@ pub fn run(cli: cli::Cli) -> Result<(), Error> {
         Command::Pause(args) => commands::pause::run(&cli.global, &args, true),
         Command::Resume(args) => commands::pause::run(&cli.global, &args, false),
         Command::Stats(args) => commands::stats::run(&cli.global, &args),
+        Command::Init(args) => commands::init::run(&cli.global, &args),
+        Command::Import(args) => commands::import::run(&args),
         Command::Completions(args) => commands::completions::run(&args),
+        Command::Complete(args) => commands::completions::complete(&cli.global, &args),
     }
 }

@@ -1,11 +1,17 @@
-use clap::Parser;
+use clap::{CommandFactory, FromArgMatches};
 use schedule::cli::{Command, LogFormat};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
+/// `schedule --version`: the version, the commit and the build date (from
+/// build.rs). Set here, not in cli.rs, so that the generated man page and
+/// completions do not change with every commit.
+const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SCHEDULE_BUILD"), ")");
+
 fn main() -> ExitCode {
-    let cli = schedule::cli::Cli::parse();
+    let matches = schedule::cli::Cli::command().version(VERSION).get_matches();
+    let cli = schedule::cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_logging(&cli);
     match schedule::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -234,9 +234,14 @@ fn help_has_examples() {
         "resume",
         "show",
         "stats",
+        "init",
+        "import",
+        "import crontab",
         "completions",
     ] {
-        let out = stdout(env.cmd(&[sub, "--help"]).assert().success());
+        let mut args: Vec<&str> = sub.split(' ').collect();
+        args.push("--help");
+        let out = stdout(env.cmd(&args).assert().success());
         assert!(
             out.contains("Examples:"),
             "{sub} --help has no examples:\n{out}"

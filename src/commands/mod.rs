@@ -4,6 +4,8 @@
 pub mod check;
 pub mod completions;
 pub mod history;
+pub mod import;
+pub mod init;
 pub mod list;
 pub mod next;
 pub mod pause;

@@ -80,10 +80,20 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
                     job.timezone
                 };
                 let next = output::next_run(s.next_run, s.enabled, false, tz, now);
-                [s.name.clone(), s.schedule.clone(), s.timezone.clone(), next]
+                [
+                    s.name.clone().into(),
+                    s.schedule.clone().into(),
+                    s.timezone.clone().into(),
+                    next,
+                ]
             });
             text.push_str(&output::table(
-                ["NAME", "SCHEDULE", "TIMEZONE", "NEXT RUN"],
+                [
+                    output::Column::new("NAME", 10),
+                    output::Column::new("SCHEDULE", 5),
+                    output::Column::new("TIMEZONE", 4),
+                    output::Column::new("NEXT RUN", 8),
+                ],
                 rows,
                 global.look().width,
             ));

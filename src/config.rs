@@ -156,6 +156,8 @@ pub struct Diagnostic {
     pub span_len: usize,
 }
 
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}: ", self.path, self.line, self.column)?;
@@ -169,13 +171,31 @@ impl fmt::Display for Diagnostic {
         let gutter = " ".repeat(self.line.to_string().len());
         writeln!(f, "{gutter} |")?;
         writeln!(f, "{} | {}", self.line, self.source_line)?;
-        let pad: String = self
+        // The caret sits under the span as the terminal shows it: a wide
+        // character takes two columns, a combining mark none.
+        let before: String = self
             .source_line
             .chars()
             .take(self.column.saturating_sub(1))
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        write!(f, "{gutter} | {pad}{}", "^".repeat(self.span_len.max(1)))
+        let pad: String = before
+            .chars()
+            .map(|c| {
+                if c == '\t' {
+                    "\t".to_string()
+                } else {
+                    " ".repeat(UnicodeWidthChar::width(c).unwrap_or(0))
+                }
+            })
+            .collect();
+        let span: String = self
+            .source_line
+            .chars()
+            .skip(self.column.saturating_sub(1))
+            .take(self.span_len)
+            .collect();
+        let carets = UnicodeWidthStr::width(span.as_str()).max(1);
+        write!(f, "{gutter} | {pad}{}", "^".repeat(carets))
     }
 }
 
@@ -354,6 +374,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             cx.type_error(value.span(), Some(name), None, "a table", value.get_ref());
             continue;
         };
+        if let Some(msg) = dotted_name(name, table) {
+            cx.error(key.span(), Some(name), None, msg);
+            continue;
+        }
         if let Some(job) = job_from_table(&mut cx, name, key.span(), table, &defaults, base_dir) {
             jobs.push(std::sync::Arc::new(job));
         }
@@ -686,12 +710,14 @@ fn job_from_table(
         (Some((text, span)), None) => match CronSchedule::parse(&text, timezone) {
             Ok(c) => Some(Schedule::Cron(Box::new(c))),
             Err(e) => {
-                cx.error(
-                    span,
-                    job,
-                    Some("cron"),
-                    format!("invalid cron expression `{text}`: {e}"),
-                );
+                let msg = not_cron(&text, timezone).unwrap_or_else(|| {
+                    // croner's own words for a number outside its field.
+                    let e = e
+                        .to_string()
+                        .replace(" is not valid (Number out of bounds)", " is out of range");
+                    format!("invalid cron expression `{text}`: {e}")
+                });
+                cx.error(span, job, Some("cron"), msg);
                 None
             }
         },
@@ -734,6 +760,55 @@ fn job_from_table(
         hook_timeout: settings.hook_timeout.unwrap_or(DEFAULT_HOOK_TIMEOUT),
         expect_success_within: settings.expect_success_within,
     })
+}
+
+/// A `cron` value that is something else people paste: a whole crontab
+/// line (schedule and command), or supercronic's `@every 5m`.
+fn not_cron(text: &str, timezone: Tz) -> Option<String> {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix("@every") {
+        let rest = rest.trim();
+        let example = if duration::parse(rest).is_ok() {
+            rest
+        } else {
+            "5m"
+        };
+        return Some(format!(
+            "`{text}` is supercronic's form; here write `every = \"{example}\"` instead of `cron`"
+        ));
+    }
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let schedule_len = if text.starts_with('@') { 1 } else { 5 };
+    if fields.len() <= schedule_len {
+        return None;
+    }
+    let schedule = fields[..schedule_len].join(" ");
+    CronSchedule::parse(&schedule, timezone).ok()?;
+    let command = fields[schedule_len..].join(" ");
+    Some(format!(
+        "`{text}` looks like a crontab line, schedule and command; here the command goes in \
+         its own key: `cron = \"{schedule}\"` and `command = \"{command}\"`"
+    ))
+}
+
+/// `[jobs.db.backup]`: TOML reads the dot as nesting, a job `db` holding a
+/// table `backup`. Said once, with the fix, instead of "no schedule", "no
+/// command" and "unknown key".
+fn dotted_name(name: &str, table: &DeTable) -> Option<String> {
+    let nested: Vec<&str> = table
+        .iter()
+        .filter(|(_, v)| matches!(v.get_ref(), DeValue::Table(_)))
+        .map(|(k, _)| k.get_ref().as_ref())
+        .collect();
+    let first = nested.first()?;
+    let own_keys = table.len() > nested.len();
+    if own_keys {
+        return None;
+    }
+    Some(format!(
+        "`[jobs.{name}.{first}]` is read by TOML as a job `{name}` holding a table `{first}`; \
+         to name a job with a dot, quote the name: `[jobs.\"{name}.{first}\"]`"
+    ))
 }
 
 /// `command = ["prog", "arg", ...]`: strings, the first a program.
@@ -906,9 +981,12 @@ impl Context<'_> {
         match parsed {
             Some(n) if n >= 0 && (min..=max).contains(&(n as u64)) => Some(n as u64),
             _ => {
+                let shown = match value.get_ref() {
+                    DeValue::Integer(i) => i.as_str().to_string(),
+                    other => describe(other),
+                };
                 let msg = format!(
-                    "`{}` is out of range; give a whole number from {min} to {max}",
-                    describe(value.get_ref())
+                    "`{shown}` is out of range for `{key}`; give a whole number from {min} to {max}"
                 );
                 self.error(value.span(), job, Some(key), msg);
                 None

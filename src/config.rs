@@ -874,6 +874,63 @@ pub fn check_job_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Where a job's `key` is given in config `text`: its own table, else
+/// `[defaults]`, else the job's header; with the value as written when it
+/// is a string. For checks made after loading (`schedule check`).
+pub struct Located {
+    pub diagnostic: Diagnostic,
+    pub raw: Option<String>,
+}
+
+/// A [`Diagnostic`] with `message` at the place `job`'s `key` is set in
+/// `text` (see [`Located`]).
+pub fn locate(path: &Path, text: &str, job: &str, key: &str, message: String) -> Located {
+    let mut cx = Context {
+        path: path.display().to_string(),
+        text,
+        diags: Vec::new(),
+    };
+    fn entry<'a, 'de>(
+        table: &'a DeTable<'de>,
+        name: &str,
+    ) -> Option<(Range<usize>, &'a toml::Spanned<DeValue<'de>>)> {
+        table
+            .iter()
+            .find(|(k, _)| k.get_ref() == name)
+            .map(|(k, v)| (k.span(), v))
+    }
+    fn sub<'a, 'de>(value: &'a toml::Spanned<DeValue<'de>>) -> Option<&'a DeTable<'de>> {
+        match value.get_ref() {
+            DeValue::Table(t) => Some(t),
+            _ => None,
+        }
+    }
+    let doc = DeTable::parse(text).ok();
+    let root = doc.as_ref().map(|d| d.get_ref());
+    let job_table = root
+        .and_then(|r| entry(r, "jobs"))
+        .and_then(|(_, jobs)| entry(sub(jobs)?, job));
+    let header = job_table.as_ref().map(|(span, _)| span.clone());
+    let own = job_table
+        .and_then(|(_, t)| entry(sub(t)?, key))
+        .map(|(_, v)| v);
+    let value = own.or_else(|| {
+        root.and_then(|r| entry(r, "defaults"))
+            .and_then(|(_, d)| entry(sub(d)?, key))
+            .map(|(_, v)| v)
+    });
+    let span = value.map(|v| v.span()).or(header).unwrap_or(0..0);
+    let raw = value.and_then(|v| match v.get_ref() {
+        DeValue::String(s) => Some(s.to_string()),
+        _ => None,
+    });
+    cx.error(span, Some(job), Some(key), message);
+    Located {
+        diagnostic: cx.diags.remove(0),
+        raw,
+    }
+}
+
 struct Context<'a> {
     path: String,
     text: &'a str,

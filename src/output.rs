@@ -534,6 +534,11 @@ pub fn plain(text: &str) -> String {
     out
 }
 
+/// `1 job`, `2 jobs`, `0 jobs`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
 /// Pretty JSON with a trailing newline.
 pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
     let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());

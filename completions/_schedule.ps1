@@ -100,8 +100,8 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         'schedule;next' {
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many instants (1 to 100000)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many instants (1 to 100000)')
-            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Start after this instant (RFC3339) instead of now')
-            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone (IANA name); default: the job''s, or UTC for an expression')
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Start after this instant instead of now: RFC3339 with `Z` or an offset (2026-11-20T10:00:00Z), or a date (2026-11-20, UTC midnight)')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone (IANA name) an expression is counted in and times are shown in; default: the job''s, or UTC for an expression. --utc shows UTC instead')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
@@ -218,8 +218,8 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
             [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
             [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
-            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
-            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help')
             break
         }
         'schedule;help' {

@@ -93,8 +93,8 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule;next'= {
             cand -n 'How many instants (1 to 100000)'
             cand --count 'How many instants (1 to 100000)'
-            cand --after 'Start after this instant (RFC3339) instead of now'
-            cand --tz 'The time zone (IANA name); default: the job''s, or UTC for an expression'
+            cand --after 'Start after this instant instead of now: RFC3339 with `Z` or an offset (2026-11-20T10:00:00Z), or a date (2026-11-20, UTC midnight)'
+            cand --tz 'The time zone (IANA name) an expression is counted in and times are shown in; default: the job''s, or UTC for an expression. --utc shows UTC instead'
             cand --config 'The jobs file'
             cand --db 'The history database (SQLite; created by `schedule run`)'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
@@ -204,8 +204,8 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
             cand -q 'Log less (-q: warnings and errors only, -qq: errors only)'
             cand --quiet 'Log less (-q: warnings and errors only, -qq: errors only)'
-            cand -h 'Print help (see more with ''--help'')'
-            cand --help 'Print help (see more with ''--help'')'
+            cand -h 'Print help'
+            cand --help 'Print help'
         }
         &'schedule;help'= {
             cand run 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'

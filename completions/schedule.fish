@@ -89,8 +89,8 @@ complete -c schedule -n "__fish_schedule_using_subcommand history" -s v -l verbo
 complete -c schedule -n "__fish_schedule_using_subcommand history" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand next" -s n -l count -d 'How many instants (1 to 100000)' -r
-complete -c schedule -n "__fish_schedule_using_subcommand next" -l after -d 'Start after this instant (RFC3339) instead of now' -r
-complete -c schedule -n "__fish_schedule_using_subcommand next" -l tz -d 'The time zone (IANA name); default: the job\'s, or UTC for an expression' -r
+complete -c schedule -n "__fish_schedule_using_subcommand next" -l after -d 'Start after this instant instead of now: RFC3339 with `Z` or an offset (2026-11-20T10:00:00Z), or a date (2026-11-20, UTC midnight)' -r
+complete -c schedule -n "__fish_schedule_using_subcommand next" -l tz -d 'The time zone (IANA name) an expression is counted in and times are shown in; default: the job\'s, or UTC for an expression. --utc shows UTC instead' -r
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
@@ -187,7 +187,7 @@ json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -l utc -d 'Show times in UTC instead of each job\'s time zone'
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
-complete -c schedule -n "__fish_schedule_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand completions" -s h -l help -d 'Print help'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check completions help" -f -a "history" -d 'Show recorded runs, newest first'

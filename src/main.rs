@@ -1,11 +1,11 @@
-use clap::Parser;
 use schedule::cli::{Command, LogFormat};
+use schedule::output::ColorChoice;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
 
 fn main() -> ExitCode {
-    let cli = schedule::cli::Cli::parse();
+    let cli = schedule::cli::parse();
     init_logging(&cli);
     match schedule::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -46,7 +46,16 @@ fn init_logging(cli: &schedule::cli::Cli) {
             .with_current_span(false)
             .init(),
         LogFormat::Text => {
-            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            // `--color` decides for the logs too; `auto` looks at stderr,
+            // where they go.
+            let color = match cli.global.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    std::io::stderr().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
             builder.with_ansi(color).init()
         }
     }

@@ -539,11 +539,52 @@ pub fn plural(n: usize, one: &str, many: &str) -> String {
     format!("{n} {}", if n == 1 { one } else { many })
 }
 
-/// Pretty JSON with a trailing newline.
+/// Pretty JSON with a trailing newline, every instant in one form: RFC3339
+/// in UTC with milliseconds, `2026-11-20T10:00:00.000Z` (chrono writes as
+/// many digits as it has, and none for a whole second).
 pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
-    let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+    let mut value = serde_json::to_value(value).unwrap_or_default();
+    millis_everywhere(&mut value, None);
+    let mut s = serde_json::to_string_pretty(&value).unwrap_or_else(|_| "null".into());
     s.push('\n');
     s
+}
+
+/// Keys whose values are text a job or a person wrote, never instants.
+const FREE_TEXT: &[&str] = &[
+    "stdout_tail",
+    "stderr_tail",
+    "reason",
+    "command",
+    "message",
+    "job",
+    "schedule",
+];
+
+fn millis_everywhere(value: &mut serde_json::Value, key: Option<&str>) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if !key.is_some_and(|k| FREE_TEXT.contains(&k)) => {
+            if let Some(t) = utc_instant(s) {
+                *s = t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| millis_everywhere(v, key)),
+        Value::Object(map) => map
+            .iter_mut()
+            .for_each(|(k, v)| millis_everywhere(v, Some(k.as_str()))),
+        _ => {}
+    }
+}
+
+/// `s` as chrono writes a UTC instant: `YYYY-MM-DDTHH:MM:SS[.fff…]Z`.
+fn utc_instant(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    let shaped = b.len() >= 20 && b[4] == b'-' && b[10] == b'T' && s.ends_with('Z');
+    shaped
+        .then(|| DateTime::parse_from_rfc3339(s).ok())
+        .flatten()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
@@ -738,6 +779,33 @@ mod tests {
         assert_eq!(cut, "\x1b[33mcance\x1b[0m…");
         assert_eq!(display_width(&cut), 6);
         assert_eq!(plain("\x1b[31mERROR\x1b[0m disk\r\tfull"), "ERROR diskfull");
+    }
+
+    #[test]
+    fn json_instants_always_carry_milliseconds_in_utc() {
+        #[derive(Serialize)]
+        struct Row {
+            whole: DateTime<Utc>,
+            fraction: DateTime<Utc>,
+            none: Option<DateTime<Utc>>,
+            reason: String,
+            list: Vec<DateTime<Utc>>,
+        }
+        let text = json(&Row {
+            whole: at("2026-11-20T10:00:00Z"),
+            fraction: at("2026-11-20T10:00:00.5Z"),
+            none: None,
+            reason: "2026-11-20T10:00:00Z".into(),
+            list: vec![at("2026-11-20T10:00:00.123456Z")],
+        });
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["whole"], "2026-11-20T10:00:00.000Z");
+        assert_eq!(v["fraction"], "2026-11-20T10:00:00.500Z");
+        assert_eq!(v["none"], serde_json::Value::Null);
+        assert_eq!(v["list"][0], "2026-11-20T10:00:00.123Z");
+        // What a job wrote is left as it was.
+        assert_eq!(v["reason"], "2026-11-20T10:00:00Z");
+        assert!(text.ends_with("}\n"));
     }
 
     #[test]

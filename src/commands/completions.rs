@@ -1,9 +1,7 @@
 //! `schedule completions SHELL`: the completion script, generated from the
 //! CLI definition so it never drifts from it.
 
-use clap::CommandFactory;
-
-use crate::cli::{Cli, CompletionsArgs};
+use crate::cli::CompletionsArgs;
 use crate::error::Error;
 
 pub fn run(args: &CompletionsArgs) -> Result<(), Error> {
@@ -13,6 +11,6 @@ pub fn run(args: &CompletionsArgs) -> Result<(), Error> {
 /// The completion script for one shell.
 pub fn script(shell: clap_complete::Shell) -> String {
     let mut out = Vec::new();
-    clap_complete::generate(shell, &mut Cli::command(), "schedule", &mut out);
+    clap_complete::generate(shell, &mut crate::cli::command(), "schedule", &mut out);
     String::from_utf8_lossy(&out).into_owned()
 }

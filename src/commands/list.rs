@@ -11,7 +11,7 @@ use crate::store::{RunRecord, RunStore, SqliteStore, Status};
 
 #[derive(Debug, Serialize)]
 pub struct JobRow {
-    pub name: String,
+    pub job: String,
     pub schedule: String,
     pub timezone: String,
     pub command: String,
@@ -104,7 +104,7 @@ pub fn job_row(
     now: DateTime<Utc>,
 ) -> JobRow {
     JobRow {
-        name: job.name.clone(),
+        job: job.name.clone(),
         schedule: job.schedule.to_string(),
         timezone: job.timezone.name().to_string(),
         command: job.command.clone(),
@@ -168,7 +168,7 @@ pub fn render<'a>(
                 last.push(format!("{short}, {}", look.paint("1;31", "OVERDUE")));
             }
             [
-                row.name.clone().into(),
+                row.job.clone().into(),
                 output::ellipsize(&row.schedule, 30).into(),
                 row.timezone.clone().into(),
                 next,

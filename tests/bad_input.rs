@@ -286,3 +286,18 @@ fn unicode_width_of(s: &str) -> usize {
         })
         .sum()
 }
+
+/// README's example of config errors is what the binary prints.
+#[test]
+fn the_readme_error_example_is_current() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let start = readme
+        .find("$ schedule run\nerror: jobs.toml:3:1: job `backup`, key `timout`")
+        .expect("the example in README.md");
+    let block = &readme[start + "$ schedule run\n".len()..];
+    let shown = &block[..block.find("$ echo $?").unwrap()];
+    let e = rejected(
+        "[jobs.backup]\ncommand = \"restic backup /srv\"\ntimout = \"1h\"\ncron = \"0 2 * * MON-FRY\"\n",
+    );
+    assert_eq!(shown, e, "README.md's example is stale; the binary prints:\n{e}");
+}

@@ -710,13 +710,8 @@ fn job_from_table(
         (Some((text, span)), None) => match CronSchedule::parse(&text, timezone) {
             Ok(c) => Some(Schedule::Cron(Box::new(c))),
             Err(e) => {
-                let msg = not_cron(&text, timezone).unwrap_or_else(|| {
-                    // croner's own words for a number outside its field.
-                    let e = e
-                        .to_string()
-                        .replace(" is not valid (Number out of bounds)", " is out of range");
-                    format!("invalid cron expression `{text}`: {e}")
-                });
+                let msg = not_cron(&text, timezone)
+                    .unwrap_or_else(|| invalid_cron(&text, &e.to_string()));
                 cx.error(span, job, Some("cron"), msg);
                 None
             }
@@ -760,6 +755,13 @@ fn job_from_table(
         hook_timeout: settings.hook_timeout.unwrap_or(DEFAULT_HOOK_TIMEOUT),
         expect_success_within: settings.expect_success_within,
     })
+}
+
+/// "invalid cron expression `TEXT`: WHY", with croner's own words for a
+/// number outside its field ("(Number out of bounds)") said plainly.
+pub fn invalid_cron(text: &str, why: &str) -> String {
+    let why = why.replace(" is not valid (Number out of bounds)", " is out of range");
+    format!("invalid cron expression `{text}`: {why}")
 }
 
 /// A `cron` value that is something else people paste: a whole crontab

@@ -299,5 +299,17 @@ fn the_readme_error_example_is_current() {
     let e = rejected(
         "[jobs.backup]\ncommand = \"restic backup /srv\"\ntimout = \"1h\"\ncron = \"0 2 * * MON-FRY\"\n",
     );
-    assert_eq!(shown, e, "README.md's example is stale; the binary prints:\n{e}");
+    assert_eq!(
+        shown, e,
+        "README.md's example is stale; the binary prints:\n{e}"
+    );
+}
+
+#[test]
+fn next_of_an_out_of_range_expression_says_so_plainly() {
+    let env = Env::new("");
+    let out = env.cmd(&["next", "0 25 * * *"]).assert().code(2);
+    let e = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert_has(&e, &["`25` is out of range", "0-23"]);
+    assert!(!e.contains("Number out of bounds"), "{e}");
 }

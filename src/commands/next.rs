@@ -50,7 +50,7 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
     } else if target.starts_with('@') || target.contains(char::is_whitespace) {
         let zone = tz.unwrap_or(Tz::UTC);
         let cron = CronSchedule::parse(target, zone)
-            .map_err(|e| Error::Usage(format!("invalid cron expression `{target}`: {e}")))?;
+            .map_err(|e| Error::Usage(config::invalid_cron(target, &e.to_string())))?;
         (Schedule::Cron(Box::new(cron)), zone)
     } else {
         let config = config::load(&global.config)?;

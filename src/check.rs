@@ -30,10 +30,11 @@ pub fn warnings(
     now: DateTime<Utc>,
     path: Option<&str>,
 ) -> Vec<Warning> {
+    let locator = crate::config::Locator::new(&config.path, text);
     let mut out = Vec::new();
     for job in &config.jobs {
         let mut warn = |key: &'static str, message: String| {
-            let at = crate::config::locate(&config.path, text, &job.name, key, String::new());
+            let at = locator.locate(&job.name, key, String::new());
             out.push(Warning {
                 path: at.diagnostic.path,
                 line: at.diagnostic.line,
@@ -68,7 +69,7 @@ pub fn warnings(
         if let Some(msg) = missing_command(job, path) {
             warn("command", msg);
         }
-        if let Some(msg) = relative_dir_missing(job, config, text) {
+        if let Some(msg) = relative_dir_missing(job, &locator) {
             warn("dir", msg);
         }
     }
@@ -80,10 +81,11 @@ pub fn warnings(
 /// `shell` that cannot be found. Errors for `schedule check`, each where
 /// the key is set (a relative `dir` only warns: it may be made later).
 pub fn errors(config: &Config, text: &str, path: Option<&str>) -> Vec<crate::config::Diagnostic> {
+    let locator = crate::config::Locator::new(&config.path, text);
     let mut out = Vec::new();
     for job in &config.jobs {
         if let Some(dir) = &job.dir {
-            let at = crate::config::locate(&config.path, text, &job.name, "dir", String::new());
+            let at = locator.locate(&job.name, "dir", String::new());
             let absolute = at
                 .raw
                 .as_deref()
@@ -103,9 +105,7 @@ pub fn errors(config: &Config, text: &str, path: Option<&str>) -> Vec<crate::con
             }
         }
         if job.exec.is_none() && !shell_exists(&job.shell, path) {
-            let mut d =
-                crate::config::locate(&config.path, text, &job.name, "shell", String::new())
-                    .diagnostic;
+            let mut d = locator.locate(&job.name, "shell", String::new()).diagnostic;
             d.message = format!(
                 "the shell `{}` {}, so every run would fail to start; give one that exists, \
                  such as `/bin/sh` or `bash`",
@@ -134,15 +134,19 @@ fn shell_exists(shell: &str, path: Option<&str>) -> bool {
 }
 
 /// A relative `dir` (resolved beside the config) that is not there yet.
-fn relative_dir_missing(job: &Job, config: &Config, text: &str) -> Option<String> {
+fn relative_dir_missing(job: &Job, locator: &crate::config::Locator) -> Option<String> {
     let dir = job.dir.as_ref()?;
-    let raw = crate::config::locate(&config.path, text, &job.name, "dir", String::new()).raw?;
+    let raw = locator.locate(&job.name, "dir", String::new()).raw?;
     if Path::new(&raw).is_absolute() || dir.is_dir() {
         return None;
     }
+    let here = if Path::new(&raw) == dir.as_path() {
+        String::new()
+    } else {
+        format!(" (here `{}`)", dir.display())
+    };
     Some(format!(
-        "`{raw}` (here `{}`) does not exist yet; runs fail to start until it does",
-        dir.display()
+        "`{raw}`{here} does not exist yet; runs fail to start until it does"
     ))
 }
 

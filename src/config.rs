@@ -8,6 +8,7 @@
 use crate::duration;
 use crate::schedule::{CronSchedule, Every, Schedule};
 use chrono_tz::Tz;
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -876,60 +877,103 @@ pub fn check_job_name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// Where a job's `key` is given in config `text`: its own table, else
-/// `[defaults]`, else the job's header; with the value as written when it
-/// is a string. For checks made after loading (`schedule check`).
+/// Where a job's `key` is given (see [`Locator::locate`]), with the value
+/// as written when it is a string.
 pub struct Located {
     pub diagnostic: Diagnostic,
     pub raw: Option<String>,
 }
 
-/// A [`Diagnostic`] with `message` at the place `job`'s `key` is set in
-/// `text` (see [`Located`]).
-pub fn locate(path: &Path, text: &str, job: &str, key: &str, message: String) -> Located {
-    let mut cx = Context {
-        path: path.display().to_string(),
-        text,
-        diags: Vec::new(),
-    };
-    fn entry<'a, 'de>(
-        table: &'a DeTable<'de>,
-        name: &str,
-    ) -> Option<(Range<usize>, &'a toml::Spanned<DeValue<'de>>)> {
-        table
-            .iter()
-            .find(|(k, _)| k.get_ref() == name)
-            .map(|(k, v)| (k.span(), v))
-    }
-    fn sub<'a, 'de>(value: &'a toml::Spanned<DeValue<'de>>) -> Option<&'a DeTable<'de>> {
-        match value.get_ref() {
-            DeValue::Table(t) => Some(t),
-            _ => None,
+/// Where each job's keys are set in a config's text, read once: for
+/// checks made after loading (`schedule check`), one look-up per finding
+/// however big the file.
+pub struct Locator<'t> {
+    path: String,
+    text: &'t str,
+    line_starts: Vec<usize>,
+    /// A job's header, and each of its keys' value span and string value.
+    jobs: HashMap<String, (Range<usize>, Keys)>,
+    defaults: Keys,
+}
+
+type Keys = HashMap<String, (Range<usize>, Option<String>)>;
+
+impl<'t> Locator<'t> {
+    pub fn new(path: &Path, text: &'t str) -> Locator<'t> {
+        fn keys(value: &toml::Spanned<DeValue<'_>>) -> Keys {
+            match value.get_ref() {
+                DeValue::Table(t) => t
+                    .iter()
+                    .map(|(k, v)| {
+                        let raw = match v.get_ref() {
+                            DeValue::String(s) => Some(s.to_string()),
+                            _ => None,
+                        };
+                        (k.get_ref().to_string(), (v.span(), raw))
+                    })
+                    .collect(),
+                _ => Keys::new(),
+            }
+        }
+        let mut jobs = HashMap::new();
+        let mut defaults = Keys::new();
+        if let Ok(doc) = DeTable::parse(text) {
+            for (k, v) in doc.get_ref() {
+                match (k.get_ref().as_ref(), v.get_ref()) {
+                    ("defaults", _) => defaults = keys(v),
+                    ("jobs", DeValue::Table(t)) => {
+                        for (name, table) in t {
+                            jobs.insert(name.get_ref().to_string(), (name.span(), keys(table)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Locator {
+            path: path.display().to_string(),
+            text,
+            line_starts,
+            jobs,
+            defaults,
         }
     }
-    let doc = DeTable::parse(text).ok();
-    let root = doc.as_ref().map(|d| d.get_ref());
-    let job_table = root
-        .and_then(|r| entry(r, "jobs"))
-        .and_then(|(_, jobs)| entry(sub(jobs)?, job));
-    let header = job_table.as_ref().map(|(span, _)| span.clone());
-    let own = job_table
-        .and_then(|(_, t)| entry(sub(t)?, key))
-        .map(|(_, v)| v);
-    let value = own.or_else(|| {
-        root.and_then(|r| entry(r, "defaults"))
-            .and_then(|(_, d)| entry(sub(d)?, key))
-            .map(|(_, v)| v)
-    });
-    let span = value.map(|v| v.span()).or(header).unwrap_or(0..0);
-    let raw = value.and_then(|v| match v.get_ref() {
-        DeValue::String(s) => Some(s.to_string()),
-        _ => None,
-    });
-    cx.error(span, Some(job), Some(key), message);
-    Located {
-        diagnostic: cx.diags.remove(0),
-        raw,
+
+    /// A [`Diagnostic`] with `message` where `job`'s `key` is set: in its
+    /// own table, else in `[defaults]`, else at the job's header.
+    pub fn locate(&self, job: &str, key: &str, message: String) -> Located {
+        let own = self.jobs.get(job);
+        let value = own
+            .and_then(|(_, keys)| keys.get(key))
+            .or_else(|| self.defaults.get(key));
+        let span = value
+            .map(|(span, _)| span.clone())
+            .or_else(|| own.map(|(header, _)| header.clone()))
+            .unwrap_or(0..0);
+        let text = self.text;
+        let start = span.start.min(text.len());
+        let line = self.line_starts.partition_point(|&s| s <= start);
+        let line_start = self.line_starts[line.saturating_sub(1)];
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let end = span.end.clamp(start, line_end);
+        Located {
+            diagnostic: Diagnostic {
+                path: self.path.clone(),
+                line,
+                column: text[line_start..start].chars().count() + 1,
+                job: Some(job.to_string()),
+                key: Some(key.to_string()),
+                message,
+                source_line: text[line_start..line_end]
+                    .trim_end_matches('\r')
+                    .to_string(),
+                span_len: text[start..end].chars().count(),
+            },
+            raw: value.and_then(|(_, raw)| raw.clone()),
+        }
     }
 }
 

@@ -102,8 +102,8 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         'schedule;next' {
             [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'How many instants (1 to 100000)')
             [CompletionResult]::new('--count', '--count', [CompletionResultType]::ParameterName, 'How many instants (1 to 100000)')
-            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Start after this instant (RFC3339) instead of now')
-            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone (IANA name); default: the job''s, or UTC for an expression')
+            [CompletionResult]::new('--after', '--after', [CompletionResultType]::ParameterName, 'Start after this instant instead of now: RFC3339 with `Z` or an offset (2026-11-20T10:00:00Z), or a date (2026-11-20, UTC midnight)')
+            [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone (IANA name) an expression is counted in and times are shown in; default: the job''s, or UTC for an expression. --utc shows UTC instead')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
@@ -212,7 +212,7 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         }
         'schedule;init' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
@@ -226,7 +226,7 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         }
         'schedule;import' {
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
@@ -243,7 +243,7 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         'schedule;import;crontab' {
             [CompletionResult]::new('--tz', '--tz', [CompletionResultType]::ParameterName, 'The time zone cron ran the file in (IANA name); default: this machine''s, from TZ or /etc/localtime')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
-            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database (SQLite; created by `schedule run`)')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
             [CompletionResult]::new('--system', '--system', [CompletionResultType]::ParameterName, 'Entries have a user field (as in /etc/crontab and /etc/cron.d/*, which are recognised by their path)')

@@ -95,8 +95,8 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule;next'= {
             cand -n 'How many instants (1 to 100000)'
             cand --count 'How many instants (1 to 100000)'
-            cand --after 'Start after this instant (RFC3339) instead of now'
-            cand --tz 'The time zone (IANA name); default: the job''s, or UTC for an expression'
+            cand --after 'Start after this instant instead of now: RFC3339 with `Z` or an offset (2026-11-20T10:00:00Z), or a date (2026-11-20, UTC midnight)'
+            cand --tz 'The time zone (IANA name) an expression is counted in and times are shown in; default: the job''s, or UTC for an expression. --utc shows UTC instead'
             cand --config 'The jobs file'
             cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
@@ -198,7 +198,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;init'= {
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --utc 'Show times in UTC instead of each job''s time zone'
@@ -211,7 +211,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;import'= {
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --utc 'Show times in UTC instead of each job''s time zone'
@@ -227,7 +227,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule;import;crontab'= {
             cand --tz 'The time zone cron ran the file in (IANA name); default: this machine''s, from TZ or /etc/localtime'
             cand --config 'The jobs file'
-            cand --db 'The history database (SQLite; created by `schedule run`)'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --system 'Entries have a user field (as in /etc/crontab and /etc/cron.d/*, which are recognised by their path)'

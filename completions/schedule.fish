@@ -91,8 +91,8 @@ complete -c schedule -n "__fish_schedule_using_subcommand history" -s v -l verbo
 complete -c schedule -n "__fish_schedule_using_subcommand history" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand history" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand next" -s n -l count -d 'How many instants (1 to 100000)' -r
-complete -c schedule -n "__fish_schedule_using_subcommand next" -l after -d 'Start after this instant (RFC3339) instead of now' -r
-complete -c schedule -n "__fish_schedule_using_subcommand next" -l tz -d 'The time zone (IANA name); default: the job\'s, or UTC for an expression' -r
+complete -c schedule -n "__fish_schedule_using_subcommand next" -l after -d 'Start after this instant instead of now: RFC3339 with `Z` or an offset (2026-11-20T10:00:00Z), or a date (2026-11-20, UTC midnight)' -r
+complete -c schedule -n "__fish_schedule_using_subcommand next" -l tz -d 'The time zone (IANA name) an expression is counted in and times are shown in; default: the job\'s, or UTC for an expression. --utc shows UTC instead' -r
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand next" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
@@ -180,7 +180,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand check" -s v -l verbose
 complete -c schedule -n "__fish_schedule_using_subcommand check" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand check" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand init" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand init" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand init" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand init" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -191,7 +191,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand init" -s v -l verbose 
 complete -c schedule -n "__fish_schedule_using_subcommand init" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand init" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"
@@ -205,7 +205,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish
 complete -c schedule -n "__fish_schedule_using_subcommand import; and not __fish_seen_subcommand_from crontab help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l tz -d 'The time zone cron ran the file in (IANA name); default: this machine\'s, from TZ or /etc/localtime' -r
 complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l config -d 'The jobs file' -r -F
-complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l db -d 'The history database (SQLite; created by `schedule run`)' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand import; and __fish_seen_subcommand_from crontab" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
 always\t''
 never\t''"

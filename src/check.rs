@@ -10,21 +10,35 @@ use std::path::{Path, PathBuf};
 use crate::config::{Config, Job};
 use crate::schedule::{CronSchedule, Schedule};
 
-/// One surprise, about one job and key.
+/// One surprise, about one job and key, and where the key is set.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Warning {
+    pub path: String,
+    pub line: usize,
+    pub column: usize,
     pub job: String,
     pub key: &'static str,
     pub message: String,
 }
 
-/// Every warning for `config`, looking a year ahead of `now`, with
-/// commands looked up on `path` (the scheduler's `PATH`).
-pub fn warnings(config: &Config, now: DateTime<Utc>, path: Option<&str>) -> Vec<Warning> {
+/// Every warning for `config` (whose file reads `text`), looking a year
+/// ahead of `now`, with commands looked up on `path` (the scheduler's
+/// `PATH`).
+pub fn warnings(
+    config: &Config,
+    text: &str,
+    now: DateTime<Utc>,
+    path: Option<&str>,
+) -> Vec<Warning> {
+    let locator = crate::config::Locator::new(&config.path, text);
     let mut out = Vec::new();
     for job in &config.jobs {
         let mut warn = |key: &'static str, message: String| {
+            let at = locator.locate(&job.name, key, String::new());
             out.push(Warning {
+                path: at.diagnostic.path,
+                line: at.diagnostic.line,
+                column: at.diagnostic.column,
                 job: job.name.clone(),
                 key,
                 message,
@@ -47,9 +61,154 @@ pub fn warnings(config: &Config, now: DateTime<Utc>, path: Option<&str>) -> Vec<
                 warn("cron", msg);
             }
         }
+        if let Schedule::Every(every) = &job.schedule {
+            for (key, msg) in every_by_the_clock(job, every.interval, now) {
+                warn(key, msg);
+            }
+        }
         if let Some(msg) = missing_command(job, path) {
             warn("command", msg);
         }
+        if let Some(msg) = relative_dir_missing(job, &locator) {
+            warn("dir", msg);
+        }
+    }
+    out
+}
+
+/// What makes every run of a job fail, found on this machine rather than
+/// in the file: a `dir` given as an absolute path that does not exist, a
+/// `shell` that cannot be found. Errors for `schedule check`, each where
+/// the key is set (a relative `dir` only warns: it may be made later).
+pub fn errors(config: &Config, text: &str, path: Option<&str>) -> Vec<crate::config::Diagnostic> {
+    let locator = crate::config::Locator::new(&config.path, text);
+    let mut out = Vec::new();
+    for job in &config.jobs {
+        if let Some(dir) = &job.dir {
+            let at = locator.locate(&job.name, "dir", String::new());
+            let absolute = at
+                .raw
+                .as_deref()
+                .is_none_or(|raw| Path::new(raw).is_absolute());
+            if absolute && !dir.is_dir() {
+                let why = if dir.exists() {
+                    "is not a directory"
+                } else {
+                    "does not exist"
+                };
+                let mut d = at.diagnostic;
+                d.message = format!(
+                    "`{}` {why}, so every run would fail to start; give an existing directory",
+                    dir.display()
+                );
+                out.push(d);
+            }
+        }
+        if job.exec.is_none() && !shell_exists(&job.shell, path) {
+            let mut d = locator.locate(&job.name, "shell", String::new()).diagnostic;
+            d.message = format!(
+                "the shell `{}` {}, so every run would fail to start; give one that exists, \
+                 such as `/bin/sh` or `bash`",
+                job.shell,
+                if job.shell.contains('/') {
+                    "does not exist or is not executable"
+                } else {
+                    "is not found on PATH"
+                }
+            );
+            out.push(d);
+        }
+    }
+    out.sort_by_key(|d| (d.line, d.column));
+    out
+}
+
+fn shell_exists(shell: &str, path: Option<&str>) -> bool {
+    if shell.contains('/') {
+        return is_executable(Path::new(shell));
+    }
+    path.unwrap_or("")
+        .split(':')
+        .filter(|d| !d.is_empty())
+        .any(|dir| is_executable(&Path::new(dir).join(shell)))
+}
+
+/// A relative `dir` (resolved beside the config) that is not there yet.
+fn relative_dir_missing(job: &Job, locator: &crate::config::Locator) -> Option<String> {
+    let dir = job.dir.as_ref()?;
+    let raw = locator.locate(&job.name, "dir", String::new()).raw?;
+    if Path::new(&raw).is_absolute() || dir.is_dir() {
+        return None;
+    }
+    let here = if Path::new(&raw) == dir.as_path() {
+        String::new()
+    } else {
+        format!(" (here `{}`)", dir.display())
+    };
+    Some(format!(
+        "`{raw}`{here} does not exist yet; runs fail to start until it does"
+    ))
+}
+
+/// `every` counts from the Unix epoch in UTC: a time zone changes nothing,
+/// and a whole number of days fires at 00:00 UTC (19:00 in New York), a
+/// whole number of weeks on Thursdays, the epoch's weekday.
+fn every_by_the_clock(
+    job: &Job,
+    interval: std::time::Duration,
+    now: DateTime<Utc>,
+) -> Vec<(&'static str, String)> {
+    const DAY: u64 = 86_400;
+    let mut out = Vec::new();
+    let secs = interval.as_secs();
+    let whole_days = interval.subsec_nanos() == 0 && secs > 0 && secs.is_multiple_of(DAY);
+    let every = crate::duration::format(interval);
+    let next = job
+        .schedule
+        .next_after(now)
+        .map(|t| t.with_timezone(&job.timezone));
+    let cron_form = if secs.is_multiple_of(7 * DAY) && whole_days {
+        "cron = \"0 2 * * MON\""
+    } else {
+        "cron = \"0 2 * * *\""
+    };
+    if job.timezone != chrono_tz::Tz::UTC {
+        let when = next.map_or(String::new(), |t| {
+            format!(" (next at {} {})", t.format("%H:%M"), t.format("%Z"))
+        });
+        out.push((
+            "timezone",
+            format!(
+                "`every = \"{every}\"` counts from the Unix epoch in UTC, so `timezone = \"{}\"` \
+                 changes nothing{when}; for a time of day in this zone use cron, e.g. `{cron_form}`",
+                job.timezone.name()
+            ),
+        ));
+    }
+    if whole_days {
+        let when = next.map_or(String::new(), |t| {
+            if secs.is_multiple_of(7 * DAY) {
+                format!(
+                    "on {}s at {} {} (the epoch's weekday and hour)",
+                    t.format("%A"),
+                    t.format("%H:%M"),
+                    t.format("%Z")
+                )
+            } else {
+                format!(
+                    "at {} {} (the epoch's hour)",
+                    t.format("%H:%M"),
+                    t.format("%Z")
+                )
+            }
+        });
+        out.push((
+            "every",
+            format!(
+                "`every = \"{every}\"` is a whole number of days: it fires {when}, not at a time \
+                 you chose; for a time of day use cron, e.g. `{cron_form}`"
+            ),
+        ));
     }
     out
 }
@@ -252,12 +411,16 @@ fn missing_program(job: &Job, path: Option<&str>, word: &str) -> Option<String> 
     };
     (!found).then(|| {
         format!(
-            "`{word}`, the program the command starts, is not found on PATH{}; the run will \
-             fail unless it exists when the job fires",
-            if word.contains('/') {
-                " or at that path"
+            "`{word}`, the program the command starts, {}; the run will fail unless it \
+             exists when the job fires",
+            if !word.contains('/') {
+                "is not found on PATH"
+            } else if Path::new(&word).exists()
+                || job.dir.as_ref().is_some_and(|d| d.join(&word).exists())
+            {
+                "is not executable (no x permission, or not a file)"
             } else {
-                ""
+                "does not exist (no such file)"
             }
         )
     })
@@ -316,7 +479,7 @@ mod tests {
         let now = DateTime::parse_from_rfc3339("2026-11-21T12:00:00Z")
             .unwrap()
             .with_timezone(&Utc);
-        warnings(&config, now, Some("/usr/bin:/bin"))
+        warnings(&config, toml, now, Some("/usr/bin:/bin"))
     }
 
     fn only(toml: &str) -> Warning {

@@ -6,7 +6,7 @@ use std::path::PathBuf;
 
 const EXAMPLES: &str = "\
 Examples:
-  schedule run                        run the jobs in ./jobs.toml, history in ./schedule.db
+  schedule run                        run the jobs in ./jobs.toml, history in schedule.db beside it
   schedule list                       what runs next, and how each job last ended
   schedule history --failed           the runs that went wrong
   schedule next '0 9 * * MON-FRI' --tz Europe/Berlin
@@ -251,10 +251,13 @@ pub struct NextArgs {
     #[arg(long, short = 'n', default_value_t = 5, value_name = "N",
           value_parser = clap::value_parser!(u32).range(1..=100_000))]
     pub count: u32,
-    /// Start after this instant (RFC3339) instead of now
-    #[arg(long, value_name = "RFC3339")]
+    /// Start after this instant instead of now: RFC3339 with `Z` or an
+    /// offset (2026-11-20T10:00:00Z), or a date (2026-11-20, UTC midnight)
+    #[arg(long, value_name = "WHEN")]
     pub after: Option<String>,
-    /// The time zone (IANA name); default: the job's, or UTC for an expression
+    /// The time zone (IANA name) an expression is counted in and times are
+    /// shown in; default: the job's, or UTC for an expression. --utc shows
+    /// UTC instead
     #[arg(long, value_name = "ZONE")]
     pub tz: Option<String>,
     /// Print JSON instead of one instant per line
@@ -374,6 +377,27 @@ pub struct CompletionsArgs {
     pub shell: clap_complete::Shell,
 }
 
+/// The definition as parsed, helped and documented: [`Cli`], with the
+/// global flags that mean nothing to `completions` (`--config`, `--db`,
+/// `--utc`, ...) left out of its help.
+pub fn command() -> clap::Command {
+    let cmd = <Cli as clap::CommandFactory>::command();
+    // clap copies a global flag into a subcommand only where the
+    // subcommand has none of that name: give `completions` hidden ones.
+    let globals: Vec<clap::Arg> = cmd
+        .get_arguments()
+        .filter(|a| a.is_global_set())
+        .map(|a| a.clone().global(false).hide(true))
+        .collect();
+    cmd.mut_subcommand("completions", |sub| sub.args(globals))
+}
+
+/// Parses the process's arguments against [`command`].
+pub fn parse() -> Cli {
+    use clap::FromArgMatches;
+    Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+}
+
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {
     crate::duration::parse(s)
 }
@@ -386,5 +410,6 @@ mod tests {
     #[test]
     fn the_cli_definition_is_consistent() {
         Cli::command().debug_assert();
+        command().debug_assert();
     }
 }

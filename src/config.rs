@@ -8,6 +8,7 @@
 use crate::duration;
 use crate::schedule::{CronSchedule, Every, Schedule};
 use chrono_tz::Tz;
+use std::collections::HashMap;
 use std::fmt;
 use std::ops::Range;
 use std::path::{Path, PathBuf};
@@ -156,6 +157,8 @@ pub struct Diagnostic {
     pub span_len: usize,
 }
 
+use unicode_width::{UnicodeWidthChar, UnicodeWidthStr};
+
 impl fmt::Display for Diagnostic {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "{}:{}:{}: ", self.path, self.line, self.column)?;
@@ -169,13 +172,31 @@ impl fmt::Display for Diagnostic {
         let gutter = " ".repeat(self.line.to_string().len());
         writeln!(f, "{gutter} |")?;
         writeln!(f, "{} | {}", self.line, self.source_line)?;
-        let pad: String = self
+        // The caret sits under the span as the terminal shows it: a wide
+        // character takes two columns, a combining mark none.
+        let before: String = self
             .source_line
             .chars()
             .take(self.column.saturating_sub(1))
-            .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
-        write!(f, "{gutter} | {pad}{}", "^".repeat(self.span_len.max(1)))
+        let pad: String = before
+            .chars()
+            .map(|c| {
+                if c == '\t' {
+                    "\t".to_string()
+                } else {
+                    " ".repeat(UnicodeWidthChar::width(c).unwrap_or(0))
+                }
+            })
+            .collect();
+        let span: String = self
+            .source_line
+            .chars()
+            .skip(self.column.saturating_sub(1))
+            .take(self.span_len)
+            .collect();
+        let carets = UnicodeWidthStr::width(span.as_str()).max(1);
+        write!(f, "{gutter} | {pad}{}", "^".repeat(carets))
     }
 }
 
@@ -354,6 +375,10 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             cx.type_error(value.span(), Some(name), None, "a table", value.get_ref());
             continue;
         };
+        if let Some(msg) = dotted_name(name, table) {
+            cx.error(key.span(), Some(name), None, msg);
+            continue;
+        }
         if let Some(job) = job_from_table(&mut cx, name, key.span(), table, &defaults, base_dir) {
             jobs.push(std::sync::Arc::new(job));
         }
@@ -686,12 +711,9 @@ fn job_from_table(
         (Some((text, span)), None) => match CronSchedule::parse(&text, timezone) {
             Ok(c) => Some(Schedule::Cron(Box::new(c))),
             Err(e) => {
-                cx.error(
-                    span,
-                    job,
-                    Some("cron"),
-                    format!("invalid cron expression `{text}`: {e}"),
-                );
+                let msg = not_cron(&text, timezone)
+                    .unwrap_or_else(|| invalid_cron(&text, &e.to_string()));
+                cx.error(span, job, Some("cron"), msg);
                 None
             }
         },
@@ -734,6 +756,62 @@ fn job_from_table(
         hook_timeout: settings.hook_timeout.unwrap_or(DEFAULT_HOOK_TIMEOUT),
         expect_success_within: settings.expect_success_within,
     })
+}
+
+/// "invalid cron expression `TEXT`: WHY", with croner's own words for a
+/// number outside its field ("(Number out of bounds)") said plainly.
+pub fn invalid_cron(text: &str, why: &str) -> String {
+    let why = why.replace(" is not valid (Number out of bounds)", " is out of range");
+    format!("invalid cron expression `{text}`: {why}")
+}
+
+/// A `cron` value that is something else people paste: a whole crontab
+/// line (schedule and command), or supercronic's `@every 5m`.
+fn not_cron(text: &str, timezone: Tz) -> Option<String> {
+    let text = text.trim();
+    if let Some(rest) = text.strip_prefix("@every") {
+        let rest = rest.trim();
+        let example = if duration::parse(rest).is_ok() {
+            rest
+        } else {
+            "5m"
+        };
+        return Some(format!(
+            "`{text}` is supercronic's form; here write `every = \"{example}\"` instead of `cron`"
+        ));
+    }
+    let fields: Vec<&str> = text.split_whitespace().collect();
+    let schedule_len = if text.starts_with('@') { 1 } else { 5 };
+    if fields.len() <= schedule_len {
+        return None;
+    }
+    let schedule = fields[..schedule_len].join(" ");
+    CronSchedule::parse(&schedule, timezone).ok()?;
+    let command = fields[schedule_len..].join(" ");
+    Some(format!(
+        "`{text}` looks like a crontab line, schedule and command; here the command goes in \
+         its own key: `cron = \"{schedule}\"` and `command = \"{command}\"`"
+    ))
+}
+
+/// `[jobs.db.backup]`: TOML reads the dot as nesting, a job `db` holding a
+/// table `backup`. Said once, with the fix, instead of "no schedule", "no
+/// command" and "unknown key".
+fn dotted_name(name: &str, table: &DeTable) -> Option<String> {
+    let nested: Vec<&str> = table
+        .iter()
+        .filter(|(_, v)| matches!(v.get_ref(), DeValue::Table(_)))
+        .map(|(k, _)| k.get_ref().as_ref())
+        .collect();
+    let first = nested.first()?;
+    let own_keys = table.len() > nested.len();
+    if own_keys {
+        return None;
+    }
+    Some(format!(
+        "`[jobs.{name}.{first}]` is read by TOML as a job `{name}` holding a table `{first}`; \
+         to name a job with a dot, quote the name: `[jobs.\"{name}.{first}\"]`"
+    ))
 }
 
 /// `command = ["prog", "arg", ...]`: strings, the first a program.
@@ -797,6 +875,106 @@ pub fn check_job_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// Where a job's `key` is given (see [`Locator::locate`]), with the value
+/// as written when it is a string.
+pub struct Located {
+    pub diagnostic: Diagnostic,
+    pub raw: Option<String>,
+}
+
+/// Where each job's keys are set in a config's text, read once: for
+/// checks made after loading (`schedule check`), one look-up per finding
+/// however big the file.
+pub struct Locator<'t> {
+    path: String,
+    text: &'t str,
+    line_starts: Vec<usize>,
+    /// A job's header, and each of its keys' value span and string value.
+    jobs: HashMap<String, (Range<usize>, Keys)>,
+    defaults: Keys,
+}
+
+type Keys = HashMap<String, (Range<usize>, Option<String>)>;
+
+impl<'t> Locator<'t> {
+    pub fn new(path: &Path, text: &'t str) -> Locator<'t> {
+        fn keys(value: &toml::Spanned<DeValue<'_>>) -> Keys {
+            match value.get_ref() {
+                DeValue::Table(t) => t
+                    .iter()
+                    .map(|(k, v)| {
+                        let raw = match v.get_ref() {
+                            DeValue::String(s) => Some(s.to_string()),
+                            _ => None,
+                        };
+                        (k.get_ref().to_string(), (v.span(), raw))
+                    })
+                    .collect(),
+                _ => Keys::new(),
+            }
+        }
+        let mut jobs = HashMap::new();
+        let mut defaults = Keys::new();
+        if let Ok(doc) = DeTable::parse(text) {
+            for (k, v) in doc.get_ref() {
+                match (k.get_ref().as_ref(), v.get_ref()) {
+                    ("defaults", _) => defaults = keys(v),
+                    ("jobs", DeValue::Table(t)) => {
+                        for (name, table) in t {
+                            jobs.insert(name.get_ref().to_string(), (name.span(), keys(table)));
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let line_starts = std::iter::once(0)
+            .chain(text.match_indices('\n').map(|(i, _)| i + 1))
+            .collect();
+        Locator {
+            path: path.display().to_string(),
+            text,
+            line_starts,
+            jobs,
+            defaults,
+        }
+    }
+
+    /// A [`Diagnostic`] with `message` where `job`'s `key` is set: in its
+    /// own table, else in `[defaults]`, else at the job's header.
+    pub fn locate(&self, job: &str, key: &str, message: String) -> Located {
+        let own = self.jobs.get(job);
+        let value = own
+            .and_then(|(_, keys)| keys.get(key))
+            .or_else(|| self.defaults.get(key));
+        let span = value
+            .map(|(span, _)| span.clone())
+            .or_else(|| own.map(|(header, _)| header.clone()))
+            .unwrap_or(0..0);
+        let text = self.text;
+        let start = span.start.min(text.len());
+        let line = self.line_starts.partition_point(|&s| s <= start);
+        let line_start = self.line_starts[line.saturating_sub(1)];
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let end = span.end.clamp(start, line_end);
+        Located {
+            diagnostic: Diagnostic {
+                path: self.path.clone(),
+                line,
+                column: text[line_start..start].chars().count() + 1,
+                job: Some(job.to_string()),
+                key: Some(key.to_string()),
+                message,
+                source_line: text[line_start..line_end]
+                    .trim_end_matches('\r')
+                    .to_string(),
+                span_len: text[start..end].chars().count(),
+            },
+            raw: value.and_then(|(_, raw)| raw.clone()),
+        }
+    }
 }
 
 struct Context<'a> {
@@ -906,9 +1084,12 @@ impl Context<'_> {
         match parsed {
             Some(n) if n >= 0 && (min..=max).contains(&(n as u64)) => Some(n as u64),
             _ => {
+                let shown = match value.get_ref() {
+                    DeValue::Integer(i) => i.as_str().to_string(),
+                    other => describe(other),
+                };
                 let msg = format!(
-                    "`{}` is out of range; give a whole number from {min} to {max}",
-                    describe(value.get_ref())
+                    "`{shown}` is out of range for `{key}`; give a whole number from {min} to {max}"
                 );
                 self.error(value.span(), job, Some(key), msg);
                 None

@@ -3,7 +3,10 @@
 //!
 //! One grammar everywhere keeps `timeout`, `every`, `kill_grace`,
 //! `--shutdown-grace` and `--since` consistent: a sequence of whole numbers,
-//! each followed by a unit.
+//! each followed by a unit, spelt short (`5m`) or as people write it
+//! (`5 minutes`, `5min`), each unit once. Hand-written rather than
+//! `humantime`, which takes `1s1s`, months and nanoseconds, and whose errors
+//! would need translating anyway.
 
 use std::time::Duration;
 
@@ -16,12 +19,34 @@ const UNITS: &[(&str, u64)] = &[
     ("w", 604_800_000),
 ];
 
-/// What a valid duration looks like, for error messages.
-pub const VALID: &str =
-    "a whole number followed by a unit (ms, s, m, h, d, w), e.g. `30s`, `5m`, `1h30m`";
+/// The spellings people write for each unit of [`UNITS`].
+const SPELLINGS: &[(&str, &[&str])] = &[
+    (
+        "ms",
+        &[
+            "ms",
+            "msec",
+            "msecs",
+            "millis",
+            "millisecond",
+            "milliseconds",
+        ],
+    ),
+    ("s", &["s", "sec", "secs", "second", "seconds"]),
+    ("m", &["m", "min", "mins", "minute", "minutes"]),
+    ("h", &["h", "hr", "hrs", "hour", "hours"]),
+    ("d", &["d", "day", "days"]),
+    ("w", &["w", "week", "weeks"]),
+];
 
-/// Parses `1h30m`, `90s`, `250ms`, `2d`. Zero is allowed here; callers that
-/// need a positive duration say so themselves.
+/// What a valid duration looks like, for error messages.
+pub const VALID: &str = "whole numbers each followed by a unit (ms, s, m, h, d, w, or spelt out: \
+     `min`, `minutes`, `hours`...), e.g. `30s`, `5m`, `1h30m`, `2 hours`";
+
+/// Parses `1h30m`, `90s`, `250ms`, `2d`, and the spellings people use:
+/// `5 minutes`, `10 s`, `5min`, `1h 30m`, `2 hours`. Each unit at most
+/// once (`1s1s` is a typo, not two seconds). Zero is allowed here; callers
+/// that need a positive duration say so themselves.
 pub fn parse(text: &str) -> Result<Duration, String> {
     let s = text.trim();
     if s.is_empty() {
@@ -31,6 +56,7 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         return Err(format!("`{text}` is negative; expected {VALID}"));
     }
     let mut total: u64 = 0;
+    let mut seen: Vec<&str> = Vec::new();
     let mut rest = s;
     while !rest.is_empty() {
         let digits = rest.bytes().take_while(u8::is_ascii_digit).count();
@@ -40,24 +66,48 @@ pub fn parse(text: &str) -> Result<Duration, String> {
         let number: u64 = rest[..digits]
             .parse()
             .map_err(|_| format!("`{text}` is too large"))?;
-        rest = &rest[digits..];
+        rest = rest[digits..].trim_start();
         let unit_len = rest.bytes().take_while(u8::is_ascii_alphabetic).count();
         let unit = &rest[..unit_len];
         if unit.is_empty() {
+            let hint = if rest.starts_with(['.', ',']) {
+                "; use a smaller unit for a fraction (`90m`, not `1.5h`)"
+            } else {
+                ""
+            };
             return Err(format!(
-                "`{text}` has a number without a unit; expected {VALID}"
+                "`{text}` has a number without a unit{hint}; expected {VALID}"
             ));
         }
-        let Some(&(_, millis)) = UNITS.iter().find(|(name, _)| *name == unit) else {
+        let lower = unit.to_ascii_lowercase();
+        let Some(&(canonical, _)) = SPELLINGS
+            .iter()
+            .find(|(_, names)| names.contains(&lower.as_str()))
+        else {
             return Err(format!(
                 "`{text}` has an unknown unit `{unit}`; expected {VALID}"
             ));
         };
+        if seen.contains(&canonical) {
+            return Err(format!(
+                "`{text}` gives the unit `{canonical}` twice; write each unit once, e.g. `1h30m`"
+            ));
+        }
+        seen.push(canonical);
+        let millis = UNITS
+            .iter()
+            .find(|(name, _)| *name == canonical)
+            .map_or(1, |&(_, m)| m);
         total = number
             .checked_mul(millis)
             .and_then(|part| total.checked_add(part))
             .ok_or_else(|| format!("`{text}` is too large"))?;
         rest = rest[unit_len..].trim_start();
+        // `1h, 30m` and `1 hour and 30 minutes` read well too.
+        rest = rest.strip_prefix(',').unwrap_or(rest).trim_start();
+        if let Some(after) = rest.strip_prefix("and ") {
+            rest = after.trim_start();
+        }
     }
     Ok(Duration::from_millis(total))
 }
@@ -124,6 +174,38 @@ mod tests {
         }
         assert!(parse("5").unwrap_err().contains("without a unit"));
         assert!(parse("5x").unwrap_err().contains("unknown unit `x`"));
+        assert!(parse("1.5h").unwrap_err().contains("`90m`, not `1.5h`"));
+    }
+
+    #[test]
+    fn accepts_the_spellings_people_use() {
+        let min5 = Ok(Duration::from_secs(300));
+        assert_eq!(parse("5 minutes"), min5);
+        assert_eq!(parse("5min"), min5);
+        assert_eq!(parse("5 mins"), min5);
+        assert_eq!(parse("5 Minutes"), min5);
+        assert_eq!(parse("10 s"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse("10 seconds"), Ok(Duration::from_secs(10)));
+        assert_eq!(parse("2 hours"), Ok(Duration::from_secs(7200)));
+        assert_eq!(parse("1 hour 30 minutes"), Ok(Duration::from_secs(5400)));
+        assert_eq!(parse("1h, 30m"), Ok(Duration::from_secs(5400)));
+        assert_eq!(
+            parse("1 hour and 30 minutes"),
+            Ok(Duration::from_secs(5400))
+        );
+        assert_eq!(parse("1 day"), Ok(Duration::from_secs(86400)));
+        assert_eq!(parse("2 weeks"), Ok(Duration::from_secs(1_209_600)));
+        assert_eq!(parse("250 millis"), Ok(Duration::from_millis(250)));
+    }
+
+    #[test]
+    fn a_unit_given_twice_is_a_typo() {
+        assert!(parse("1s1s").unwrap_err().contains("the unit `s` twice"));
+        assert!(
+            parse("1 min 2m")
+                .unwrap_err()
+                .contains("the unit `m` twice")
+        );
     }
 
     #[test]

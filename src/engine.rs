@@ -625,17 +625,24 @@ impl Engine {
             request: None,
         };
         if let Some((first, last)) = missed.old_span {
+            let fires = if missed.old_count == 1 {
+                format!("1 fire at {} was", first.to_rfc3339())
+            } else {
+                format!(
+                    "{}{} fires from {} to {} were",
+                    if missed.old_count >= MAX_COUNTED {
+                        "at least "
+                    } else {
+                        ""
+                    },
+                    missed.old_count,
+                    first.to_rfc3339(),
+                    last.to_rfc3339()
+                )
+            };
             let reason = format!(
-                "{}{} fires from {} to {} were missed: {why}; they are older than the catch-up \
-                 window ({}) or past the {MAX_CATCHUP_FIRES} handled one by one",
-                if missed.old_count >= MAX_COUNTED {
-                    "at least "
-                } else {
-                    ""
-                },
-                missed.old_count,
-                first.to_rfc3339(),
-                last.to_rfc3339(),
+                "{fires} missed: {why}; they are older than the catch-up window ({}) or past the \
+                 {MAX_CATCHUP_FIRES} handled one by one",
                 crate::duration::format(job.catchup_window)
             );
             // Stamped with the newest of them, so that the next start-up

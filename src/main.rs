@@ -1,5 +1,6 @@
-use clap::{CommandFactory, FromArgMatches};
+use clap::FromArgMatches;
 use schedule::cli::{Command, LogFormat};
+use schedule::output::ColorChoice;
 use std::io::IsTerminal;
 use std::process::ExitCode;
 use tracing_subscriber::EnvFilter;
@@ -10,7 +11,7 @@ use tracing_subscriber::EnvFilter;
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SCHEDULE_BUILD"), ")");
 
 fn main() -> ExitCode {
-    let matches = schedule::cli::Cli::command().version(VERSION).get_matches();
+    let matches = schedule::cli::command().version(VERSION).get_matches();
     let cli = schedule::cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
     init_logging(&cli);
     match schedule::run(cli) {
@@ -52,7 +53,16 @@ fn init_logging(cli: &schedule::cli::Cli) {
             .with_current_span(false)
             .init(),
         LogFormat::Text => {
-            let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+            // `--color` decides for the logs too; `auto` looks at stderr,
+            // where they go.
+            let color = match cli.global.color {
+                ColorChoice::Always => true,
+                ColorChoice::Never => false,
+                ColorChoice::Auto => {
+                    std::io::stderr().is_terminal()
+                        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+                }
+            };
             builder.with_ansi(color).init()
         }
     }

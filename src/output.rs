@@ -72,62 +72,283 @@ impl Look {
     }
 }
 
-/// A table with a header row and no borders, like `systemctl list-timers`,
-/// cut to `width` columns when given (the last column gives way first,
-/// with an ellipsis) rather than wrapped.
-pub fn table<const N: usize>(
-    header: [&str; N],
-    rows: impl IntoIterator<Item = [String; N]>,
-    width: Option<usize>,
-) -> String {
-    let mut rows: Vec<[String; N]> = rows.into_iter().collect();
-    let header: [String; N] = header.map(String::from);
-    let mut widths = [0; N];
-    for row in std::iter::once(&header).chain(&rows) {
-        for (w, cell) in widths.iter_mut().zip(row) {
-            *w = (*w).max(visible_width(cell));
+/// One column of a [`table`]: its header (and shorter ones), how much a
+/// reader needs it, and how it gives way when the terminal is too narrow.
+#[derive(Debug, Clone)]
+pub struct Column {
+    /// The header, then shorter forms used as the column compacts.
+    headers: Vec<&'static str>,
+    /// How much a reader needs the column: lower gives way first.
+    rank: u8,
+    /// Free text (a note, a command): cut to [`CUT_FIRST_FLOOR`] before
+    /// anything else gives way.
+    cut_first: bool,
+    /// Left out entirely when compacting and cutting were not enough.
+    droppable: bool,
+}
+
+/// What a cut-first column keeps before the others give way.
+const CUT_FIRST_FLOOR: usize = 12;
+/// What any column keeps before the last resort of cutting to one column.
+const FLOOR: usize = 6;
+
+impl Column {
+    pub fn new(header: &'static str, rank: u8) -> Column {
+        Column {
+            headers: vec![header],
+            rank,
+            cut_first: false,
+            droppable: false,
         }
     }
-    // Each cell is padded by a blank on either side, and cells are parted
-    // by one more; the last one's right padding is trimmed.
-    let total = |widths: &[usize; N]| widths.iter().map(|w| w + 3).sum::<usize>() - 2;
-    if let Some(width) = width
-        && N > 0
-        && total(&widths) > width
-    {
-        // The last column (a note, a command, a time) gives way first, to
-        // no less than 12; then the widest column, one at a time.
-        let excess = total(&widths) - width;
-        widths[N - 1] = widths[N - 1]
-            .saturating_sub(excess)
-            .max(12.min(widths[N - 1]));
-        while total(&widths) > width {
-            let widest = (0..N).max_by_key(|&i| (widths[i], i)).unwrap_or(0);
-            if widths[widest] <= 1 {
+
+    /// A shorter header for when the column compacts.
+    pub fn short(mut self, header: &'static str) -> Column {
+        self.headers.push(header);
+        self
+    }
+
+    /// Free text that is cut before anything else gives way.
+    pub fn cut_first(mut self) -> Column {
+        self.cut_first = true;
+        self
+    }
+
+    /// May be left out on a narrow terminal.
+    pub fn droppable(mut self) -> Column {
+        self.droppable = true;
+        self
+    }
+}
+
+/// A cell's text, then shorter forms of the same thing (a time without its
+/// date, a relative time in one unit): a column compacts, all its cells at
+/// once, before it is cut.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Cell(Vec<String>);
+
+impl Cell {
+    /// `forms`, longest first; an empty list is an empty cell.
+    pub fn forms(forms: Vec<String>) -> Cell {
+        if forms.is_empty() {
+            Cell(vec![String::new()])
+        } else {
+            Cell(forms)
+        }
+    }
+
+    fn at(&self, level: usize) -> &str {
+        &self.0[level.min(self.0.len() - 1)]
+    }
+}
+
+impl From<String> for Cell {
+    fn from(text: String) -> Cell {
+        Cell(vec![text])
+    }
+}
+
+impl From<&str> for Cell {
+    fn from(text: &str) -> Cell {
+        Cell(vec![text.to_string()])
+    }
+}
+
+/// tabled's [`Peaker`](tabled::settings::peaker::Peaker) for our columns:
+/// the one that gives way next is the lowest-ranked that is still wider
+/// than its floor (on a tie, the rightmost).
+#[derive(Debug, Clone)]
+struct GiveWay {
+    /// Column indices, the first to give way first.
+    order: Vec<usize>,
+}
+
+impl GiveWay {
+    fn new(columns: &[&Column]) -> GiveWay {
+        let mut order: Vec<usize> = (0..columns.len()).collect();
+        order.sort_by_key(|&i| (columns[i].rank, std::cmp::Reverse(i)));
+        GiveWay { order }
+    }
+}
+
+impl tabled::settings::peaker::Peaker for GiveWay {
+    fn peak(&mut self, mins: &[usize], widths: &[usize]) -> Option<usize> {
+        self.order
+            .iter()
+            .copied()
+            .find(|&i| widths[i] > mins.get(i).copied().unwrap_or(0) && widths[i] > 0)
+    }
+}
+
+/// A table with a header row and no borders, like `systemctl list-timers`,
+/// drawn by tabled and fitted to `width` columns when given, never wrapped.
+/// What gives way, in order, until it fits:
+/// 1. free-text columns ([`Column::cut_first`]: a note, a command) are cut
+///    to a few columns;
+/// 2. columns compact, the least needed first, by one step (times lose
+///    their date and zone before anything is cut: `18:15:02 (2m ago)`);
+/// 3. [`Column::droppable`] columns are left out, the least needed first,
+///    then columns compact further (`18:15:02`);
+/// 4. columns are cut, the least needed first, to a few columns each;
+/// 5. the widest are cut until it fits;
+///
+/// then what room is left goes back, the most needed column first.
+///
+/// Widths are display widths (wide characters count two, combining marks
+/// and colour codes nothing), and cuts never split a grapheme.
+pub fn table<const N: usize>(
+    columns: [Column; N],
+    rows: impl IntoIterator<Item = [Cell; N]>,
+    width: Option<usize>,
+) -> String {
+    use tabled::settings::peaker::Peaker;
+
+    let rows: Vec<[Cell; N]> = rows.into_iter().collect();
+    let mut level = [0usize; N];
+    let mut shown = [true; N];
+    // The widest form at each column's level.
+    let natural = |c: usize, level: usize| {
+        rows.iter()
+            .map(|r| display_width(r[c].at(level)))
+            .chain(std::iter::once(display_width(
+                columns[c].headers[level.min(columns[c].headers.len() - 1)],
+            )))
+            .max()
+            .unwrap_or(0)
+    };
+    let mut widths: [usize; N] = std::array::from_fn(|c| natural(c, 0));
+    // Each cell is padded by a blank on either side and parted from the
+    // next by one more; the last one's right padding is trimmed.
+    let total = |widths: &[usize; N], shown: &[bool; N]| {
+        (0..N)
+            .filter(|&c| shown[c])
+            .map(|c| widths[c] + 3)
+            .sum::<usize>()
+            .saturating_sub(2)
+    };
+    if let Some(width) = width {
+        let all: Vec<&Column> = columns.iter().collect();
+        let mut give_way = GiveWay::new(&all);
+        // 1. Free text, down to a few columns.
+        let floors: [usize; N] = std::array::from_fn(|c| {
+            if columns[c].cut_first {
+                CUT_FIRST_FLOOR.min(widths[c])
+            } else {
+                widths[c]
+            }
+        });
+        while total(&widths, &shown) > width {
+            match give_way.peak(&floors, &widths) {
+                Some(c) => widths[c] -= 1,
+                None => break,
+            }
+        }
+        // 2. Compact, one step at a time, the least needed first: the
+        // first step of each column, then (3.) drop what may be dropped,
+        // then the further steps.
+        for deepest in [1, usize::MAX] {
+            'compact: while total(&widths, &shown) > width {
+                for &c in &give_way.order {
+                    let deeper = level[c] < deepest
+                        && shown[c]
+                        && (rows.iter().any(|r| r[c].0.len() > level[c] + 1)
+                            || columns[c].headers.len() > level[c] + 1);
+                    if deeper {
+                        level[c] += 1;
+                        widths[c] = widths[c].min(natural(c, level[c]));
+                        continue 'compact;
+                    }
+                }
                 break;
             }
-            widths[widest] -= 1;
-        }
-        for row in &mut rows {
-            for (cell, &w) in row.iter_mut().zip(&widths) {
-                if visible_width(cell) > w {
-                    *cell = ellipsize(cell, w);
+            if deepest == 1 {
+                for &c in &give_way.order {
+                    if total(&widths, &shown) <= width {
+                        break;
+                    }
+                    if columns[c].droppable {
+                        shown[c] = false;
+                    }
                 }
             }
         }
-    }
-    let mut out = String::new();
-    for row in std::iter::once(&header).chain(&rows) {
-        let mut line = String::new();
-        for (i, (cell, &w)) in row.iter().zip(&widths).enumerate() {
-            if i > 0 {
-                line.push(' ');
+        // 4. Cut, the least needed first, to a few columns each.
+        let floors: [usize; N] = std::array::from_fn(|c| {
+            if shown[c] {
+                FLOOR.min(widths[c])
+            } else {
+                widths[c]
             }
-            line.push(' ');
-            line.push_str(cell);
-            let pad = w.saturating_sub(visible_width(cell)) + 1;
-            line.extend(std::iter::repeat_n(' ', pad));
+        });
+        while total(&widths, &shown) > width {
+            match give_way.peak(&floors, &widths) {
+                Some(c) => widths[c] -= 1,
+                None => break,
+            }
         }
+        // 5. Then the widest, down to one column.
+        let mut widest = tabled::settings::peaker::PriorityMax::right();
+        let ones: [usize; N] = std::array::from_fn(|c| if shown[c] { 1 } else { widths[c] });
+        while total(&widths, &shown) > width {
+            match widest.peak(&ones, &widths) {
+                Some(c) if widths[c] > ones[c] => widths[c] -= 1,
+                _ => break,
+            }
+        }
+    }
+    if let Some(width) = width {
+        // 6. What room is left goes back, to the most needed first: a
+        // column left out, then its longer forms, then what was cut.
+        let order: Vec<usize> = GiveWay::new(&columns.iter().collect::<Vec<_>>()).order;
+        for &c in order.iter().rev() {
+            if !shown[c] {
+                shown[c] = true;
+                if total(&widths, &shown) > width {
+                    shown[c] = false;
+                    continue;
+                }
+            }
+            while level[c] > 0 {
+                let mut wider = widths;
+                wider[c] = natural(c, level[c] - 1);
+                if total(&wider, &shown) > width {
+                    break;
+                }
+                level[c] -= 1;
+                widths = wider;
+            }
+            let room = width.saturating_sub(total(&widths, &shown));
+            widths[c] = natural(c, level[c]).min(widths[c] + room).max(widths[c]);
+        }
+    }
+    let visible: Vec<usize> = (0..N).filter(|&c| shown[c]).collect();
+    let fit = |text: &str, c: usize| {
+        if display_width(text) > widths[c] {
+            ellipsize(text, widths[c])
+        } else {
+            text.to_string()
+        }
+    };
+    let mut builder = tabled::builder::Builder::with_capacity(rows.len() + 1, visible.len());
+    builder.push_record(visible.iter().map(|&c| {
+        let headers = &columns[c].headers;
+        fit(headers[level[c].min(headers.len() - 1)], c)
+    }));
+    for row in &rows {
+        builder.push_record(visible.iter().map(|&c| fit(row[c].at(level[c]), c)));
+    }
+    let mut drawn = builder.build();
+    drawn.with(tabled::settings::Style::blank());
+    if let Some(width) = width {
+        // Everything fits already; this only guards the measure.
+        let shown_columns: Vec<&Column> = visible.iter().map(|&c| &columns[c]).collect();
+        drawn.with(
+            tabled::settings::Width::truncate(width + 1).priority(GiveWay::new(&shown_columns)),
+        );
+    }
+    let drawn = drawn.to_string();
+    let mut out = String::with_capacity(drawn.len());
+    for line in drawn.lines() {
         // Trailing blanks help nobody.
         out.push_str(line.trim_end());
         out.push('\n');
@@ -136,16 +357,23 @@ pub fn table<const N: usize>(
     out
 }
 
-/// Columns a string takes on a terminal: characters, less colour codes.
-fn visible_width(s: &str) -> usize {
+/// Columns a string takes on a terminal: its display width (wide
+/// characters two, combining marks and joiners none), less colour codes.
+pub fn display_width(s: &str) -> usize {
+    use unicode_width::UnicodeWidthStr;
+    if !s.contains('\x1b') {
+        return s.width();
+    }
     let mut width = 0;
-    let mut in_escape = false;
-    for c in s.chars() {
-        match (in_escape, c) {
-            (false, '\x1b') => in_escape = true,
-            (true, 'm') => in_escape = false,
-            (true, _) => {}
-            (false, _) => width += 1,
+    let mut rest = s;
+    while !rest.is_empty() {
+        if rest.starts_with('\x1b') {
+            let end = rest.find('m').map_or(rest.len(), |i| i + 1);
+            rest = &rest[end..];
+        } else {
+            let end = rest.find('\x1b').unwrap_or(rest.len());
+            width += rest[..end].width();
+            rest = &rest[end..];
         }
     }
     width
@@ -158,20 +386,20 @@ pub fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
         .to_string()
 }
 
-/// The NEXT RUN cell of `list` and `check`: the local time and how far off,
-/// or why there is none.
+/// The NEXT RUN cell of `list` and `check`: the local time and how far off
+/// (see [`when`]), or why there is none.
 pub fn next_run(
     next: Option<DateTime<Utc>>,
     enabled: bool,
     paused: bool,
     tz: Tz,
     now: DateTime<Utc>,
-) -> String {
+) -> Cell {
     match next {
-        _ if !enabled => "disabled".to_string(),
-        _ if paused => "paused".to_string(),
-        None => "never".to_string(),
-        Some(t) => format!("{} ({})", local_time(t, tz), relative(t, now)),
+        _ if !enabled => "disabled".into(),
+        _ if paused => "paused".into(),
+        None => "never".into(),
+        Some(t) => when(t, tz, now),
     }
 }
 
@@ -183,6 +411,48 @@ pub fn time_after(t: DateTime<Utc>, reference: DateTime<Utc>, tz: Tz) -> String 
         local.format("%H:%M:%S%.3f").to_string()
     } else {
         local_time(t, tz)
+    }
+}
+
+/// A time as a table cell: `2026-11-21 14:00:00 CET (in 3m 04s)`, then
+/// shorter forms for a narrow terminal: `14:00:00 (in 3m)` (`11-22 02:30`
+/// on another day than `now`'s), then `14:00:00`.
+pub fn when(t: DateTime<Utc>, tz: Tz, now: DateTime<Utc>) -> Cell {
+    let short = short_time(t, tz, now);
+    Cell::forms(vec![
+        format!("{} ({})", local_time(t, tz), relative(t, now)),
+        format!("{short} ({})", relative_short(t, now)),
+        short,
+    ])
+}
+
+/// `14:00:00` on `now`'s day in `tz`, else `11-22 02:30`.
+pub fn short_time(t: DateTime<Utc>, tz: Tz, now: DateTime<Utc>) -> String {
+    let local = t.with_timezone(&tz);
+    if local.date_naive() == now.with_timezone(&tz).date_naive() {
+        local.format("%H:%M:%S").to_string()
+    } else {
+        local.format("%m-%d %H:%M").to_string()
+    }
+}
+
+/// [`relative`] in its largest unit only: `in 3m`, `42s ago`, `2h ago`.
+pub fn relative_short(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
+    let ms = (t - now).num_milliseconds();
+    if ms.abs() < 1000 {
+        return "now".into();
+    }
+    let secs = ms.unsigned_abs() / 1000;
+    let text = match secs {
+        0..60 => format!("{secs}s"),
+        60..3600 => format!("{}m", secs / 60),
+        3600..86400 => format!("{}h", secs / 3600),
+        _ => format!("{}d", secs / 86400),
+    };
+    if ms > 0 {
+        format!("in {text}")
+    } else {
+        format!("{text} ago")
     }
 }
 
@@ -206,31 +476,39 @@ pub fn relative(t: DateTime<Utc>, now: DateTime<Utc>) -> String {
     }
 }
 
-/// Cuts `text` to `width` characters, ending in `…` when cut.
+/// Cuts `text` to `width` display columns, ending in `…` when cut: whole
+/// graphemes only (an accent stays on its letter, a wide character is not
+/// halved), colour codes kept whole and closed when left open.
 pub fn ellipsize(text: &str, width: usize) -> String {
-    if visible_width(text) <= width {
+    use unicode_segmentation::UnicodeSegmentation;
+    use unicode_width::UnicodeWidthStr;
+    if display_width(text) <= width {
         return text.to_string();
     }
-    // Count only what shows; keep colour codes whole and close any left open.
+    if width == 0 {
+        return String::new();
+    }
     let mut out = String::new();
-    let (mut shown, mut in_escape, mut coloured) = (0, false, false);
-    for c in text.chars() {
-        if in_escape {
-            out.push(c);
-            in_escape = c != 'm';
-            continue;
-        }
-        if c == '\x1b' {
-            out.push(c);
-            in_escape = true;
+    let (mut shown, mut coloured) = (0, false);
+    let mut rest = text;
+    'outer: while !rest.is_empty() {
+        if rest.starts_with('\x1b') {
+            let end = rest.find('m').map_or(rest.len(), |i| i + 1);
+            out.push_str(&rest[..end]);
             coloured = true;
+            rest = &rest[end..];
             continue;
         }
-        if shown + 1 >= width {
-            break;
+        let end = rest.find('\x1b').unwrap_or(rest.len());
+        for g in rest[..end].graphemes(true) {
+            // One column stays for the ellipsis.
+            if shown + g.width() + 1 > width {
+                break 'outer;
+            }
+            out.push_str(g);
+            shown += g.width();
         }
-        out.push(c);
-        shown += 1;
+        rest = &rest[end..];
     }
     if coloured {
         out.push_str("\x1b[0m");
@@ -256,39 +534,62 @@ pub fn plain(text: &str) -> String {
     out
 }
 
-/// Pretty JSON with a trailing newline.
+/// `1 job`, `2 jobs`, `0 jobs`.
+pub fn plural(n: usize, one: &str, many: &str) -> String {
+    format!("{n} {}", if n == 1 { one } else { many })
+}
+
+/// Pretty JSON with a trailing newline, every instant in one form: RFC3339
+/// in UTC with milliseconds, `2026-11-20T10:00:00.000Z` (chrono writes as
+/// many digits as it has, and none for a whole second).
 pub fn json<T: Serialize + ?Sized>(value: &T) -> String {
-    let mut s = serde_json::to_string_pretty(value).unwrap_or_else(|_| "null".into());
+    let mut value = serde_json::to_value(value).unwrap_or_default();
+    millis_everywhere(&mut value, None);
+    let mut s = serde_json::to_string_pretty(&value).unwrap_or_else(|_| "null".into());
     s.push('\n');
     s
+}
+
+/// Keys whose values are text a job or a person wrote, never instants.
+const FREE_TEXT: &[&str] = &[
+    "stdout_tail",
+    "stderr_tail",
+    "reason",
+    "command",
+    "message",
+    "job",
+    "schedule",
+];
+
+fn millis_everywhere(value: &mut serde_json::Value, key: Option<&str>) {
+    use serde_json::Value;
+    match value {
+        Value::String(s) if !key.is_some_and(|k| FREE_TEXT.contains(&k)) => {
+            if let Some(t) = utc_instant(s) {
+                *s = t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+            }
+        }
+        Value::Array(items) => items.iter_mut().for_each(|v| millis_everywhere(v, key)),
+        Value::Object(map) => map
+            .iter_mut()
+            .for_each(|(k, v)| millis_everywhere(v, Some(k.as_str()))),
+        _ => {}
+    }
+}
+
+/// `s` as chrono writes a UTC instant: `YYYY-MM-DDTHH:MM:SS[.fff…]Z`.
+fn utc_instant(s: &str) -> Option<DateTime<Utc>> {
+    let b = s.as_bytes();
+    let shaped = b.len() >= 20 && b[4] == b'-' && b[10] == b'T' && s.ends_with('Z');
+    shaped
+        .then(|| DateTime::parse_from_rfc3339(s).ok())
+        .flatten()
+        .map(|t| t.with_timezone(&Utc))
 }
 
 #[cfg(test)]
 mod tests {
 
-    #[test]
-    fn a_table_too_wide_gives_the_last_column_way_then_the_widest() {
-        let rows = vec![[
-            "1".to_string(),
-            "a-very-long-job-name".to_string(),
-            "a note that goes on and on".to_string(),
-        ]];
-        let full = table(["ID", "JOB", "NOTE"], rows.clone(), None);
-        assert_eq!(
-            full,
-            " ID   JOB                    NOTE\n 1    a-very-long-job-name   a note that goes on and on"
-        );
-        // The note first, down to 12 columns.
-        let cut = table(["ID", "JOB", "NOTE"], rows.clone(), Some(42));
-        assert_eq!(
-            cut.lines().nth(1),
-            Some(" 1    a-very-long-job-name   a note that …")
-        );
-        // Then the widest column.
-        let cut = table(["ID", "JOB", "NOTE"], rows, Some(30));
-        assert_eq!(cut.lines().nth(1), Some(" 1    a-very-lon…   a note th…"));
-        assert!(cut.lines().all(|l| visible_width(l) <= 30), "{cut}");
-    }
     use super::*;
     use chrono::TimeZone;
 
@@ -316,41 +617,136 @@ mod tests {
         assert_eq!(local_time(t, Tz::UTC), "2026-11-21 13:00:00 UTC");
     }
 
-    #[test]
-    fn tables_align_columns_without_trailing_blanks() {
-        let t = table(
-            ["NAME", "NEXT"],
-            [
-                ["a".to_string(), "in 1s".to_string()],
-                ["long-name".to_string(), "-".to_string()],
-            ],
-            None,
-        );
-        let lines: Vec<&str> = t.lines().collect();
-        assert_eq!(lines.len(), 3);
-        assert!(lines.iter().all(|l| !l.ends_with(' ')));
-        let col = lines[0].find("NEXT").unwrap();
-        assert_eq!(lines[1].find("in 1s"), Some(col));
+    fn cells<const N: usize>(row: [&str; N]) -> [Cell; N] {
+        row.map(Cell::from)
     }
 
     #[test]
-    fn tables_are_cut_to_the_width_last_column_first() {
-        let long = "x".repeat(200);
-        let row = [
-            "a-long-job-name".to_string(),
-            "2026-11-21 12:00:00".to_string(),
-            long,
-        ];
-        let t = table(["NAME", "WHEN", "NOTE"], [row.clone()], Some(60));
-        assert!(t.lines().all(|l| l.chars().count() <= 60), "{t}");
-        assert!(
-            t.contains("a-long-job-name") && t.contains("2026-11-21 12:00:00"),
-            "{t}"
+    fn tables_align_columns_without_trailing_blanks() {
+        let t = table(
+            [Column::new("NAME", 1), Column::new("NEXT", 1)],
+            [cells(["a", "in 1s"]), cells(["long-name", "-"])],
+            None,
         );
-        assert!(t.contains('…'), "{t}");
-        // Too narrow even then: every column gives way.
-        let t = table(["NAME", "WHEN", "NOTE"], [row], Some(30));
-        assert!(t.lines().all(|l| l.chars().count() <= 30), "{t}");
+        assert_eq!(t, " NAME        NEXT\n a           in 1s\n long-name   -");
+    }
+
+    #[test]
+    fn free_text_gives_way_first_then_the_least_needed_column() {
+        let rows = vec![cells([
+            "1",
+            "a-very-long-job-name",
+            "a note that goes on and on",
+        ])];
+        let columns = || {
+            [
+                Column::new("ID", 5),
+                Column::new("JOB", 9),
+                Column::new("NOTE", 0).cut_first(),
+            ]
+        };
+        let full = table(columns(), rows.clone(), None);
+        assert_eq!(
+            full,
+            " ID   JOB                    NOTE\n 1    a-very-long-job-name   a note that goes on and on"
+        );
+        // The note first, down to 12 columns.
+        let cut = table(columns(), rows.clone(), Some(42));
+        assert_eq!(
+            cut.lines().nth(1),
+            Some(" 1    a-very-long-job-name   a note that …")
+        );
+        // Then the others, least needed first (the note again, then ID is
+        // already narrow, so the job).
+        let cut = table(columns(), rows, Some(30));
+        assert!(cut.lines().all(|l| display_width(l) <= 30), "{cut}");
+        assert_eq!(cut.lines().nth(1), Some(" 1    a-very-long-jo…   a not…"));
+    }
+
+    #[test]
+    fn times_compact_before_they_are_cut_and_droppable_columns_go() {
+        let now = at("2026-11-21T12:00:00Z");
+        let row = [
+            Cell::from("backup"),
+            when(at("2026-11-21T11:15:02Z"), Tz::UTC, now),
+            Cell::from("schedule"),
+        ];
+        let columns = || {
+            [
+                Column::new("JOB", 9),
+                Column::new("WHEN", 8),
+                Column::new("TRIGGER", 0).droppable(),
+            ]
+        };
+        let full = table(columns(), [row.clone()], None);
+        assert_eq!(
+            full.lines().nth(1),
+            Some(" backup   2026-11-21 11:15:02 UTC (44m 58s ago)   schedule")
+        );
+        let t = table(columns(), [row.clone()], Some(40));
+        assert_eq!(
+            t.lines().nth(1),
+            Some(" backup   11:15:02 (44m ago)   schedule")
+        );
+        let t = table(columns(), [row.clone()], Some(30));
+        assert_eq!(t.lines().nth(1), Some(" backup   11:15:02 (44m ago)"));
+        let t = table(columns(), [row], Some(20));
+        assert_eq!(t, " JOB      WHEN\n backup   11:15:02");
+    }
+
+    #[test]
+    fn every_width_keeps_headers_and_cells_aligned() {
+        let rows = vec![
+            cells(["heartbeat", "running", "日本語のメモはとても長いです"]),
+            cells(["e\u{301}te\u{301}", "failed", "👨‍👩‍👧 family 🎉 party"]),
+        ];
+        for width in [10, 20, 30, 40, 60, 80, 200] {
+            let t = table(
+                [
+                    Column::new("JOB", 9),
+                    Column::new("STATUS", 10),
+                    Column::new("NOTE", 0).cut_first(),
+                ],
+                rows.clone(),
+                Some(width),
+            );
+            let lines: Vec<&str> = t.lines().collect();
+            assert_eq!(lines.len(), 3, "{t}");
+            assert!(
+                lines.iter().all(|l| display_width(l) <= width),
+                "{width}:\n{t}"
+            );
+            // The STATUS column starts at the same display column on every line.
+            let col = |l: &str, word: &str| l.find(word).map(|i| display_width(&l[..i]));
+            if let Some(c) = col(lines[0], "STATUS") {
+                assert_eq!(col(lines[1], "runn"), Some(c), "{width}:\n{t}");
+                assert_eq!(col(lines[2], "fail"), Some(c), "{width}:\n{t}");
+            }
+        }
+    }
+
+    #[test]
+    fn display_width_counts_wide_characters_and_skips_marks_and_codes() {
+        assert_eq!(display_width("日本"), 4);
+        assert_eq!(display_width("e\u{301}"), 1);
+        assert_eq!(display_width("\x1b[31mfailed\x1b[0m"), 6);
+        assert_eq!(display_width("👍"), 2);
+    }
+
+    #[test]
+    fn cuts_keep_graphemes_whole() {
+        // An accent stays on its letter.
+        assert_eq!(
+            ellipsize("e\u{301}e\u{301}e\u{301}e\u{301}", 3),
+            "e\u{301}e\u{301}…"
+        );
+        // A wide character is not halved: 2 + 2 + the ellipsis would be 5.
+        assert_eq!(ellipsize("日本語", 4), "日…");
+        assert_eq!(display_width(&ellipsize("日本語のメモ", 7)), 7);
+        // A family emoji (joined by ZWJ) is one grapheme.
+        let family = "👨‍👩‍👧 and more";
+        assert_eq!(ellipsize(family, 3), "👨‍👩‍👧…");
+        assert_eq!(ellipsize(family, 2), "…");
     }
 
     #[test]
@@ -364,9 +760,9 @@ mod tests {
         assert_eq!(color.status(Status::Failed), "\x1b[31mfailed\x1b[0m");
         // Colour codes do not count towards a column's width.
         let t = table(
-            ["S", "X"],
+            [Column::new("S", 1), Column::new("X", 1)],
             [
-                [color.status(Status::Succeeded), "1".into()],
+                [color.status(Status::Succeeded).into(), "1".into()],
                 ["failed".into(), "2".into()],
             ],
             None,
@@ -381,8 +777,35 @@ mod tests {
         let coloured = "\x1b[33mcancelled\x1b[0m (5m ago)";
         let cut = ellipsize(coloured, 6);
         assert_eq!(cut, "\x1b[33mcance\x1b[0m…");
-        assert_eq!(visible_width(&cut), 6);
+        assert_eq!(display_width(&cut), 6);
         assert_eq!(plain("\x1b[31mERROR\x1b[0m disk\r\tfull"), "ERROR diskfull");
+    }
+
+    #[test]
+    fn json_instants_always_carry_milliseconds_in_utc() {
+        #[derive(Serialize)]
+        struct Row {
+            whole: DateTime<Utc>,
+            fraction: DateTime<Utc>,
+            none: Option<DateTime<Utc>>,
+            reason: String,
+            list: Vec<DateTime<Utc>>,
+        }
+        let text = json(&Row {
+            whole: at("2026-11-20T10:00:00Z"),
+            fraction: at("2026-11-20T10:00:00.5Z"),
+            none: None,
+            reason: "2026-11-20T10:00:00Z".into(),
+            list: vec![at("2026-11-20T10:00:00.123456Z")],
+        });
+        let v: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(v["whole"], "2026-11-20T10:00:00.000Z");
+        assert_eq!(v["fraction"], "2026-11-20T10:00:00.500Z");
+        assert_eq!(v["none"], serde_json::Value::Null);
+        assert_eq!(v["list"][0], "2026-11-20T10:00:00.123Z");
+        // What a job wrote is left as it was.
+        assert_eq!(v["reason"], "2026-11-20T10:00:00Z");
+        assert!(text.ends_with("}\n"));
     }
 
     #[test]

@@ -191,3 +191,125 @@ fn bad_usage_exits_2() {
         .assert()
         .code(2);
 }
+
+#[test]
+fn a_crontab_line_pasted_whole_says_where_the_command_goes() {
+    let e = rejected("[jobs.backup]\ncron = \"*/5 * * * * /usr/bin/backup.sh\"\ncommand = \"x\"\n");
+    assert_has(
+        &e,
+        &[
+            "jobs.toml:2:8:",
+            "job `backup`",
+            "looks like a crontab line",
+            "`cron = \"*/5 * * * *\"` and `command = \"/usr/bin/backup.sh\"`",
+        ],
+    );
+    assert!(!e.contains("USR"), "{e}");
+}
+
+#[test]
+fn supercronic_every_suggests_the_every_key() {
+    let e = rejected("[jobs.a]\ncron = \"@every 5m\"\ncommand = \"x\"\n");
+    assert_has(&e, &["jobs.toml:2:8:", "job `a`", "`every = \"5m\"`"]);
+}
+
+#[test]
+fn a_number_out_of_its_cron_field_says_the_range_in_our_words() {
+    let e = rejected("[jobs.a]\ncron = \"61 * * * *\"\ncommand = \"x\"\n");
+    assert_has(&e, &["jobs.toml:2:8:", "`61` is out of range", "0-59"]);
+    assert!(!e.contains("Number out of bounds"), "{e}");
+}
+
+#[test]
+fn durations_spelt_as_people_write_them_load_and_a_repeated_unit_does_not() {
+    let env = Env::new(
+        "[jobs.a]\nevery = \"5 minutes\"\ntimeout = \"10 s\"\ncommand = \"x\"\n\
+         [jobs.b]\nevery = \"5min\"\njitter = \"1h 30m\"\nkill_grace = \"2 hours\"\ncommand = \"x\"\n",
+    );
+    env.cmd(&["check"]).assert().success();
+    let e = rejected("[jobs.a]\nevery = \"1s1s\"\ncommand = \"x\"\n");
+    assert_has(
+        &e,
+        &["jobs.toml:2:9:", "job `a`", "key `every`", "`s` twice"],
+    );
+}
+
+#[test]
+fn a_dotted_job_name_says_to_quote_it_once() {
+    let e = rejected("[jobs.db.backup]\ncron = \"@daily\"\ncommand = \"x\"\n");
+    assert_has(
+        &e,
+        &[
+            "jobs.toml:1:7:",
+            "job `db`",
+            "quote the name: `[jobs.\"db.backup\"]`",
+        ],
+    );
+    assert_eq!(e.matches("error:").count(), 1, "{e}");
+}
+
+#[test]
+fn a_negative_number_says_the_valid_range_plainly() {
+    let e = rejected("[jobs.a]\nevery = \"1m\"\ncommand = \"x\"\nretries = -1\n");
+    assert_has(
+        &e,
+        &[
+            "jobs.toml:4:11:",
+            "`-1` is out of range for `retries`",
+            "from 0 to",
+        ],
+    );
+    assert!(!e.contains("the integer"), "{e}");
+}
+
+#[test]
+fn the_caret_spans_wide_characters_as_the_terminal_shows_them() {
+    let e = rejected("[jobs.a]\nevery = \"1m\"\ncommand = \"x\"\nenv = { \"日本\" = 1 }\n");
+    // `env = { "日本" = 1 }`: the value 1 sits after two wide characters.
+    let lines: Vec<&str> = e.lines().collect();
+    let source = lines.iter().position(|l| l.starts_with("4 | ")).unwrap();
+    let caret = lines[source + 1];
+    let col = caret.find('^').unwrap();
+    let shown = unicode_width_of(&lines[source][..lines[source].find("1 }").unwrap()]);
+    assert_eq!(col, shown, "{e}");
+}
+
+/// Display width, counting CJK as two (enough for this test's text).
+fn unicode_width_of(s: &str) -> usize {
+    s.chars()
+        .map(|c| {
+            if ('\u{3000}'..='\u{9fff}').contains(&c) {
+                2
+            } else {
+                1
+            }
+        })
+        .sum()
+}
+
+/// README's example of config errors is what the binary prints.
+#[test]
+fn the_readme_error_example_is_current() {
+    let readme = std::fs::read_to_string("README.md").unwrap();
+    let start = readme
+        .find("$ schedule run\nerror: jobs.toml:3:1: job `backup`, key `timout`")
+        .expect("the example in README.md");
+    let block = &readme[start + "$ schedule run\n".len()..];
+    let shown = &block[..block.find("$ echo $?").unwrap()];
+    let e = rejected(
+        "[jobs.backup]\ncommand = \"restic backup /srv\"\ntimout = \"1h\"\ncron = \"0 2 * * MON-FRY\"\n",
+    );
+    assert_eq!(
+        shown, e,
+        "README.md's example is stale; the binary prints:\n{e}"
+    );
+}
+
+#[test]
+fn next_of_an_out_of_range_expression_says_so_plainly() {
+    let env = Env::new("");
+    let out = env.cmd(&["next", "0 25 * * *"]).assert().code(2);
+    let e = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert_has(&e, &["`25` is out of range", "0-23"]);
+    assert!(!e.contains("Number out of bounds"), "{e}");
+}

@@ -61,8 +61,65 @@ fn next_with_an_expression_needs_no_config() {
         .success(),
     );
     let rows: Vec<Value> = serde_json::from_str(&out).unwrap();
-    assert_eq!(rows[0]["at"], "2026-11-22T00:00:00Z");
-    assert_eq!(rows[0]["local"], "2026-11-22T00:00:00+00:00");
+    // One form for every instant in JSON: UTC, milliseconds always.
+    assert_eq!(rows[0]["at"], "2026-11-22T00:00:00.000Z");
+    assert_eq!(rows[0]["local"], "2026-11-22T00:00:00.000+00:00");
+}
+
+#[test]
+fn next_takes_a_date_asks_for_a_zone_and_utc_wins_over_tz_for_showing() {
+    let env = Env::new(
+        "[jobs.off]\ncron = \"0 9 * * *\"\ntimezone = \"Europe/Berlin\"\ncommand = \"true\"\nenabled = false\n",
+    );
+    // A date, as `history --since` takes it: its UTC midnight.
+    let out = stdout(
+        env.cmd(&["next", "@daily", "--after", "2026-11-20", "-n", "1"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(out, "2026-11-21T00:00:00+00:00\n");
+    // No zone: say how to give one.
+    let a = env
+        .cmd(&["next", "@daily", "--after", "2026-11-20T10:00:00"])
+        .assert()
+        .code(2);
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert!(
+        err.contains("has no time zone; add `Z` for UTC (`2026-11-20T10:00:00Z`)"),
+        "{err}"
+    );
+    assert!(!err.contains("premature"), "{err}");
+    // --tz counts the expression in Berlin, --utc shows the result in UTC.
+    let out = stdout(
+        env.cmd(&[
+            "next",
+            "0 9 * * *",
+            "--tz",
+            "Europe/Berlin",
+            "--utc",
+            "--after",
+            "2026-11-20T00:00:00Z",
+            "-n",
+            "1",
+        ])
+        .assert()
+        .success(),
+    );
+    assert_eq!(out, "2026-11-20T08:00:00+00:00\n");
+    // A disabled job: a plain warning, not a log line.
+    let a = env
+        .cmd(&["next", "off", "--after", "2026-11-20T00:00:00Z", "-n", "1"])
+        .assert()
+        .success();
+    let err = String::from_utf8_lossy(&a.get_output().stderr).to_string();
+    assert_eq!(
+        err,
+        "warning: job `off` is disabled: these are the instants it would fire at\n"
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&a.get_output().stdout),
+        "2026-11-20T09:00:00+01:00\n"
+    );
 }
 
 #[test]
@@ -155,7 +212,7 @@ enabled = false
     let json: Vec<Value> =
         serde_json::from_str(&stdout(env.cmd(&["list", "--json"]).assert().success())).unwrap();
     assert_eq!(json.len(), 3);
-    assert_eq!(json[0]["name"], "backup");
+    assert_eq!(json[0]["job"], "backup");
     assert_eq!(json[0]["schedule"], "0 2 * * *");
     assert_eq!(json[0]["timezone"], "Europe/Berlin");
     assert!(json[0]["next_run"].as_str().unwrap().ends_with('Z'));
@@ -283,29 +340,228 @@ fn generated_completions_are_up_to_date() {
     }
 }
 
-/// The man page is generated from the same definition as `--help`; after
-/// changing the CLI, regenerate it with
+/// Text for roff: backslashes and hyphens escaped, and a line that would
+/// start with `.` or `'` (a request) guarded.
+fn roff_text(text: &str) -> String {
+    let escaped = text.replace('\\', "\\e").replace('-', "\\-");
+    if escaped.starts_with('.') || escaped.starts_with('\'') {
+        format!("\\&{escaped}")
+    } else {
+        escaped
+    }
+}
+
+/// `Examples:` in a command's after-help, as a no-fill block: examples are
+/// shown as typed, never justified or hyphenated.
+fn roff_examples(cmd: &clap::Command) -> String {
+    let Some(help) = cmd.get_after_help().map(|h| h.to_string()) else {
+        return String::new();
+    };
+    let body = help.strip_prefix("Examples:\n").unwrap_or(&help);
+    let mut out = String::from(".SH EXAMPLES\n.nf\n");
+    for line in body.lines() {
+        out.push_str(&roff_text(line.strip_prefix("  ").unwrap_or(line)));
+        out.push('\n');
+    }
+    out.push_str(".fi\n");
+    out
+}
+
+/// The sections of schedule(1) that are not in `--help`.
+const MAN_FILES_AND_MORE: &str = r#".SH JOBS.TOML
+The jobs file is TOML. \fB[jobs.NAME]\fR defines one job with exactly one of \fBcron\fR (a cron expression) or \fBevery\fR (a duration), and \fBcommand\fR. \fB[defaults]\fR holds settings every job inherits; \fB[scheduler]\fR holds \fBmax_concurrent\fR, \fBmax_queued\fR, \fBkeep\fR, \fBkeep_runs\fR and \fBhttp\fR. A name with a dot is quoted: \fB[jobs."db.backup"]\fR.
+.PP
+.nf
+[defaults]
+timezone = "Europe/Berlin"
+timeout = "1h"
+
+[jobs.backup]
+cron = "0 2 * * *"
+command = "restic backup /srv"
+
+[jobs.sweep]
+every = "5m"
+command = "./sweep.sh \-\-older\-than 7d"
+dir = "scripts"
+.fi
+.PP
+Durations are whole numbers each with a unit: \fBms\fR, \fBs\fR, \fBm\fR, \fBh\fR, \fBd\fR, \fBw\fR (\fB1h30m\fR), or spelt out (\fB5 minutes\fR, \fB2 hours\fR). \fBschedule check\fR validates a file and explains its surprises. The README lists every key.
+.SH FILES
+.TP
+\fB./jobs.toml\fR
+The jobs file, unless \fB\-\-config\fR or \fBSCHEDULE_CONFIG\fR names another.
+.TP
+\fBschedule.db\fR beside the jobs file
+The history database (SQLite), unless \fB\-\-db\fR or \fBSCHEDULE_DB\fR names another (a path, or a \fBpostgres://\fR URL for PostgreSQL); created by \fBschedule run\fR, with \fBschedule.db\-wal\fR, \fBschedule.db\-shm\fR and \fBschedule.db.lock\fR beside it.
+.SH ENVIRONMENT
+.TP
+\fBSCHEDULE_CONFIG\fR
+The jobs file (as \fB\-\-config\fR).
+.TP
+\fBSCHEDULE_DB\fR
+The history database (as \fB\-\-db\fR).
+.TP
+\fBSCHEDULE_HTTP\fR
+The address \fBschedule run\fR serves /health and /metrics on (as \fB\-\-http\fR).
+.TP
+\fBRUST_LOG\fR
+The log filter, instead of \fB\-v\fR and \fB\-q\fR (e.g. \fBinfo,schedule::job=off\fR).
+.TP
+\fBNO_COLOR\fR
+When set and not empty, no colours (as \fB\-\-color never\fR).
+.PP
+A job's command also sees \fBSCHEDULE_JOB\fR, \fBSCHEDULE_RUN_ID\fR and \fBSCHEDULE_SCHEDULED_FOR\fR; hooks see \fBSCHEDULE_STATUS\fR, \fBSCHEDULE_EXIT_CODE\fR and \fBSCHEDULE_DURATION_MS\fR too.
+.SH "EXIT STATUS"
+.TP
+\fB0\fR
+Success; also after a clean shutdown of \fBschedule run\fR.
+.TP
+\fB1\fR
+Runtime failure: the database cannot be opened, read or written, or another \fBschedule run\fR holds it.
+.TP
+\fB2\fR
+Bad usage or bad config: an unknown flag or job, a bad \fB\-\-since\fR, \fB\-\-after\fR or \fB\-\-tz\fR, an invalid jobs.toml, warnings under \fBcheck \-\-strict\fR.
+.TP
+\fIany\fR
+\fBtrigger \-\-wait\fR exits with the job's exit code (128 + n for a signal).
+"#;
+
+/// The man pages: schedule(1) and one per command (schedule-run(1), ...),
+/// from the same definition as `--help`, with the examples unfilled and
+/// schedule(1) telling the files, environment, exit status and jobs.toml.
+fn man_pages() -> Vec<(String, String)> {
+    use clap_mangen::Man;
+    let mut top = schedule::cli::command();
+    top.build();
+    let render = |cmd: &clap::Command, name: &str, main: bool| -> String {
+        let name: &'static str = Box::leak(name.to_string().into_boxed_str());
+        let mut cmd = cmd.clone().name(name);
+        if !main {
+            cmd = cmd.bin_name(name.replace('-', " "));
+        }
+        let man = Man::new(cmd.clone()).source(format!("schedule {}", env!("CARGO_PKG_VERSION")));
+        let mut out = Vec::new();
+        man.render_title(&mut out).unwrap();
+        man.render_name_section(&mut out).unwrap();
+        man.render_synopsis_section(&mut out).unwrap();
+        man.render_description_section(&mut out).unwrap();
+        if cmd.get_arguments().any(|a| !a.is_hide_set()) {
+            man.render_options_section(&mut out).unwrap();
+        }
+        // Each part brings the same two-line preamble; one is enough.
+        let text = String::from_utf8(out).unwrap();
+        let preamble = ".ie \\n(.g .ds Aq \\(aq\n.el .ds Aq '\n";
+        // No hyphenation anywhere: flags, paths and names are split badly.
+        let mut out = format!("{preamble}.nh\n");
+        out.push_str(&text.replace(preamble, ""));
+        if main {
+            out.push_str(".SH COMMANDS\n");
+            for sub in top
+                .get_subcommands()
+                .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+            {
+                let about = sub.get_about().map(|a| a.to_string()).unwrap_or_default();
+                out.push_str(&format!(
+                    ".TP\n\\fBschedule {0}\\fR\n{1}; see \\fBschedule\\-{0}\\fR(1).\n",
+                    sub.get_name(),
+                    roff_text(&about)
+                ));
+            }
+        }
+        out.push_str(&roff_examples(&cmd));
+        if main {
+            out.push_str(MAN_FILES_AND_MORE);
+        }
+        out.push_str(".SH \"SEE ALSO\"\n");
+        if main {
+            let pages: Vec<String> = top
+                .get_subcommands()
+                .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+                .map(|s| format!("\\fBschedule\\-{}\\fR(1)", s.get_name()))
+                .collect();
+            out.push_str(&pages.join(", "));
+        } else {
+            out.push_str("\\fBschedule\\fR(1)");
+        }
+        out.push('\n');
+        if cmd.get_version().is_some() {
+            let mut version = Vec::new();
+            man.render_version_section(&mut version).unwrap();
+            out.push_str(&String::from_utf8(version).unwrap().replace(preamble, ""));
+        }
+        out
+    };
+    let mut pages = vec![("schedule.1".to_string(), render(&top, "schedule", true))];
+    for sub in top
+        .get_subcommands()
+        .filter(|s| !s.is_hide_set() && s.get_name() != "help")
+    {
+        let name = format!("schedule-{}", sub.get_name());
+        pages.push((format!("{name}.1"), render(sub, &name, false)));
+    }
+    pages
+}
+
+/// The man pages are generated from the same definition as `--help`; after
+/// changing the CLI, regenerate them with
 /// `UPDATE_GENERATED=1 cargo test --test commands generated`.
 #[test]
 fn generated_man_page_is_up_to_date() {
-    use clap::CommandFactory;
-    let mut fresh = Vec::new();
-    clap_mangen::Man::new(schedule::cli::Cli::command())
-        .render(&mut fresh)
-        .unwrap();
-    let fresh = String::from_utf8(fresh).unwrap();
-    assert!(
-        fresh.contains(".TH schedule") && fresh.contains("trigger"),
-        "{fresh}"
-    );
-    let path = std::path::Path::new("man/schedule.1");
-    if std::env::var_os("UPDATE_GENERATED").is_some() {
+    let pages = man_pages();
+    let update = std::env::var_os("UPDATE_GENERATED").is_some();
+    if update {
         std::fs::create_dir_all("man").unwrap();
-        std::fs::write(path, &fresh).unwrap();
     }
-    let committed = std::fs::read_to_string(path).unwrap_or_default();
-    assert!(
-        committed == fresh,
-        "man/schedule.1 is stale: run `UPDATE_GENERATED=1 cargo test --test commands generated`"
+    for (file, fresh) in &pages {
+        let path = std::path::Path::new("man").join(file);
+        if update {
+            std::fs::write(&path, fresh).unwrap();
+        }
+        let committed = std::fs::read_to_string(&path).unwrap_or_default();
+        assert!(
+            &committed == fresh,
+            "{} is stale: run `UPDATE_GENERATED=1 cargo test --test commands generated`",
+            path.display()
+        );
+    }
+    let main = &pages[0].1;
+    for section in [
+        ".SH FILES",
+        ".SH ENVIRONMENT",
+        ".SH \"EXIT STATUS\"",
+        ".SH JOBS.TOML",
+    ] {
+        assert!(main.contains(section), "{section} missing:\n{main}");
+    }
+    // Every page a page points at exists.
+    let files: Vec<&str> = pages.iter().map(|(f, _)| f.as_str()).collect();
+    for (file, text) in &pages {
+        for reference in text.split("\\fBschedule\\-").skip(1) {
+            let name = reference.split("\\fR(1)").next().unwrap();
+            let page = format!("schedule-{name}.1");
+            assert!(
+                files.contains(&page.as_str()),
+                "{file} points at a missing {page}"
+            );
+        }
+        // Examples are not filled (justified, hyphenated).
+        if let Some(examples) = text.split(".SH EXAMPLES\n").nth(1) {
+            assert!(examples.starts_with(".nf\n"), "{file}: {examples}");
+        }
+    }
+}
+
+#[test]
+fn completions_help_lists_only_what_applies_to_it() {
+    let help = stdout(
+        Env::new("")
+            .cmd(&["completions", "--help"])
+            .assert()
+            .success(),
     );
+    for flag in ["--config", "--db", "--utc", "--color", "--log-format"] {
+        assert!(!help.contains(flag), "{flag} in:\n{help}");
+    }
+    assert!(help.contains("<SHELL>"), "{help}");
 }

@@ -144,7 +144,7 @@ fn a_job_without_a_success_in_its_window_is_overdue_everywhere() {
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
     let overdue: Vec<(&str, bool)> = rows
         .iter()
-        .map(|r| (r["name"].as_str().unwrap(), r["overdue"].as_bool().unwrap()))
+        .map(|r| (r["job"].as_str().unwrap(), r["overdue"].as_bool().unwrap()))
         .collect();
     assert_eq!(overdue, vec![("late", true), ("fine", false)]);
 

@@ -66,3 +66,21 @@ fn quiet_keeps_warnings_only() {
     assert!(log.contains("WARN") && log.contains("run ended"), "{log}");
     assert!(!log.contains("INFO"), "{log}");
 }
+
+#[test]
+fn color_decides_for_the_logs_too() {
+    let env = Env::new("[jobs.ok]\ncron = \"* * * * * *\"\ncommand = \"true\"\n");
+    for (choice, coloured) in [("always", true), ("never", false)] {
+        let log = format!("{choice}.log");
+        let mut scheduler = env.start_logging_to(&log, &["--color", choice]);
+        wait_for_log(&scheduler, "run ended");
+        scheduler.signal(Signal::SIGTERM);
+        assert!(scheduler.wait().success());
+        let text = scheduler.log();
+        assert_eq!(
+            text.contains("\x1b["),
+            coloured,
+            "--color {choice}:\n{text}"
+        );
+    }
+}

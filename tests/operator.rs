@@ -110,6 +110,93 @@ command = "definitely-not-a-program --flag"
 }
 
 #[test]
+fn check_fails_a_dir_or_shell_that_does_not_exist_and_warns_for_a_relative_dir() {
+    let env = Env::new(
+        "[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\ndir = \"/nonexistent\"\n\
+         [jobs.b]\nevery = \"1m\"\ncommand = \"true\"\nshell = \"/no/such/shell\"\n\
+         [jobs.c]\nevery = \"1m\"\ncommand = \"true\"\nshell = \"no-such-shell-here\"\n",
+    );
+    let a = env.cmd(&["check"]).assert().code(2);
+    let (_, stderr) = out(&a);
+    for part in [
+        "jobs.toml:4:7: job `a`, key `dir`: `/nonexistent` does not exist",
+        "jobs.toml:8:9: job `b`, key `shell`: the shell `/no/such/shell` does not exist",
+        "jobs.toml:12:9: job `c`, key `shell`: the shell `no-such-shell-here` is not found on PATH",
+    ] {
+        assert!(stderr.contains(part), "{part} missing:\n{stderr}");
+    }
+    // The exec form needs no shell; a relative dir may be made later.
+    let env = Env::new(
+        "[jobs.a]\nevery = \"1m\"\ncommand = [\"true\"]\nshell = \"/no/such/shell\"\ndir = \"later\"\n",
+    );
+    let a = env.cmd(&["check"]).assert().success();
+    let (stdout, stderr) = out(&a);
+    assert!(stdout.contains("is valid: 1 job, 1 enabled"), "{stdout}");
+    assert!(
+        stderr.contains("jobs.toml:5:7: job `a`, key `dir`: `later`")
+            && stderr.contains("does not exist yet"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn check_warns_that_every_ignores_the_zone_and_whole_days_fire_at_the_epochs_hour() {
+    let env = Env::new(
+        "[jobs.ny]\nevery = \"1d\"\ntimezone = \"America/New_York\"\ncommand = \"true\"\n\
+         [jobs.weekly]\nevery = \"1w\"\ncommand = \"true\"\n\
+         [jobs.fine]\nevery = \"5m\"\ncommand = \"true\"\n",
+    );
+    let a = env.cmd(&["check"]).assert().success();
+    let (_, stderr) = out(&a);
+    for part in [
+        "jobs.toml:3:12: job `ny`, key `timezone`: `every = \"1d\"` counts from the Unix epoch in UTC",
+        "(next at 19:00 EST)",
+        "jobs.toml:2:9: job `ny`, key `every`: `every = \"1d\"` is a whole number of days: it fires at 19:00 EST",
+        "e.g. `cron = \"0 2 * * *\"`",
+        "job `weekly`, key `every`: `every = \"7d\"` is a whole number of days: it fires on Thursdays at 00:00 UTC",
+        "`cron = \"0 2 * * MON\"`",
+    ] {
+        assert!(stderr.contains(part), "{part} missing:\n{stderr}");
+    }
+    assert!(!stderr.contains("job `fine`"), "{stderr}");
+    // --json: every warning says where, and jobs are `job` as in history.
+    let a = env.cmd(&["check", "--json"]).assert().success();
+    let report: Value = serde_json::from_str(&out(&a).0).unwrap();
+    let w = &report["warnings"][0];
+    assert_eq!(
+        (&w["path"], &w["line"], &w["column"], &w["job"]),
+        (
+            &Value::from("jobs.toml"),
+            &Value::from(3),
+            &Value::from(12),
+            &Value::from("ny")
+        ),
+        "{report}"
+    );
+    assert_eq!(report["jobs"][0]["job"], "ny");
+    assert!(report["jobs"][0].get("name").is_none(), "{report}");
+}
+
+#[test]
+fn a_missing_program_at_an_absolute_path_says_no_such_file_or_not_executable() {
+    let env = Env::new(
+        "[jobs.a]\nevery = \"1m\"\ncommand = \"/no/such/program --x\"\n\
+         [jobs.b]\nevery = \"1m\"\ncommand = \"./plain.txt\"\n",
+    );
+    std::fs::write(env.path("plain.txt"), "not a program").unwrap();
+    let a = env.cmd(&["check"]).assert().success();
+    let (_, stderr) = out(&a);
+    assert!(
+        stderr.contains(
+            "`/no/such/program`, the program the command starts, does not exist (no such file)"
+        ),
+        "{stderr}"
+    );
+    assert!(stderr.contains("is not executable"), "{stderr}");
+    assert!(!stderr.contains("or at that path"), "{stderr}");
+}
+
+#[test]
 fn show_tells_everything_about_a_timed_out_run() {
     let env = Env::new(
         "[jobs.slow]\ncron = \"* * * * * *\"\ncommand = \"echo working; echo 'almost there' >&2; sleep 30\"\ntimeout = \"1s\"\nkill_grace = \"1s\"\ntimezone = \"Europe/Berlin\"\n",

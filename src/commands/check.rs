@@ -19,7 +19,7 @@ struct Report<'a> {
 
 #[derive(Serialize)]
 struct JobSummary {
-    name: String,
+    job: String,
     schedule: String,
     timezone: String,
     enabled: bool,
@@ -45,12 +45,27 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
         Err(e) => return Err(e.into()),
     };
     let path = std::env::var("PATH").ok();
-    let warnings = check::warnings(&config, now, path.as_deref());
+    // It loaded, so it reads; the text places warnings and errors.
+    let text = std::fs::read_to_string(&global.config).unwrap_or_default();
+    let errors = check::errors(&config, &text, path.as_deref());
+    if !errors.is_empty() {
+        if args.json {
+            let report = Report {
+                valid: false,
+                jobs: Vec::new(),
+                warnings: &[],
+                errors: &errors,
+            };
+            super::print(&output::json(&report))?;
+        }
+        return Err(Error::Config(ConfigError::Invalid(errors)));
+    }
+    let warnings = check::warnings(&config, &text, now, path.as_deref());
     let jobs: Vec<JobSummary> = config
         .jobs
         .iter()
         .map(|j| JobSummary {
-            name: j.name.clone(),
+            job: j.name.clone(),
             schedule: j.schedule.to_string(),
             timezone: j.timezone.name().to_string(),
             enabled: j.enabled,
@@ -68,9 +83,9 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
     } else {
         let enabled = config.jobs.iter().filter(|j| j.enabled).count();
         let mut text = format!(
-            "{} is valid: {} jobs, {enabled} enabled\n",
+            "{} is valid: {}, {enabled} enabled\n",
             global.config.display(),
-            config.jobs.len()
+            output::plural(config.jobs.len(), "job", "jobs")
         );
         if !jobs.is_empty() {
             let rows = config.jobs.iter().zip(&jobs).map(|(job, s)| {
@@ -80,10 +95,20 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
                     job.timezone
                 };
                 let next = output::next_run(s.next_run, s.enabled, false, tz, now);
-                [s.name.clone(), s.schedule.clone(), s.timezone.clone(), next]
+                [
+                    s.job.clone().into(),
+                    s.schedule.clone().into(),
+                    s.timezone.clone().into(),
+                    next,
+                ]
             });
             text.push_str(&output::table(
-                ["NAME", "SCHEDULE", "TIMEZONE", "NEXT RUN"],
+                [
+                    output::Column::new("NAME", 10),
+                    output::Column::new("SCHEDULE", 5),
+                    output::Column::new("TIMEZONE", 4),
+                    output::Column::new("NEXT RUN", 8),
+                ],
                 rows,
                 global.look().width,
             ));
@@ -92,19 +117,15 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
         super::print(&text)?;
         for w in &warnings {
             eprintln!(
-                "warning: {}: job `{}`, key `{}`: {}",
-                global.config.display(),
-                w.job,
-                w.key,
-                w.message
+                "warning: {}:{}:{}: job `{}`, key `{}`: {}",
+                w.path, w.line, w.column, w.job, w.key, w.message
             );
         }
     }
     if args.strict && !warnings.is_empty() {
         return Err(Error::Usage(format!(
-            "{} warning{} and --strict",
-            warnings.len(),
-            if warnings.len() == 1 { "" } else { "s" }
+            "{} and --strict",
+            output::plural(warnings.len(), "warning", "warnings")
         )));
     }
     Ok(())

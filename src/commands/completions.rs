@@ -56,7 +56,7 @@ pub fn script(shell: clap_complete::Shell) -> String {
 /// The CLI without its hidden subcommands (`__complete`), which
 /// clap_complete would otherwise offer at `schedule <TAB>`.
 fn visible_command() -> clap::Command {
-    let full = Cli::command();
+    let full = crate::cli::command();
     let mut cmd = clap::Command::new("schedule")
         .args(full.get_arguments().cloned())
         .subcommands(full.get_subcommands().filter(|s| !s.is_hide_set()).cloned());

@@ -63,45 +63,49 @@ pub fn render(
     look: output::Look,
     now: DateTime<Utc>,
 ) -> String {
+    use output::{Cell, Column};
+    let tz = |r: &RunRecord| zones.get(&r.job).copied().unwrap_or(chrono_tz::Tz::UTC);
     output::table(
         [
-            "ID",
-            "JOB",
-            "SCHEDULED",
-            "STARTED",
-            "DURATION",
-            "STATUS",
-            "EXIT",
-            "TRY",
-            "TRIGGER",
-            "NOTE",
+            Column::new("ID", 8),
+            Column::new("JOB", 9),
+            Column::new("SCHEDULED", 7),
+            Column::new("STARTED", 3),
+            Column::new("DURATION", 5).short("TOOK"),
+            Column::new("STATUS", 10),
+            Column::new("EXIT", 6),
+            Column::new("TRY", 1).droppable(),
+            Column::new("TRIGGER", 0).droppable(),
+            Column::new("NOTE", 2).cut_first().droppable(),
         ],
         runs.iter().map(|r| {
-            let tz = |r: &RunRecord| zones.get(&r.job).copied().unwrap_or(chrono_tz::Tz::UTC);
             let exit = match (r.exit_code, r.signal) {
                 (Some(code), _) => code.to_string(),
                 (None, Some(sig)) => signal_name(sig),
                 (None, None) => "-".to_string(),
             };
+            let started = match r.started_at {
+                None => Cell::from("-"),
+                Some(t) => Cell::forms(vec![
+                    output::time_after(t, r.scheduled_for, tz(r)),
+                    output::short_time(t, tz(r), r.scheduled_for),
+                ]),
+            };
             [
-                r.id.to_string(),
-                r.job.clone(),
-                format!(
-                    "{} ({})",
-                    output::local_time(r.scheduled_for, tz(r)),
-                    output::relative(r.scheduled_for, now)
-                ),
-                r.started_at.map_or("-".into(), |t| {
-                    output::time_after(t, r.scheduled_for, tz(r))
-                }),
-                r.duration_ms.map_or("-".into(), |ms| {
-                    duration::human(std::time::Duration::from_millis(ms.max(0) as u64))
-                }),
-                look.status(r.status),
-                exit,
-                r.attempt.to_string(),
-                r.trigger.to_string(),
-                output::ellipsize(&note(r), 60),
+                r.id.to_string().into(),
+                r.job.clone().into(),
+                output::when(r.scheduled_for, tz(r), now),
+                started,
+                r.duration_ms
+                    .map_or("-".into(), |ms| {
+                        duration::human(std::time::Duration::from_millis(ms.max(0) as u64))
+                    })
+                    .into(),
+                look.status(r.status).into(),
+                exit.into(),
+                r.attempt.to_string().into(),
+                r.trigger.to_string().into(),
+                output::ellipsize(&note(r), 60).into(),
             ]
         }),
         look.width,

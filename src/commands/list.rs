@@ -12,7 +12,7 @@ use crate::store::{self, Mode};
 
 #[derive(Debug, Serialize)]
 pub struct JobRow {
-    pub name: String,
+    pub job: String,
     pub schedule: String,
     pub timezone: String,
     pub command: String,
@@ -106,7 +106,7 @@ pub fn job_row(
     now: DateTime<Utc>,
 ) -> JobRow {
     JobRow {
-        name: job.name.clone(),
+        job: job.name.clone(),
         schedule: job.schedule.to_string(),
         timezone: job.timezone.name().to_string(),
         command: job.command.clone(),
@@ -131,8 +131,15 @@ pub fn render<'a>(
     look: output::Look,
     now: DateTime<Utc>,
 ) -> String {
+    use output::{Cell, Column};
     output::table(
-        ["NAME", "SCHEDULE", "TIMEZONE", "NEXT RUN", "LAST RUN"],
+        [
+            Column::new("NAME", 10),
+            Column::new("SCHEDULE", 5),
+            Column::new("TIMEZONE", 4),
+            Column::new("NEXT RUN", 8),
+            Column::new("LAST RUN", 9),
+        ],
         jobs.map(|(job, row)| {
             let tz = if look.utc {
                 chrono_tz::Tz::UTC
@@ -141,26 +148,33 @@ pub fn render<'a>(
             };
             let next = output::next_run(row.next_run, row.enabled, row.paused, tz, now);
             let mut last = match &row.last_run {
-                None => "-".to_string(),
-                Some(r) => format!(
-                    "{} ({})",
-                    look.status(r.status),
-                    output::relative(r.started_at.unwrap_or(r.scheduled_for), now)
-                ),
+                None => vec!["-".to_string()],
+                Some(r) => {
+                    let at = r.started_at.unwrap_or(r.scheduled_for);
+                    let status = look.status(r.status);
+                    vec![
+                        format!("{status} ({})", output::relative(at, now)),
+                        format!("{status} ({})", output::relative_short(at, now)),
+                    ]
+                }
             };
             if row.overdue {
                 let mark = match job.expect_success_within {
                     Some(w) => format!("OVERDUE: no success in {}", crate::duration::format(w)),
                     None => "OVERDUE".to_string(),
                 };
-                last = format!("{last}, {}", look.paint("1;31", &mark));
+                let short = last.last().cloned().unwrap_or_default();
+                for form in &mut last {
+                    *form = format!("{form}, {}", look.paint("1;31", &mark));
+                }
+                last.push(format!("{short}, {}", look.paint("1;31", "OVERDUE")));
             }
             [
-                row.name.clone(),
-                output::ellipsize(&row.schedule, 30),
-                row.timezone.clone(),
+                row.job.clone().into(),
+                output::ellipsize(&row.schedule, 30).into(),
+                row.timezone.clone().into(),
                 next,
-                last,
+                Cell::forms(last),
             ]
         }),
         look.width,

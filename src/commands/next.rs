@@ -37,13 +37,7 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
         .transpose()?;
     let after = match &args.after {
         None => Utc::now(),
-        Some(text) => DateTime::parse_from_rfc3339(text)
-            .map_err(|e| {
-                Error::Usage(format!(
-                    "invalid --after `{text}`: {e}; expected RFC3339 such as 2026-11-01T00:00:00Z"
-                ))
-            })?
-            .with_timezone(&Utc),
+        Some(text) => parse_after(text).map_err(Error::Usage)?,
     };
 
     let target = args.target.trim();
@@ -56,17 +50,21 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
     } else if target.starts_with('@') || target.contains(char::is_whitespace) {
         let zone = tz.unwrap_or(Tz::UTC);
         let cron = CronSchedule::parse(target, zone)
-            .map_err(|e| Error::Usage(format!("invalid cron expression `{target}`: {e}")))?;
+            .map_err(|e| Error::Usage(config::invalid_cron(target, &e.to_string())))?;
         (Schedule::Cron(Box::new(cron)), zone)
     } else {
         let config = config::load(&global.config)?;
         let job = super::find_job(&config, target)?;
         if !job.enabled {
-            tracing::warn!(job = %job.name, "the job is disabled: these are the instants it would fire at");
+            eprintln!(
+                "warning: job `{}` is disabled: these are the instants it would fire at",
+                job.name
+            );
         }
-        let shown = if global.utc { Tz::UTC } else { job.timezone };
-        (job.schedule.clone(), tz.unwrap_or(shown))
+        (job.schedule.clone(), tz.unwrap_or(job.timezone))
     };
+    // --utc shows UTC whatever zone the times are counted in.
+    let zone = if global.utc { Tz::UTC } else { zone };
 
     let instants: Vec<Instant> = schedule
         .upcoming(after, args.count as usize)
@@ -75,7 +73,7 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
             at,
             local: at
                 .with_timezone(&zone)
-                .to_rfc3339_opts(SecondsFormat::AutoSi, false),
+                .to_rfc3339_opts(SecondsFormat::Millis, false),
         })
         .collect();
     if args.json {
@@ -83,8 +81,70 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
     }
     let mut text = String::new();
     for i in &instants {
-        text.push_str(&i.local);
+        let local = i.at.with_timezone(&zone);
+        text.push_str(&local.to_rfc3339_opts(SecondsFormat::AutoSi, false));
         text.push('\n');
     }
     super::print(&text)
+}
+
+/// `--after`: an RFC3339 instant, or a date (its UTC midnight, as
+/// `history --since` takes it). A date and time without `Z` or an offset
+/// is refused with the two ways to say which zone.
+pub fn parse_after(text: &str) -> Result<DateTime<Utc>, String> {
+    let text = text.trim();
+    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
+        return Ok(t.with_timezone(&Utc));
+    }
+    if let Ok(d) = chrono::NaiveDate::parse_from_str(text, "%Y-%m-%d") {
+        return Ok(d.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc());
+    }
+    let naive = [
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ]
+    .iter()
+    .any(|f| chrono::NaiveDateTime::parse_from_str(text, f).is_ok());
+    if naive {
+        return Err(format!(
+            "--after `{text}` has no time zone; add `Z` for UTC (`{text}Z`) or an offset \
+             (`{text}+01:00`)"
+        ));
+    }
+    Err(format!(
+        "invalid --after `{text}`: expected a date (`2026-11-20`, UTC midnight) or an RFC3339 \
+         instant (`2026-11-20T10:00:00Z`)"
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_after;
+
+    #[test]
+    fn after_takes_dates_and_instants_and_asks_for_a_zone() {
+        assert_eq!(
+            parse_after("2026-11-20").unwrap().to_rfc3339(),
+            "2026-11-20T00:00:00+00:00"
+        );
+        assert_eq!(
+            parse_after("2026-11-20T10:00:00+01:00")
+                .unwrap()
+                .to_rfc3339(),
+            "2026-11-20T09:00:00+00:00"
+        );
+        let e = parse_after("2026-11-20T10:00:00").unwrap_err();
+        assert!(
+            e.contains("add `Z` for UTC (`2026-11-20T10:00:00Z`)"),
+            "{e}"
+        );
+        assert!(!e.contains("premature"), "{e}");
+        assert!(
+            parse_after("tomorrow")
+                .unwrap_err()
+                .contains("expected a date")
+        );
+    }
 }

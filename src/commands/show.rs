@@ -75,7 +75,8 @@ pub fn render(run: &RunRecord, tz: Tz, look: output::Look, now: DateTime<Utc>) -
     };
     lines.push(("exit", exit));
     if let Some(count) = run.missed_count {
-        lines.push(("missed", format!("{count} fires")));
+        let count = usize::try_from(count).unwrap_or(usize::MAX);
+        lines.push(("missed", output::plural(count, "fire", "fires")));
     }
     let mut host = format!("{} (scheduler pid {}", run.host, run.pid);
     if let Some(child) = run.child_pid {

@@ -96,6 +96,119 @@ fn history_table_cut_to_a_narrow_terminal() {
     ));
 }
 
+fn wide(width: usize) -> Look {
+    Look {
+        width: Some(width),
+        ..Look::default()
+    }
+}
+
+/// Every line fits, and every header starts where its column does.
+fn assert_fits(table: &str, width: usize) {
+    use crate::output::display_width;
+    for line in table.lines() {
+        assert!(display_width(line) <= width, "wider than {width}:\n{table}");
+    }
+    assert!(!table.contains('\n') || table.lines().count() > 1);
+}
+
+#[test]
+fn history_table_at_80_100_200_columns() {
+    let zones: HashMap<String, Tz> = [("backup".to_string(), chrono_tz::Europe::Berlin)].into();
+    for width in [80, 100, 200] {
+        let t = super::history::render(&runs(), &zones, wide(width), now());
+        assert_fits(&t, width);
+        insta::assert_snapshot!(format!("history_{width}"), t);
+    }
+}
+
+#[test]
+fn history_notes_in_cjk_emoji_and_combining_marks() {
+    let mut rows = runs();
+    rows[1].reason = Some("日本語のメモ：前回の実行がまだ続いています".into());
+    rows[2].stderr_tail = "👨‍👩‍👧 family emoji 🎉 and more text\n".into();
+    rows[3].stderr_tail = "cafe\u{301} re\u{301}sume\u{301} na\u{ef}ve, all of it cut\n".into();
+    for width in [80, 100, 200] {
+        let t = super::history::render(&rows, &HashMap::new(), wide(width), now());
+        assert_fits(&t, width);
+        insta::assert_snapshot!(format!("history_unicode_{width}"), t);
+    }
+}
+
+fn stats() -> Vec<super::stats::JobStats> {
+    let rows: Vec<crate::domain::StatRow> = runs()
+        .into_iter()
+        .map(|r| crate::domain::StatRow {
+            job: r.job,
+            status: r.status,
+            attempt: r.attempt,
+            missed_count: r.missed_count,
+            scheduled_for: r.scheduled_for,
+            started_at: r.started_at,
+            finished_at: r.finished_at,
+            duration_ms: r.duration_ms,
+        })
+        .collect();
+    super::stats::summarize(&rows)
+}
+
+#[test]
+fn stats_table_at_80_100_200_columns() {
+    for width in [80, 100, 200] {
+        let t = super::stats::render(&stats(), wide(width), now());
+        assert_fits(&t, width);
+        insta::assert_snapshot!(format!("stats_{width}"), t);
+    }
+}
+
+fn list_config() -> crate::config::Config {
+    crate::config::parse(
+        Path::new("jobs.toml"),
+        r#"
+[jobs.backup]
+cron = "30 2 * * *"
+timezone = "Europe/Berlin"
+command = "pg_dump app"
+expect_success_within = "26h"
+[jobs.heartbeat]
+every = "10s"
+command = "echo alive"
+[jobs.sync]
+cron = "*/5 * * * *"
+command = "sync.sh"
+[jobs.off]
+cron = "@daily"
+command = "true"
+enabled = false
+"#,
+    )
+    .unwrap()
+}
+
+fn list_render(look: Look) -> String {
+    let config = list_config();
+    let history = runs();
+    let rows: Vec<_> = config
+        .jobs
+        .iter()
+        .map(|job| {
+            let last = history.iter().find(|r| r.job == job.name);
+            let overdue = job.name == "backup";
+            super::list::job_row(job, last, job.name == "sync", overdue, now())
+        })
+        .collect();
+    super::list::render(config.jobs.iter().map(|j| &**j).zip(&rows), look, now())
+}
+
+#[test]
+fn list_table_at_80_100_200_columns() {
+    for width in [80, 100, 200] {
+        let t = list_render(wide(width));
+        assert_fits(&t, width);
+        insta::assert_snapshot!(format!("list_{width}"), t);
+    }
+}
+
 #[test]
 fn list_table() {
     let config = crate::config::parse(
@@ -138,21 +251,7 @@ enabled = false
 
 #[test]
 fn stats_table() {
-    let rows: Vec<crate::domain::StatRow> = runs()
-        .into_iter()
-        .map(|r| crate::domain::StatRow {
-            job: r.job,
-            status: r.status,
-            attempt: r.attempt,
-            missed_count: r.missed_count,
-            scheduled_for: r.scheduled_for,
-            started_at: r.started_at,
-            finished_at: r.finished_at,
-            duration_ms: r.duration_ms,
-        })
-        .collect();
-    let stats = super::stats::summarize(&rows);
-    insta::assert_snapshot!(super::stats::render(&stats, Look::default(), now()));
+    insta::assert_snapshot!(super::stats::render(&stats(), Look::default(), now()));
 }
 
 #[test]

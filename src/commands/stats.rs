@@ -142,33 +142,41 @@ pub fn render(stats: &[JobStats], look: output::Look, now: DateTime<Utc>) -> Str
             duration::human(Duration::from_millis(ms.max(0) as u64))
         })
     };
-    let ago = |t: Option<DateTime<Utc>>| t.map_or("-".into(), |t| output::relative(t, now));
+    use output::{Cell, Column};
+    let ago = |t: Option<DateTime<Utc>>| match t {
+        None => Cell::from("-"),
+        Some(t) => Cell::forms(vec![
+            output::relative(t, now),
+            output::relative_short(t, now),
+        ]),
+    };
     output::table(
         [
-            "JOB",
-            "RUNS",
-            "OK",
-            "FAILED",
-            "NOT RUN",
-            "P50",
-            "P95",
-            "MAX",
-            "MEAN DELAY",
-            "LAST SUCCESS",
-            "LAST FAILURE",
+            Column::new("JOB", 10),
+            Column::new("RUNS", 6),
+            Column::new("OK", 8),
+            Column::new("FAILED", 7).short("FAIL"),
+            Column::new("NOT RUN", 3).droppable(),
+            Column::new("P50", 5),
+            Column::new("P95", 2).droppable(),
+            Column::new("MAX", 1).droppable(),
+            Column::new("MEAN DELAY", 0).short("DELAY").droppable(),
+            Column::new("LAST SUCCESS", 9).short("LAST OK"),
+            Column::new("LAST FAILURE", 9).short("LAST FAIL"),
         ],
         stats.iter().map(|s| {
             [
-                s.job.clone(),
-                s.runs.to_string(),
+                s.job.clone().into(),
+                s.runs.to_string().into(),
                 s.success_rate
-                    .map_or("-".into(), |r| format!("{:.0}%", r * 100.0)),
-                s.failures.to_string(),
-                s.not_run.to_string(),
-                ms(s.duration_p50_ms),
-                ms(s.duration_p95_ms),
-                ms(s.duration_max_ms),
-                ms(s.mean_start_delay_ms),
+                    .map_or("-".into(), |r| format!("{:.0}%", r * 100.0))
+                    .into(),
+                s.failures.to_string().into(),
+                s.not_run.to_string().into(),
+                ms(s.duration_p50_ms).into(),
+                ms(s.duration_p95_ms).into(),
+                ms(s.duration_max_ms).into(),
+                ms(s.mean_start_delay_ms).into(),
                 ago(s.last_success),
                 ago(s.last_failure),
             ]

@@ -187,7 +187,7 @@ fn diagnostics_render_with_the_source_line_and_a_caret() {
     assert_eq!(
         d.to_string(),
         "/etc/schedule/jobs.toml:4:11: job `a`, key `timeout`: `5x` has an unknown unit `x`; \
-         expected a whole number followed by a unit (ms, s, m, h, d, w), e.g. `30s`, `5m`, `1h30m`\n  |\n4 | timeout = \"5x\"\n  |           ^^^^"
+         expected whole numbers each followed by a unit (ms, s, m, h, d, w, or spelt out: `min`, `minutes`, `hours`...), e.g. `30s`, `5m`, `1h30m`, `2 hours`\n  |\n4 | timeout = \"5x\"\n  |           ^^^^"
     );
 }
 

@@ -218,7 +218,7 @@ fn schedule_next_agrees_with_cron_for_every_converted_line() {
                 continue; // the zone rules are tested in the schedule module
             }
             let (job, expr) = (
-                job["name"].as_str().unwrap(),
+                job["job"].as_str().unwrap(),
                 job["schedule"].as_str().unwrap(),
             );
             let out = env

@@ -686,8 +686,9 @@ fn job_from_table(
         (Some((text, span)), None) => match CronSchedule::parse(&text, timezone) {
             Ok(c) => Some(Schedule::Cron(Box::new(c))),
             Err(e) => {
+                let at = narrow_span(cx.text, span, &text, e.span.clone());
                 cx.error(
-                    span,
+                    at,
                     job,
                     Some("cron"),
                     format!("invalid cron expression `{text}`: {e}"),
@@ -797,6 +798,27 @@ pub fn check_job_name(name: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// The part of a string value's span that `inner` (a byte range of the
+/// parsed string) covers, when the source holds the string as written
+/// (quoted on one line, no escapes); else the whole value.
+fn narrow_span(
+    source: &str,
+    value: Range<usize>,
+    parsed: &str,
+    inner: Option<Range<usize>>,
+) -> Range<usize> {
+    let Some(inner) = inner else {
+        return value;
+    };
+    let body = value.start + 1..value.end.saturating_sub(1);
+    match source.get(body.clone()) {
+        Some(raw) if raw == parsed && inner.end <= raw.len() => {
+            body.start + inner.start..body.start + inner.end
+        }
+        _ => value,
+    }
 }
 
 struct Context<'a> {

@@ -470,9 +470,21 @@ fn fixed_time_classification_follows_cron8() {
 }
 
 #[test]
-fn impossible_schedules_are_rejected() {
-    assert!(err("0 0 30 2 *").message.contains("never fire"));
-    assert!(err("0 0 31 4,6,9,11 *").message.contains("never fire"));
+fn impossible_schedules_are_accepted_and_never_fire() {
+    // kubernetes/test-infra disables jobs this way; cron installs them.
+    for expr in ["0 0 30 2 *", "0 0 31 2 *", "0 0 31 4,6,9,11 *"] {
+        let c = CronSchedule::parse(expr, tz("Europe/Berlin")).unwrap();
+        assert!(c.never_fires(), "{expr}");
+        assert_eq!(
+            fires(expr, "Europe/Berlin", "2026-11-21T00:00:00Z", 3).len(),
+            0
+        );
+    }
+    assert!(
+        !CronSchedule::parse("0 0 29 2 *", Tz::UTC)
+            .unwrap()
+            .never_fires()
+    );
     // The 29th of February exists in leap years.
     assert_eq!(
         fires("0 0 29 2 *", "UTC", "2026-11-21T00:00:00Z", 1),
@@ -497,6 +509,7 @@ fn errors_name_the_field() {
     );
     assert!(err("* * * *").message.contains("found 4"));
     assert!(err("* * * * * * *").message.contains("found 7"));
+    assert!(err("* * * * * * *").message.contains("Quartz"));
     assert!(err("@reboot").message.contains("@reboot"));
     assert!(err("@sometimes").message.contains("@daily"));
     assert!(err("").message.contains("found 0"));

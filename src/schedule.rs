@@ -284,7 +284,9 @@ impl CronSchedule {
     /// cron installs such a line and never runs it, and so do we.
     pub fn never_fires(&self) -> bool {
         // The pattern searches a whole 400-year Gregorian cycle.
-        self.pattern.next_after(NaiveDateTime::UNIX_EPOCH).is_none()
+        self.pattern
+            .next_after(DateTime::UNIX_EPOCH.naive_utc())
+            .is_none()
     }
 
     /// Whether cron(8)'s daylight-saving rules treat the job as fixed-time.

@@ -952,3 +952,26 @@ fn a_reload_that_drops_the_setting_ends_overdue_and_one_that_adds_it_starts_from
     sim.run_until(100.5);
     assert_eq!(overdue(&sim).len(), 2);
 }
+
+/// `0 0 30 2 *` has no next fire: the engine arms nothing for it and
+/// catch-up finds nothing to run; the other jobs run as usual.
+#[test]
+fn a_job_that_never_fires_arms_nothing_and_others_run() {
+    let toml = "[jobs.never]\ncron = \"0 0 30 2 *\"\ncommand = \"x\"\ncatchup = \"all\"\n\
+                [jobs.b]\n\
+                every = \"10s\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |_, _| 0.1);
+    // A last fire a year back: catch-up finds nothing to run.
+    sim.start(&[("never", -365.0 * 86_400.0)]);
+    sim.run_until(35.0);
+    assert_eq!(sim.started("never"), Vec::<f64>::new());
+    assert_eq!(sim.recorded("never", Status::Skipped), Vec::<f64>::new());
+    assert_eq!(sim.started("b"), [0.0, 10.0, 20.0, 30.0]);
+    // With only that job, the engine has nothing to wake for.
+    let mut alone = Sim::new(
+        "[jobs.never]\ncron = \"0 0 30 2 *\"\ncommand = \"x\"\n",
+        |_, _| 0.1,
+    );
+    alone.start(&[]);
+    assert_eq!(alone.engine.next_wake(), None);
+}

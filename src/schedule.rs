@@ -280,6 +280,18 @@ impl CronSchedule {
         out
     }
 
+    /// Each wall-clock time of a fixed-time job in the `days` after `from`
+    /// that a forward jump skips, with the instant after the jump. cron(8)
+    /// runs one catch-up per skipped time (`0,30 2 * * *` runs twice at
+    /// 03:00 in New York on 2026-03-08); the engine does not use this yet: it
+    /// runs the job once at the jump. Empty for wildcard jobs.
+    pub fn skipped_by_gaps(&self, from: DateTime<Utc>, days: i64) -> Vec<DstSurprise> {
+        self.dst_surprises(from, days)
+            .into_iter()
+            .filter(|s| s.skipped)
+            .collect()
+    }
+
     /// Whether no date matches the day and month fields (`0 0 30 2 *`).
     /// cron installs such a line and never runs it, and so do we.
     pub fn never_fires(&self) -> bool {

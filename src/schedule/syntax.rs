@@ -188,7 +188,9 @@ fn field_items(index: usize, word: Token) -> Result<String, CronError> {
             None => (item, None),
         };
         let step_n = step.and_then(|s| s.parse::<u32>().ok()).filter(|&s| s > 0);
-        if let (Some(start), Some(step_text)) = (value(index, base), step) {
+        let in_range = |v: u32| (low..=high).contains(&v);
+        if let (Some(start), Some(step_text)) = (value(index, base).filter(|&v| in_range(v)), step)
+        {
             let as_name = !base.bytes().all(|b| b.is_ascii_digit());
             let range = format!("{base}-{}/{step_text}", show(index, top, as_name));
             let mut message = format!(
@@ -466,6 +468,36 @@ mod tests {
         assert!(e.message.contains("`5-59/15`"), "{e}");
         let e = err("0 0 * * MON/2");
         assert!(e.message.contains("`MON-SAT/2`"), "{e}");
+    }
+
+    /// Random lines of cron characters: an answer for each, never a panic.
+    #[test]
+    fn any_line_gets_an_answer() {
+        let alphabet: Vec<char> = "0123456789*/-,? LW#JANMONSUNFRIDECsat@\t".chars().collect();
+        let mut seed: u64 = 0x9e37_79b9_7f4a_7c15;
+        for _ in 0..20_000 {
+            let len = (seed >> 59) as usize + 1;
+            let line: String = (0..len * 2)
+                .map(|_| {
+                    seed = seed
+                        .wrapping_mul(6_364_136_223_846_793_005)
+                        .wrapping_add(1_442_695_040_888_963_407);
+                    alphabet[(seed >> 33) as usize % alphabet.len()]
+                })
+                .collect();
+            if let Err(e) = super::super::CronSchedule::parse(&line, chrono_tz::Tz::UTC)
+                && let Some(span) = &e.span
+            {
+                assert!(span.end <= line.len(), "{line:?}: {e:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn out_of_range_starts_are_left_to_the_range_check() {
+        let e = super::super::CronSchedule::parse("70/5 * * * *", chrono_tz::Tz::UTC).unwrap_err();
+        assert!(!e.message.contains("70-59"), "{e}");
+        assert_eq!(e.field, Some("minute"));
     }
 
     #[test]

@@ -567,3 +567,62 @@ fn wildcard_jobs_agree_with_croner_s_zoned_search() {
         }
     }
 }
+
+/// Each skipped nominal time, for cron(8)'s one catch-up per skipped time.
+#[test]
+fn skipped_by_gaps_lists_each_nominal_time_a_jump_skips() {
+    let skipped = |expr: &str, zone: &str, from: &str| -> Vec<(String, String)> {
+        let zone = tz(zone);
+        let from = DateTime::parse_from_rfc3339(from)
+            .unwrap()
+            .with_timezone(&Utc);
+        CronSchedule::parse(expr, zone)
+            .unwrap()
+            .skipped_by_gaps(from, 2)
+            .into_iter()
+            .map(|s| {
+                (
+                    s.wall.format("%H:%M").to_string(),
+                    s.runs_at
+                        .with_timezone(&zone)
+                        .format("%H:%M %Z")
+                        .to_string(),
+                )
+            })
+            .collect()
+    };
+    let ny = "2026-03-07T12:00:00Z";
+    let at3 = |walls: &[&str]| -> Vec<(String, String)> {
+        walls
+            .iter()
+            .map(|w| (w.to_string(), "03:00 EDT".to_string()))
+            .collect()
+    };
+    assert_eq!(
+        skipped("0,30 2 * * *", "America/New_York", ny),
+        at3(&["02:00", "02:30"])
+    );
+    assert_eq!(
+        skipped("1-5 2 * * *", "America/New_York", ny),
+        at3(&["02:01", "02:02", "02:03", "02:04", "02:05"])
+    );
+    // 03:00 is not skipped: it is its own run at the same instant.
+    assert_eq!(
+        skipped("0 1-3 * * *", "America/New_York", ny),
+        at3(&["02:00"])
+    );
+    // Lord Howe moves 30 minutes: 02:00 and 02:15 are skipped, 02:30 exists.
+    let lh: Vec<(String, String)> = skipped(
+        "0,15,30,45 2 * * *",
+        "Australia/Lord_Howe",
+        "2026-10-03T00:00:00Z",
+    );
+    assert_eq!(
+        lh.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>(),
+        ["02:00", "02:15"]
+    );
+    assert!(lh.iter().all(|(_, r)| r.starts_with("02:30")), "{lh:?}");
+    // Wildcard jobs follow real time: nothing to catch up.
+    assert!(skipped("*/30 2 * * *", "America/New_York", ny).is_empty());
+    assert!(skipped("0 3 * * *", "America/New_York", ny).is_empty());
+}

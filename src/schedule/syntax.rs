@@ -289,15 +289,15 @@ fn quartz(line: &str, words: &[Token]) -> Result<(), CronError> {
                 Some(5),
                 Some(6),
             ],
-            "Quartz",
+            "a Quartz",
         ),
         6 if has_q(3) || has_q(5) => (
             [Some(0), Some(1), Some(2), Some(3), Some(4), Some(5), None],
-            "Quartz",
+            "a Quartz",
         ),
         6 if has_q(2) || has_q(4) => (
             [None, Some(0), Some(1), Some(2), Some(3), Some(4), Some(5)],
-            "AWS EventBridge",
+            "an AWS EventBridge",
         ),
         _ if any_q => {
             let q = line.find('?').unwrap_or(0);
@@ -322,24 +322,18 @@ fn quartz(line: &str, words: &[Token]) -> Result<(), CronError> {
     }
     let year = get(6).filter(|y| *y != "*" && *y != "?");
     let seconds_first = layout[0].is_some();
+    let traits = if seconds_first {
+        "seconds first, a year last if any, `?` for an open day field, weekdays 1 = Sunday"
+    } else {
+        "minutes first, a year last, `?` for an open day field, weekdays 1 = Sunday"
+    };
     let mut message = format!(
-        "{}this is a {origin} line ({}weekdays numbered 1 = Sunday{}), not cron; here it would \
-         mean another schedule",
+        "{}this is {origin} line ({traits}), not cron (read as cron, its fields mean something else)",
         if words.len() == 7 {
             "found 7 fields: "
         } else {
             ""
         },
-        if seconds_first {
-            "seconds first, `?`, "
-        } else {
-            "`?`, a year field, "
-        },
-        if words.len() == 7 && seconds_first {
-            ", a year field"
-        } else {
-            ""
-        }
     );
     let six = fields.join(" ");
     if super::CronSchedule::parse(&six, chrono_tz::Tz::UTC).is_ok() {
@@ -358,7 +352,7 @@ fn quartz(line: &str, words: &[Token]) -> Result<(), CronError> {
     } else {
         message.push_str("; write it in cron's five fields: minute hour day-of-month month day-of-week (0 or 7 = Sunday)");
     }
-    if numbered_weekdays && origin == "Quartz" && seconds_first {
+    if numbered_weekdays && origin == "a Quartz" && seconds_first {
         message.push_str(
             "; if it comes from Spring, whose weekdays are numbered as in cron, write \
              `*` for `?`",

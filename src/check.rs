@@ -51,6 +51,18 @@ pub fn warnings(
             );
         }
         if let Schedule::Cron(cron) = &job.schedule {
+            if job.enabled && cron.never_fires() {
+                warn(
+                    "cron",
+                    "never fires: no date matches its day-of-month and month fields (cron \
+                     accepts the line and never runs it too); `enabled = false` says so more \
+                     clearly"
+                        .into(),
+                );
+            }
+            for msg in extensions(cron) {
+                warn("cron", msg);
+            }
             if let Some(msg) = day_rule(cron, now) {
                 warn("cron", msg);
             }
@@ -208,6 +220,31 @@ fn every_by_the_clock(
                 "`every = \"{every}\"` is a whole number of days: it fires {when}, not at a time \
                  you chose; for a time of day use cron, e.g. `{cron_form}`"
             ),
+        ));
+    }
+    out
+}
+
+/// `#`, `L` and `W` are not cron(5)'s: other crons read them differently.
+fn extensions(cron: &CronSchedule) -> Vec<String> {
+    let f = cron.fields();
+    let mut out = Vec::new();
+    let (dom, dow) = (f[3].to_ascii_uppercase(), f[5].to_ascii_uppercase());
+    if dow.contains('#') {
+        out.push(format!(
+            "`{}` uses `#` (the n-th weekday of the month), an extension: schedule and croner \
+             read `1#1` as the first Monday, Debian's cron runs it every Monday (it ignores \
+             what follows the day), cronie rejects the line",
+            f[5]
+        ));
+    }
+    let last_weekday = dow.split(',').any(|item| item.ends_with('L'));
+    if dom.contains('L') || dom.contains('W') || last_weekday {
+        let field = if last_weekday { &f[5] } else { &f[3] };
+        out.push(format!(
+            "`{field}` uses `L` or `W` (the last day, the nearest weekday), an extension: \
+             Debian's cron rejects the line, and crons other than Quartz and croner read it \
+             differently or not at all"
         ));
     }
     out
@@ -480,6 +517,35 @@ mod tests {
             .unwrap()
             .with_timezone(&Utc);
         warnings(&config, toml, now, Some("/usr/bin:/bin"))
+    }
+
+    #[test]
+    fn a_line_that_never_fires_is_a_warning() {
+        let w = only("[jobs.a]\ncron = \"0 0 30 2 *\"\ncommand = \"true\"\n");
+        assert_eq!(w.key, "cron");
+        assert!(w.message.starts_with("never fires"), "{w:?}");
+        assert!(w.message.contains("`enabled = false`"), "{w:?}");
+        // Disabled, it says so already: one warning, about `enabled`.
+        let w = only("[jobs.a]\ncron = \"0 0 31 2 *\"\ncommand = \"true\"\nenabled = false\n");
+        assert_eq!(w.key, "enabled");
+    }
+
+    #[test]
+    fn hash_l_and_w_are_called_extensions() {
+        let w = only("[jobs.a]\ncron = \"0 9 * * 1#1\"\ncommand = \"true\"\n");
+        assert!(
+            w.message.contains("Debian's cron runs it every Monday"),
+            "{w:?}"
+        );
+        assert!(w.message.contains("cronie rejects"), "{w:?}");
+        for expr in ["0 9 L * *", "0 9 15W * *", "0 9 * * 5L"] {
+            let w = only(&format!(
+                "[jobs.a]\ncron = \"{expr}\"\ncommand = \"true\"\n"
+            ));
+            assert!(w.message.contains("extension"), "{expr}: {w:?}");
+        }
+        assert!(warn("[jobs.a]\ncron = \"0 9 * JUL SAT\"\ncommand = \"true\"\n").is_empty());
+        assert!(warn("[jobs.a]\ncron = \"0 9 * * SAT\"\ncommand = \"true\"\n").is_empty());
     }
 
     fn only(toml: &str) -> Warning {

@@ -169,8 +169,8 @@ pub enum Command {
     ///
     /// Exit 0 with a summary when it is valid, 2 with every error when it is
     /// not. Warnings (cron's day rule, uneven steps, daylight-saving jumps,
-    /// disabled jobs, commands not on PATH) do not fail the check unless
-    /// --strict.
+    /// lines that never fire, the `#`/`L`/`W` extensions, disabled jobs,
+    /// commands not on PATH) do not fail the check unless --strict.
     #[command(
         after_help = "Examples:\n  schedule check\n  schedule --config /etc/schedule/jobs.toml check --strict\n  schedule check --json | jq '.warnings'"
     )]

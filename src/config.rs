@@ -711,9 +711,14 @@ fn job_from_table(
         (Some((text, span)), None) => match CronSchedule::parse(&text, timezone) {
             Ok(c) => Some(Schedule::Cron(Box::new(c))),
             Err(e) => {
-                let msg = not_cron(&text, timezone)
-                    .unwrap_or_else(|| invalid_cron(&text, &e.to_string()));
-                cx.error(span, job, Some("cron"), msg);
+                let (at, msg) = match not_cron(&text, timezone) {
+                    Some(msg) => (span, msg),
+                    None => (
+                        narrow_span(cx.text, span, &text, e.span.clone()),
+                        invalid_cron(&text, &e.to_string()),
+                    ),
+                };
+                cx.error(at, job, Some("cron"), msg);
                 None
             }
         },
@@ -974,6 +979,27 @@ impl<'t> Locator<'t> {
             },
             raw: value.and_then(|(_, raw)| raw.clone()),
         }
+    }
+}
+
+/// The part of a string value's span that `inner` (a byte range of the
+/// parsed string) covers, when the source holds the string as written
+/// (quoted on one line, no escapes); else the whole value.
+fn narrow_span(
+    source: &str,
+    value: Range<usize>,
+    parsed: &str,
+    inner: Option<Range<usize>>,
+) -> Range<usize> {
+    let Some(inner) = inner else {
+        return value;
+    };
+    let body = value.start + 1..value.end.saturating_sub(1);
+    match source.get(body.clone()) {
+        Some(raw) if raw == parsed && inner.end <= raw.len() => {
+            body.start + inner.start..body.start + inner.end
+        }
+        _ => value,
     }
 }
 

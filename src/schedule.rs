@@ -27,6 +27,7 @@ use croner::parser::{CronParser, Seconds, Year};
 use pattern::Pattern;
 
 mod pattern;
+mod syntax;
 use std::fmt;
 use std::time::Duration;
 
@@ -119,6 +120,9 @@ pub struct CronError {
     /// The field at fault, when one can be named (`minute`, `day-of-week`, ...).
     pub field: Option<&'static str>,
     pub message: String,
+    /// The bytes at fault in the text given to [`CronSchedule::parse`], when
+    /// they are narrower than the whole line (a `,`, a list item).
+    pub span: Option<std::ops::Range<usize>>,
 }
 
 impl fmt::Display for CronError {
@@ -164,7 +168,12 @@ const DAY_NAMES: &[&str] = &["SUN", "MON", "TUE", "WED", "THU", "FRI", "SAT"];
 impl CronSchedule {
     pub fn parse(text: &str, tz: Tz) -> Result<CronSchedule, CronError> {
         let trimmed = text.trim();
-        let mut fields = split_fields(trimmed)?;
+        let lead = text.len() - text.trim_start().len();
+        let written = syntax::check(trimmed).map_err(|mut e| {
+            e.span = e.span.map(|r| r.start + lead..r.end + lead);
+            e
+        })?;
+        let mut fields = split_fields(&written)?;
         for (i, field) in fields.iter().enumerate() {
             check_names(i, field)?;
         }
@@ -200,29 +209,25 @@ impl CronSchedule {
                             fields[i].trim_start_matches('+'),
                             croner_reason(&e)
                         ),
+                        span: None,
                     };
                 }
             }
             CronError {
                 field: None,
                 message: croner_reason(&whole),
+                span: None,
             }
         })?;
 
-        let schedule = CronSchedule {
+        // An expression that matches no real day (`0 0 30 2 *`) is kept:
+        // cron installs it and never runs it; `check` warns.
+        Ok(CronSchedule {
             text: trimmed.to_string(),
             pattern: Pattern::from_croner(&cron),
             tz,
             fixed_time,
-        };
-        // An expression that matches no real day is a mistake, not a schedule.
-        if schedule.next_after(Utc::now()).is_none() {
-            return Err(CronError {
-                field: None,
-                message: "it can never fire: no date matches its day and month fields".into(),
-            });
-        }
-        Ok(schedule)
+        })
     }
 
     /// The zone whose wall clock the expression reads.
@@ -273,6 +278,27 @@ impl CronSchedule {
             out.push(surprise);
         }
         out
+    }
+
+    /// Each wall-clock time of a fixed-time job in the `days` after `from`
+    /// that a forward jump skips, with the instant after the jump. cron(8)
+    /// runs one catch-up per skipped time (`0,30 2 * * *` runs twice at
+    /// 03:00 in New York on 2026-03-08); the engine does not use this yet: it
+    /// runs the job once at the jump. Empty for wildcard jobs.
+    pub fn skipped_by_gaps(&self, from: DateTime<Utc>, days: i64) -> Vec<DstSurprise> {
+        self.dst_surprises(from, days)
+            .into_iter()
+            .filter(|s| s.skipped)
+            .collect()
+    }
+
+    /// Whether no date matches the day and month fields (`0 0 30 2 *`).
+    /// cron installs such a line and never runs it, and so do we.
+    pub fn never_fires(&self) -> bool {
+        // The pattern searches a whole 400-year Gregorian cycle.
+        self.pattern
+            .next_after(DateTime::UNIX_EPOCH.naive_utc())
+            .is_none()
     }
 
     /// Whether cron(8)'s daylight-saving rules treat the job as fixed-time.
@@ -374,6 +400,8 @@ fn split_fields(trimmed: &str) -> Result<[String; 6], CronError> {
                     message: "`@reboot` is not a schedule here; give the job a schedule and \
                                   set `run_on_start = true`"
                         .into(),
+
+                    span: None,
                 });
             }
             None => {
@@ -381,6 +409,7 @@ fn split_fields(trimmed: &str) -> Result<[String; 6], CronError> {
                 return Err(CronError {
                     field: None,
                     message: format!("unknown macro `{trimmed}`; valid: {}", names.join(" ")),
+                    span: None,
                 });
             }
         }
@@ -404,6 +433,7 @@ fn split_fields(trimmed: &str) -> Result<[String; 6], CronError> {
                     "expected 5 fields (minute hour day-of-month month day-of-week) or 6 \
                          with a leading seconds field, found {n}"
                 ),
+                span: None,
             });
         }
     };
@@ -456,6 +486,7 @@ fn check_names(index: usize, field: &str) -> Result<(), CronError> {
                 message: format!(
                     "`{field}` is not valid (`{word}` is not allowed here); valid values: {valid}"
                 ),
+                span: None,
             });
         }
     }

@@ -127,9 +127,42 @@ fn unparsable_duration() {
 }
 
 #[test]
-fn impossible_schedule() {
-    let e = rejected("[jobs.a]\ncron = \"0 0 30 2 *\"\ncommand = \"true\"\n");
-    assert_has(&e, &["jobs.toml:2:8:", "key `cron`", "never fire"]);
+fn empty_list_item_after_a_stray_space() {
+    let e = rejected("[jobs.a]\ncron = \"0 22, 10 * * *\"\ncommand = \"true\"\n");
+    assert_has(
+        &e,
+        &[
+            "jobs.toml:2:13:",
+            "job `a`, key `cron`",
+            "`0 22, 10 * * *`",
+            "space after the `,` split the field",
+            "write `0 22,10 * * *`",
+            "2 | cron = \"0 22, 10 * * *\"\n  |             ^\n",
+        ],
+    );
+}
+
+#[test]
+fn quartz_line() {
+    let e = rejected("[jobs.a]\ncron = \"0 0 12 ? * 2\"\ncommand = \"true\"\n");
+    assert_has(
+        &e,
+        &[
+            "jobs.toml:2:8:",
+            "key `cron`",
+            "Quartz",
+            "in cron: `0 12 * * 1`",
+        ],
+    );
+}
+
+#[test]
+fn hour_range_that_wraps() {
+    let e = rejected("[jobs.a]\ncron = \"0 22-2 * * *\"\ncommand = \"true\"\n");
+    assert_has(
+        &e,
+        &["jobs.toml:2:11:", "hour field", "`22-2`", "`22-23,0-2`"],
+    );
 }
 
 #[test]

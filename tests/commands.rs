@@ -567,3 +567,24 @@ fn completions_help_lists_only_what_applies_to_it() {
     }
     assert!(help.contains("<SHELL>"), "{help}");
 }
+
+/// `0 0 30 2 *` is how some repositories disable a job: it loads, `list`
+/// says `never`, `next` prints nothing and says why, and both exit 0.
+#[test]
+fn a_line_that_never_fires_loads_and_says_never() {
+    let env = Env::new("[jobs.off]\ncron = \"0 0 30 2 *\"\ncommand = \"true\"\n");
+    let out = stdout(env.cmd(&["list"]).assert().success());
+    let row = out.lines().find(|l| l.contains("off")).unwrap();
+    let cells: Vec<&str> = row.split_whitespace().collect();
+    assert_eq!(cells[cells.len() - 2], "never", "{out}");
+    for target in ["off", "0 0 31 2 *"] {
+        let out = env.cmd(&["next", target]).assert().success();
+        let output = out.get_output();
+        assert!(output.stdout.is_empty(), "{target}");
+        let err = String::from_utf8_lossy(&output.stderr);
+        assert!(err.contains("never fires"), "{target}: {err}");
+    }
+    let out = env.cmd(&["check"]).assert().success();
+    let err = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(err.contains("job `off`, key `cron`: never fires"), "{err}");
+}

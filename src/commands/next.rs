@@ -76,6 +76,15 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
                 .to_rfc3339_opts(SecondsFormat::Millis, false),
         })
         .collect();
+    if instants.is_empty()
+        && let Schedule::Cron(cron) = &schedule
+        && cron.never_fires()
+    {
+        tracing::warn!(
+            schedule = %schedule,
+            "never fires: no date matches its day-of-month and month fields"
+        );
+    }
     if args.json {
         return super::print(&output::json(&instants));
     }

@@ -150,9 +150,15 @@ fn zero_negative_and_unparsable_durations() {
 }
 
 #[test]
-fn impossible_schedule_and_empty_command() {
-    let d = one_error("[jobs.a]\ncron = \"0 0 30 2 *\"\ncommand = \"true\"\n");
-    assert!(d.message.contains("never fire"), "{d}");
+fn never_firing_schedule_loads_and_empty_command_does_not() {
+    // cron installs `0 0 30 2 *` and never runs it; `check` warns.
+    let config = load("[jobs.a]\ncron = \"0 0 30 2 *\"\ncommand = \"true\"\n").unwrap();
+    assert!(
+        config.jobs[0]
+            .schedule
+            .next_after(chrono::Utc::now())
+            .is_none()
+    );
     let d = one_error("[jobs.a]\nevery = \"1m\"\ncommand = \"  \"\n");
     assert!(d.message.contains("command is empty"), "{d}");
     let d = one_error("[jobs.a]\nevery = \"1m\"\n");
@@ -234,4 +240,20 @@ fn an_exec_form_needs_strings_and_a_program() {
     let d = one_error("[jobs.a]\nevery = \"1m\"\ncommand = [\"ls\", 3]\n");
     assert_eq!((d.line, d.column), (3, 18));
     assert!(d.message.contains("a string"), "{}", d.message);
+}
+
+#[test]
+fn cron_errors_point_at_the_comma_or_item_at_fault() {
+    let d = one_error("[jobs.a]\ncron = \"0 22, 10 * * *\"\ncommand = \"true\"\n");
+    assert_eq!((d.line, d.column, d.span_len), (2, 13, 1), "{d}");
+    assert!(d.message.contains("split the field"), "{d}");
+    assert!(d.to_string().contains("\n  |             ^"), "{d}");
+    let d = one_error("[jobs.a]\ncron = \"0 22-2 * * *\"\ncommand = \"true\"\n");
+    assert_eq!((d.column, d.span_len), (11, 4), "{d}");
+    // Leading spaces inside the string count.
+    let d = one_error("[jobs.a]\ncron = \"  0 0 * * 1,\"\ncommand = \"true\"\n");
+    assert_eq!(d.column, 20, "{d}");
+    // An escape moves the text: the whole value, not a wrong column.
+    let d = one_error("[jobs.a]\ncron = \"0 0 * * \\u0031,\"\ncommand = \"true\"\n");
+    assert_eq!((d.column, d.span_len), (8, 17), "{d}");
 }

@@ -1033,3 +1033,26 @@ fn a_fire_turned_away_by_a_claim_still_on_its_way_says_the_database_is_why() {
         slow.reasons
     );
 }
+
+/// `0 0 30 2 *` has no next fire: the engine arms nothing for it and
+/// catch-up finds nothing to run; the other jobs run as usual.
+#[test]
+fn a_job_that_never_fires_arms_nothing_and_others_run() {
+    let toml = "[jobs.never]\ncron = \"0 0 30 2 *\"\ncommand = \"x\"\ncatchup = \"all\"\n\
+                [jobs.b]\n\
+                every = \"10s\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |_, _| 0.1);
+    // A last fire a year back: catch-up finds nothing to run.
+    sim.start(&[("never", -365.0 * 86_400.0)]);
+    sim.run_until(35.0);
+    assert_eq!(sim.started("never"), Vec::<f64>::new());
+    assert_eq!(sim.recorded("never", Status::Skipped), Vec::<f64>::new());
+    assert_eq!(sim.started("b"), [0.0, 10.0, 20.0, 30.0]);
+    // With only that job, the engine has nothing to wake for.
+    let mut alone = Sim::new(
+        "[jobs.never]\ncron = \"0 0 30 2 *\"\ncommand = \"x\"\n",
+        |_, _| 0.1,
+    );
+    alone.start(&[]);
+    assert_eq!(alone.engine.next_wake(), None);
+}

@@ -470,9 +470,21 @@ fn fixed_time_classification_follows_cron8() {
 }
 
 #[test]
-fn impossible_schedules_are_rejected() {
-    assert!(err("0 0 30 2 *").message.contains("never fire"));
-    assert!(err("0 0 31 4,6,9,11 *").message.contains("never fire"));
+fn impossible_schedules_are_accepted_and_never_fire() {
+    // kubernetes/test-infra disables jobs this way; cron installs them.
+    for expr in ["0 0 30 2 *", "0 0 31 2 *", "0 0 31 4,6,9,11 *"] {
+        let c = CronSchedule::parse(expr, tz("Europe/Berlin")).unwrap();
+        assert!(c.never_fires(), "{expr}");
+        assert_eq!(
+            fires(expr, "Europe/Berlin", "2026-11-21T00:00:00Z", 3).len(),
+            0
+        );
+    }
+    assert!(
+        !CronSchedule::parse("0 0 29 2 *", Tz::UTC)
+            .unwrap()
+            .never_fires()
+    );
     // The 29th of February exists in leap years.
     assert_eq!(
         fires("0 0 29 2 *", "UTC", "2026-11-21T00:00:00Z", 1),
@@ -497,6 +509,7 @@ fn errors_name_the_field() {
     );
     assert!(err("* * * *").message.contains("found 4"));
     assert!(err("* * * * * * *").message.contains("found 7"));
+    assert!(err("* * * * * * *").message.contains("Quartz"));
     assert!(err("@reboot").message.contains("@reboot"));
     assert!(err("@sometimes").message.contains("@daily"));
     assert!(err("").message.contains("found 0"));
@@ -553,4 +566,63 @@ fn wildcard_jobs_agree_with_croner_s_zoned_search() {
             }
         }
     }
+}
+
+/// Each skipped nominal time, for cron(8)'s one catch-up per skipped time.
+#[test]
+fn skipped_by_gaps_lists_each_nominal_time_a_jump_skips() {
+    let skipped = |expr: &str, zone: &str, from: &str| -> Vec<(String, String)> {
+        let zone = tz(zone);
+        let from = DateTime::parse_from_rfc3339(from)
+            .unwrap()
+            .with_timezone(&Utc);
+        CronSchedule::parse(expr, zone)
+            .unwrap()
+            .skipped_by_gaps(from, 2)
+            .into_iter()
+            .map(|s| {
+                (
+                    s.wall.format("%H:%M").to_string(),
+                    s.runs_at
+                        .with_timezone(&zone)
+                        .format("%H:%M %Z")
+                        .to_string(),
+                )
+            })
+            .collect()
+    };
+    let ny = "2026-03-07T12:00:00Z";
+    let at3 = |walls: &[&str]| -> Vec<(String, String)> {
+        walls
+            .iter()
+            .map(|w| (w.to_string(), "03:00 EDT".to_string()))
+            .collect()
+    };
+    assert_eq!(
+        skipped("0,30 2 * * *", "America/New_York", ny),
+        at3(&["02:00", "02:30"])
+    );
+    assert_eq!(
+        skipped("1-5 2 * * *", "America/New_York", ny),
+        at3(&["02:01", "02:02", "02:03", "02:04", "02:05"])
+    );
+    // 03:00 is not skipped: it is its own run at the same instant.
+    assert_eq!(
+        skipped("0 1-3 * * *", "America/New_York", ny),
+        at3(&["02:00"])
+    );
+    // Lord Howe moves 30 minutes: 02:00 and 02:15 are skipped, 02:30 exists.
+    let lh: Vec<(String, String)> = skipped(
+        "0,15,30,45 2 * * *",
+        "Australia/Lord_Howe",
+        "2026-10-03T00:00:00Z",
+    );
+    assert_eq!(
+        lh.iter().map(|(w, _)| w.as_str()).collect::<Vec<_>>(),
+        ["02:00", "02:15"]
+    );
+    assert!(lh.iter().all(|(_, r)| r.starts_with("02:30")), "{lh:?}");
+    // Wildcard jobs follow real time: nothing to catch up.
+    assert!(skipped("*/30 2 * * *", "America/New_York", ny).is_empty());
+    assert!(skipped("0 3 * * *", "America/New_York", ny).is_empty());
 }

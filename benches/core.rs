@@ -198,6 +198,8 @@ fn bench_store(c: &mut Criterion) {
                 .claim(&[NewRun {
                     job: "backup".into(),
                     scheduled_for: at,
+                    slot: 0,
+                    nominal: None,
                     attempt: 1,
                     trigger: Trigger::Schedule,
                     started_at: at,

@@ -344,14 +344,37 @@ fn dst(cron: &CronSchedule, now: DateTime<Utc>) -> Vec<String> {
     let mut out = Vec::new();
     let mut seen_gap = false;
     let mut seen_repeat = false;
-    for s in cron.dst_surprises(now, 366) {
+    let surprises = cron.dst_surprises(now, 366);
+    for s in &surprises {
         let runs_at = s.runs_at.with_timezone(&tz).format("%H:%M:%S %Z");
         let wall = s.wall.format("%Y-%m-%d %H:%M:%S");
         if s.skipped && !seen_gap {
             seen_gap = true;
+            // Each skipped time is a run of its own at the jump, and the
+            // landing time's own run comes on top when it matches.
+            let skipped = surprises
+                .iter()
+                .filter(|o| o.skipped && o.runs_at == s.runs_at)
+                .count();
+            let landing = cron
+                .upcoming_points(s.runs_at - chrono::TimeDelta::seconds(1), skipped + 1)
+                .iter()
+                .filter(|p| p.at == s.runs_at)
+                .count();
+            let runs = match landing {
+                1 => "once".to_string(),
+                2 => "twice".to_string(),
+                n => format!("{n} times"),
+            };
+            let own = if landing > skipped {
+                ", the last for its own time"
+            } else {
+                ""
+            };
             out.push(format!(
                 "{wall} does not exist in {tz} (the clocks jump forward); like cron, the job runs \
-                 once at {runs_at}, the first instant after the jump"
+                 {runs} at {runs_at}, the first instant after the jump (once for each skipped \
+                 time{own})"
             ));
         } else if !s.skipped && !seen_repeat {
             seen_repeat = true;

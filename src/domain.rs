@@ -158,11 +158,15 @@ word_enum! {
 }
 
 /// A fire about to start (or be recorded without running): what its row
-/// says. Its identity is `(job, scheduled_for, attempt)`.
+/// says. Its identity is `(job, scheduled_for, slot, attempt)`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NewRun {
     pub job: String,
     pub scheduled_for: DateTime<Utc>,
+    /// Tells apart fires that share an instant (see [`RunRecord::slot`]).
+    pub slot: u32,
+    /// The local time the fire stands for, when it is not its instant's.
+    pub nominal: Option<String>,
     pub attempt: u32,
     pub trigger: Trigger,
     pub started_at: DateTime<Utc>,
@@ -199,6 +203,14 @@ pub struct RunRecord {
     pub id: i64,
     pub job: String,
     pub scheduled_for: DateTime<Utc>,
+    /// 0, but for fires that share an instant: the local times a
+    /// daylight-saving jump skips run at its end, numbered 0, 1, … in the
+    /// order of those times; the runs of a wildcard job after the clock went
+    /// back add 1000 for each step back.
+    pub slot: u32,
+    /// The local time (`2026-03-08T02:30:00`) a catch-up fire stands for,
+    /// when a daylight-saving jump skipped it.
+    pub nominal: Option<String>,
     /// 1 for the first attempt at a fire, 2 for its first retry, ...
     pub attempt: u32,
     pub trigger: Trigger,

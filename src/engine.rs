@@ -21,12 +21,17 @@ use std::sync::Arc;
 
 use crate::config::{Catchup, Config, Job, Overlap, SchedulerSettings};
 use crate::domain::{Ended, NotRun, Trigger};
-use crate::schedule::Schedule;
+use crate::schedule::{FirePoint, Schedule};
 
 /// A fire found later than this when its timer pops was missed (the loop
 /// slept through it: suspend, a stopped process, a clock step), and the
 /// job's catch-up policy decides what happens to it.
 pub const LATE: TimeDelta = TimeDelta::seconds(10);
+/// The clock going back by more than this is a step, not jitter.
+const CLOCK_STEP: TimeDelta = TimeDelta::seconds(1);
+/// cron(8): a step back of three hours or more runs everything on the new
+/// time, fixed-time jobs included.
+const BIG_STEP_BACK: TimeDelta = TimeDelta::hours(3);
 /// At most this many missed fires are handled one by one; older ones inside
 /// the window are counted with those outside it.
 const MAX_CATCHUP_FIRES: usize = 10_000;
@@ -43,6 +48,11 @@ pub type Token = u64;
 pub struct Fire {
     pub job: String,
     pub scheduled_for: DateTime<Utc>,
+    /// Tells apart fires of one instant: the local times a daylight-saving
+    /// jump skipped, and wildcard runs after the clock went back.
+    pub slot: u32,
+    /// The skipped local time this fire stands for.
+    pub nominal: Option<chrono::NaiveDateTime>,
     pub attempt: u32,
     pub trigger: Trigger,
     /// The `schedule trigger` request behind a manual fire.
@@ -80,11 +90,14 @@ pub enum Action {
     },
     /// An overdue job succeeded.
     Recovered { job: String },
+    /// The wall clock went back by this much: wildcard jobs follow the new
+    /// time, fixed-time jobs wait for the time they were at (cron(8)).
+    ClockBack { by: TimeDelta, everything: bool },
 }
 
 enum Timer {
     /// The job's next scheduled fire.
-    Scheduled { job: String, at: DateTime<Utc> },
+    Scheduled { job: String, at: FirePoint },
     /// A fire whose start was delayed by jitter.
     Jittered(Fire),
     /// The next attempt at a failed fire.
@@ -95,7 +108,7 @@ enum Timer {
 
 struct JobState {
     job: Arc<Job>,
-    next: Option<DateTime<Utc>>,
+    next: Option<FirePoint>,
     running: Vec<Token>,
     /// `queue` and `replace`: the one fire waiting for the running run.
     waiting: Option<Fire>,
@@ -109,6 +122,11 @@ struct JobState {
     deadline: Option<DateTime<Utc>>,
     /// Overdue since this deadline, until a run succeeds.
     overdue: Option<DateTime<Utc>>,
+    /// The latest instant the job's schedule fired at.
+    fired_until: Option<DateTime<Utc>>,
+    /// After the clock went back: fires up to this instant run again, as
+    /// the pass-th run of their instant.
+    rerun: Option<(DateTime<Utc>, u32)>,
 }
 
 impl JobState {
@@ -123,6 +141,8 @@ impl JobState {
             last_success: None,
             deadline: None,
             overdue: None,
+            fired_until: None,
+            rerun: None,
         }
     }
 }
@@ -151,8 +171,11 @@ pub struct Engine {
     /// their job and their slot, but a fire turned away because of them was
     /// turned away by the database, not by the job.
     claiming: HashMap<Token, DateTime<Utc>>,
-    /// The time the engine was last handed: when a claim was sent.
+    /// The time the engine was last handed: when a claim was sent, and
+    /// how a step of the clock back is seen.
     clock: DateTime<Utc>,
+    /// How many times the clock went back.
+    passes: u32,
     next_token: Token,
     rng: Rng,
     shutting_down: bool,
@@ -180,6 +203,7 @@ impl Engine {
             runs: HashMap::new(),
             claiming: HashMap::new(),
             clock: DateTime::<Utc>::MIN_UTC,
+            passes: 0,
             next_token: 1,
             rng: Rng::new(seed),
             shutting_down: false,
@@ -221,6 +245,8 @@ impl Engine {
                     // The history keeps milliseconds: so does the fire.
                     scheduled_for: DateTime::from_timestamp_millis(now.timestamp_millis())
                         .unwrap_or(now),
+                    slot: 0,
+                    nominal: None,
                     attempt: 1,
                     trigger: Trigger::Startup,
                     request: None,
@@ -241,7 +267,7 @@ impl Engine {
     /// Handles every timer due at `now`.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Action> {
         let mut out = Vec::new();
-        self.clock = now;
+        self.observe(now, &mut out);
         while let Some(&Reverse((at, seq))) = self.timers.peek() {
             if at > now.timestamp_millis() {
                 break;
@@ -285,7 +311,7 @@ impl Engine {
         now: DateTime<Utc>,
     ) -> Vec<Action> {
         let mut out = Vec::new();
-        self.clock = now;
+        self.observe(now, &mut out);
         self.claiming.remove(&token);
         let Some(fire) = self.runs.remove(&token) else {
             return out;
@@ -345,7 +371,7 @@ impl Engine {
     /// fire. Running runs are not touched.
     pub fn reload(&mut self, config: &Config, now: DateTime<Utc>) -> Vec<Action> {
         let mut out = Vec::new();
-        self.clock = now;
+        self.observe(now, &mut out);
         self.settings = config.scheduler.clone();
         for name in self.jobs.keys().cloned().collect::<Vec<_>>() {
             if config.job(&name).is_none() {
@@ -472,6 +498,8 @@ impl Engine {
         let fire = Fire {
             job: job.to_string(),
             scheduled_for: at,
+            slot: 0,
+            nominal: None,
             attempt: 1,
             trigger: Trigger::Manual,
             request: Some(request),
@@ -498,7 +526,7 @@ impl Engine {
             .filter(|(_, state)| !state.removed)
             .map(|(name, state)| JobStatus {
                 name: name.clone(),
-                next: state.next,
+                next: state.next.map(|p| p.at),
                 running: state.running.len(),
                 last_success: state.last_success,
                 overdue_since: state.overdue,
@@ -547,19 +575,51 @@ impl Engine {
         );
     }
 
+    /// Takes the time handed in as the engine's clock, noticing when it
+    /// went back.
+    fn observe(&mut self, now: DateTime<Utc>, out: &mut Vec<Action>) {
+        if now < self.clock - CLOCK_STEP {
+            self.clock_went_back(self.clock - now, now, out);
+        }
+        self.clock = now;
+    }
+
+    /// The clock went back by `by`. cron(8): by less than 3 hours, fixed-time
+    /// jobs do not run again for the repeated span (their next fire stays
+    /// where it was) and wildcard jobs run on the new time at once; by more,
+    /// everything runs on the new time. Fires of instants that already ran
+    /// get a slot of their own, so the history keeps both runs.
+    fn clock_went_back(&mut self, by: TimeDelta, now: DateTime<Utc>, out: &mut Vec<Action>) {
+        self.passes += 1;
+        let everything = by >= BIG_STEP_BACK;
+        out.push(Action::ClockBack { by, everything });
+        let mut names: Vec<String> = self.jobs.keys().cloned().collect();
+        names.sort();
+        for name in names {
+            let state = self.jobs.get_mut(&name).expect("listed");
+            let fixed = matches!(&state.job.schedule, Schedule::Cron(c) if c.is_fixed_time());
+            if state.removed || !state.job.enabled || (fixed && !everything) {
+                continue;
+            }
+            state.rerun = state.fired_until.map(|t| (t, self.passes));
+            self.arm_next(&name, now);
+        }
+    }
+
     /// A scheduled timer popped: fire now, or catch up when it is late.
     fn scheduled(
         &mut self,
         name: &str,
-        at: DateTime<Utc>,
+        point: FirePoint,
         now: DateTime<Utc>,
         out: &mut Vec<Action>,
     ) {
+        let at = point.at;
         let Some(state) = self.jobs.get_mut(name) else {
             return;
         };
-        if state.removed || state.next != Some(at) {
-            return; // superseded by a reload
+        if state.removed || state.next != Some(point) {
+            return; // superseded by a reload or a clock step
         }
         state.next = None;
         if now - at > LATE {
@@ -568,10 +628,16 @@ impl Engine {
             return;
         }
         let job = Arc::clone(&state.job);
-        if let Some(next) = job.schedule.next_after(at) {
+        // A run again of an instant that ran before the clock went back.
+        let rerun = match state.rerun {
+            Some((until, pass)) if at <= until => 1000 * pass,
+            _ => 0,
+        };
+        state.fired_until = Some(state.fired_until.map_or(at, |t| t.max(at)));
+        if let Some(next) = job.schedule.next_fire(at, Some(point.slot)) {
             state.next = Some(next);
             self.arm(
-                next,
+                next.at,
                 Timer::Scheduled {
                     job: name.to_string(),
                     at: next,
@@ -581,6 +647,8 @@ impl Engine {
         let fire = Fire {
             job: name.to_string(),
             scheduled_for: at,
+            slot: point.slot + rerun,
+            nominal: point.nominal,
             attempt: 1,
             trigger: Trigger::Schedule,
             request: None,
@@ -620,6 +688,8 @@ impl Engine {
         let fire = |at: DateTime<Utc>, trigger| Fire {
             job: name.to_string(),
             scheduled_for: at,
+            slot: 0,
+            nominal: None,
             attempt: 1,
             trigger,
             request: None,
@@ -876,10 +946,10 @@ impl Engine {
 
     fn arm_next(&mut self, name: &str, after: DateTime<Utc>) {
         let state = self.jobs.get_mut(name).expect("known job");
-        state.next = state.job.schedule.next_after(after);
+        state.next = state.job.schedule.next_fire(after, None);
         if let Some(next) = state.next {
             self.arm(
-                next,
+                next.at,
                 Timer::Scheduled {
                     job: name.to_string(),
                     at: next,

@@ -48,6 +48,30 @@ impl Schedule {
         }
     }
 
+    /// The next fire after `after`: after the fire `after` names, or, for a
+    /// plain instant (`slot: None`), strictly after it. Several fires can
+    /// share an instant (a fixed-time job's local times that a
+    /// daylight-saving jump skips all run at the end of the jump, as in
+    /// cron(8)); they are told apart by their slot.
+    pub fn next_fire(&self, after: DateTime<Utc>, slot: Option<u32>) -> Option<FirePoint> {
+        match self {
+            Schedule::Cron(c) => c.next_fire(after, slot),
+            Schedule::Every(e) => e.next_after(after).map(FirePoint::at),
+        }
+    }
+
+    /// The next `count` fires after `after`, each skipped local time its own.
+    pub fn upcoming_fires(&self, after: DateTime<Utc>, count: usize) -> Vec<FirePoint> {
+        match self {
+            Schedule::Cron(c) => c.upcoming_points(after, count),
+            Schedule::Every(_) => self
+                .upcoming(after, count)
+                .into_iter()
+                .map(FirePoint::at)
+                .collect(),
+        }
+    }
+
     /// The next `count` fire instants after `after`.
     pub fn upcoming(&self, after: DateTime<Utc>, count: usize) -> Vec<DateTime<Utc>> {
         let mut out = Vec::with_capacity(count.min(1024));
@@ -101,6 +125,27 @@ impl Every {
         let t = after.timestamp_millis();
         let next = t.div_euclid(step).checked_add(1)?.checked_mul(step)?;
         DateTime::from_timestamp_millis(next)
+    }
+}
+
+/// One fire of a schedule: its instant, its slot among the fires of that
+/// instant (0 but for the local times a daylight-saving jump skipped), and
+/// the local time it stands for when that is not the instant's own.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FirePoint {
+    pub at: DateTime<Utc>,
+    pub slot: u32,
+    /// The skipped local time this fire is the catch-up of.
+    pub nominal: Option<NaiveDateTime>,
+}
+
+impl FirePoint {
+    pub fn at(at: DateTime<Utc>) -> FirePoint {
+        FirePoint {
+            at,
+            slot: 0,
+            nominal: None,
+        }
     }
 }
 
@@ -304,6 +349,75 @@ impl CronSchedule {
     /// Whether cron(8)'s daylight-saving rules treat the job as fixed-time.
     pub fn is_fixed_time(&self) -> bool {
         self.fixed_time
+    }
+
+    /// See [`Schedule::next_fire`].
+    pub fn next_fire(&self, after: DateTime<Utc>, slot: Option<u32>) -> Option<FirePoint> {
+        if !self.fixed_time {
+            return self.next_wildcard_after(after).map(FirePoint::at);
+        }
+        if let Some(slot) = slot {
+            let walls = self.walls_at(after);
+            if let Some(&wall) = walls.get(slot as usize + 1) {
+                return Some(self.point(after, slot + 1, wall));
+            }
+        }
+        let at = self.next_fixed_after(after)?;
+        let wall = self.walls_at(at).first().copied()?;
+        Some(self.point(at, 0, wall))
+    }
+
+    /// The next `count` fires after `after` (see [`Schedule::upcoming_fires`]).
+    pub fn upcoming_points(&self, after: DateTime<Utc>, count: usize) -> Vec<FirePoint> {
+        let mut out: Vec<FirePoint> = Vec::with_capacity(count.min(1024));
+        let mut cursor = (after, None);
+        while out.len() < count {
+            let Some(next) = self.next_fire(cursor.0, cursor.1) else {
+                break;
+            };
+            cursor = (next.at, Some(next.slot));
+            out.push(next);
+        }
+        out
+    }
+
+    fn point(&self, at: DateTime<Utc>, slot: u32, wall: NaiveDateTime) -> FirePoint {
+        let own = at.with_timezone(&self.tz).naive_local();
+        FirePoint {
+            at,
+            slot,
+            nominal: (wall != own).then_some(wall),
+        }
+    }
+
+    /// The matching local times a fixed-time job runs at instant `at`, in
+    /// order: the instant's own time, or the times a jump skipped just
+    /// before it (and its own, if it matches too).
+    fn walls_at(&self, at: DateTime<Utc>) -> Vec<NaiveDateTime> {
+        let own = at.with_timezone(&self.tz).naive_local();
+        let before = (at - TimeDelta::seconds(1))
+            .with_timezone(&self.tz)
+            .naive_local();
+        let mut walls = Vec::new();
+        let mut wall = before;
+        // A gap is at most a day (Samoa, 2011): bounded.
+        for _ in 0..100_000 {
+            let Some(w) = self.pattern.next_after(wall) else {
+                break;
+            };
+            if w > own {
+                break;
+            }
+            let instant = match self.tz.from_local_datetime(&w) {
+                LocalResult::Single(t) | LocalResult::Ambiguous(t, _) => Some(t),
+                LocalResult::None => first_after_gap(self.tz, w),
+            };
+            if instant.map(|t| t.with_timezone(&Utc)) == Some(at) {
+                walls.push(w);
+            }
+            wall = w;
+        }
+        walls
     }
 
     pub fn next_after(&self, after: DateTime<Utc>) -> Option<DateTime<Utc>> {

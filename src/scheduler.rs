@@ -527,6 +527,14 @@ impl Scheduler {
                 Action::Recovered { job } => {
                     tracing::info!(job = %job, "overdue job succeeded again");
                 }
+                Action::ClockBack { by, everything } => {
+                    let by = duration::human(by.to_std().unwrap_or_default());
+                    if everything {
+                        tracing::warn!(%by, "the clock went back (3h or more): every job runs on the new time");
+                    } else {
+                        tracing::warn!(%by, "the clock went back: wildcard jobs run on the new time, fixed-time jobs do not run again for the repeated span");
+                    }
+                }
                 Action::Terminate { token } => match self.runs.get(&token) {
                     Some(run) => {
                         tracing::info!(job = %run.job, run_id = run.run_id, "terminating the run: a newer fire replaces it");
@@ -1168,6 +1176,10 @@ fn new_run(host: &str, pid: u32, fire: &Fire, started_at: DateTime<Utc>) -> NewR
     NewRun {
         job: fire.job.clone(),
         scheduled_for: fire.scheduled_for,
+        slot: fire.slot,
+        nominal: fire
+            .nominal
+            .map(|n| n.format("%Y-%m-%dT%H:%M:%S").to_string()),
         attempt: fire.attempt,
         trigger: fire.trigger,
         started_at,

@@ -141,7 +141,8 @@ fn next_of_a_job_uses_its_zone() {
     );
     assert_eq!(
         out,
-        "2026-03-29T03:00:00+02:00\n2026-03-30T02:30:00+02:00\n"
+        "2026-03-29T03:00:00+02:00 (for 2026-03-29 02:30:00 local time, skipped by the daylight-saving change)\n\
+         2026-03-30T02:30:00+02:00\n"
     );
     // --tz only changes how the instants are shown.
     let out = stdout(
@@ -158,7 +159,10 @@ fn next_of_a_job_uses_its_zone() {
         .assert()
         .success(),
     );
-    assert_eq!(out, "2026-03-29T01:00:00+00:00\n");
+    assert_eq!(
+        out,
+        "2026-03-29T01:00:00+00:00 (for 2026-03-29 02:30:00 local time, skipped by the daylight-saving change)\n"
+    );
     let err = env.cmd(&["next", "backpu"]).assert().code(2);
     let err = String::from_utf8_lossy(&err.get_output().stderr).to_string();
     assert!(

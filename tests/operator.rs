@@ -245,6 +245,8 @@ fn stats_over_a_seeded_history() {
         let new = NewRun {
             job: "a".into(),
             scheduled_for: at,
+            slot: 0,
+            nominal: None,
             attempt: 1,
             trigger: Trigger::Schedule,
             started_at: at + TimeDelta::milliseconds(20),
@@ -276,6 +278,8 @@ fn stats_over_a_seeded_history() {
     let skipped = NewRun {
         job: "a".into(),
         scheduled_for: base + TimeDelta::minutes(30),
+        slot: 0,
+        nominal: None,
         attempt: 1,
         trigger: Trigger::Schedule,
         started_at: base,
@@ -292,6 +296,8 @@ fn stats_over_a_seeded_history() {
     let old = NewRun {
         job: "a".into(),
         scheduled_for: base - TimeDelta::days(30),
+        slot: 0,
+        nominal: None,
         attempt: 1,
         trigger: Trigger::Schedule,
         started_at: base,

@@ -118,6 +118,12 @@ fn note(r: &RunRecord) -> String {
     if let Some(reason) = &r.reason {
         return reason.clone();
     }
+    if let Some(nominal) = &r.nominal {
+        return format!(
+            "for {}, skipped by the clock change",
+            nominal.replace('T', " ")
+        );
+    }
     if r.status == crate::domain::Status::Succeeded {
         return String::new();
     }

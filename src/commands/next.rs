@@ -18,6 +18,10 @@ struct Instant {
     at: DateTime<Utc>,
     /// The same instant in the display zone, with its offset.
     local: String,
+    /// The local time a daylight-saving jump skipped, that this fire
+    /// stands for (it runs at the end of the jump).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    nominal: Option<String>,
 }
 
 pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
@@ -67,13 +71,15 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
     let zone = if global.utc { Tz::UTC } else { zone };
 
     let instants: Vec<Instant> = schedule
-        .upcoming(after, args.count as usize)
+        .upcoming_fires(after, args.count as usize)
         .into_iter()
-        .map(|at| Instant {
-            at,
-            local: at
+        .map(|p| Instant {
+            at: p.at,
+            local: p
+                .at
                 .with_timezone(&zone)
                 .to_rfc3339_opts(SecondsFormat::Millis, false),
+            nominal: p.nominal.map(|n| n.format("%Y-%m-%dT%H:%M:%S").to_string()),
         })
         .collect();
     if instants.is_empty()
@@ -92,6 +98,12 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
     for i in &instants {
         let local = i.at.with_timezone(&zone);
         text.push_str(&local.to_rfc3339_opts(SecondsFormat::AutoSi, false));
+        if let Some(nominal) = &i.nominal {
+            text.push_str(&format!(
+                " (for {} local time, skipped by the daylight-saving change)",
+                nominal.replace('T', " ")
+            ));
+        }
         text.push('\n');
     }
     super::print(&text)

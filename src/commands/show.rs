@@ -48,6 +48,15 @@ pub fn render(run: &RunRecord, tz: Tz, look: output::Look, now: DateTime<Utc>) -
         format!("{}, attempt {}", run.trigger, run.attempt),
     ));
     lines.push(("scheduled", time(run.scheduled_for)));
+    if let Some(nominal) = &run.nominal {
+        lines.push((
+            "stands for",
+            format!(
+                "{} local time, skipped by a daylight-saving change",
+                nominal.replace('T', " ")
+            ),
+        ));
+    }
     if let Some(started) = run.started_at {
         let delay = (started - run.scheduled_for).num_milliseconds().max(0) as u64;
         lines.push((

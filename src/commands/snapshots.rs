@@ -24,6 +24,8 @@ fn run(id: i64, job: &str, minutes_ago: i64, status: Status) -> RunRecord {
         id,
         job: job.into(),
         scheduled_for,
+        slot: 0,
+        nominal: None,
         attempt: 1,
         trigger: Trigger::Schedule,
         started_at: ran.then(|| scheduled_for + TimeDelta::milliseconds(3)),

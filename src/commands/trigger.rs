@@ -51,6 +51,8 @@ fn run_here(
     let new_run = NewRun {
         job: job.name.clone(),
         scheduled_for: now,
+        slot: 0,
+        nominal: None,
         attempt: 1,
         trigger: Trigger::Manual,
         started_at: now,

@@ -63,6 +63,10 @@ struct Sim {
     outcome: PerAttempt<Status>,
     /// The database does not answer: claims never come back.
     claims_hang: bool,
+    /// The clock steps back the engine reported.
+    clock_steps: Vec<(TimeDelta, bool)>,
+    /// Every fire started, whole.
+    fires: Vec<Fire>,
     unclaimed: Vec<Token>,
 }
 
@@ -78,6 +82,8 @@ impl Sim {
             duration: Box::new(duration),
             outcome: Box::new(|_, _| Status::Succeeded),
             claims_hang: false,
+            clock_steps: Vec::new(),
+            fires: Vec::new(),
             unclaimed: Vec::new(),
         }
     }
@@ -109,6 +115,7 @@ impl Sim {
         for action in actions {
             match action {
                 Action::Start { token, fire, .. } => {
+                    self.fires.push(fire.clone());
                     if self.claims_hang {
                         self.unclaimed.push(token);
                         self.seen.push(Seen::Started(
@@ -154,6 +161,7 @@ impl Sim {
                         .push(Seen::Overdue(job, secs(self.now), last_success.map(secs)))
                 }
                 Action::Recovered { job } => self.seen.push(Seen::Recovered(job, secs(self.now))),
+                Action::ClockBack { by, everything } => self.clock_steps.push((by, everything)),
                 Action::Terminate { token } => {
                     let end = self.now + TimeDelta::milliseconds(100);
                     if let Some(run) = self.running.get_mut(&token) {
@@ -1055,4 +1063,114 @@ fn a_job_that_never_fires_arms_nothing_and_others_run() {
     );
     alone.start(&[]);
     assert_eq!(alone.engine.next_wake(), None);
+}
+
+/// cron(8): each local time a spring-forward jump skips runs at the end of
+/// the jump, as a fire of its own; with `skip`, the ones that collide are
+/// recorded skipped.
+#[test]
+fn each_time_a_jump_skips_is_a_fire_of_its_own_at_its_end() {
+    // New York springs forward at 2026-03-08 02:00 EST (07:00 UTC).
+    let start = DateTime::parse_from_rfc3339("2026-03-08T06:00:00Z").unwrap();
+    let jump = DateTime::parse_from_rfc3339("2026-03-08T07:00:00Z")
+        .unwrap()
+        .with_timezone(&Utc);
+    let offset = |t: DateTime<Utc>| (t - at(0.0)).num_milliseconds() as f64 / 1000.0;
+    for (overlap, runs) in [("allow", 2), ("skip", 1)] {
+        let toml = format!(
+            "[jobs.a]\ncron = \"0,30 2 * * *\"\ntimezone = \"America/New_York\"\n\
+             command = \"x\"\noverlap = \"{overlap}\"\n"
+        );
+        let mut sim = Sim::new(&toml, |_, _| 60.0);
+        sim.now = start.with_timezone(&Utc);
+        sim.start(&[]);
+        sim.run_until(offset(jump) + 1.0);
+        let fires: Vec<(DateTime<Utc>, u32, Option<String>)> = sim
+            .fires
+            .iter()
+            .map(|f| (f.scheduled_for, f.slot, f.nominal.map(|n| n.to_string())))
+            .collect();
+        let all = [
+            (jump, 0, Some("2026-03-08 02:00:00".to_string())),
+            (jump, 1, Some("2026-03-08 02:30:00".to_string())),
+        ];
+        assert_eq!(fires, all[..runs], "overlap = {overlap}");
+        let skipped = sim.recorded("a", Status::Skipped);
+        assert_eq!(
+            skipped.len(),
+            2 - runs,
+            "overlap = {overlap}: {:?}",
+            sim.reasons
+        );
+    }
+}
+
+/// cron(8): the clock going back less than 3 hours runs wildcard jobs on
+/// the new time at once, each a fire of its own beside the first run of
+/// the same instant; fixed-time jobs do not run again for the repeated span.
+/// Three hours or more: everything runs on the new time.
+#[test]
+fn when_the_clock_goes_back_wildcard_jobs_follow_it_and_fixed_ones_wait() {
+    let toml = "[jobs.wild]\ncron = \"* * * * * *\"\ncommand = \"x\"\n\
+                [jobs.fixed]\ncron = \"*/10 0 0 * * *\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |_, _| 0.1);
+    sim.start(&[]);
+    sim.run_until(45.5);
+    assert_eq!(sim.started("fixed"), [0.0, 10.0, 20.0, 30.0, 40.0]);
+    sim.now = at(15.5); // 30 s back
+    let actions = sim.engine.tick(sim.now);
+    sim.apply(actions);
+    sim.run_until(52.5);
+    assert_eq!(sim.clock_steps.len(), 1);
+    let (by, everything) = sim.clock_steps[0];
+    assert!(!everything);
+    assert!(
+        by > TimeDelta::seconds(29) && by <= TimeDelta::seconds(30),
+        "{by}"
+    );
+    // The repeated span is not run again by the fixed-time job.
+    assert_eq!(sim.started("fixed"), [0.0, 10.0, 20.0, 30.0, 40.0, 50.0]);
+    // The wildcard job runs 16..=45 again, as slot 1000, then 46.. as usual.
+    let wild: Vec<(f64, u32)> = sim
+        .fires
+        .iter()
+        .filter(|f| f.job == "wild")
+        .map(|f| (secs(f.scheduled_for), f.slot))
+        .collect();
+    let again: Vec<(f64, u32)> = wild.iter().copied().skip(46).collect();
+    let expected: Vec<(f64, u32)> = (16..=52)
+        .map(|t| (t as f64, if t <= 45 { 1000 } else { 0 }))
+        .collect();
+    assert_eq!(again, expected);
+    let ids: std::collections::HashSet<(i64, u32)> = wild
+        .iter()
+        .map(|(t, slot)| ((t * 1000.0) as i64, *slot))
+        .collect();
+    assert_eq!(
+        ids.len(),
+        wild.len(),
+        "every fire has an identity of its own"
+    );
+
+    // Four hours back: the fixed-time job runs on the new time too.
+    sim.now = at(52.5) - TimeDelta::hours(4);
+    let actions = sim.engine.tick(sim.now);
+    sim.apply(actions);
+    assert_eq!(sim.clock_steps.len(), 2);
+    assert!(
+        sim.clock_steps[1].1,
+        "a step of 3 hours or more moves everything"
+    );
+    let fixed_next = sim
+        .engine
+        .status()
+        .into_iter()
+        .find(|j| j.name == "fixed")
+        .and_then(|j| j.next)
+        .unwrap();
+    assert_eq!(
+        fixed_next,
+        at(0.0),
+        "the fixed-time job's next fire follows the clock back"
+    );
 }

@@ -626,3 +626,77 @@ fn skipped_by_gaps_lists_each_nominal_time_a_jump_skips() {
     assert!(skipped("*/30 2 * * *", "America/New_York", ny).is_empty());
     assert!(skipped("0 3 * * *", "America/New_York", ny).is_empty());
 }
+
+/// cron(8) runs a fixed-time job once for each local time a forward jump
+/// skips, at the first instant after it, besides its own run when the
+/// landing time matches.
+#[test]
+fn each_skipped_local_time_is_a_fire_of_its_own() {
+    let points =
+        |expr: &str, tz: &str, from: &str, n: usize| -> Vec<(String, u32, Option<String>)> {
+            let tz: Tz = tz.parse().unwrap();
+            let schedule = Schedule::Cron(Box::new(CronSchedule::parse(expr, tz).unwrap()));
+            let from = DateTime::parse_from_rfc3339(from)
+                .unwrap()
+                .with_timezone(&Utc);
+            schedule
+                .upcoming_fires(from, n)
+                .into_iter()
+                .map(|p| {
+                    (
+                        p.at.with_timezone(&tz).format("%m-%d %H:%M %Z").to_string(),
+                        p.slot,
+                        p.nominal.map(|n| n.format("%H:%M").to_string()),
+                    )
+                })
+                .collect()
+        };
+    let ny = "America/New_York";
+    let day = "2026-03-07T12:00:00Z";
+    let p = |s: &str, slot: u32, n: Option<&str>| (s.to_string(), slot, n.map(str::to_string));
+    assert_eq!(
+        points("0,30 2 * * *", ny, day, 3),
+        [
+            p("03-08 03:00 EDT", 0, Some("02:00")),
+            p("03-08 03:00 EDT", 1, Some("02:30")),
+            p("03-09 02:00 EDT", 0, None),
+        ]
+    );
+    assert_eq!(
+        points("0 1-3 * * *", ny, day, 4),
+        [
+            p("03-08 01:00 EST", 0, None),
+            p("03-08 03:00 EDT", 0, Some("02:00")),
+            p("03-08 03:00 EDT", 1, None),
+            p("03-09 01:00 EDT", 0, None),
+        ]
+    );
+    let five = points("1-5 2 * * *", ny, day, 6);
+    assert_eq!(five.iter().filter(|f| f.0 == "03-08 03:00 EDT").count(), 5);
+    assert_eq!(
+        five.iter().map(|f| f.1).take(5).collect::<Vec<_>>(),
+        [0, 1, 2, 3, 4]
+    );
+    // Lord Howe moves 30 minutes, from 02:00 to 02:30, on 2026-10-04.
+    let lh = points(
+        "0,15,30,45 2 * * *",
+        "Australia/Lord_Howe",
+        "2026-10-03T00:00:00Z",
+        4,
+    );
+    assert_eq!(
+        lh,
+        [
+            p("10-04 02:30 +11", 0, Some("02:00")),
+            p("10-04 02:30 +11", 1, Some("02:15")),
+            p("10-04 02:30 +11", 2, None),
+            p("10-04 02:45 +11", 0, None),
+        ]
+    );
+    // Wildcard jobs follow real instants: nothing runs for the gap.
+    let wild = points("*/30 * * * *", ny, "2026-03-08T06:15:00Z", 2);
+    assert_eq!(
+        wild,
+        [p("03-08 01:30 EST", 0, None), p("03-08 03:00 EDT", 0, None)]
+    );
+}

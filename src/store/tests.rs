@@ -18,6 +18,8 @@ fn new_run(job: &str, at: i64) -> NewRun {
     NewRun {
         job: job.into(),
         scheduled_for: t(at),
+        slot: 0,
+        nominal: None,
         attempt: 1,
         trigger: Trigger::Schedule,
         started_at: t(at),
@@ -430,6 +432,8 @@ fn a_row_reads_back_as_written(store: &mut dyn Store) {
             duration_ms: Some(1000),
             reason: Some("timed out after 2s".into()),
             missed_count: None,
+            slot: 0,
+            nominal: None,
             host: "testhost".into(),
             pid: 4242,
             child_pid: Some(99),

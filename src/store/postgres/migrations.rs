@@ -64,6 +64,20 @@ pub const MIGRATIONS: &[&str] = &[
         since      TIMESTAMPTZ NOT NULL,
         expires_at TIMESTAMPTZ NOT NULL
     );",
+    // 2: a fire's identity gains its slot (fires that share an instant: the
+    // local times a daylight-saving jump skips, wildcard jobs after the
+    // clock went back), and `nominal`, the skipped local time a fire
+    // stands for.
+    "ALTER TABLE runs ADD COLUMN slot INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE runs ADD COLUMN nominal TEXT;
+    ALTER TABLE runs DROP CONSTRAINT runs_job_scheduled_for_attempt_key;
+    ALTER TABLE runs ADD CONSTRAINT runs_fire_key UNIQUE (job, scheduled_for, slot, attempt);
+    DROP INDEX runs_by_time, runs_failed_by_time, runs_failed_by_job;
+    CREATE INDEX runs_by_time ON runs (scheduled_for DESC, slot DESC, attempt DESC, id DESC);
+    CREATE INDEX runs_failed_by_time ON runs (scheduled_for DESC, slot DESC, attempt DESC, id DESC)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for DESC, slot DESC, attempt DESC, id DESC)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');",
 ];
 
 /// The schema version this build writes.

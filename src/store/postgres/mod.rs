@@ -213,7 +213,7 @@ impl PgStore {
 
 const COLUMNS: &str = "id, job, scheduled_for, started_at, finished_at, status, exit_code, \
                        signal, duration_ms, reason, host, pid, child_pid, stdout_tail, stderr_tail, \
-                       attempt, trigger, missed_count";
+                       attempt, trigger, missed_count, slot, nominal";
 
 /// A stored word (status, trigger) that this build does not know is a row
 /// it cannot show: an error, not a panic.
@@ -241,6 +241,8 @@ fn record(row: &Row) -> std::result::Result<RunRecord, String> {
         attempt: row.get::<_, i32>(15) as u32,
         trigger: word(row, 16)?,
         missed_count: row.get::<_, Option<i64>>(17).map(|c| c as u64),
+        slot: row.get::<_, i32>(18) as u32,
+        nominal: row.get(19),
     })
 }
 
@@ -280,26 +282,39 @@ impl History for PgStore {
         let started: Vec<DateTime<Utc>> = runs.iter().map(|r| ms(r.started_at)).collect();
         let hosts: Vec<&str> = runs.iter().map(|r| r.host.as_str()).collect();
         let pids: Vec<i64> = runs.iter().map(|r| i64::from(r.pid)).collect();
+        let slots: Vec<i32> = runs.iter().map(|r| r.slot as i32).collect();
+        let nominals: Vec<Option<&str>> = runs.iter().map(|r| r.nominal.as_deref()).collect();
         let rows = self.with(async |c| {
             c.query(
-                "INSERT INTO runs (job, scheduled_for, attempt, trigger, started_at, status, host, pid)
-                 SELECT job, at, attempt, trigger, started, 'running', host, pid
+                "INSERT INTO runs (job, scheduled_for, attempt, trigger, started_at, status, host, pid,
+                                   slot, nominal)
+                 SELECT job, at, attempt, trigger, started, 'running', host, pid, slot, nominal
                  FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::text[],
-                             $5::timestamptz[], $6::text[], $7::bigint[])
-                      AS u(job, at, attempt, trigger, started, host, pid)
-                 ON CONFLICT (job, scheduled_for, attempt) DO NOTHING
-                 RETURNING id, job, scheduled_for, attempt",
-                &[&jobs, &at, &attempts, &triggers, &started, &hosts, &pids],
+                             $5::timestamptz[], $6::text[], $7::bigint[], $8::int[], $9::text[])
+                      AS u(job, at, attempt, trigger, started, host, pid, slot, nominal)
+                 ON CONFLICT (job, scheduled_for, slot, attempt) DO NOTHING
+                 RETURNING id, job, scheduled_for, slot, attempt",
+                &[
+                    &jobs, &at, &attempts, &triggers, &started, &hosts, &pids, &slots, &nominals,
+                ],
             )
             .await
         })?;
-        let mut ids: HashMap<(String, DateTime<Utc>, i32), i64> = rows
+        let mut ids: HashMap<(String, DateTime<Utc>, i32, i32), i64> = rows
             .iter()
-            .map(|r| ((r.get(1), r.get(2), r.get(3)), r.get(0)))
+            .map(|r| ((r.get(1), r.get(2), r.get(3), r.get(4)), r.get(0)))
             .collect();
         Ok(runs
             .iter()
-            .map(|r| ids.remove(&(r.job.clone(), ms(r.scheduled_for), r.attempt as i32)))
+            .map(|r| {
+                let key = (
+                    r.job.clone(),
+                    ms(r.scheduled_for),
+                    r.slot as i32,
+                    r.attempt as i32,
+                );
+                ids.remove(&key)
+            })
             .collect())
     }
 
@@ -340,9 +355,9 @@ impl History for PgStore {
         let row = self.with(async |c| {
             c.query_opt(
                 "INSERT INTO runs (job, scheduled_for, attempt, trigger, status, reason,
-                                   missed_count, host, pid)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
-                 ON CONFLICT (job, scheduled_for, attempt) DO NOTHING
+                                   missed_count, host, pid, slot, nominal)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (job, scheduled_for, slot, attempt) DO NOTHING
                  RETURNING id",
                 &[
                     &run.job,
@@ -354,6 +369,8 @@ impl History for PgStore {
                     &count,
                     &run.host,
                     &i64::from(run.pid),
+                    &(run.slot as i32),
+                    &run.nominal,
                 ],
             )
             .await
@@ -376,7 +393,7 @@ impl History for PgStore {
             "SELECT j.job, (SELECT finished_at FROM runs
                             WHERE runs.job = j.job AND status = 'succeeded'
                               AND finished_at IS NOT NULL
-                            ORDER BY scheduled_for DESC, attempt DESC LIMIT 1)
+                            ORDER BY scheduled_for DESC, slot DESC, attempt DESC LIMIT 1)
              FROM unnest($1::text[]) AS j(job)",
             jobs,
         )
@@ -476,7 +493,8 @@ impl History for PgStore {
             sql.push_str(
                 " AND status IN ('failed', 'timed_out', 'interrupted') AND NOT EXISTS (
                     SELECT 1 FROM runs AS later WHERE later.job = runs.job
-                    AND later.scheduled_for = runs.scheduled_for AND later.attempt > runs.attempt
+                    AND later.scheduled_for = runs.scheduled_for AND later.slot = runs.slot
+                    AND later.attempt > runs.attempt
                     AND later.started_at IS NOT NULL)",
             );
         }
@@ -488,7 +506,7 @@ impl History for PgStore {
             params.push(since);
             sql.push_str(&format!(" AND scheduled_for >= ${}", params.len()));
         }
-        sql.push_str(" ORDER BY scheduled_for DESC, attempt DESC, id DESC LIMIT $1");
+        sql.push_str(" ORDER BY scheduled_for DESC, slot DESC, attempt DESC, id DESC LIMIT $1");
         let rows = self.with(async |c| c.query(&sql, &params).await)?;
         self.records(rows)
     }
@@ -505,7 +523,7 @@ impl History for PgStore {
                 "SELECT job, status, scheduled_for, started_at, finished_at, duration_ms, attempt,
                         missed_count FROM runs
                  WHERE scheduled_for >= $1 AND ($2::text IS NULL OR job = $2)
-                 ORDER BY scheduled_for, attempt, id",
+                 ORDER BY scheduled_for, slot, attempt, id",
                 &[&since, &job],
             )
             .await
@@ -532,7 +550,7 @@ impl History for PgStore {
         let sql = format!(
             "SELECT r.* FROM unnest($1::text[]) AS j(job) CROSS JOIN LATERAL (
                 SELECT {COLUMNS} FROM runs WHERE runs.job = j.job
-                ORDER BY scheduled_for DESC, attempt DESC, id DESC LIMIT 1) AS r"
+                ORDER BY scheduled_for DESC, slot DESC, attempt DESC, id DESC LIMIT 1) AS r"
         );
         let rows = self.with(async |c| c.query(&sql, &[&jobs]).await)?;
         Ok(self

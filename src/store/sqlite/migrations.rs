@@ -90,6 +90,49 @@ pub const MIGRATIONS: &[&str] = &[
         data   BLOB    NOT NULL,
         PRIMARY KEY (run_id, seq)
     );",
+    // 4: a fire's identity gains its slot, for fires that share an instant:
+    // the local times a daylight-saving jump skips all run at its end, and
+    // wildcard jobs run again after the clock went back. `nominal` is the
+    // skipped local time a fire stands for. The table is rebuilt to change
+    // its UNIQUE constraint.
+    "CREATE TABLE runs_v4 (
+        id            INTEGER PRIMARY KEY,
+        job           TEXT    NOT NULL,
+        scheduled_for INTEGER NOT NULL,
+        slot          INTEGER NOT NULL DEFAULT 0,
+        nominal       TEXT,
+        attempt       INTEGER NOT NULL DEFAULT 1,
+        trigger       TEXT    NOT NULL DEFAULT 'schedule',
+        started_at    INTEGER,
+        finished_at   INTEGER,
+        status        TEXT    NOT NULL,
+        exit_code     INTEGER,
+        signal        INTEGER,
+        duration_ms   INTEGER,
+        reason        TEXT,
+        missed_count  INTEGER,
+        host          TEXT    NOT NULL,
+        pid           INTEGER NOT NULL,
+        child_pid     INTEGER,
+        stdout_tail   TEXT    NOT NULL DEFAULT '',
+        stderr_tail   TEXT    NOT NULL DEFAULT '',
+        UNIQUE (job, scheduled_for, slot, attempt)
+    );
+    INSERT INTO runs_v4 (id, job, scheduled_for, attempt, trigger, started_at, finished_at,
+                         status, exit_code, signal, duration_ms, reason, missed_count, host, pid,
+                         child_pid, stdout_tail, stderr_tail)
+        SELECT id, job, scheduled_for, attempt, trigger, started_at, finished_at, status,
+               exit_code, signal, duration_ms, reason, missed_count, host, pid, child_pid,
+               stdout_tail, stderr_tail
+        FROM runs;
+    DROP TABLE runs;
+    ALTER TABLE runs_v4 RENAME TO runs;
+    CREATE INDEX runs_by_time ON runs (scheduled_for, slot, attempt);
+    CREATE INDEX runs_failed_by_time ON runs (scheduled_for, slot, attempt)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for, slot, attempt)
+        WHERE status IN ('failed', 'timed_out', 'interrupted');
+    CREATE INDEX runs_running ON runs (id) WHERE status = 'running';",
 ];
 
 /// The schema version this build writes.

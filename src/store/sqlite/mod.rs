@@ -187,7 +187,8 @@ fn history_sql(q: &HistoryQuery) -> String {
         sql.push_str(
             " AND status IN ('failed', 'timed_out', 'interrupted') AND NOT EXISTS (
                 SELECT 1 FROM runs AS later WHERE later.job = runs.job
-                AND later.scheduled_for = runs.scheduled_for AND later.attempt > runs.attempt
+                AND later.scheduled_for = runs.scheduled_for AND later.slot = runs.slot
+                AND later.attempt > runs.attempt
                 AND later.started_at IS NOT NULL)",
         );
     }
@@ -197,13 +198,13 @@ fn history_sql(q: &HistoryQuery) -> String {
     if q.since.is_some() {
         sql.push_str(" AND scheduled_for >= :since");
     }
-    sql.push_str(" ORDER BY scheduled_for DESC, attempt DESC, id DESC LIMIT :limit");
+    sql.push_str(" ORDER BY scheduled_for DESC, slot DESC, attempt DESC, id DESC LIMIT :limit");
     sql
 }
 
 const COLUMNS: &str = "id, job, scheduled_for, started_at, finished_at, status, exit_code, \
                        signal, duration_ms, reason, host, pid, child_pid, stdout_tail, stderr_tail, \
-                       attempt, trigger, missed_count";
+                       attempt, trigger, missed_count, slot, nominal";
 
 fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -240,6 +241,8 @@ fn row_to_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
         attempt: r.get(15)?,
         trigger: word(r, 16)?,
         missed_count: r.get::<_, Option<i64>>(17)?.map(|c| c as u64),
+        slot: r.get(18)?,
+        nominal: r.get(19)?,
     })
 }
 
@@ -255,9 +258,10 @@ impl History for SqliteStore {
         {
             let mut stmt = tx
                 .prepare_cached(
-                    "INSERT INTO runs (job, scheduled_for, attempt, trigger, started_at, status, host, pid)
-                     VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7)
-                     ON CONFLICT (job, scheduled_for, attempt) DO NOTHING",
+                    "INSERT INTO runs (job, scheduled_for, attempt, trigger, started_at, status, host, pid,
+                                       slot, nominal)
+                     VALUES (?1, ?2, ?3, ?4, ?5, 'running', ?6, ?7, ?8, ?9)
+                     ON CONFLICT (job, scheduled_for, slot, attempt) DO NOTHING",
                 )
                 .map_err(fail)?;
             for run in runs {
@@ -269,7 +273,9 @@ impl History for SqliteStore {
                         run.trigger.as_str(),
                         ms(run.started_at),
                         run.host,
-                        run.pid
+                        run.pid,
+                        run.slot,
+                        run.nominal
                     ])
                     .map_err(fail)?;
                 ids.push((inserted == 1).then(|| tx.last_insert_rowid()));
@@ -318,9 +324,9 @@ impl History for SqliteStore {
             .conn
             .prepare_cached(
                 "INSERT INTO runs (job, scheduled_for, attempt, trigger, status, reason,
-                                   missed_count, host, pid)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)
-                 ON CONFLICT (job, scheduled_for, attempt) DO NOTHING",
+                                   missed_count, host, pid, slot, nominal)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                 ON CONFLICT (job, scheduled_for, slot, attempt) DO NOTHING",
             )
             .map_err(|e| self.err(e))?;
         let inserted = stmt
@@ -333,7 +339,9 @@ impl History for SqliteStore {
                 not_run.reason,
                 not_run.missed_count.map(|c| c as i64),
                 run.host,
-                run.pid
+                run.pid,
+                run.slot,
+                run.nominal
             ])
             .map_err(|e| self.err(e))?;
         Ok((inserted == 1).then(|| self.conn.last_insert_rowid()))
@@ -354,7 +362,7 @@ impl History for SqliteStore {
         self.instant_per_job(
             "SELECT finished_at FROM runs
              WHERE job = ?1 AND status = 'succeeded' AND finished_at IS NOT NULL
-             ORDER BY scheduled_for DESC, attempt DESC LIMIT 1",
+             ORDER BY scheduled_for DESC, slot DESC, attempt DESC LIMIT 1",
             jobs,
         )
     }
@@ -487,7 +495,7 @@ impl History for SqliteStore {
         let sql = format!(
             "SELECT job, status, scheduled_for, started_at, finished_at, duration_ms, attempt,
                     missed_count FROM runs
-             WHERE scheduled_for >= ?1 {} ORDER BY scheduled_for, attempt, id",
+             WHERE scheduled_for >= ?1 {} ORDER BY scheduled_for, slot, attempt, id",
             if job.is_some() { "AND job = ?2" } else { "" }
         );
         let mut stmt = self.conn.prepare(&sql).map_err(|e| self.err(e))?;
@@ -516,7 +524,7 @@ impl History for SqliteStore {
             .conn
             .prepare_cached(&format!(
                 "SELECT {COLUMNS} FROM runs WHERE job = ?1
-                 ORDER BY scheduled_for DESC, attempt DESC, id DESC LIMIT 1"
+                 ORDER BY scheduled_for DESC, slot DESC, attempt DESC, id DESC LIMIT 1"
             ))
             .map_err(|e| Self::fail(&self.path, e))?;
         let mut out = HashMap::new();

@@ -77,6 +77,8 @@ fn a_database_of_the_first_schema_version_opens_and_keeps_its_rows() {
     let retry = NewRun {
         job: old.job.clone(),
         scheduled_for: old.scheduled_for,
+        slot: 0,
+        nominal: None,
         attempt: 2,
         trigger: Trigger::Retry,
         started_at: old.scheduled_for,
@@ -233,6 +235,8 @@ fn a_locked_database_is_busy_not_broken() {
     let run = NewRun {
         job: "a".into(),
         scheduled_for: chrono::Utc::now(),
+        slot: 0,
+        nominal: None,
         attempt: 1,
         trigger: Trigger::Schedule,
         started_at: chrono::Utc::now(),

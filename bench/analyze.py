@@ -33,6 +33,8 @@ TARGET_RSS_MB = 10.0
 TARGET_WAKEUPS_PER_MIN = 2.0
 TARGET_LIST_MS = 250.0
 TARGET_HISTORY_MS = 20.0
+TARGET_PG_P50_EXTRA_MS = 0.5   # start delay p50 on PostgreSQL above SQLite's
+TARGET_PG_BURST_RATIO = 1.2    # last start of the burst, PostgreSQL / SQLite
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -146,11 +148,12 @@ def cmd_persec(a):
     stamps = read_stamps(os.path.join(w, f"persec-{v}.stamps"))
     main_label = "aps" if v == "aps" else "sched"
     who = {"shell": "schedule, shell form", "exec": "schedule, exec form",
+           "pg": "schedule, shell form, on PostgreSQL",
            "aps": "APScheduler 3.x (Popen sh -c)"}[v]
     fl_kind = "exec" if v == "exec" else "sh -c"
     main = delays_per_second(stamps, main_label)
     floor = delays_per_second(stamps, "floor")
-    order = {"shell": 0, "exec": 10, "aps": 20}[v]
+    order = {"shell": 0, "pg": 5, "exec": 10, "aps": 20}[v]
     dm = dist([d for d, _ in main])
     df = dist([d for d, _ in floor])
     add(w, {"id": f"ps.{v}.stamp", "sec": 1, "ord": order, "kind": "dist", "unit": "ms",
@@ -161,7 +164,7 @@ def cmd_persec(a):
     say(f"  floor ({fl_kind}, same run)", fmt_dist(df) + f"  (n={df['n']})")
     if dm["n"] and df["n"]:
         o50, o99 = dm["p50"] - df["p50"], dm["p99"] - df["p99"]
-        if v == "aps":
+        if v in ("aps", "pg"):
             ok50 = ok99 = None
             tgt = "(info)"
         else:
@@ -238,7 +241,7 @@ def burst_record(w, v, who, starts, expect, hist_rows, order):
         counts += f", {hist_rows} history rows"
         ok_count = ok_count and hist_rows == expect
     last = d["max"]
-    is_schedule = v in ("shell", "exec")
+    is_schedule = v in ("shell", "exec", "pg")
     ok = (check(last, TARGET_BURST_MS) and ok_count) if is_schedule else None
     tgt = f"last ≤ {TARGET_BURST_MS:g} ms, exactly {expect}" if is_schedule else "(peer)"
     add(w, {"id": f"burst.{v}", "sec": 2, "ord": order, "kind": "dist", "unit": "ms",
@@ -258,6 +261,7 @@ def cmd_burst(a):
         hist_rows = sum(1 for r in hist if r.get("job", "").startswith("j") and r.get("started_at"))
     who, order = {
         "shell": ("schedule, 1,000 jobs, shell form, max_concurrent 16", 0),
+        "pg": ("schedule on PostgreSQL, 1,000 jobs, shell form, max_concurrent 16", 5),
         "exec": ("schedule, 1,000 jobs, exec form, max_concurrent 16", 10),
         "floor": ("floor: seq 1000 | xargs -P16 sh -c STAMP", 20),
         "aps": ("APScheduler 3.x, ThreadPoolExecutor(16)", 30),
@@ -358,8 +362,8 @@ def cmd_timing(a):
     else:
         times = [int(x) / 1e6 for x in txt.split()]
     d = dist(times)
-    sec = {"list": 4, "history": 5}[a.name]
-    add(w, {"id": a.name, "sec": sec, "ord": 0, "kind": "dist", "unit": "ms", "what": a.what,
+    sec, order = {"list": (4, 0), "history": (5, 0), "history_pg": (5, 1)}[a.name]
+    add(w, {"id": a.name, "sec": sec, "ord": order, "kind": "dist", "unit": "ms", "what": a.what,
             **d, "target": f"median ≤ {a.target_ms:g} ms", "ok": check(d["p50"], a.target_ms),
             "note": f"{d['n']} runs"})
     say(a.what, fmt_dist(d) + f"  (n={d['n']})")
@@ -408,6 +412,22 @@ def derived(recs):
             out.append({"id": "ratio.burst", "sec": 2, "ord": 50, "kind": "text",
                         "what": "schedule (shell) last start / peers' last start",
                         "text": ", ".join(parts), "target": "(peer)", "ok": None})
+    # PostgreSQL beside SQLite, measured in the same run.
+    sh, pg = recs.get("ps.shell.overhead"), recs.get("ps.pg.overhead")
+    if sh and pg:
+        extra = pg["p50"] - sh["p50"]
+        out.append({"id": "ratio.pg.persec", "sec": 1, "ord": 9, "kind": "text",
+                    "what": "PostgreSQL − SQLite: start overhead above the floor, p50",
+                    "text": f"{extra:+.3f} ms", "short": "per-second start delay, PostgreSQL vs SQLite",
+                    "target": f"≤ {TARGET_PG_P50_EXTRA_MS} ms",
+                    "ok": check(extra, TARGET_PG_P50_EXTRA_MS)})
+    bs, bp = recs.get("burst.shell"), recs.get("burst.pg")
+    if bs and bp and bs.get("n") and bp.get("n"):
+        r = ratio(bp["max"], bs["max"])
+        out.append({"id": "ratio.pg.burst", "sec": 2, "ord": 6, "kind": "text",
+                    "what": "PostgreSQL / SQLite: last start of the burst",
+                    "text": f"{r:.2f}×", "short": "burst, PostgreSQL vs SQLite",
+                    "target": f"≤ {TARGET_PG_BURST_RATIO}×", "ok": check(r, TARGET_PG_BURST_RATIO)})
     return out
 
 
@@ -505,14 +525,14 @@ def main():
     sub = p.add_subparsers(dest="cmd", required=True)
     x = sub.add_parser("persec")
     x.add_argument("w")
-    x.add_argument("variant", choices=["shell", "exec", "aps"])
+    x.add_argument("variant", choices=["shell", "exec", "aps", "pg"])
     x = sub.add_parser("busybox")
     x.add_argument("w")
     x.add_argument("--burst-minute", type=int)
     x.add_argument("--expect", type=int, default=1000)
     x = sub.add_parser("burst")
     x.add_argument("w")
-    x.add_argument("variant", choices=["shell", "exec", "floor", "aps"])
+    x.add_argument("variant", choices=["shell", "exec", "floor", "aps", "pg"])
     x.add_argument("--t0-ns", type=int, required=True)
     x.add_argument("--expect", type=int, default=1000)
     x.add_argument("--history")
@@ -524,7 +544,7 @@ def main():
     x.add_argument("--window", type=float, default=60)
     x = sub.add_parser("timing")
     x.add_argument("w")
-    x.add_argument("name", choices=["list", "history"])
+    x.add_argument("name", choices=["list", "history", "history_pg"])
     x.add_argument("file")
     x.add_argument("--target-ms", type=float, required=True)
     x.add_argument("--what", default="")

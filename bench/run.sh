@@ -12,7 +12,9 @@
 #   2. a burst of 1,000 jobs due the same second, max_concurrent = 16, against xargs -P16,
 #      APScheduler with 16 threads and (full mode) busybox crond;
 #   3. idle cost of 10,000 configured jobs: CPU, RSS, wake-ups;
-#   4. `schedule list` with 10,000 jobs; 5. `schedule history --failed` over 1,000,000 rows.
+#   4. `schedule list` with 10,000 jobs; 5. `schedule history --failed` over 1,000,000 rows;
+#   1, 2 and 5 again with the history on PostgreSQL (a private server started here), as
+#      ratios to SQLite's figures of the same run.
 # It installs what it lacks (apt: hyperfine, busybox-static; pip: APScheduler, into a venv
 # in its temp dir), stops every process it started by PID, and deletes its temp files.
 # The 1,000,000-row database is cached under $CARGO_TARGET_DIR (or target/)/bench-cache.
@@ -282,11 +284,65 @@ hdr "5. schedule history --failed, 1,000,000 rows ($TIMING_RUNS runs)"
 f=$(time_cmd history history "$BIN" --config "$W/jobs50.toml" --db "$HIST_DB" history --failed)
 an timing "$W" history "$f" --target-ms 20 --what "schedule history --failed (1,000,000 rows)"
 
+# --- PostgreSQL: a private server for sections 1, 2 and 5 ---------------------------------
+
+PG=0
+PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+if [[ -x ${PG_BIN:-}/initdb ]] && command -v psql >/dev/null; then
+  mkdir -p "$W/pg"
+  asuser=()
+  if [[ $(id -u) == 0 ]]; then chown nobody "$W/pg"; asuser=(runuser -u nobody --); fi
+  PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+  if "${asuser[@]}" "$PG_BIN/initdb" -D "$W/pg/data" -U postgres --auth=trust --no-sync >"$W/pg-init.log" 2>&1; then
+    # Durable defaults (fsync on), as a real server would run.
+    "${asuser[@]}" "$PG_BIN/postgres" -D "$W/pg/data" -p "$PG_PORT" -k "$W/pg" \
+      -c listen_addresses=127.0.0.1 >"$W/pg.log" 2>&1 & PIDS+=($!)
+    for _ in $(seq 100); do
+      psql -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres -c 'SELECT 1' postgres >/dev/null 2>&1 && { PG=1; break; }
+      sleep 0.1
+    done
+  fi
+fi
+(( PG )) || SKIPPED+=("PostgreSQL: no server binaries (apt-get install postgresql): not measured")
+pg_url() { echo "postgres://postgres@127.0.0.1:$PG_PORT/$1?sslmode=disable"; }
+pg_db() { psql -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE $1" postgres >/dev/null; pg_url "$1"; }
+pgq() { psql -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }
+
+if (( PG )); then
+  hdr "5. schedule history --failed, 1,000,000 rows on PostgreSQL ($TIMING_RUNS runs)"
+  url=$(pg_db history)
+  "$BIN" --config "$W/jobs50.toml" --db "$url" history >/dev/null   # makes the schema
+  # The same rows as the SQLite database's, times converted.
+  python3 - "$HIST_DB" > "$W/history.csv" <<'EOF'
+import csv, datetime, sqlite3, sys
+utc = datetime.timezone.utc
+def t(ms):
+    return None if ms is None else datetime.datetime.fromtimestamp(ms / 1000, utc).isoformat()
+c = sqlite3.connect(sys.argv[1])
+w = csv.writer(sys.stdout)
+for r in c.execute("""SELECT id, job, scheduled_for, slot, attempt, trigger, started_at,
+                             finished_at, status, exit_code, signal, duration_ms, reason,
+                             missed_count, host, pid, child_pid, stdout_tail, stderr_tail
+                      FROM runs"""):
+    r = list(r)
+    for i in (2, 6, 7):
+        r[i] = t(r[i])
+    w.writerow(["" if v is None else v for v in r])
+EOF
+  pgq history -c "\copy runs (id, job, scheduled_for, slot, attempt, trigger, started_at, finished_at, status, exit_code, signal, duration_ms, reason, missed_count, host, pid, child_pid, stdout_tail, stderr_tail) FROM '$W/history.csv' WITH (FORMAT csv)"
+  pgq history -c 'VACUUM ANALYZE runs'
+  rm -f "$W/history.csv"
+  echo "  $(pgq history -c 'SELECT count(*) FROM runs') rows, copied from the SQLite database"
+  f=$(time_cmd history_pg history_pg "$BIN" --config "$W/jobs50.toml" --db "$url" history --failed)
+  an timing "$W" history_pg "$f" --target-ms 50 --what "schedule history --failed (1,000,000 rows, PostgreSQL)"
+fi
+
 # --- 1. per-second start delay -------------------------------------------------------------
 
-persec() {       # shell | exec | aps
-  local v=$1 file=$W/persec-$1.stamps pid fpid s
-  if [[ $v == shell ]]; then
+persec() {       # shell | exec | aps | pg (shell form, history on PostgreSQL)
+  local v=$1 file=$W/persec-$1.stamps pid fpid s db=persec-$1.db
+  [[ $v == pg ]] && db=$(pg_db persec)
+  if [[ $v == shell || $v == pg ]]; then
     printf '[jobs.persec]\ncron = "* * * * * *"\ncommand = "%s sched %s"\n' "$STAMP" "$file" > "persec-$v.toml"
   else
     printf '[jobs.persec]\ncron = "* * * * * *"\ncommand = ["%s", "sched", "%s"]\n' "$STAMP" "$file" > "persec-$v.toml"
@@ -296,14 +352,14 @@ persec() {       # shell | exec | aps
     "$W/venv/bin/python" "$BENCH/aps_bench.py" persec --seconds "$PERSEC" --stamp "$STAMP" \
       --file "$file" 2>aps-persec.log & PIDS+=($!); pid=$!
   else
-    "$BIN" --config "persec-$v.toml" --db "persec-$v.db" run 2>"persec-$v.log" & PIDS+=($!); pid=$!
+    "$BIN" --config "persec-$v.toml" --db "$db" run 2>"persec-$v.log" & PIDS+=($!); pid=$!
   fi
   "$W/floor" "$PERSEC" "$([[ $v == exec ]] && echo exec || echo sh)" "$STAMP" floor "$file" & PIDS+=($!); fpid=$!
   wait "$fpid"; forget "$fpid"
   sleep_until_ns $(( (s + PERSEC) * 1000000000 + 500000000 ))
   if [[ $v == aps ]]; then stop "$pid" TERM 5; else stop "$pid" TERM; fi
   if [[ $v != aps ]]; then
-    sch --db "persec-$v.db" history --json --limit 100000 > "persec-$v.history.json"
+    sch --db "$db" history --json --limit 100000 > "persec-$v.history.json"
   fi
   an persec "$W" "$v"
 }
@@ -312,6 +368,10 @@ hdr "1. per-second job, shell form (${PERSEC}s; floor: sh -c from C in the same 
 persec shell
 hdr "1. per-second job, exec form (${PERSEC}s; floor: exec from C in the same seconds)"
 persec exec
+if (( PG )); then
+  hdr "1. per-second job, shell form, history on PostgreSQL (${PERSEC}s; floor beside it)"
+  persec pg
+fi
 if (( APS )); then
   hdr "1. APScheduler 3.x, CronTrigger(second='*') (${PERSEC}s; floor beside it)"
   persec aps
@@ -319,26 +379,27 @@ fi
 
 # --- 2. burst ----------------------------------------------------------------------------
 
-burst() {        # shell | exec
-  local v=$1 file=$W/burst-$1.stamps T hms pid
+burst() {        # shell | exec | pg (shell form, history on PostgreSQL)
+  local v=$1 file=$W/burst-$1.stamps T hms pid db=burst-$1.db
+  [[ $v == pg ]] && db=$(pg_db burst)
   T=$(( $(now_ns) / 1000000000 + BURST_LEAD ))
   hms=$(date -u -d "@$T" '+%-S %-M %-H')
   {
     printf '[scheduler]\nmax_concurrent = 16\n\n'
     for i in $(seq 1 "$BURST_JOBS"); do
-      if [[ $v == shell ]]; then
+      if [[ $v != exec ]]; then
         printf '[jobs.j%d]\ncron = "%s * * *"\ncommand = "%s j%d %s"\n' "$i" "$hms" "$STAMP" "$i" "$file"
       else
         printf '[jobs.j%d]\ncron = "%s * * *"\ncommand = ["%s", "j%d", "%s"]\n' "$i" "$hms" "$STAMP" "$i" "$file"
       fi
     done
   } > "burst-$v.toml"
-  "$BIN" --config "burst-$v.toml" --db "burst-$v.db" run 2>"burst-$v.log" & PIDS+=($!); pid=$!
+  "$BIN" --config "burst-$v.toml" --db "$db" run 2>"burst-$v.log" & PIDS+=($!); pid=$!
   echo "  T = $(date -u -d "@$T" +%T) UTC"
   wait_lines "$file" "$BURST_JOBS" $(( (T + 30) * 1000000000 )) || true
   sleep 1
   stop "$pid" TERM
-  sch --db "burst-$v.db" history --json --limit 100000 > "burst-$v.history.json"
+  sch --db "$db" history --json --limit 100000 > "burst-$v.history.json"
   an burst "$W" "$v" --t0-ns $(( T * 1000000000 )) --expect "$BURST_JOBS" --history "burst-$v.history.json"
 }
 
@@ -347,6 +408,10 @@ burst shell
 if (( BURST_EXEC )); then
   hdr "2. burst: exec form"
   burst exec
+fi
+if (( PG )); then
+  hdr "2. burst: shell form, history on PostgreSQL"
+  burst pg
 fi
 hdr "2. burst floor: seq $BURST_JOBS | xargs -P16 -I{} sh -c 'STAMP f{} FILE'"
 t0=$(now_ns)

@@ -460,3 +460,41 @@ fn a_row_reads_back_as_written(store: &mut dyn Store) {
     assert_eq!(store.stat_rows(None, t(0)).unwrap().len(), 2);
     assert!(store.stat_rows(None, t(10)).unwrap().is_empty());
 }
+
+/// `sslmode` as libpq reads it, against a server that refuses plain TCP:
+/// a connection that works was encrypted.
+#[test]
+fn postgres_connects_over_tls_as_sslmode_says() {
+    let server = pg::tls_server();
+    let cert = server.cert.display().to_string();
+    let open_with = |query: &str| {
+        open(
+            &Location::parse(&format!("{}?{query}", server.url)).unwrap(),
+            Mode::Write,
+        )
+    };
+    for ok in [
+        String::new(), // prefer, libpq's default
+        "sslmode=require".into(),
+        format!("sslmode=verify-ca&sslrootcert={cert}"),
+        format!("sslmode=verify-full&sslrootcert={cert}"),
+    ] {
+        let mut store = open_with(&ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
+        assert!(store.paused().unwrap().is_empty(), "{ok}");
+    }
+    let refused = open_with("sslmode=disable")
+        .err()
+        .expect("plain TCP is refused");
+    assert!(
+        refused.to_string().contains("no pg_hba.conf entry")
+            || refused.to_string().contains("SSL off"),
+        "{refused}"
+    );
+    // Its certificate is self-signed: nothing trusted vouches for it.
+    let untrusted = open_with("sslmode=verify-full")
+        .err()
+        .expect("an untrusted certificate");
+    assert_eq!(untrusted.kind, Kind::Unavailable, "{untrusted}");
+    let err = open_with("sslmode=sometimes").err().unwrap();
+    assert!(err.to_string().contains("sslmode `sometimes`"), "{err}");
+}

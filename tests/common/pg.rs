@@ -170,9 +170,40 @@ fn as_server_user(cmd: &mut Command, user: Option<(u32, u32)>) -> &mut Command {
 }
 
 fn start() -> Result<String, String> {
+    start_in(&format!("schedule-pg-{}", std::process::id()), false).map(|s| s.url)
+}
+
+/// A private server of its own that also speaks TLS, with a self-signed
+/// certificate for `localhost` and 127.0.0.1 (made with `openssl`), for the
+/// tests of `sslmode`. Always private: an existing server's TLS set-up is
+/// not known.
+pub struct TlsServer {
+    /// Its admin URL, `sslmode` not set.
+    pub url: String,
+    /// The server's certificate, to trust with `sslrootcert`.
+    pub cert: PathBuf,
+}
+
+pub fn tls_server() -> TlsServer {
+    static SERVER: OnceLock<Result<TlsServer, String>> = OnceLock::new();
+    let server =
+        SERVER.get_or_init(|| start_in(&format!("schedule-pg-{}-tls", std::process::id()), true));
+    match server {
+        Ok(s) => TlsServer {
+            url: s.url.clone(),
+            cert: s.cert.clone(),
+        },
+        Err(why) => panic!(
+            "the TLS tests need a private PostgreSQL and none could be started: {why}\n\
+             hint: install the server (apt-get install postgresql) and openssl"
+        ),
+    }
+}
+
+fn start_in(name: &str, tls: bool) -> Result<TlsServer, String> {
     let bin = bin_dir().ok_or("no initdb and postgres on PATH or in /usr/lib/postgresql/*/bin")?;
     let user = server_user();
-    let root = std::env::temp_dir().join(format!("schedule-pg-{}", std::process::id()));
+    let root = std::env::temp_dir().join(name);
     remove_stale_servers();
     let _ = std::fs::remove_dir_all(&root);
     std::fs::create_dir_all(&root).map_err(|e| format!("{}: {e}", root.display()))?;
@@ -201,14 +232,111 @@ fn start() -> Result<String, String> {
             String::from_utf8_lossy(&out.stderr)
         ));
     }
+    // A test CA and a server certificate it signed, for localhost and
+    // 127.0.0.1: what `verify-full` checks.
+    let cert = data.join("ca.crt");
+    if tls {
+        std::fs::write(
+            data.join("server.ext"),
+            "subjectAltName=DNS:localhost,IP:127.0.0.1\nbasicConstraints=CA:FALSE\n",
+        )
+        .map_err(|e| e.to_string())?;
+        let steps: [&[&str]; 3] = [
+            &[
+                "req",
+                "-x509",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=schedule test CA",
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.crt",
+            ],
+            &[
+                "req",
+                "-newkey",
+                "rsa:2048",
+                "-nodes",
+                "-subj",
+                "/CN=localhost",
+                "-keyout",
+                "server.key",
+                "-out",
+                "server.csr",
+            ],
+            &[
+                "x509",
+                "-req",
+                "-in",
+                "server.csr",
+                "-CA",
+                "ca.crt",
+                "-CAkey",
+                "ca.key",
+                "-CAcreateserial",
+                "-days",
+                "2",
+                "-extfile",
+                "server.ext",
+                "-out",
+                "server.crt",
+            ],
+        ];
+        for args in steps {
+            let out = as_server_user(&mut Command::new("openssl"), user)
+                .args(args)
+                .current_dir(&data)
+                .output()
+                .map_err(|e| format!("cannot run openssl: {e}"))?;
+            if !out.status.success() {
+                return Err(format!(
+                    "openssl failed: {}",
+                    String::from_utf8_lossy(&out.stderr)
+                ));
+            }
+        }
+        let conf = data.join("postgresql.conf");
+        let mut text = std::fs::read_to_string(&conf).map_err(|e| e.to_string())?;
+        text.push_str("\nssl = on\nssl_cert_file = 'server.crt'\nssl_key_file = 'server.key'\n");
+        std::fs::write(&conf, text).map_err(|e| e.to_string())?;
+        // Over TCP, TLS or nothing: a plain connection is refused, so a
+        // connection that works was encrypted. The socket stays plain.
+        let hba = data.join("pg_hba.conf");
+        let text = std::fs::read_to_string(&hba).map_err(|e| e.to_string())?;
+        let text: String = text
+            .lines()
+            .map(|l| match l.strip_prefix("host ") {
+                Some(rest) => format!("hostssl {rest}\n"),
+                None => format!("{l}\n"),
+            })
+            .collect();
+        std::fs::write(&hba, text).map_err(|e| e.to_string())?;
+    }
     for _ in 0..5 {
         let port = free_port();
-        let url = format!("postgres://postgres@127.0.0.1:{port}/postgres?sslmode=disable");
+        let admin = format!("postgres://postgres@127.0.0.1:{port}/postgres");
+        let url = if tls {
+            admin.clone()
+        } else {
+            format!("{admin}?sslmode=disable")
+        };
         spawn_server(&bin, &data, &root, port, user)?;
         let deadline = Instant::now() + Duration::from_secs(60);
+        let socket = format!(
+            "host={} port={port} user=postgres dbname=postgres",
+            root.display()
+        );
         while Instant::now() < deadline {
-            if try_sql(&url, "SELECT 1").is_ok() {
-                return Ok(url);
+            if try_sql(&socket, "SELECT 1").is_ok() {
+                return Ok(TlsServer {
+                    url,
+                    cert: cert.clone(),
+                });
             }
             std::thread::sleep(Duration::from_millis(100));
         }
@@ -296,7 +424,7 @@ fn remove_stale_servers() {
         let Some(pid) = name
             .to_str()
             .and_then(|n| n.strip_prefix("schedule-pg-"))
-            .and_then(|p| p.parse::<i32>().ok())
+            .and_then(|p| p.trim_end_matches("-tls").parse::<i32>().ok())
         else {
             continue;
         };

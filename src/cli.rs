@@ -212,7 +212,7 @@ pub struct RunArgs {
     pub shutdown_grace: std::time::Duration,
     /// Serve /health and /metrics on this address (a bare port listens on
     /// loopback); overrides `[scheduler] http`
-    #[arg(long, value_name = "ADDR", env = "SCHEDULE_HTTP", value_parser = crate::http::parse_addr)]
+    #[arg(long, value_name = "ADDR", env = "SCHEDULE_HTTP", value_parser = crate::addr::parse_addr)]
     pub http: Option<std::net::SocketAddr>,
 }
 

@@ -338,7 +338,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
                             }
                             "http" => {
                                 if let Some(text) = cx.string(None, key, v) {
-                                    match crate::http::parse_addr(text) {
+                                    match crate::addr::parse_addr(text) {
                                         Ok(addr) => scheduler.http = Some(addr),
                                         Err(msg) => cx.error(v.span(), None, Some(key), msg),
                                     }

@@ -3,6 +3,7 @@
 //! The binary is a thin shell around [`run`]; each module owns one thing
 //! (see ARCHITECTURE.md for how they fit together).
 
+pub mod addr;
 pub mod check;
 pub mod cli;
 pub mod commands;

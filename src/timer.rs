@@ -28,6 +28,11 @@ impl AsRawFd for Fd {
 
 pub struct WallTimer {
     fd: AsyncFd<Fd>,
+    /// The instant the timer is armed for: the loop asks for the same one
+    /// on every turn, and a system call per turn is not free.
+    armed: std::cell::Cell<Option<DateTime<Utc>>>,
+    /// How many times it was armed (for its test).
+    arms: std::cell::Cell<u64>,
 }
 
 impl WallTimer {
@@ -41,11 +46,20 @@ impl WallTimer {
         let fd = unsafe {
             AsyncFd::register_with_interest(Fd(timer), tokio::io::Interest::READABLE).ok()?
         };
-        Some(WallTimer { fd })
+        Some(WallTimer {
+            fd,
+            armed: std::cell::Cell::new(None),
+            arms: std::cell::Cell::new(0),
+        })
     }
 
     /// Rings at `at` (at once when it is past).
     pub fn set(&self, at: DateTime<Utc>) {
+        if self.armed.get() == Some(at) {
+            return;
+        }
+        self.armed.set(Some(at));
+        self.arms.set(self.arms.get() + 1);
         // A zero expiry would disarm the timer; the epoch is long past anyway.
         let ns = at.timestamp_subsec_nanos().max(1);
         let when = TimeSpec::new(at.timestamp().max(0), i64::from(ns));
@@ -71,6 +85,9 @@ impl WallTimer {
                     Err(e) => Err(std::io::Error::from(e)),
                 }
             });
+            // It rang (or the clock was set): whatever comes next is armed
+            // anew, the same instant included.
+            self.armed.set(None);
             match read {
                 Ok(Ok(())) => return,
                 Ok(Err(e)) => {
@@ -94,6 +111,11 @@ mod tests {
         timer.set(at);
         timer.ring().await;
         assert!(Utc::now() >= at);
+        // Asked again for the instant it is armed for, it is not re-armed.
+        let later = Utc::now() + chrono::TimeDelta::hours(1);
+        timer.set(later);
+        timer.set(later);
+        assert_eq!(timer.arms.get(), 2);
         timer.set(Utc::now() - chrono::TimeDelta::seconds(5));
         tokio::time::timeout(std::time::Duration::from_secs(30), timer.ring())
             .await

@@ -83,7 +83,7 @@ cleanup() {
     sleep 0.3
   done
   for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null || true; wait "$p" 2>/dev/null || true; done
-  rm -rf "$W"
+  rm -rf "$W" "${PGDIR:-}"
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -289,13 +289,14 @@ an timing "$W" history "$f" --target-ms 20 --what "schedule history --failed (1,
 PG=0
 PG_BIN=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 if [[ -x ${PG_BIN:-}/initdb ]] && command -v psql >/dev/null; then
-  mkdir -p "$W/pg"
+  # A folder of its own: as root the server runs as nobody, who cannot enter $W.
+  PGDIR=$(mktemp -d "${TMPDIR:-/tmp}/schedule-bench-pg.XXXXXX")
   asuser=()
-  if [[ $(id -u) == 0 ]]; then chown nobody "$W/pg"; asuser=(runuser -u nobody --); fi
+  if [[ $(id -u) == 0 ]]; then chown nobody "$PGDIR"; asuser=(runuser -u nobody --); fi
   PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-  if "${asuser[@]}" "$PG_BIN/initdb" -D "$W/pg/data" -U postgres --auth=trust --no-sync >"$W/pg-init.log" 2>&1; then
+  if "${asuser[@]}" "$PG_BIN/initdb" -D "$PGDIR/data" -U postgres --auth=trust --no-sync >"$W/pg-init.log" 2>&1; then
     # Durable defaults (fsync on), as a real server would run.
-    "${asuser[@]}" "$PG_BIN/postgres" -D "$W/pg/data" -p "$PG_PORT" -k "$W/pg" \
+    "${asuser[@]}" "$PG_BIN/postgres" -D "$PGDIR/data" -p "$PG_PORT" -k "$PGDIR" \
       -c listen_addresses=127.0.0.1 >"$W/pg.log" 2>&1 & PIDS+=($!)
     for _ in $(seq 100); do
       psql -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres -c 'SELECT 1' postgres >/dev/null 2>&1 && { PG=1; break; }
@@ -303,7 +304,7 @@ if [[ -x ${PG_BIN:-}/initdb ]] && command -v psql >/dev/null; then
     done
   fi
 fi
-(( PG )) || SKIPPED+=("PostgreSQL: no server binaries (apt-get install postgresql): not measured")
+(( PG )) || SKIPPED+=("PostgreSQL: no server could be started (apt-get install postgresql; see pg-init.log, pg.log): not measured")
 pg_url() { echo "postgres://postgres@127.0.0.1:$PG_PORT/$1?sslmode=disable"; }
 pg_db() { psql -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres -c "CREATE DATABASE $1" postgres >/dev/null; pg_url "$1"; }
 pgq() { psql -qAt -h 127.0.0.1 -p "$PG_PORT" -U postgres "$@"; }

@@ -990,7 +990,7 @@ impl Scheduler {
         let spawned = std::thread::Builder::new()
             .name("prune".into())
             .spawn(move || {
-                let result = store::open(&location, Mode::Read).and_then(|mut store| {
+                let result = store::open(&location, Mode::Write).and_then(|mut store| {
                     // Live output and requests nobody needs any more.
                     store.clean_controls(Utc::now() - chrono::TimeDelta::hours(1))?;
                     let mut total = 0;

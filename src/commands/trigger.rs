@@ -11,7 +11,7 @@ use std::io::Write;
 use std::time::{Duration, Instant};
 
 use crate::cli::{Global, TriggerArgs};
-use crate::config::{self, Job};
+use crate::config::Job;
 use crate::domain::{NewRun, Role, RunRecord, Status, Trigger};
 use crate::error::Error;
 use crate::runner::{self, Control, RunInfo};
@@ -23,7 +23,7 @@ const POLL: Duration = Duration::from_millis(100);
 const PICKUP: Duration = Duration::from_secs(30);
 
 pub fn run(global: &Global, args: &TriggerArgs) -> Result<(), Error> {
-    let config = config::load(&global.config)?;
+    let config = super::config_for_acting(global)?;
     let job = super::find_job(&config, &args.job)?.clone();
     let host = super::run::hostname();
     let location = global.location()?;
@@ -134,7 +134,7 @@ fn run_here(
 
 /// A scheduler runs: hand the run to it, and follow it with `--wait`.
 fn hand_off(location: &Location, job: &Job, wait: bool, pid: Option<u32>) -> Result<(), Error> {
-    let mut store = store::open(location, Mode::Read)?;
+    let mut store = store::open(location, Mode::Write)?;
     let request = store.add_request(&job.name, Utc::now(), wait)?;
     let scheduler = pid.map_or("the running scheduler".to_string(), |p| {
         format!("the running scheduler (pid {p})")

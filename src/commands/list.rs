@@ -140,7 +140,11 @@ fn list_history_only(global: &Global, error: &Error, now: DateTime<Utc>) -> Resu
 
 /// The line above the table: whether a scheduler is running, for a reader
 /// who would otherwise take NEXT RUN for a promise.
-pub fn scheduler_line(holder: Option<&Holder>, location: &store::Location, now: DateTime<Utc>) -> String {
+pub fn scheduler_line(
+    holder: Option<&Holder>,
+    location: &store::Location,
+    now: DateTime<Utc>,
+) -> String {
     let who = |h: &Holder| {
         let mut who = match h.pid {
             Some(pid) => format!("pid {pid}"),
@@ -165,9 +169,9 @@ pub fn scheduler_line(holder: Option<&Holder>, location: &store::Location, now: 
              nothing fires on schedule until `schedule run` starts",
             who(h)
         ),
-        None => format!(
-            "no scheduler running on {location}; nothing fires until `schedule run` starts"
-        ),
+        None => {
+            format!("no scheduler running on {location}; nothing fires until `schedule run` starts")
+        }
     }
 }
 

@@ -196,7 +196,10 @@ fn last_runs_per_job(store: &mut dyn Store) {
     }
     // Fires that never started are not the last run.
     store
-        .record(&new_run("a", 20), &not_run(NotRun::Missed, "scheduler down"))
+        .record(
+            &new_run("a", 20),
+            &not_run(NotRun::Missed, "scheduler down"),
+        )
         .unwrap();
     store
         .record(&new_run("b", 30), &not_run(NotRun::Skipped, "paused"))

@@ -85,7 +85,13 @@ pub fn spawn(
                     .rev()
                     .find(|l| !l.trim().is_empty())
                     .unwrap_or("");
-                tracing::warn!(job = %name, run_id, hook = which, status = %out.status, stderr = %last.trim(), "hook failed");
+                // `exit_code=7` or `signal=9`, and stderr's last line if any.
+                let exit_code = out.status.code();
+                let signal = std::os::unix::process::ExitStatusExt::signal(&out.status);
+                let last = Some(last.trim())
+                    .filter(|l| !l.is_empty())
+                    .map(tracing::field::display);
+                tracing::warn!(job = %name, run_id, hook = which, exit_code, signal, stderr = last, "hook failed");
                 failed();
             }
             Ok(Err(e)) => {

@@ -499,7 +499,7 @@ impl Scheduler {
                         entry.1 = entry.1.min(at);
                         entry.2 = entry.2.max(at);
                     } else {
-                        tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), status = %status, %reason, "fire not run");
+                        tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), status = %status, %reason, "fire not run");
                     }
                     records.push(Unrecorded {
                         fire,
@@ -615,7 +615,7 @@ impl Scheduler {
                 }
                 Ok(None) => {
                     self.replace_on_spawn.remove(&claim.token);
-                    tracing::info!(job = %claim.fire.job, scheduled_for = %claim.fire.scheduled_for.to_rfc3339(), attempt = claim.fire.attempt, "fire already recorded; not running it twice");
+                    tracing::info!(job = %claim.fire.job, scheduled_for = %claim.fire.scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), attempt = claim.fire.attempt, "fire already recorded; not running it twice");
                     actions.extend(self.engine.finished(claim.token, None, Utc::now()));
                 }
                 Err((error, transient)) => {
@@ -623,7 +623,7 @@ impl Scheduler {
                     // No row, no run: a run must never go unrecorded. The
                     // fire gets its row, with the reason, when the
                     // database is back.
-                    tracing::error!(job = %claim.fire.job, scheduled_for = %claim.fire.scheduled_for.to_rfc3339(), error = %error, "run not started: cannot record it");
+                    tracing::error!(job = %claim.fire.job, scheduled_for = %claim.fire.scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), error = %error, "run not started: cannot record it");
                     self.fail_request(
                         &claim.fire,
                         &format!("the scheduler could not record the run: {error}"),
@@ -701,7 +701,7 @@ impl Scheduler {
             monitor.run_started(&fire.job, delay);
         }
         let claim_ms = (Utc::now() - started_at).num_milliseconds();
-        tracing::info!(job = %fire.job, run_id, scheduled_for = %fire.scheduled_for.to_rfc3339(), attempt = fire.attempt, trigger = %fire.trigger, delay_ms, claim_ms, "run started");
+        tracing::info!(job = %fire.job, run_id, scheduled_for = %fire.scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), attempt = fire.attempt, trigger = %fire.trigger, delay_ms, claim_ms, "run started");
         self.runs.insert(
             token,
             Running {
@@ -875,18 +875,17 @@ impl Scheduler {
     fn record_finished(&mut self, run: &Running, outcome: Outcome) {
         let o = &outcome;
         let (job, run_id) = (&run.job, run.run_id);
-        let duration = duration::human(Duration::from_millis(o.duration_ms.max(0) as u64));
         let status = o.status.as_str();
-        let signal = o.signal.map(runner::signal_name);
-        // Optional fields are left out when absent.
+        // Optional fields are left out when absent. A signal is its number,
+        // as in `history --json`; the reason names it.
         let display = tracing::field::display;
         let exit_code = o.exit_code;
-        let signal = signal.as_deref().map(display);
+        let signal = o.signal;
         let reason = o.reason.as_deref().map(display);
         if o.status == Ended::Succeeded {
-            tracing::info!(job = %job, run_id, status = %status, exit_code, duration_ms = o.duration_ms, %duration, "run ended");
+            tracing::info!(job = %job, run_id, status = %status, exit_code, duration_ms = o.duration_ms, "run ended");
         } else {
-            tracing::warn!(job = %job, run_id, status = %status, exit_code, signal, duration_ms = o.duration_ms, %duration, reason, "run ended");
+            tracing::warn!(job = %job, run_id, status = %status, exit_code, signal, duration_ms = o.duration_ms, reason, "run ended");
         }
         if let Some(monitor) = &self.monitor {
             monitor.run_ended(job, o.status.into(), o.duration_ms);
@@ -998,7 +997,7 @@ impl Scheduler {
         let spawned = std::thread::Builder::new()
             .name("prune".into())
             .spawn(move || {
-                let result = store::open(&location, Mode::Read).and_then(|mut store| {
+                let result = store::open(&location, Mode::Write).and_then(|mut store| {
                     // Live output and requests nobody needs any more.
                     store.clean_controls(Utc::now() - chrono::TimeDelta::hours(1))?;
                     let mut total = 0;
@@ -1076,12 +1075,32 @@ impl Scheduler {
         sigint: &mut Signal,
         sigterm: &mut Signal,
     ) {
-        tracing::info!(
-            signal = why,
-            running = self.runs.len(),
-            grace = %duration::format(opts.shutdown_grace),
-            "shutting down: no new runs; waiting for running ones"
-        );
+        // Ctrl-C in a terminal leaves the cursor after `^C`.
+        if why == "SIGINT" && std::io::IsTerminal::is_terminal(&std::io::stderr()) {
+            eprintln!();
+        }
+        let signal = match why {
+            "SIGINT" => Some(libc::SIGINT),
+            "SIGTERM" => Some(libc::SIGTERM),
+            _ => None,
+        };
+        let cause = signal.is_none().then_some(why);
+        let running = self.runs.len();
+        if running == 0 {
+            tracing::info!(
+                signal,
+                cause,
+                "shutting down: no new runs; nothing is running"
+            );
+        } else {
+            tracing::info!(
+                signal,
+                cause,
+                running,
+                grace = %duration::format(opts.shutdown_grace),
+                "shutting down: no new runs; waiting for the running ones to end"
+            );
+        }
         if let Some(notifier) = &self.notifier {
             notifier.send("STOPPING=1");
         }
@@ -1148,7 +1167,7 @@ impl Scheduler {
         for item in &self.unrecorded {
             tracing::error!(
                 job = %item.fire.job,
-                scheduled_for = %item.fire.scheduled_for.to_rfc3339(),
+                scheduled_for = %item.fire.scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
                 reason = %item.record.reason,
                 "could not record a fire that did not run"
             );

@@ -152,11 +152,12 @@ fn a_job_without_a_success_in_its_window_is_overdue_everywhere() {
     assert!(scheduler.wait().success());
     // Warned once, not at every look.
     assert_eq!(scheduler.log().matches("job overdue").count(), 1);
-    // With no scheduler running, a job that never succeeded has nothing to
-    // count from; list does not guess.
+    // With no scheduler running, a job that never succeeded counts from its
+    // first recorded fire (the failed run at start, more than 2s ago).
     let out = env.cmd(&["list", "--json"]).output().unwrap();
     let rows: Vec<Value> = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!(rows[0]["overdue"], false);
+    assert_eq!(rows[0]["overdue"], true);
+    assert_eq!(rows[1]["overdue"], false);
 }
 
 #[test]

@@ -84,3 +84,46 @@ fn color_decides_for_the_logs_too() {
         );
     }
 }
+
+/// One field per fact: one duration, instants as in JSON (`Z`), a signal
+/// as its number, a hook's exit code, and nothing said that is not true.
+#[test]
+fn log_lines_say_each_thing_once_and_in_one_form() {
+    let env = Env::new(
+        "[jobs.slow]\nevery = \"1h\"\nrun_on_start = true\ntimeout = \"1s\"\ncommand = \"sleep 30\"\n\
+         on_failure = \"exit 7\"\n",
+    );
+    let mut scheduler = env.start(&[]);
+    wait_for_log(&scheduler, "hook failed");
+    scheduler.signal(Signal::SIGTERM);
+    assert!(scheduler.wait().success());
+    let log = scheduler.log();
+    let line = |text: &str| {
+        log.lines()
+            .find(|l| l.contains(text))
+            .unwrap_or_else(|| panic!("no {text:?} in:\n{log}"))
+            .to_string()
+    };
+    let started = line("run started");
+    assert!(
+        started.contains("Z attempt=") && !started.contains("+00:00"),
+        "{started}"
+    );
+    let ended = line("run ended");
+    assert!(
+        ended.contains("duration_ms=") && !ended.contains(" duration="),
+        "{ended}"
+    );
+    assert!(ended.contains("signal=15"), "{ended}");
+    let hook = line("hook failed");
+    assert!(hook.contains("exit_code=7"), "{hook}");
+    assert!(
+        !hook.contains("stderr=") && !hook.contains("exit status"),
+        "{hook}"
+    );
+    let down = line("shutting down");
+    assert!(
+        down.contains("nothing is running") && down.contains("signal=15"),
+        "{down}"
+    );
+}

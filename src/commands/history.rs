@@ -19,6 +19,10 @@ pub fn run(global: &Global, args: &HistoryArgs) -> Result<(), Error> {
         .transpose()
         .map_err(Error::Usage)?;
     let (_, mut store) = super::open_store(global, Mode::Read)?;
+    let config = super::config_for_reading(global);
+    if let Some(job) = &args.job {
+        super::known_job(config.as_ref(), store.as_mut(), job)?;
+    }
     let runs = store.history(&HistoryQuery {
         job: args.job.clone(),
         failed_only: args.failed,

@@ -5,7 +5,7 @@ use serde::Serialize;
 
 use crate::cli::{Global, ListArgs};
 use crate::config::{self, Job};
-use crate::domain::{RunRecord, Status};
+use crate::domain::{Holder, Role, RunRecord, Status};
 use crate::error::Error;
 use crate::output;
 use crate::store::{self, Mode};
@@ -23,6 +23,8 @@ pub struct JobRow {
     pub last_run: Option<LastRun>,
     /// No success within the job's `expect_success_within`.
     pub overdue: bool,
+    /// Whether a `schedule run` holds the database (the same in every row).
+    pub scheduler_running: bool,
 }
 
 #[derive(Debug, Serialize)]
@@ -33,37 +35,65 @@ pub struct LastRun {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub exit_code: Option<i32>,
+    /// A `running` run whose scheduler (or `trigger`) is gone: nobody holds
+    /// the database, and the next `schedule run` marks it `interrupted`.
+    pub orphaned: bool,
 }
 
 pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
-    let config = config::load(&global.config)?;
     let now = Utc::now();
+    let config = match config::load(&global.config) {
+        Ok(config) => config,
+        // A running scheduler keeps its last good config: the history is
+        // still worth showing, with the error.
+        Err(e) if !args.json && store::exists(&global.location()?) => {
+            return list_history_only(global, &e.into(), now);
+        }
+        Err(e) => return Err(e.into()),
+    };
     // No database yet just means nothing has run.
     let location = global.location()?;
-    let (last, paused, successes) = if store::exists(&location) {
+    let (last, paused, successes, firsts) = if store::exists(&location) {
         let mut store = store::open(&location, Mode::Read)?;
         let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+        let watched = config.watched_jobs();
         (
             store.last_runs(&names)?,
             store.paused()?,
-            store.last_successes(&config.watched_jobs())?,
+            store.last_successes(&watched)?,
+            store.first_fires(&watched)?,
         )
     } else {
         Default::default()
     };
-    let started = store::scheduler_started(&location);
+    let holder = store::holder(&location);
+    let scheduler = holder.as_ref().filter(|h| h.role == Role::Scheduler);
+    let started = scheduler.and_then(|h| h.since);
     let rows: Vec<JobRow> = config
         .jobs
         .iter()
         .map(|job| {
-            let late = overdue(job, successes.get(&job.name).copied(), started, now);
-            job_row(
+            // Without a scheduler, a job never seen to succeed has been
+            // failing since its first recorded fire at the latest.
+            let from = started.or_else(|| {
+                scheduler
+                    .is_none()
+                    .then(|| firsts.get(&job.name).copied())
+                    .flatten()
+            });
+            let late = overdue(job, successes.get(&job.name).copied(), from, now);
+            let mut row = job_row(
                 job,
                 last.get(&job.name),
                 paused.contains(&job.name),
                 late,
                 now,
-            )
+            );
+            row.scheduler_running = scheduler.is_some();
+            if let Some(r) = &mut row.last_run {
+                r.orphaned = r.status == Status::Running && holder.is_none();
+            }
+            row
         })
         .collect();
     if args.json {
@@ -73,7 +103,76 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
         return super::print(&format!("no jobs in {}\n", global.config.display()));
     }
     let jobs = config.jobs.iter().map(|j| &**j).zip(&rows);
-    super::print(&(render(jobs, global.look(), now) + "\n"))
+    let head = scheduler_line(holder.as_ref(), &location, now);
+    super::print(&format!("{head}\n{}\n", render(jobs, global.look(), now)))
+}
+
+/// `list` while the config has an error: the error as a warning, then
+/// each job of the history with its last run.
+fn list_history_only(global: &Global, error: &Error, now: DateTime<Utc>) -> Result<(), Error> {
+    eprintln!("{}", super::config_warning(&global.config, error));
+    let location = global.location()?;
+    let mut store = store::open(&location, Mode::Read)?;
+    let names = store.job_names()?;
+    let refs: Vec<&str> = names.iter().map(String::as_str).collect();
+    let last = store.last_runs(&refs)?;
+    let holder = store::holder(&location);
+    let look = global.look();
+    use output::Column;
+    let table = output::table(
+        [Column::new("NAME", 10), Column::new("LAST RUN", 9)],
+        names.iter().map(|name| {
+            let cell = match last.get(name) {
+                None => "-".to_string(),
+                Some(r) => format!(
+                    "{} ({})",
+                    look.status(r.status),
+                    output::relative(r.started_at.unwrap_or(r.scheduled_for), now)
+                ),
+            };
+            [name.clone().into(), cell.into()]
+        }),
+        look.width,
+    );
+    let head = scheduler_line(holder.as_ref(), &location, now);
+    super::print(&format!("{head}\n{table}\n"))
+}
+
+/// The line above the table: whether a scheduler is running, for a reader
+/// who would otherwise take NEXT RUN for a promise.
+pub fn scheduler_line(
+    holder: Option<&Holder>,
+    location: &store::Location,
+    now: DateTime<Utc>,
+) -> String {
+    let who = |h: &Holder| {
+        let mut who = match h.pid {
+            Some(pid) => format!("pid {pid}"),
+            None => "pid unknown".to_string(),
+        };
+        if let Some(host) = &h.host {
+            who.push_str(&format!(" on {host}"));
+        }
+        who
+    };
+    match holder {
+        Some(h) if h.role == Role::Scheduler => match h.since {
+            Some(since) => format!(
+                "scheduler running ({}, started {})",
+                who(h),
+                output::relative(since, now)
+            ),
+            None => format!("scheduler running ({})", who(h)),
+        },
+        Some(h) => format!(
+            "no scheduler running on {location} (a `schedule trigger` runs a job, {}); \
+             nothing fires on schedule until `schedule run` starts",
+            who(h)
+        ),
+        None => {
+            format!("no scheduler running on {location}; nothing fires until `schedule run` starts")
+        }
+    }
 }
 
 /// The dead-man rule, as the scheduler applies it: no success within
@@ -120,8 +219,10 @@ pub fn job_row(
             started_at: r.started_at,
             finished_at: r.finished_at,
             exit_code: r.exit_code,
+            orphaned: false,
         }),
         overdue,
+        scheduler_running: true,
     }
 }
 
@@ -149,6 +250,27 @@ pub fn render<'a>(
             let next = output::next_run(row.next_run, row.enabled, row.paused, tz, now);
             let mut last = match &row.last_run {
                 None => vec!["-".to_string()],
+                Some(r) if r.orphaned => vec![
+                    format!("{}? (scheduler gone)", look.status(Status::Interrupted)),
+                    format!("{}?", look.status(Status::Interrupted)),
+                ],
+                Some(r) if r.status == Status::Running => {
+                    let at = r.started_at.unwrap_or(r.scheduled_for);
+                    let status = look.status(r.status);
+                    let secs = (now - at).num_seconds().max(0) as u64;
+                    let long = match secs {
+                        0..60 => format!("{secs}s"),
+                        _ => crate::duration::human(std::time::Duration::from_secs(secs)),
+                    };
+                    let short = match output::relative_short(at, now).as_str() {
+                        "now" => "0s".to_string(),
+                        ago => ago.trim_end_matches(" ago").to_string(),
+                    };
+                    vec![
+                        format!("{status} for {long}"),
+                        format!("{status} for {short}"),
+                    ]
+                }
                 Some(r) => {
                     let at = r.started_at.unwrap_or(r.scheduled_for);
                     let status = look.status(r.status);

@@ -48,6 +48,77 @@ pub(crate) fn find_job<'a>(
     })
 }
 
+/// A job named on the command line of a read command (`history JOB`,
+/// `stats JOB`): known when the config has it or the history does (a job
+/// gone from the config keeps its runs); else the usage error of
+/// [`find_job`], as `trigger` and `pause` give.
+pub(crate) fn known_job(
+    config: Option<&crate::config::Config>,
+    store: &mut dyn crate::store::Store,
+    name: &str,
+) -> Result<(), crate::Error> {
+    if config.is_some_and(|c| c.job(name).is_some()) {
+        return Ok(());
+    }
+    let query = crate::domain::HistoryQuery {
+        job: Some(name.to_string()),
+        limit: 1,
+        ..Default::default()
+    };
+    if !store.history(&query)?.is_empty() {
+        return Ok(());
+    }
+    match config {
+        Some(config) => find_job(config, name).map(|_| ()),
+        None => Err(crate::Error::Usage(format!(
+            "no job `{name}` in the history, and the config cannot be read to look there"
+        ))),
+    }
+}
+
+/// The warning of a read command whose config has an error: it goes on
+/// with the database alone.
+pub(crate) fn config_warning(path: &std::path::Path, error: &crate::Error) -> String {
+    format!(
+        "warning: {} cannot be used, so this shows the history alone (a running scheduler \
+         keeps its last good config; `schedule check` lists the errors):\n{error}",
+        path.display()
+    )
+}
+
+/// Loads the config of a read command that can do without it (`history`,
+/// `show`, `stats`): `None`, after a warning, when it has an error; `None`
+/// quietly when there is no config file at all.
+pub(crate) fn config_for_reading(global: &crate::cli::Global) -> Option<crate::config::Config> {
+    match crate::config::load(&global.config) {
+        Ok(config) => Some(config),
+        Err(crate::config::ConfigError::Read { source, .. })
+            if source.kind() == std::io::ErrorKind::NotFound =>
+        {
+            None
+        }
+        Err(e) => {
+            eprintln!("{}", config_warning(&global.config, &e.into()));
+            None
+        }
+    }
+}
+
+/// Loads the config of a command that acts on it (`trigger`, `pause`,
+/// `resume`): an error says that a running scheduler is not affected.
+pub(crate) fn config_for_acting(
+    global: &crate::cli::Global,
+) -> Result<crate::config::Config, crate::Error> {
+    crate::config::load(&global.config).map_err(|e| {
+        crate::Error::Usage(format!(
+            "{e}\nnothing was changed: this command acts on the jobs of {}, which it cannot \
+             read (a running scheduler keeps its last good config); fix it (`schedule check`) \
+             and try again",
+            global.config.display()
+        ))
+    })
+}
+
 /// Whether a `schedule run` holds the database, and its pid.
 pub(crate) fn running_scheduler(location: &crate::store::Location) -> Option<Option<u32>> {
     crate::store::holder(location)

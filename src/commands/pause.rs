@@ -4,12 +4,11 @@
 use chrono::Utc;
 
 use crate::cli::{Global, PauseArgs};
-use crate::config;
 use crate::error::Error;
 use crate::store::{self, Mode};
 
 pub fn run(global: &Global, args: &PauseArgs, pause: bool) -> Result<(), Error> {
-    let config = config::load(&global.config)?;
+    let config = super::config_for_acting(global)?;
     let location = global.location()?;
     // Resuming also reaches jobs that are paused but gone from the config
     // (so that one added back later does not come back paused).

@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use chrono_tz::Tz;
 
 use crate::cli::{Global, ShowArgs};
-use crate::domain::RunRecord;
+use crate::domain::{RunRecord, Status};
 use crate::duration;
 use crate::error::Error;
 use crate::output;
@@ -14,6 +14,7 @@ use crate::store::Mode;
 
 pub fn run(global: &Global, args: &ShowArgs) -> Result<(), Error> {
     let (location, mut store) = super::open_store(global, Mode::Read)?;
+    super::config_for_reading(global);
     let Some(run) = store.run(args.run_id)? else {
         return Err(Error::Usage(format!(
             "no run {} in {location}; `schedule history` lists the ids",
@@ -25,7 +26,24 @@ pub fn run(global: &Global, args: &ShowArgs) -> Result<(), Error> {
     }
     // Times in the job's zone when the config still knows the job.
     let tz = global.zones().get(&run.job).copied().unwrap_or(Tz::UTC);
-    super::print(&render(&run, tz, global.look(), Utc::now()))
+    let mut text = render(&run, tz, global.look(), Utc::now());
+    if run.status == Status::Running {
+        // A run a `trigger --wait` follows streams its output as it goes.
+        let chunks = store.output_after(run.id, 0)?;
+        if !chunks.is_empty() {
+            text.push_str("\noutput so far:\n");
+            let mut all = Vec::new();
+            for chunk in chunks {
+                all.extend_from_slice(&chunk.data);
+            }
+            for line in String::from_utf8_lossy(&all).lines() {
+                text.push_str("  ");
+                text.push_str(line);
+                text.push('\n');
+            }
+        }
+    }
+    super::print(&text)
 }
 
 /// The text form; `now` for the relative times.
@@ -97,6 +115,13 @@ pub fn render(run: &RunRecord, tz: Tz, look: output::Look, now: DateTime<Utc>) -
     let mut text = format!("run {} of job `{}`\n", run.id, run.job);
     for (label, value) in lines {
         text.push_str(&format!("  {label:<10} {value}\n"));
+    }
+    if run.status == Status::Running {
+        text.push_str(
+            "\nstdout, stderr: saved when the run ends (`schedule trigger JOB --wait` shows \
+             a run's output as it goes)\n",
+        );
+        return text;
     }
     for (name, tail) in [("stdout", &run.stdout_tail), ("stderr", &run.stderr_tail)] {
         if tail.is_empty() {

@@ -43,6 +43,10 @@ pub fn run(global: &Global, args: &StatsArgs) -> Result<(), Error> {
     let now = Utc::now();
     let since = parse_since(&args.since, now).map_err(Error::Usage)?;
     let (_, mut store) = super::open_store(global, Mode::Read)?;
+    let config = super::config_for_reading(global);
+    if let Some(job) = &args.job {
+        super::known_job(config.as_ref(), store.as_mut(), job)?;
+    }
     let stats = summarize(&store.stat_rows(args.job.as_deref(), since)?);
     if args.json {
         return super::print(&output::json(&stats));

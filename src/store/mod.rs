@@ -57,6 +57,12 @@ pub trait History {
     /// When each named job's newest successful run ended, for those that
     /// have one.
     fn last_successes(&mut self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>>;
+    /// Every job name the history has rows of, in name order.
+    fn job_names(&mut self) -> Result<Vec<String>>;
+    /// When each named job's oldest recorded fire was scheduled, for those
+    /// that have one: where a job never seen to succeed has been failing
+    /// from, at the latest.
+    fn first_fires(&mut self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>>;
     /// One step of the history clean-up: deletes up to `batch` fires (each
     /// with all its attempts, in one transaction) scheduled before `before`
     /// or older than each job's newest `keep_runs` fires. Running rows and
@@ -80,7 +86,9 @@ pub trait History {
     /// The numbers behind `schedule stats`: every row scheduled since
     /// `since` (of `job`, if given), without the output tails.
     fn stat_rows(&mut self, job: Option<&str>, since: DateTime<Utc>) -> Result<Vec<StatRow>>;
-    /// The newest row of each named job that has one.
+    /// The newest run of each named job that ran (started), for those that
+    /// have one: `skipped`, `missed` and `cancelled` fires that never
+    /// started are passed over.
     fn last_runs(&mut self, jobs: &[&str]) -> Result<HashMap<String, RunRecord>>;
 }
 
@@ -143,7 +151,10 @@ pub trait Store: History + Pauses + Requests + LiveOutput + Send {
 /// How a command means to use the database.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Mode {
-    /// Read it; a database that does not exist yet is an error.
+    /// Read it and nothing else (a SQLite file is opened read-only, so a
+    /// user who may not write it can look); a database that does not exist
+    /// yet is an error. A SQLite file of an older schema is still migrated,
+    /// which needs write access once.
     Read,
     /// Write it: create it when missing.
     Write,

@@ -196,10 +196,24 @@ fn last_runs_per_job(store: &mut dyn Store) {
     for (job, at) in [("a", 0), ("a", 10), ("b", 5)] {
         claim(store, new_run(job, at));
     }
+    // Fires that never started are not the last run.
+    store
+        .record(
+            &new_run("a", 20),
+            &not_run(NotRun::Missed, "scheduler down"),
+        )
+        .unwrap();
+    store
+        .record(&new_run("b", 30), &not_run(NotRun::Skipped, "paused"))
+        .unwrap();
     let last = store.last_runs(&["a", "b", "c"]).unwrap();
     assert_eq!(last.len(), 2);
     assert_eq!(last["a"].scheduled_for, t(10));
     assert_eq!(last["b"].scheduled_for, t(5));
+    assert_eq!(store.job_names().unwrap(), ["a", "b"]);
+    let first = store.first_fires(&["a", "b", "c"]).unwrap();
+    assert_eq!(first.len(), 2);
+    assert_eq!((first["a"], first["b"]), (t(0), t(5)));
 }
 
 fn the_last_success_is_the_newest_succeeded_fire_s_end(store: &mut dyn Store) {

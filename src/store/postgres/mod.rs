@@ -399,6 +399,23 @@ impl History for PgStore {
         )
     }
 
+    fn job_names(&mut self) -> Result<Vec<String>> {
+        let rows = self.with(async |c| {
+            c.query("SELECT DISTINCT job FROM runs ORDER BY job", &[])
+                .await
+        })?;
+        Ok(rows.iter().map(|r| r.get(0)).collect())
+    }
+
+    fn first_fires(&mut self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
+        self.instant_per_job(
+            "SELECT j.job, (SELECT scheduled_for FROM runs WHERE runs.job = j.job
+                            ORDER BY scheduled_for ASC, attempt ASC LIMIT 1)
+             FROM unnest($1::text[]) AS j(job)",
+            jobs,
+        )
+    }
+
     fn prune(
         &mut self,
         before: Option<DateTime<Utc>>,
@@ -549,7 +566,7 @@ impl History for PgStore {
         let jobs: Vec<String> = jobs.iter().map(|j| j.to_string()).collect();
         let sql = format!(
             "SELECT r.* FROM unnest($1::text[]) AS j(job) CROSS JOIN LATERAL (
-                SELECT {COLUMNS} FROM runs WHERE runs.job = j.job
+                SELECT {COLUMNS} FROM runs WHERE runs.job = j.job AND started_at IS NOT NULL
                 ORDER BY scheduled_for DESC, slot DESC, attempt DESC, id DESC LIMIT 1) AS r"
         );
         let rows = self.with(async |c| c.query(&sql, &[&jobs]).await)?;

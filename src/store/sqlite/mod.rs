@@ -86,6 +86,11 @@ impl SqliteStore {
                  SCHEDULE_DB",
             ));
         }
+        if mode == Mode::Read
+            && let Some(store) = Self::open_read_only(path)?
+        {
+            return Ok(store);
+        }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
@@ -98,6 +103,75 @@ impl SqliteStore {
         };
         store.setup(create)?;
         Ok(store)
+    }
+
+    /// A reader's connection, opened read-only so that a user who may read
+    /// the file but not write it or its folder can still look (with the
+    /// scheduler stopped). A WAL-mode file needs its `-shm` index: SQLite
+    /// uses one that exists (read-only if it must) or creates it; when it
+    /// can do neither (no `-shm`, a folder we may not write) and no `-wal`
+    /// holds unmerged writes, every commit is in the main file and it is
+    /// opened `immutable`, which needs no index. `None` when the schema is
+    /// older than ours: the caller opens it read-write and migrates it.
+    fn open_read_only(path: &Path) -> Result<Option<SqliteStore>> {
+        let flags = OpenFlags::SQLITE_OPEN_READ_ONLY
+            | OpenFlags::SQLITE_OPEN_NO_MUTEX
+            | OpenFlags::SQLITE_OPEN_URI;
+        let attempt = |immutable: bool| -> rusqlite::Result<(Connection, i64)> {
+            let conn = Connection::open_with_flags(uri(path, immutable), flags)?;
+            conn.busy_timeout(BUSY_TIMEOUT)?;
+            let version = conn.query_row("PRAGMA user_version", [], |r| r.get(0))?;
+            Ok((conn, version))
+        };
+        let unusable = |e: rusqlite::Error| {
+            let kind = kind(&e);
+            StoreError::new(
+                path.display().to_string(),
+                kind,
+                format!("cannot use it as a database: {e}"),
+            )
+            .caused_by(e)
+        };
+        let (conn, version) = match attempt(false) {
+            Ok(opened) => opened,
+            Err(e) if matches!(kind(&e), Kind::Denied) => {
+                let mut wal = path.as_os_str().to_owned();
+                wal.push("-wal");
+                let pending = std::fs::metadata(&wal).is_ok_and(|m| m.len() > 0);
+                if pending {
+                    return Err(StoreError::new(
+                        path.display().to_string(),
+                        Kind::Denied,
+                        format!(
+                            "cannot read it: {e}; its -wal file holds writes that only a user \
+                             who may write the folder can merge (any schedule command run by \
+                             that user does)"
+                        ),
+                    )
+                    .caused_by(e));
+                }
+                attempt(true).map_err(unusable)?
+            }
+            Err(e) => return Err(unusable(e)),
+        };
+        if version > SCHEMA_VERSION {
+            return Err(StoreError::new(
+                path.display().to_string(),
+                Kind::Corrupt,
+                format!(
+                    "its schema is version {version}, newer than this schedule knows \
+                     ({SCHEMA_VERSION}); upgrade schedule"
+                ),
+            ));
+        }
+        if version < SCHEMA_VERSION {
+            return Ok(None);
+        }
+        Ok(Some(SqliteStore {
+            conn,
+            path: path.to_path_buf(),
+            data_version: None,
+        }))
     }
 
     /// `writer`: the scheduler, which always wants WAL mode; readers at the
@@ -174,6 +248,24 @@ impl SqliteStore {
             .query_row("PRAGMA data_version", [], |r| r.get(0))
             .map_err(|e| self.err(e))
     }
+}
+
+/// `file:PATH` for SQLite's URI parser (`%`, `?` and `#` escaped), with
+/// `immutable=1` when asked.
+fn uri(path: &Path, immutable: bool) -> String {
+    let mut text = String::from("file:");
+    for c in path.to_string_lossy().chars() {
+        match c {
+            '%' => text.push_str("%25"),
+            '?' => text.push_str("%3f"),
+            '#' => text.push_str("%23"),
+            c => text.push(c),
+        }
+    }
+    if immutable {
+        text.push_str("?immutable=1");
+    }
+    text
 }
 
 /// The history query for a filter combination. Each combination reads a
@@ -366,6 +458,26 @@ impl History for SqliteStore {
             jobs,
         )
     }
+    fn job_names(&mut self) -> Result<Vec<String>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached("SELECT DISTINCT job FROM runs ORDER BY job")
+            .map_err(|e| Self::fail(&self.path, e))?;
+        let names = stmt
+            .query_map([], |r| r.get(0))
+            .and_then(|rows| rows.collect::<rusqlite::Result<Vec<String>>>())
+            .map_err(|e| Self::fail(&self.path, e))?;
+        Ok(names)
+    }
+
+    fn first_fires(&mut self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
+        self.instant_per_job(
+            "SELECT scheduled_for FROM runs WHERE job = ?1
+             ORDER BY scheduled_for ASC, attempt ASC LIMIT 1",
+            jobs,
+        )
+    }
+
     fn prune(
         &mut self,
         before: Option<DateTime<Utc>>,
@@ -523,7 +635,7 @@ impl History for SqliteStore {
         let mut stmt = self
             .conn
             .prepare_cached(&format!(
-                "SELECT {COLUMNS} FROM runs WHERE job = ?1
+                "SELECT {COLUMNS} FROM runs WHERE job = ?1 AND started_at IS NOT NULL
                  ORDER BY scheduled_for DESC, slot DESC, attempt DESC, id DESC LIMIT 1"
             ))
             .map_err(|e| Self::fail(&self.path, e))?;

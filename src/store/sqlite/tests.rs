@@ -215,7 +215,7 @@ fn another_process_s_write_is_told_from_our_own() {
     assert!(ours.others_wrote().unwrap(), "the first look always reads");
     ours.set_paused(&["a"], true, chrono::Utc::now()).unwrap();
     assert!(!ours.others_wrote().unwrap(), "our own write");
-    let mut theirs = SqliteStore::open(&path, Mode::Read).unwrap();
+    let mut theirs = SqliteStore::open(&path, Mode::Write).unwrap();
     theirs.set_paused(&["b"], true, chrono::Utc::now()).unwrap();
     assert!(ours.others_wrote().unwrap(), "another connection's write");
     assert!(!ours.others_wrote().unwrap());

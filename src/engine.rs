@@ -90,6 +90,9 @@ pub enum Action {
     },
     /// An overdue job succeeded.
     Recovered { job: String },
+    /// A fire's last attempt ended: no retry follows. What `/metrics`
+    /// counts as the fire's outcome.
+    FireEnded { job: String, status: Ended },
     /// The wall clock went back by this much: wildcard jobs follow the new
     /// time, fixed-time jobs wait for the time they were at (cron(8)).
     ClockBack { by: TimeDelta, everything: bool },
@@ -342,6 +345,12 @@ impl Engine {
             };
             self.arm(now + delay, Timer::Retry(retry));
         } else {
+            if let Some(status) = status {
+                out.push(Action::FireEnded {
+                    job: fire.job.clone(),
+                    status,
+                });
+            }
             let hook = match status {
                 Some(Ended::Succeeded) => job.on_success.clone(),
                 Some(Ended::Failed | Ended::TimedOut) => job.on_failure.clone(),

@@ -26,7 +26,24 @@ use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::time::Duration;
 use tokio::sync::{mpsc, oneshot};
 
-use crate::domain::Status;
+use crate::domain::{Ended, Status};
+
+/// The outcomes a fire's series are declared for.
+const FIRE_OUTCOMES: &[Status] = &[
+    Status::Succeeded,
+    Status::Failed,
+    Status::TimedOut,
+    Status::Cancelled,
+    Status::Skipped,
+    Status::Missed,
+];
+
+fn labels(job: &str, status: Status) -> RunLabels {
+    RunLabels {
+        job: job.to_string(),
+        status: status.as_str().to_string(),
+    }
+}
 use crate::engine::JobStatus;
 
 /// How long `/health` waits for the loop to answer before calling it stuck.
@@ -83,7 +100,10 @@ fn delay_buckets() -> Histogram {
 
 pub struct Monitor {
     registry: Registry,
+    /// Fires by their final outcome.
     runs: Family<RunLabels, Counter>,
+    /// Every attempt's end.
+    attempts: Family<RunLabels, Counter>,
     run_duration: Histograms,
     start_delay: Histograms,
     hook_failures: Family<HookLabels, Counter>,
@@ -106,6 +126,7 @@ impl Monitor {
         let (probes, rx) = mpsc::unbounded_channel();
         let mut registry = Registry::default();
         let runs = Family::<RunLabels, Counter>::default();
+        let attempts = Family::<RunLabels, Counter>::default();
         let run_duration = Histograms::new_with_constructor(duration_buckets as fn() -> Histogram);
         let start_delay = Histograms::new_with_constructor(delay_buckets as fn() -> Histogram);
         let hook_failures = Family::<HookLabels, Counter>::default();
@@ -122,8 +143,14 @@ impl Monitor {
         );
         registry.register(
             "schedule_runs",
-            "Fires recorded, by job and final status (missed fires by their count)",
+            "Fires by job and final outcome: the status of a fire's last attempt, or why it did \
+             not run (missed fires by their count); a fire with retries counts once",
             runs.clone(),
+        );
+        registry.register(
+            "schedule_attempts",
+            "Attempts by job and how they ended: a fire retried twice counts three",
+            attempts.clone(),
         );
         registry.register(
             "schedule_run_duration_seconds",
@@ -173,6 +200,7 @@ impl Monitor {
         let monitor = Monitor {
             registry,
             runs,
+            attempts,
             run_duration,
             start_delay,
             hook_failures,
@@ -195,15 +223,30 @@ impl Monitor {
             .store(now.timestamp_millis(), Ordering::Relaxed);
     }
 
-    /// A fire was recorded with `status` (`count` fires for a summary row of
-    /// missed ones).
+    /// Every job × outcome series at 0, so that `increase()` sees a job's
+    /// first failure after a start (a series that appears with its first
+    /// event has no earlier value to increase from). At start-up and on
+    /// reload.
+    pub fn declare(&self, jobs: &[&str]) {
+        for job in jobs {
+            for status in FIRE_OUTCOMES {
+                drop(self.runs.get_or_create(&labels(job, *status)));
+            }
+            for status in Ended::ALL {
+                drop(self.attempts.get_or_create(&labels(job, (*status).into())));
+            }
+        }
+    }
+
+    /// A fire was recorded without running, with `status` (`count` fires
+    /// for a summary row of missed ones): its final outcome.
     pub fn recorded(&self, job: &str, status: Status, count: u64) {
-        self.runs
-            .get_or_create(&RunLabels {
-                job: job.to_string(),
-                status: status.as_str().to_string(),
-            })
-            .inc_by(count);
+        self.runs.get_or_create(&labels(job, status)).inc_by(count);
+    }
+
+    /// A fire's last attempt ended with `status`.
+    pub fn fire_ended(&self, job: &str, status: Ended) {
+        self.runs.get_or_create(&labels(job, status.into())).inc();
     }
 
     pub fn run_started(&self, job: &str, delay: chrono::TimeDelta) {
@@ -213,8 +256,11 @@ impl Monitor {
             .observe(seconds.max(0.0));
     }
 
-    pub fn run_ended(&self, job: &str, status: Status, duration_ms: i64) {
-        self.recorded(job, status, 1);
+    /// An attempt ended with `status`.
+    pub fn run_ended(&self, job: &str, status: Ended, duration_ms: i64) {
+        self.attempts
+            .get_or_create(&labels(job, status.into()))
+            .inc();
         self.run_duration
             .get_or_create(&job_label(job))
             .observe(duration_ms.max(0) as f64 / 1000.0);
@@ -459,9 +505,14 @@ mod tests {
     #[test]
     fn metrics_count_runs_and_show_each_job_of_the_snapshot() {
         let (monitor, _rx) = Monitor::new();
-        monitor.run_ended("a", Status::Succeeded, 1500);
-        monitor.run_ended("a", Status::Failed, 10);
-        monitor.run_ended("a", Status::Failed, 10);
+        monitor.declare(&["a", "b"]);
+        // One fire that succeeded; one that failed, was retried and failed
+        // again: three attempts, two fires.
+        monitor.run_ended("a", Ended::Succeeded, 1500);
+        monitor.fire_ended("a", Ended::Succeeded);
+        monitor.run_ended("a", Ended::Failed, 10);
+        monitor.run_ended("a", Ended::Failed, 10);
+        monitor.fire_ended("a", Ended::Failed);
         monitor.recorded("b", Status::Missed, 7);
         monitor.hook_failed("a", "on_failure");
         let s = snapshot(
@@ -472,8 +523,13 @@ mod tests {
         for line in [
             "schedule_info{version=\"",
             "schedule_runs_total{job=\"a\",status=\"succeeded\"} 1\n",
-            "schedule_runs_total{job=\"a\",status=\"failed\"} 2\n",
+            "schedule_runs_total{job=\"a\",status=\"failed\"} 1\n",
+            "schedule_attempts_total{job=\"a\",status=\"failed\"} 2\n",
+            "schedule_attempts_total{job=\"a\",status=\"succeeded\"} 1\n",
             "schedule_runs_total{job=\"b\",status=\"missed\"} 7\n",
+            // Declared at 0 before any event.
+            "schedule_runs_total{job=\"b\",status=\"failed\"} 0\n",
+            "schedule_attempts_total{job=\"b\",status=\"timed_out\"} 0\n",
             "schedule_run_duration_seconds_count{job=\"a\"} 3\n",
             "schedule_run_duration_seconds_bucket{le=\"5.0\",job=\"a\"} 3\n",
             "schedule_run_duration_seconds_bucket{le=\"1.0\",job=\"a\"} 2\n",

@@ -246,7 +246,17 @@ impl Scheduler {
     ) -> Scheduler {
         self.monitor = Some(monitor);
         self.probes = Some(probes);
+        self.declare_series();
         self
+    }
+
+    /// Every job's counters at 0 from the start, so that the first failure
+    /// after a start is an increase.
+    fn declare_series(&self) {
+        if let Some(monitor) = &self.monitor {
+            let names: Vec<&str> = self.config.jobs.iter().map(|j| j.name.as_str()).collect();
+            monitor.declare(&names);
+        }
     }
 
     /// Runs `work` on the store's thread; its answer comes back as an event.
@@ -526,6 +536,11 @@ impl Scheduler {
                 }
                 Action::Recovered { job } => {
                     tracing::info!(job = %job, "overdue job succeeded again");
+                }
+                Action::FireEnded { job, status } => {
+                    if let Some(monitor) = &self.monitor {
+                        monitor.fire_ended(&job, status);
+                    }
                 }
                 Action::ClockBack { by, everything } => {
                     let by = duration::human(by.to_std().unwrap_or_default());
@@ -888,7 +903,7 @@ impl Scheduler {
             tracing::warn!(job = %job, run_id, status = %status, exit_code, signal, duration_ms = o.duration_ms, reason, "run ended");
         }
         if let Some(monitor) = &self.monitor {
-            monitor.run_ended(job, o.status.into(), o.duration_ms);
+            monitor.run_ended(job, o.status, o.duration_ms);
         }
         self.save(vec![Unsaved {
             run_id,
@@ -1033,6 +1048,10 @@ impl Scheduler {
             Ok(new) => {
                 let before = self.config.jobs.len();
                 let actions = self.engine.reload(&new, Utc::now());
+                if let Some(monitor) = &self.monitor {
+                    let names: Vec<&str> = new.jobs.iter().map(|j| j.name.as_str()).collect();
+                    monitor.declare(&names);
+                }
                 if new.scheduler != self.config.scheduler {
                     self.next_prune = Instant::now();
                 }

@@ -48,14 +48,21 @@ fn health_is_ok_and_metrics_count_what_the_history_holds() {
     );
     assert!(succeeded.unwrap() >= 2.0, "{metrics}");
     assert!(failed.unwrap() >= 2.0, "{metrics}");
+    // Every job's series exist from the start, at 0 until something happens.
     assert_eq!(
         sample(
             &metrics,
             "schedule_runs_total{job=\"ok\",status=\"failed\"}"
         ),
-        None,
+        Some(0.0),
         "{metrics}"
     );
+    // Without retries, a fire is one attempt.
+    let attempts = sample(
+        &metrics,
+        "schedule_attempts_total{job=\"bad\",status=\"failed\"}",
+    );
+    assert!(attempts.unwrap() >= failed.unwrap(), "{metrics}");
     assert!(sample(&metrics, "schedule_run_duration_seconds_count{job=\"ok\"}").unwrap() >= 2.0);
     assert!(sample(&metrics, "schedule_start_delay_seconds_count{job=\"ok\"}").unwrap() >= 2.0);
     // Every start was well under 10 s late.

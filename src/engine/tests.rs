@@ -67,6 +67,8 @@ struct Sim {
     clock_steps: Vec<(TimeDelta, bool)>,
     /// Every fire started, whole.
     fires: Vec<Fire>,
+    /// Fires whose last attempt ended, and how.
+    fire_ends: Vec<(String, Ended)>,
     unclaimed: Vec<Token>,
 }
 
@@ -84,6 +86,7 @@ impl Sim {
             claims_hang: false,
             clock_steps: Vec::new(),
             fires: Vec::new(),
+            fire_ends: Vec::new(),
             unclaimed: Vec::new(),
         }
     }
@@ -162,6 +165,7 @@ impl Sim {
                 }
                 Action::Recovered { job } => self.seen.push(Seen::Recovered(job, secs(self.now))),
                 Action::ClockBack { by, everything } => self.clock_steps.push((by, everything)),
+                Action::FireEnded { job, status } => self.fire_ends.push((job, status)),
                 Action::Terminate { token } => {
                     let end = self.now + TimeDelta::milliseconds(100);
                     if let Some(run) = self.running.get_mut(&token) {
@@ -1172,5 +1176,36 @@ fn when_the_clock_goes_back_wildcard_jobs_follow_it_and_fixed_ones_wait() {
         fixed_next,
         at(0.0),
         "the fixed-time job's next fire follows the clock back"
+    );
+}
+
+/// A fire's outcome is told once, after its last attempt: what `/metrics`
+/// counts per fire (attempts are counted apart).
+#[test]
+fn a_fire_ends_once_after_its_last_attempt() {
+    let toml = "[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\nretries = 2\nretry_backoff = \"1s\"\n\
+                [jobs.b]\nevery = \"1h\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |_, _| 0.1).failing(|job, _| {
+        if job == "a" {
+            Status::Failed
+        } else {
+            Status::Succeeded
+        }
+    });
+    sim.start(&[]);
+    sim.run_until(60.0);
+    assert_eq!(
+        sim.started("a").len(),
+        3,
+        "the first attempt and two retries"
+    );
+    let mut ends = sim.fire_ends.clone();
+    ends.sort_by(|x, y| x.0.cmp(&y.0));
+    assert_eq!(
+        ends,
+        [
+            ("a".to_string(), Ended::Failed),
+            ("b".to_string(), Ended::Succeeded)
+        ]
     );
 }

@@ -398,7 +398,7 @@ Durations are whole numbers each with a unit: \fBms\fR, \fBs\fR, \fBm\fR, \fBh\f
 The jobs file, unless \fB\-\-config\fR or \fBSCHEDULE_CONFIG\fR names another.
 .TP
 \fBschedule.db\fR beside the jobs file
-The history database (SQLite), unless \fB\-\-db\fR or \fBSCHEDULE_DB\fR names another (a path, or a \fBpostgres://\fR URL for PostgreSQL); created by \fBschedule run\fR, with \fBschedule.db\-wal\fR, \fBschedule.db\-shm\fR and \fBschedule.db.lock\fR beside it.
+The history database (SQLite), unless \fB\-\-db\fR or \fBSCHEDULE_DB\fR names another (a path, or a \fBpostgres://\fR URL for PostgreSQL); created by \fBschedule run\fR, with \fBschedule.db\-wal\fR, \fBschedule.db\-shm\fR, \fBschedule.db.lock\fR and \fBschedule.db.notify\fR beside it.
 .SH ENVIRONMENT
 .TP
 \fBSCHEDULE_CONFIG\fR

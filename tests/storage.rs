@@ -160,3 +160,49 @@ command = "echo $$ > long.pid; exec sleep 300"
     let rows = env.history(&[]);
     assert_eq!(count(&rows, "long", "cancelled"), 1, "{rows:#?}");
 }
+
+/// The thread named `name` of process `pid`: how often it was woken.
+fn wakeups(pid: u32, name: &str) -> Option<u64> {
+    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
+        .ok()?
+        .flatten()
+    {
+        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+        if comm.trim() == name {
+            let status = std::fs::read_to_string(task.path().join("status")).ok()?;
+            return status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse().ok());
+        }
+    }
+    None
+}
+
+#[test]
+fn the_scheduler_s_own_writes_wake_nobody_and_a_pause_is_still_seen() {
+    let env = Env::new("[jobs.tick]\nevery = \"1s\"\ncommand = \"true\"\n");
+    let scheduler = env.start(&[]);
+    env.wait_for_history("a first run", |rows| count(rows, "tick", "succeeded") >= 1);
+    let pid = scheduler.child.id();
+    let rows_before = env.history(&[]).len();
+    // Not polling the history meanwhile: a reader opening the files is an
+    // event too. Several runs, each a claim and an end written to the WAL.
+    let before = wakeups(pid, "watch-db").expect("the database watch thread");
+    std::thread::sleep(Duration::from_secs(6));
+    let after = wakeups(pid, "watch-db").unwrap();
+    assert!(
+        env.history(&[]).len() >= rows_before + 3,
+        "the job kept running"
+    );
+    assert_eq!(
+        after, before,
+        "the watch thread woke for the scheduler's own writes"
+    );
+    // Another process's control write still reaches it.
+    env.cmd(&["pause", "tick"]).assert().success();
+    env.wait_for_history("a paused fire", |rows| {
+        rows.iter().any(|r| status(r) == "skipped")
+    });
+    assert!(wakeups(pid, "watch-db").unwrap() > after);
+}

@@ -104,24 +104,44 @@ fn resolve(db: &Path) -> PathBuf {
     })
 }
 
-/// Watches the database's folder for writes to the file or its WAL, on a
-/// thread blocked in `read` (nothing wakes while nothing changes). SQLite
-/// writes the WAL beside the file the path resolves to.
+/// `<db>.notify`: what `pause`, `resume` and `trigger` write after their
+/// commit, as PostgreSQL's `NOTIFY`. The scheduler watches this file, not
+/// the WAL, so that its own writes (every run's rows) wake nobody.
+fn notify_path(db: &Path) -> PathBuf {
+    let mut name = resolve(db).into_os_string();
+    name.push(".notify");
+    PathBuf::from(name)
+}
+
+/// Tells a scheduler watching `db` that the controls changed. Best effort:
+/// a scheduler that misses it still reads the controls at its next look.
+pub fn poke(db: &Path) {
+    use std::os::unix::fs::OpenOptionsExt;
+    let _ = File::options()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(notify_path(db))
+        .and_then(|mut f| f.write_all(b"1"));
+}
+
+/// Watches the database's folder for `<db>.notify` being written, on a
+/// thread blocked in `read` (nothing wakes while nothing changes). Only
+/// whole writes (close after write, a file moved in) are asked for: the
+/// scheduler's own WAL stays open and produces no event.
 pub fn watch(db: &Path, changed: tokio::sync::mpsc::UnboundedSender<()>) -> bool {
-    let db = resolve(db);
-    let (Some(folder), Some(name)) = (db.parent(), db.file_name()) else {
+    let notify = notify_path(db);
+    let (Some(folder), Some(name)) = (notify.parent(), notify.file_name()) else {
         return false;
     };
-    let db_name = name.to_owned();
-    let mut wal_name = db_name.clone();
-    wal_name.push("-wal");
+    let name = name.to_owned();
     let Ok(inotify) = Inotify::init(InitFlags::IN_CLOEXEC) else {
         return false;
     };
-    let flags = AddWatchFlags::IN_CLOSE_WRITE
-        | AddWatchFlags::IN_MOVED_TO
-        | AddWatchFlags::IN_CREATE
-        | AddWatchFlags::IN_MODIFY;
+    let flags =
+        AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CREATE;
     if inotify.add_watch(folder, flags).is_err() {
         return false;
     }
@@ -130,11 +150,8 @@ pub fn watch(db: &Path, changed: tokio::sync::mpsc::UnboundedSender<()>) -> bool
         .spawn(move || {
             while let Ok(events) = inotify.read_events() {
                 for event in events {
-                    let ours = event
-                        .name
-                        .as_deref()
-                        .is_some_and(|n| n == db_name || n == wal_name);
-                    if ours && changed.send(()).is_err() {
+                    if event.name.as_deref() == Some(name.as_os_str()) && changed.send(()).is_err()
+                    {
                         return;
                     }
                 }

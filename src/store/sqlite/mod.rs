@@ -669,7 +669,9 @@ impl Pauses for SqliteStore {
             }
             .map_err(fail)?;
         }
-        tx.commit().map_err(fail)
+        tx.commit().map_err(fail)?;
+        lock::poke(&self.path);
+        Ok(())
     }
 
     fn paused(&mut self) -> Result<Vec<String>> {
@@ -691,7 +693,9 @@ impl Requests for SqliteStore {
                 params![job, ms(at), stream],
             )
             .map_err(|e| self.err(e))?;
-        Ok(self.conn.last_insert_rowid())
+        let id = self.conn.last_insert_rowid();
+        lock::poke(&self.path);
+        Ok(id)
     }
 
     fn take_requests(&mut self) -> Result<Vec<Request>> {

@@ -330,7 +330,7 @@ for r in c.execute("""SELECT id, job, scheduled_for, slot, attempt, trigger, sta
         r[i] = t(r[i])
     w.writerow(["" if v is None else v for v in r])
 EOF
-  pgq history -c "\copy runs (id, job, scheduled_for, slot, attempt, trigger, started_at, finished_at, status, exit_code, signal, duration_ms, reason, missed_count, host, pid, child_pid, stdout_tail, stderr_tail) FROM '$W/history.csv' WITH (FORMAT csv)"
+  pgq history -c "\copy runs (id, job, scheduled_for, slot, attempt, trigger, started_at, finished_at, status, exit_code, signal, duration_ms, reason, missed_count, host, pid, child_pid, stdout_tail, stderr_tail) FROM '$W/history.csv' WITH (FORMAT csv, FORCE_NOT_NULL (stdout_tail, stderr_tail))"
   pgq history -c 'VACUUM ANALYZE runs'
   rm -f "$W/history.csv"
   echo "  $(pgq history -c 'SELECT count(*) FROM runs') rows, copied from the SQLite database"

@@ -125,7 +125,7 @@ pub enum Command {
     List(ListArgs),
     /// Show recorded runs, newest first
     #[command(
-        after_help = "Examples:\n  schedule history\n  schedule history backup --limit 50\n  schedule history --failed --since 24h\n  schedule history --since 2026-11-01 --json"
+        after_help = "Examples:\n  schedule history\n  schedule history backup -n 50\n  schedule history --failed --since 24h\n  schedule history --status timed_out --status interrupted\n  schedule history backup --reverse --since 7d\n  schedule history --host worker-2 --since 2026-11-01 --json"
     )]
     History(HistoryArgs),
     /// Print the next fire instants of a job or of a cron expression
@@ -227,12 +227,24 @@ pub struct ListArgs {
 pub struct HistoryArgs {
     /// Only this job's runs
     pub job: Option<String>,
-    /// Only runs that went wrong: failed, timed_out, interrupted
+    /// Only runs that went wrong: failed, timed_out, interrupted (a failure
+    /// that a later attempt retried is left out)
     #[arg(long)]
     pub failed: bool,
+    /// Only rows with this status: running, succeeded, failed, timed_out,
+    /// cancelled, interrupted, skipped, missed (repeatable, or
+    /// comma-separated)
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = parse_status)]
+    pub status: Vec<crate::domain::Status>,
+    /// Only runs of the scheduler on this host
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
     /// At most this many runs
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(short = 'n', long, default_value_t = 20, value_name = "N")]
     pub limit: usize,
+    /// Oldest first: the oldest N runs that match
+    #[arg(long)]
+    pub reverse: bool,
     /// Only runs scheduled since then: a duration ago (`2h`, `7d`), a date
     /// (`2026-11-01`, UTC midnight) or an RFC3339 instant
     #[arg(long, value_name = "WHEN")]
@@ -396,6 +408,16 @@ pub fn command() -> clap::Command {
 pub fn parse() -> Cli {
     use clap::FromArgMatches;
     Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+}
+
+fn parse_status(s: &str) -> Result<crate::domain::Status, String> {
+    s.parse().map_err(|e: String| {
+        let words: Vec<&str> = crate::domain::Status::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        format!("{e}; expected one of {}", words.join(", "))
+    })
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

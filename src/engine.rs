@@ -65,7 +65,19 @@ pub enum Action {
         status: NotRun,
         reason: String,
         missed_count: Option<u64>,
+        /// Skipped because the job is paused: counted into the pause's row.
+        paused: bool,
     },
+    /// A failed attempt will be tried again after `delay`, as attempt
+    /// `attempt` of `attempts`: for the log.
+    Retrying {
+        job: String,
+        delay: std::time::Duration,
+        attempt: u32,
+        attempts: u32,
+    },
+    /// The last of a fire's `attempts` failed: no retry follows.
+    GaveUp { job: String, attempts: u32 },
     /// Stop a run gracefully (SIGTERM, SIGKILL after its kill grace): a
     /// newer fire replaces it.
     Terminate { token: Token },
@@ -314,8 +326,20 @@ impl Engine {
                 request: None,
                 ..fire.clone()
             };
+            out.push(Action::Retrying {
+                job: fire.job.clone(),
+                delay: delay.to_std().unwrap_or_default(),
+                attempt: fire.attempt + 1,
+                attempts: job.retries + 1,
+            });
             self.arm(now + delay, Timer::Retry(retry));
         } else {
+            if failed && job.retries > 0 && fire.attempt > job.retries {
+                out.push(Action::GaveUp {
+                    job: fire.job.clone(),
+                    attempts: fire.attempt,
+                });
+            }
             let hook = match status {
                 Some(Ended::Succeeded) => job.on_success.clone(),
                 Some(Ended::Failed | Ended::TimedOut) => job.on_failure.clone(),
@@ -652,6 +676,7 @@ impl Engine {
                 status: NotRun::Missed,
                 reason,
                 missed_count: Some(missed.old_count),
+                paused: false,
             });
         }
         let in_window = missed.in_window;
@@ -705,11 +730,13 @@ impl Engine {
             return;
         }
         if fire.trigger != Trigger::Manual && self.paused.contains(&fire.job) {
-            out.push(record(
+            out.push(Action::Record {
                 fire,
-                NotRun::Skipped,
-                "paused (`schedule resume` resumes it)",
-            ));
+                status: NotRun::Skipped,
+                reason: "paused (`schedule resume` resumes it)".to_string(),
+                missed_count: None,
+                paused: true,
+            });
             return;
         }
         if !state.running.is_empty() {
@@ -811,6 +838,7 @@ impl Engine {
                 status: NotRun::Skipped,
                 reason,
                 missed_count: None,
+                paused: false,
             });
         }
     }
@@ -911,6 +939,7 @@ fn record(fire: Fire, status: NotRun, reason: &str) -> Action {
         status,
         reason: reason.to_string(),
         missed_count: None,
+        paused: false,
     }
 }
 

@@ -49,14 +49,23 @@ pub enum Control {
     Kill,
 }
 
+/// Where a copy of a run's output goes while someone follows it:
+/// (`"stdout"` or `"stderr"`, bytes).
+pub type Live = Arc<dyn Fn(&'static str, Vec<u8>) + Send + Sync>;
+
 /// Identifies a run in logs and in the child's environment.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunInfo {
     pub run_id: i64,
     pub scheduled_for: DateTime<Utc>,
-    /// Where a copy of each output chunk goes while the run is going, for
-    /// `schedule trigger --wait`: (`"stdout"` or `"stderr"`, bytes).
-    pub live: Option<tokio::sync::mpsc::UnboundedSender<(&'static str, Vec<u8>)>>,
+    /// Where a copy of each output chunk goes, for `schedule trigger
+    /// --wait` and `schedule logs --follow`.
+    pub live: Option<Live>,
+    /// Whether `live` gets the chunks: always without it; with it, from
+    /// when it turns true, starting with each stream's output so far (one
+    /// chunk per stream, empty when there was none). Until then a chunk
+    /// costs one flag read.
+    pub follow: Option<watch::Receiver<bool>>,
 }
 
 /// Runs `job` once and returns how it ended. Never fails: a command that
@@ -137,6 +146,7 @@ pub async fn run(
                 info.run_id,
                 "stdout",
                 info.live.clone(),
+                info.follow.clone(),
             ))
         }),
         child.stderr.take().map(|pipe| {
@@ -147,6 +157,7 @@ pub async fn run(
                 info.run_id,
                 "stderr",
                 info.live.clone(),
+                info.follow.clone(),
             ))
         }),
     ];
@@ -313,23 +324,44 @@ async fn capture(
     job: String,
     run_id: i64,
     stream: &'static str,
-    live: Option<tokio::sync::mpsc::UnboundedSender<(&'static str, Vec<u8>)>>,
+    live: Option<Live>,
+    mut follow: Option<watch::Receiver<bool>>,
 ) {
     let mut buf = vec![0u8; 8192];
+    let mut following = live.is_some() && follow.as_mut().is_none_or(|f| *f.borrow_and_update());
     let mut line: Vec<u8> = Vec::new();
     let log = |line: &[u8]| {
         let text = String::from_utf8_lossy(line);
         tracing::info!(target: "schedule::job", job = %job, run_id, stream = %stream, "{}", text.trim_end_matches('\r'));
     };
     loop {
-        let n = match pipe.read(&mut buf).await {
+        let watching = !following && live.is_some() && follow.is_some();
+        let read = tokio::select! {
+            read = pipe.read(&mut buf) => read,
+            changed = async { follow.as_mut().expect("watching").changed().await }, if watching => {
+                match changed {
+                    Ok(()) if *follow.as_mut().expect("watching").borrow_and_update() => {
+                        // Someone follows from now: what came so far first.
+                        following = true;
+                        let so_far = tail.lock().unwrap_or_else(|p| p.into_inner()).bytes.clone();
+                        if let Some(live) = &live {
+                            live(stream, so_far);
+                        }
+                    }
+                    Ok(()) => {}
+                    Err(_) => follow = None,
+                }
+                continue;
+            }
+        };
+        let n = match read {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
         let chunk = &buf[..n];
         tail.lock().unwrap_or_else(|p| p.into_inner()).push(chunk);
-        if let Some(live) = &live {
-            let _ = live.send((stream, chunk.to_vec()));
+        if following && let Some(live) = &live {
+            live(stream, chunk.to_vec());
         }
         for piece in chunk.split_inclusive(|&b| b == b'\n') {
             line.extend_from_slice(piece);

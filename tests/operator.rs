@@ -286,6 +286,7 @@ fn stats_over_a_seeded_history() {
         status: NotRun::Skipped,
         reason: "busy".into(),
         missed_count: None,
+        paused: false,
     };
     store.record(&skipped, &busy).unwrap();
     // Too old for the default week.
@@ -302,6 +303,7 @@ fn stats_over_a_seeded_history() {
         status: NotRun::Missed,
         reason: "old".into(),
         missed_count: None,
+        paused: false,
     };
     store.record(&old, &old_miss).unwrap();
     drop(store);

@@ -64,6 +64,29 @@ pub const MIGRATIONS: &[&str] = &[
         since      TIMESTAMPTZ NOT NULL,
         expires_at TIMESTAMPTZ NOT NULL
     );",
+    // 2: `schedule status`, `schedule logs`, and one row per pause (as
+    // SQLite's version 4).
+    "ALTER TABLE runs ADD COLUMN last_scheduled_for TIMESTAMPTZ;
+    CREATE TABLE status (
+        host       TEXT        PRIMARY KEY,
+        pid        BIGINT      NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        stopped_at TIMESTAMPTZ,
+        version    TEXT        NOT NULL,
+        config     TEXT        NOT NULL,
+        db         TEXT        NOT NULL,
+        jobs       BIGINT      NOT NULL,
+        running    BIGINT      NOT NULL,
+        queued     BIGINT      NOT NULL
+    );
+    CREATE TABLE follows (
+        id       BIGSERIAL   PRIMARY KEY,
+        run_id   BIGINT      NOT NULL,
+        asked_at TIMESTAMPTZ NOT NULL,
+        taken    BOOLEAN     NOT NULL DEFAULT false
+    );
+    CREATE INDEX follows_open ON follows (id) WHERE NOT taken;",
 ];
 
 /// The schema version this build writes.

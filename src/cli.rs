@@ -123,6 +123,26 @@ pub enum Command {
         after_help = "Examples:\n  schedule list\n  schedule list --json | jq '.[] | select(.enabled)'"
     )]
     List(ListArgs),
+    /// Whether a scheduler is running on this database, and what it is doing
+    ///
+    /// Its pid and host, since when, its config and database, its version,
+    /// how many jobs, runs going and fires queued, and the other schedulers
+    /// this database has seen. Exit 0 when one is running, 3 when none is
+    /// (as `systemctl status`).
+    #[command(
+        after_help = "Examples:\n  schedule status\n  schedule status --json | jq .runs_going\n  schedule status >/dev/null || echo 'no scheduler'"
+    )]
+    Status(StatusArgs),
+    /// Print a run's output; with --follow, its new lines until it ends
+    ///
+    /// JOB means the job's current run, or its last one; a number is a run
+    /// id. Lines are marked `out |` (stdout) or `err |` (stderr). A running
+    /// run's output is passed on by the scheduler from when it is asked
+    /// for; an ended run's is the 64 KiB of each stream the history keeps.
+    #[command(
+        after_help = "Examples:\n  schedule logs backup\n  schedule logs backup --follow\n  schedule logs 42 --tail 20\n  schedule logs backup --since 24h\n  schedule logs backup -f --raw | jq ."
+    )]
+    Logs(LogsArgs),
     /// Show recorded runs, newest first
     #[command(
         after_help = "Examples:\n  schedule history\n  schedule history backup -n 50\n  schedule history --failed --since 24h\n  schedule history --status timed_out --status interrupted\n  schedule history backup --reverse --since 7d\n  schedule history --host worker-2 --since 2026-11-01 --json"
@@ -221,6 +241,33 @@ pub struct ListArgs {
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// A job (its current or last run) or a run id
+    #[arg(value_name = "JOB|RUN_ID")]
+    pub target: String,
+    /// Keep printing the run's new lines until it ends
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only the last N lines of the output so far
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+    /// Every run of JOB started since then, oldest first: a duration ago
+    /// (`2h`), a date or an RFC3339 instant
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// The job's lines unmarked, stdout to stdout and stderr to stderr
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args)]

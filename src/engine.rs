@@ -483,9 +483,19 @@ impl Engine {
         out
     }
 
-    /// The jobs `schedule pause` paused, as stored.
-    pub fn set_paused(&mut self, paused: impl IntoIterator<Item = String>) {
-        self.paused = paused.into_iter().collect();
+    /// The jobs `schedule pause` paused, as stored. Returns the jobs this
+    /// paused and those it resumed, by name.
+    pub fn set_paused(
+        &mut self,
+        paused: impl IntoIterator<Item = String>,
+    ) -> (Vec<String>, Vec<String>) {
+        let paused: std::collections::HashSet<String> = paused.into_iter().collect();
+        let mut newly: Vec<String> = paused.difference(&self.paused).cloned().collect();
+        let mut resumed: Vec<String> = self.paused.difference(&paused).cloned().collect();
+        newly.sort();
+        resumed.sort();
+        self.paused = paused;
+        (newly, resumed)
     }
 
     /// `schedule trigger`: runs the job now, through its overlap policy and

@@ -603,6 +603,9 @@ impl Scheduler {
                         entry.0 += missed_count.unwrap_or(1);
                         entry.1 = entry.1.min(at);
                         entry.2 = entry.2.max(at);
+                    } else if paused {
+                        // Counted into the pause's row: no line per fire.
+                        tracing::debug!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), "fire skipped: the job is paused");
                     } else {
                         tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), status = %status, %reason, "fire not run");
                     }
@@ -1049,7 +1052,15 @@ impl Scheduler {
         }: Controls,
     ) {
         match paused {
-            Ok(paused) => self.engine.set_paused(paused),
+            Ok(paused) => {
+                let (paused, resumed) = self.engine.set_paused(paused);
+                for job in paused {
+                    tracing::info!(job = %job, "job paused: its fires are counted into one `skipped` row until it is resumed");
+                }
+                for job in resumed {
+                    tracing::info!(job = %job, "job resumed");
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "cannot read the paused jobs"),
         }
         match follows {

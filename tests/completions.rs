@@ -126,10 +126,12 @@ fn zsh_and_fish_scripts_call_the_helper_for_job_arguments() {
         zsh.contains("':job -- The job to run:_schedule_jobs'"),
         "{zsh}"
     );
-    assert_eq!(zsh.matches(":_schedule_jobs' \\").count(), 6, "{zsh}");
+    assert_eq!(zsh.matches(":_schedule_jobs' \\").count(), 7, "{zsh}");
     let fish = std::fs::read_to_string(script(&env, "fish")).unwrap();
     assert!(
-        fish.contains("__fish_schedule_using_subcommand trigger pause resume history next stats;"),
+        fish.contains(
+            "__fish_schedule_using_subcommand trigger pause resume history logs next stats;"
+        ),
         "{fish}"
     );
     if has("fish") {

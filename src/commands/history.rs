@@ -141,7 +141,7 @@ pub fn render(
                 exit.into(),
                 r.attempt.to_string().into(),
                 r.trigger.to_string().into(),
-                output::ellipsize(&note(r), 60).into(),
+                output::ellipsize(&note(r, tz(r)), 60).into(),
             ]
         }),
         look.width,
@@ -150,13 +150,14 @@ pub fn render(
 
 /// Why a run ended as it did: the recorded reason, else the last line the
 /// job wrote to stderr when it did not succeed.
-fn note(r: &RunRecord) -> String {
+fn note(r: &RunRecord, tz: chrono_tz::Tz) -> String {
     if let Some(reason) = &r.reason {
         // A pause's row counts the fires it skipped.
         return match (r.missed_count, r.last_scheduled_for) {
-            (Some(n), Some(last)) if n > 1 => {
-                format!("{n} fires, the last {}: {reason}", last.to_rfc3339())
-            }
+            (Some(n), Some(last)) if n > 1 => format!(
+                "{n} fires to {}: {reason}",
+                output::time_after(last, r.scheduled_for, tz)
+            ),
             _ => reason.clone(),
         };
     }

@@ -236,7 +236,7 @@ mod tests {
         assert_eq!(
             text,
             "a scheduler is running on /var/lib/schedule/schedule.db (pid 42 on box)
-  since:   2026-11-21 10:00:00 UTC (2h ago)
+  since:   2026-11-21 10:00:00 UTC (2h 00m ago)
   config:  /etc/schedule/jobs.toml
   version: 0.1.0
   jobs:    3
@@ -244,7 +244,7 @@ mod tests {
   queued:  0 fires
   updated: 2026-11-21 11:59:58 UTC (2s ago)
 seen before:
-  old-box (pid 42, version 0.1.0): started 2h ago, stopped 1d ago
+  old-box (pid 42, version 0.1.0): started 2h 00m ago, stopped 1d 0h ago
 "
         );
     }

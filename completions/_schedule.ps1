@@ -35,7 +35,7 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the scheduler in the foreground until Ctrl-C or SIGTERM')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run, as systemd''s list-timers')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Whether a scheduler is running on this database, and what it is doing')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print a run''s output; with --follow, its new lines until it ends')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show recorded runs, newest first')
@@ -73,6 +73,7 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
+            [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Only the jobs whose last run went wrong (failed, timed_out, interrupted)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
@@ -323,7 +324,7 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         }
         'schedule;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the scheduler in the foreground until Ctrl-C or SIGTERM')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run, as systemd''s list-timers')
             [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Whether a scheduler is running on this database, and what it is doing')
             [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print a run''s output; with --follow, its new lines until it ends')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show recorded runs, newest first')

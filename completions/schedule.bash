@@ -662,7 +662,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__list)
-            opts="-v -q -h --json --config --db --color --utc --verbose --quiet --log-format --help"
+            opts="-v -q -h --failed --json --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -1035,7 +1035,7 @@ _schedule_with_jobs() {
     done
     case "$sub" in
         pause|resume) ;;
-        trigger|history|logs|next|stats) (( positionals == 0 )) || return ;;
+        list|trigger|history|logs|next|stats) (( positionals == 0 )) || return ;;
         *) return ;;
     esac
     local IFS=$'\n'

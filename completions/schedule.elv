@@ -32,7 +32,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand run 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
-            cand list 'Show each job''s schedule, next run and last run'
+            cand list 'Show each job''s schedule, next run and last run, as systemd''s list-timers'
             cand status 'Whether a scheduler is running on this database, and what it is doing'
             cand logs 'Print a run''s output; with --follow, its new lines until it ends'
             cand history 'Show recorded runs, newest first'
@@ -68,6 +68,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
+            cand --failed 'Only the jobs whose last run went wrong (failed, timed_out, interrupted)'
             cand --json 'Print JSON instead of a table'
             cand --utc 'Show times in UTC instead of each job''s time zone'
             cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
@@ -300,7 +301,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;help'= {
             cand run 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
-            cand list 'Show each job''s schedule, next run and last run'
+            cand list 'Show each job''s schedule, next run and last run, as systemd''s list-timers'
             cand status 'Whether a scheduler is running on this database, and what it is doing'
             cand logs 'Print a run''s output; with --follow, its new lines until it ends'
             cand history 'Show recorded runs, newest first'

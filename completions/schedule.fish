@@ -37,7 +37,7 @@ complete -c schedule -n "__fish_schedule_needs_command" -s q -l quiet -d 'Log le
 complete -c schedule -n "__fish_schedule_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_needs_command" -s V -l version -d 'Print version'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
-complete -c schedule -n "__fish_schedule_needs_command" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "list" -d 'Show each job\'s schedule, next run and last run, as systemd\'s list-timers'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "status" -d 'Whether a scheduler is running on this database, and what it is doing'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "logs" -d 'Print a run\'s output; with --follow, its new lines until it ends'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "history" -d 'Show recorded runs, newest first'
@@ -72,6 +72,7 @@ always\t''
 never\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
 json\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand list" -l failed -d 'Only the jobs whose last run went wrong (failed, timed_out, interrupted)'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l json -d 'Print JSON instead of a table'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l utc -d 'Show times in UTC instead of each job\'s time zone'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
@@ -262,7 +263,7 @@ complete -c schedule -n "__fish_schedule_using_subcommand completions" -s v -l v
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "list" -d 'Show each job\'s schedule, next run and last run, as systemd\'s list-timers'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "status" -d 'Whether a scheduler is running on this database, and what it is doing'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "logs" -d 'Print a run\'s output; with --follow, its new lines until it ends'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "history" -d 'Show recorded runs, newest first'
@@ -293,4 +294,4 @@ function __fish_schedule_jobs
     end
     $words[1] $config __complete jobs 2>/dev/null
 end
-complete -c schedule -n "__fish_schedule_using_subcommand trigger pause resume history logs next stats; and not string match -q -- '-*' (commandline -ct)" -f -a "(__fish_schedule_jobs)" -d 'job'
+complete -c schedule -n "__fish_schedule_using_subcommand list trigger pause resume history logs next stats; and not string match -q -- '-*' (commandline -ct)" -f -a "(__fish_schedule_jobs)" -d 'job'

@@ -118,9 +118,13 @@ pub enum Command {
         after_help = "Examples:\n  schedule run\n  schedule --config /etc/schedule/jobs.toml --db /var/lib/schedule/history.db run\n  schedule run --http 127.0.0.1:9090\n  RUST_LOG=debug schedule run --shutdown-grace 2m"
     )]
     Run(RunArgs),
-    /// Show each job's schedule, next run and last run
+    /// Show each job's schedule, next run and last run, as systemd's list-timers
+    ///
+    /// NEXT RUN and LEFT: when the job fires next and how long until then;
+    /// LAST RUN and PASSED: how its last run went, when, and how long ago;
+    /// COMMAND: what it runs (the first to be cut on a narrow terminal).
     #[command(
-        after_help = "Examples:\n  schedule list\n  schedule list --json | jq '.[] | select(.enabled)'"
+        after_help = "Examples:\n  schedule list\n  schedule list backup sync\n  schedule list --failed\n  schedule list --json | jq '.[] | select(.enabled)'"
     )]
     List(ListArgs),
     /// Whether a scheduler is running on this database, and what it is doing
@@ -238,6 +242,13 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Only these jobs
+    #[arg(value_name = "JOB")]
+    pub jobs: Vec<String>,
+    /// Only the jobs whose last run went wrong (failed, timed_out,
+    /// interrupted)
+    #[arg(long)]
+    pub failed: bool,
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,

@@ -36,7 +36,13 @@ pub struct LastRun {
 }
 
 pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
-    let config = config::load(&global.config)?;
+    let mut config = config::load(&global.config)?;
+    for name in &args.jobs {
+        super::find_job(&config, name)?;
+    }
+    if !args.jobs.is_empty() {
+        config.jobs.retain(|j| args.jobs.contains(&j.name));
+    }
     let now = Utc::now();
     // No database yet just means nothing has run.
     let location = global.location()?;
@@ -66,13 +72,26 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
             )
         })
         .collect();
+    // --failed: the jobs whose last run went wrong.
+    let (jobs, rows): (Vec<&Job>, Vec<JobRow>) = config
+        .jobs
+        .iter()
+        .map(|j| &**j)
+        .zip(rows)
+        .filter(|(_, row)| {
+            !args.failed || row.last_run.as_ref().is_some_and(|r| r.status.is_failure())
+        })
+        .unzip();
     if args.json {
         return super::print(&output::json(&rows));
+    }
+    if rows.is_empty() && args.failed {
+        return super::print("no job's last run failed\n");
     }
     if rows.is_empty() {
         return super::print(&format!("no jobs in {}\n", global.config.display()));
     }
-    let jobs = config.jobs.iter().map(|j| &**j).zip(&rows);
+    let jobs = jobs.into_iter().zip(&rows);
     super::print(&(render(jobs, global.look(), now) + "\n"))
 }
 
@@ -135,10 +154,13 @@ pub fn render<'a>(
     output::table(
         [
             Column::new("NAME", 10),
-            Column::new("SCHEDULE", 5),
-            Column::new("TIMEZONE", 4),
-            Column::new("NEXT RUN", 8),
-            Column::new("LAST RUN", 9),
+            Column::new("SCHEDULE", 6),
+            Column::new("TIMEZONE", 3).short("TZ").droppable(),
+            Column::new("NEXT RUN", 9),
+            Column::new("LEFT", 7),
+            Column::new("LAST RUN", 8),
+            Column::new("PASSED", 5),
+            Column::new("COMMAND", 1).cut_first().droppable(),
         ],
         jobs.map(|(job, row)| {
             let tz = if look.utc {
@@ -146,16 +168,27 @@ pub fn render<'a>(
             } else {
                 job.timezone
             };
-            let next = output::next_run(row.next_run, row.enabled, row.paused, tz, now);
-            let mut last = match &row.last_run {
-                None => vec!["-".to_string()],
+            let (next, left) = match row.next_run {
+                Some(t) if row.enabled && !row.paused => (
+                    Cell::forms(output::timer_time(t, tz, now)),
+                    output::distance(t, now),
+                ),
+                _ => (
+                    output::next_run(row.next_run, row.enabled, row.paused, tz, now),
+                    "-".into(),
+                ),
+            };
+            let (mut last, passed) = match &row.last_run {
+                None => (vec!["-".to_string()], Cell::from("-")),
                 Some(r) => {
                     let at = r.started_at.unwrap_or(r.scheduled_for);
                     let status = look.status(r.status);
-                    vec![
-                        format!("{status} ({})", output::relative(at, now)),
-                        format!("{status} ({})", output::relative_short(at, now)),
-                    ]
+                    let mut forms: Vec<String> = output::timer_time(at, tz, now)
+                        .iter()
+                        .map(|t| format!("{status} {t}"))
+                        .collect();
+                    forms.push(status);
+                    (forms, output::distance(at, now))
                 }
             };
             if row.overdue {
@@ -174,7 +207,10 @@ pub fn render<'a>(
                 output::ellipsize(&row.schedule, 30).into(),
                 row.timezone.clone().into(),
                 next,
+                left,
                 Cell::forms(last),
+                passed,
+                output::ellipsize(&output::plain(&job.command), 60).into(),
             ]
         }),
         look.width,

@@ -66,6 +66,10 @@ pub struct RunInfo {
     /// chunk per stream, empty when there was none). Until then a chunk
     /// costs one flag read.
     pub follow: Option<watch::Receiver<bool>>,
+    /// Where each line goes besides the tail (`[scheduler] job_output`).
+    pub output: crate::config::JobOutput,
+    /// With `Passthrough`: start each line with `[JOB] `.
+    pub prefix: bool,
 }
 
 /// Runs `job` once and returns how it ended. Never fails: a command that
@@ -147,6 +151,7 @@ pub async fn run(
                 "stdout",
                 info.live.clone(),
                 info.follow.clone(),
+                (info.output, info.prefix),
             ))
         }),
         child.stderr.take().map(|pipe| {
@@ -158,6 +163,7 @@ pub async fn run(
                 "stderr",
                 info.live.clone(),
                 info.follow.clone(),
+                (info.output, info.prefix),
             ))
         }),
     ];
@@ -326,13 +332,36 @@ async fn capture(
     stream: &'static str,
     live: Option<Live>,
     mut follow: Option<watch::Receiver<bool>>,
+    (output, prefix): (crate::config::JobOutput, bool),
 ) {
+    use crate::config::JobOutput;
     let mut buf = vec![0u8; 8192];
     let mut following = live.is_some() && follow.as_mut().is_none_or(|f| *f.borrow_and_update());
     let mut line: Vec<u8> = Vec::new();
-    let log = |line: &[u8]| {
-        let text = String::from_utf8_lossy(line);
-        tracing::info!(target: "schedule::job", job = %job, run_id, stream = %stream, "{}", text.trim_end_matches('\r'));
+    let prefix = prefix.then(|| format!("[{job}] "));
+    let log = |line: &[u8]| match output {
+        JobOutput::Log => {
+            let text = String::from_utf8_lossy(line);
+            tracing::info!(target: "schedule::job", job = %job, run_id, stream = %stream, "{}", text.trim_end_matches('\r'));
+        }
+        JobOutput::Passthrough => {
+            // One write per line, so lines of jobs running side by side
+            // never mix.
+            let mut text = Vec::with_capacity(line.len() + 32);
+            if let Some(prefix) = &prefix {
+                text.extend_from_slice(prefix.as_bytes());
+            }
+            text.extend_from_slice(line);
+            text.push(b'\n');
+            use std::io::Write;
+            let _ = if stream == "stderr" {
+                std::io::stderr().lock().write_all(&text)
+            } else {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&text).and_then(|_| out.flush())
+            };
+        }
+        JobOutput::None => {}
     };
     loop {
         let watching = !following && live.is_some() && follow.is_some();

@@ -798,6 +798,8 @@ impl Scheduler {
             scheduled_for: fire.scheduled_for,
             live: Some(live),
             follow: Some(follow_rx),
+            output: self.config.scheduler.job_output,
+            prefix: self.config.scheduler.job_output_prefix,
         };
         tokio::spawn(async move {
             let on_spawn = |child_pid| {

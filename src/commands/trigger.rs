@@ -93,6 +93,8 @@ fn run_here(
                 let _ = live_tx.send((stream, data));
             })),
             follow: None,
+            output: crate::config::JobOutput::Log,
+            prefix: false,
         };
         // The job leads its own process group, so Ctrl-C reaches only us:
         // stop the job (a second signal kills it) and record its end.

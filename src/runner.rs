@@ -147,11 +147,8 @@ pub async fn run(
                 pipe,
                 stdout.clone(),
                 job.name.clone(),
-                info.run_id,
                 "stdout",
-                info.live.clone(),
-                info.follow.clone(),
-                (info.output, info.prefix),
+                info.clone(),
             ))
         }),
         child.stderr.take().map(|pipe| {
@@ -159,11 +156,8 @@ pub async fn run(
                 pipe,
                 stderr.clone(),
                 job.name.clone(),
-                info.run_id,
                 "stderr",
-                info.live.clone(),
-                info.follow.clone(),
-                (info.output, info.prefix),
+                info.clone(),
             ))
         }),
     ];
@@ -328,13 +322,18 @@ async fn capture(
     mut pipe: impl AsyncRead + Unpin,
     tail: Arc<Mutex<Tail>>,
     job: String,
-    run_id: i64,
     stream: &'static str,
-    live: Option<Live>,
-    mut follow: Option<watch::Receiver<bool>>,
-    (output, prefix): (crate::config::JobOutput, bool),
+    info: RunInfo,
 ) {
     use crate::config::JobOutput;
+    let RunInfo {
+        run_id,
+        live,
+        mut follow,
+        output,
+        prefix,
+        ..
+    } = info;
     let mut buf = vec![0u8; 8192];
     let mut following = live.is_some() && follow.as_mut().is_none_or(|f| *f.borrow_and_update());
     let mut line: Vec<u8> = Vec::new();

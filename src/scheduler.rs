@@ -553,8 +553,9 @@ impl Scheduler {
     fn log_next_fires(&self, only: Option<&HashSet<String>>) {
         let now = Utc::now();
         for job in self.engine.status() {
-            if only.is_some_and(|only| !only.contains(&job.name)) {
-                continue;
+            let disabled = self.config.job(&job.name).is_some_and(|j| !j.enabled);
+            if disabled || only.is_some_and(|only| !only.contains(&job.name)) {
+                continue; // a disabled job has its own line
             }
             match job.next {
                 Some(next) => {

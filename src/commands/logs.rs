@@ -73,7 +73,9 @@ pub fn run(global: &Global, args: &LogsArgs) -> Result<(), Error> {
             })?;
             match running.into_iter().next() {
                 Some(run) => run,
-                None => ran(store.as_mut(), job, None, false, 1)?
+                // A few rows back: fires cancelled before they started
+                // have no output and are passed over.
+                None => ran(store.as_mut(), job, None, false, 50)?
                     .into_iter()
                     .next()
                     .ok_or_else(|| Error::Runtime(format!("`{job}` has not run yet")))?,
@@ -159,6 +161,8 @@ fn follow(
     let mut streams_seen = [false, false];
     let mut first = Vec::new();
     let mut so_far_done = false;
+    let mut got_any = false;
+    let mut asked_again = Instant::now();
     let mut polls: u32 = 0;
     loop {
         // Read the state first: output written before the end is all in.
@@ -167,6 +171,7 @@ fn follow(
             .ok_or_else(|| Error::Runtime(format!("run {} vanished from the history", run.id)))?;
         for chunk in store.output_after(run.id, seen)? {
             seen = chunk.seq;
+            got_any = true;
             let stderr = chunk.stream == "stderr";
             streams_seen[usize::from(stderr)] = true;
             if so_far_done {
@@ -186,6 +191,25 @@ fn follow(
                 return Ok(());
             }
             out.chunks(std::mem::take(&mut first), args.tail);
+        }
+        if so_far_done && ended && !got_any {
+            // It ended before the scheduler passed anything on (its claim
+            // was still on its way when we asked): what the history kept.
+            out.ended(&record, args.tail);
+            return Ok(());
+        }
+        if !got_any && asked_again.elapsed() >= SNAPSHOT_WAIT {
+            // The run may not have started when we asked: ask again.
+            store.follow(run.id, Utc::now())?;
+            asked_again = Instant::now();
+        }
+        if so_far_done && !ended && !args.follow && !got_any {
+            eprintln!(
+                "the scheduler passed nothing of run {} on within {}s; try again, or --follow",
+                run.id,
+                SNAPSHOT_WAIT.as_secs()
+            );
+            return Ok(());
         }
         if so_far_done && (ended || !args.follow) {
             out.flush();

@@ -76,6 +76,10 @@ fn logs_follows_any_running_run_to_its_end_and_shows_ended_ones() {
         |env| {
             let mut scheduler = env.start(&[]);
             let id = env.running_run("talk");
+            // Running, not followed: the output so far, then exit.
+            let (text, _) = out(&env.cmd(&["logs", "talk"]).assert().success());
+            assert!(text.starts_with("out | first\n"), "{text}");
+            assert!(!text.contains("line 3"), "{text}");
             // Not started by `trigger --wait`: followed from the middle.
             let (text, _) = out(&env.cmd(&["logs", "talk", "--follow"]).assert().success());
             let lines: Vec<&str> = text.lines().collect();
@@ -106,6 +110,21 @@ fn logs_follows_any_running_run_to_its_end_and_shows_ended_ones() {
             assert_eq!(text, "err | warn 2\nerr | warn 3\n");
             let (text, _) = out(&env.cmd(&["logs", "talk", "--raw"]).assert().success());
             assert_eq!(text, "first\nline 1\nline 2\nline 3\n");
+            // --since: every run since then, each after its header.
+            let (text, _) = out(&env
+                .cmd(&["logs", "talk", "--since", "1h"])
+                .assert()
+                .success());
+            assert!(
+                text.starts_with(&format!("== run {id} of `talk`, started "))
+                    && text.contains(": succeeded ==\nout | first\n"),
+                "{text}"
+            );
+            let (_, err) = out(&env
+                .cmd(&["logs", "talk", "--since", "2099-01-01"])
+                .assert()
+                .code(1));
+            assert!(err.contains("`talk` has not run since"), "{err}");
             let (_, err) = out(&env.cmd(&["logs", "nosuch"]).assert().code(2));
             assert!(err.contains("no job `nosuch`"), "{err}");
             let (_, err) = out(&env.cmd(&["logs", "9999"]).assert().code(2));
@@ -147,6 +166,9 @@ fn a_pause_is_one_counted_row_and_history_filters_by_status_host_and_order() {
                 .assert()
                 .success());
             assert!(text.contains(" fires to "), "{text}");
+            let id = env.history(&["--status", "skipped"])[0]["id"].to_string();
+            let (text, _) = out(&env.cmd(&["show", &id]).assert().success());
+            assert!(text.contains(" fires, the last "), "{text}");
             // Filters and order.
             let all = env.history(&[]);
             let (json, _) = out(&env

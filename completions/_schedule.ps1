@@ -35,7 +35,9 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('-V', '-V ', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('--version', '--version', [CompletionResultType]::ParameterName, 'Print version')
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the scheduler in the foreground until Ctrl-C or SIGTERM')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run, as systemd''s list-timers')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Whether a scheduler is running on this database, and what it is doing')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print a run''s output; with --follow, its new lines until it ends')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show recorded runs, newest first')
             [CompletionResult]::new('next', 'next', [CompletionResultType]::ParameterValue, 'Print the next fire instants of a job or of a cron expression')
             [CompletionResult]::new('trigger', 'trigger', [CompletionResultType]::ParameterValue, 'Run a job now, outside its schedule')
@@ -71,6 +73,7 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
+            [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Only the jobs whose last run went wrong (failed, timed_out, interrupted)')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
@@ -81,14 +84,52 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
             break
         }
+        'schedule;status' {
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
+            [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of text')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
+        'schedule;logs' {
+            [CompletionResult]::new('--tail', '--tail', [CompletionResultType]::ParameterName, 'Only the last N lines of the output so far')
+            [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Every run of JOB started since then, oldest first: a duration ago (`2h`), a date or an RFC3339 instant')
+            [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
+            [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL')
+            [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
+            [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
+            [CompletionResult]::new('-f', '-f', [CompletionResultType]::ParameterName, 'Keep printing the run''s new lines until it ends')
+            [CompletionResult]::new('--follow', '--follow', [CompletionResultType]::ParameterName, 'Keep printing the run''s new lines until it ends')
+            [CompletionResult]::new('--raw', '--raw', [CompletionResultType]::ParameterName, 'The job''s lines unmarked, stdout to stdout and stderr to stderr')
+            [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
+            [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
+            [CompletionResult]::new('--verbose', '--verbose', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
+            [CompletionResult]::new('-q', '-q', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('--quiet', '--quiet', [CompletionResultType]::ParameterName, 'Log less (-q: warnings and errors only, -qq: errors only)')
+            [CompletionResult]::new('-h', '-h', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            [CompletionResult]::new('--help', '--help', [CompletionResultType]::ParameterName, 'Print help (see more with ''--help'')')
+            break
+        }
         'schedule;history' {
+            [CompletionResult]::new('--status', '--status', [CompletionResultType]::ParameterName, 'Only rows with this status: running, succeeded, failed, timed_out, cancelled, interrupted, skipped, missed (repeatable, or comma-separated)')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'Only runs of the scheduler on this host')
+            [CompletionResult]::new('-n', '-n', [CompletionResultType]::ParameterName, 'At most this many runs')
             [CompletionResult]::new('--limit', '--limit', [CompletionResultType]::ParameterName, 'At most this many runs')
             [CompletionResult]::new('--since', '--since', [CompletionResultType]::ParameterName, 'Only runs scheduled since then: a duration ago (`2h`, `7d`), a date (`2026-11-01`, UTC midnight) or an RFC3339 instant')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')
             [CompletionResult]::new('--log-format', '--log-format', [CompletionResultType]::ParameterName, 'Log lines as text or as JSON objects (one per line)')
-            [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Only runs that went wrong: failed, timed_out, interrupted')
+            [CompletionResult]::new('--failed', '--failed', [CompletionResultType]::ParameterName, 'Only runs that went wrong: failed, timed_out, interrupted (a failure that a later attempt retried is left out)')
+            [CompletionResult]::new('--reverse', '--reverse', [CompletionResultType]::ParameterName, 'Oldest first: the oldest N runs that match')
             [CompletionResult]::new('--json', '--json', [CompletionResultType]::ParameterName, 'Print JSON instead of a table')
             [CompletionResult]::new('--utc', '--utc', [CompletionResultType]::ParameterName, 'Show times in UTC instead of each job''s time zone')
             [CompletionResult]::new('-v', '-v', [CompletionResultType]::ParameterName, 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead')
@@ -283,7 +324,9 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         }
         'schedule;help' {
             [CompletionResult]::new('run', 'run', [CompletionResultType]::ParameterValue, 'Run the scheduler in the foreground until Ctrl-C or SIGTERM')
-            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run')
+            [CompletionResult]::new('list', 'list', [CompletionResultType]::ParameterValue, 'Show each job''s schedule, next run and last run, as systemd''s list-timers')
+            [CompletionResult]::new('status', 'status', [CompletionResultType]::ParameterValue, 'Whether a scheduler is running on this database, and what it is doing')
+            [CompletionResult]::new('logs', 'logs', [CompletionResultType]::ParameterValue, 'Print a run''s output; with --follow, its new lines until it ends')
             [CompletionResult]::new('history', 'history', [CompletionResultType]::ParameterValue, 'Show recorded runs, newest first')
             [CompletionResult]::new('next', 'next', [CompletionResultType]::ParameterValue, 'Print the next fire instants of a job or of a cron expression')
             [CompletionResult]::new('trigger', 'trigger', [CompletionResultType]::ParameterValue, 'Run a job now, outside its schedule')
@@ -302,6 +345,12 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
             break
         }
         'schedule;help;list' {
+            break
+        }
+        'schedule;help;status' {
+            break
+        }
+        'schedule;help;logs' {
             break
         }
         'schedule;help;history' {

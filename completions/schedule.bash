@@ -37,6 +37,9 @@ _schedule() {
             schedule,list)
                 cmd="schedule__subcmd__list"
                 ;;
+            schedule,logs)
+                cmd="schedule__subcmd__logs"
+                ;;
             schedule,next)
                 cmd="schedule__subcmd__next"
                 ;;
@@ -54,6 +57,9 @@ _schedule() {
                 ;;
             schedule,stats)
                 cmd="schedule__subcmd__stats"
+                ;;
+            schedule,status)
+                cmd="schedule__subcmd__status"
                 ;;
             schedule,trigger)
                 cmd="schedule__subcmd__trigger"
@@ -79,6 +85,9 @@ _schedule() {
             schedule__subcmd__help,list)
                 cmd="schedule__subcmd__help__subcmd__list"
                 ;;
+            schedule__subcmd__help,logs)
+                cmd="schedule__subcmd__help__subcmd__logs"
+                ;;
             schedule__subcmd__help,next)
                 cmd="schedule__subcmd__help__subcmd__next"
                 ;;
@@ -96,6 +105,9 @@ _schedule() {
                 ;;
             schedule__subcmd__help,stats)
                 cmd="schedule__subcmd__help__subcmd__stats"
+                ;;
+            schedule__subcmd__help,status)
+                cmd="schedule__subcmd__help__subcmd__status"
                 ;;
             schedule__subcmd__help,trigger)
                 cmd="schedule__subcmd__help__subcmd__trigger"
@@ -122,7 +134,7 @@ _schedule() {
 
     case "${cmd}" in
         schedule)
-            opts="-v -q -h -V --config --db --color --utc --verbose --quiet --log-format --help --version run list history next trigger pause resume show stats check init import completions help"
+            opts="-v -q -h -V --config --db --color --utc --verbose --quiet --log-format --help --version run list status logs history next trigger pause resume show stats check init import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 1 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -212,7 +224,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__help)
-            opts="run list history next trigger pause resume show stats check init import completions help"
+            opts="run list status logs history next trigger pause resume show stats check init import completions help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -337,6 +349,20 @@ _schedule() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        schedule__subcmd__help__subcmd__logs)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         schedule__subcmd__help__subcmd__next)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -421,6 +447,20 @@ _schedule() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        schedule__subcmd__help__subcmd__status)
+            opts=""
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         schedule__subcmd__help__subcmd__trigger)
             opts=""
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 3 ]] ; then
@@ -436,13 +476,25 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__history)
-            opts="-v -q -h --failed --limit --since --json --config --db --color --utc --verbose --quiet --log-format --help"
+            opts="-n -v -q -h --failed --status --host --limit --reverse --since --json --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --status)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --limit)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                -n)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;
@@ -610,12 +662,50 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__list)
-            opts="-v -q -h --json --config --db --color --utc --verbose --quiet --log-format --help"
+            opts="-v -q -h --failed --json --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
             fi
             case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
+        schedule__subcmd__logs)
+            opts="-f -v -q -h --follow --tail --since --raw --config --db --color --utc --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --tail)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --since)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
                 --config)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
@@ -847,6 +937,36 @@ _schedule() {
             COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
             return 0
             ;;
+        schedule__subcmd__status)
+            opts="-v -q -h --json --config --db --color --utc --verbose --quiet --log-format --help"
+            if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
+                COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+                return 0
+            fi
+            case "${prev}" in
+                --config)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --db)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --color)
+                    COMPREPLY=($(compgen -W "auto always never" -- "${cur}"))
+                    return 0
+                    ;;
+                --log-format)
+                    COMPREPLY=($(compgen -W "text json" -- "${cur}"))
+                    return 0
+                    ;;
+                *)
+                    COMPREPLY=()
+                    ;;
+            esac
+            COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
+            return 0
+            ;;
         schedule__subcmd__trigger)
             opts="-v -q -h --wait --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
@@ -915,7 +1035,7 @@ _schedule_with_jobs() {
     done
     case "$sub" in
         pause|resume) ;;
-        trigger|history|next|stats) (( positionals == 0 )) || return ;;
+        list|trigger|history|logs|next|stats) (( positionals == 0 )) || return ;;
         *) return ;;
     esac
     local IFS=$'\n'

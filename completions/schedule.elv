@@ -32,7 +32,9 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand -V 'Print version'
             cand --version 'Print version'
             cand run 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
-            cand list 'Show each job''s schedule, next run and last run'
+            cand list 'Show each job''s schedule, next run and last run, as systemd''s list-timers'
+            cand status 'Whether a scheduler is running on this database, and what it is doing'
+            cand logs 'Print a run''s output; with --follow, its new lines until it ends'
             cand history 'Show recorded runs, newest first'
             cand next 'Print the next fire instants of a job or of a cron expression'
             cand trigger 'Run a job now, outside its schedule'
@@ -66,6 +68,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
+            cand --failed 'Only the jobs whose last run went wrong (failed, timed_out, interrupted)'
             cand --json 'Print JSON instead of a table'
             cand --utc 'Show times in UTC instead of each job''s time zone'
             cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
@@ -75,14 +78,50 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand -h 'Print help (see more with ''--help'')'
             cand --help 'Print help (see more with ''--help'')'
         }
+        &'schedule;status'= {
+            cand --config 'The jobs file'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
+            cand --log-format 'Log lines as text or as JSON objects (one per line)'
+            cand --json 'Print JSON instead of text'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand -q 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand --quiet 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
+        &'schedule;logs'= {
+            cand --tail 'Only the last N lines of the output so far'
+            cand --since 'Every run of JOB started since then, oldest first: a duration ago (`2h`), a date or an RFC3339 instant'
+            cand --config 'The jobs file'
+            cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
+            cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
+            cand --log-format 'Log lines as text or as JSON objects (one per line)'
+            cand -f 'Keep printing the run''s new lines until it ends'
+            cand --follow 'Keep printing the run''s new lines until it ends'
+            cand --raw 'The job''s lines unmarked, stdout to stdout and stderr to stderr'
+            cand --utc 'Show times in UTC instead of each job''s time zone'
+            cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+            cand -q 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand --quiet 'Log less (-q: warnings and errors only, -qq: errors only)'
+            cand -h 'Print help (see more with ''--help'')'
+            cand --help 'Print help (see more with ''--help'')'
+        }
         &'schedule;history'= {
+            cand --status 'Only rows with this status: running, succeeded, failed, timed_out, cancelled, interrupted, skipped, missed (repeatable, or comma-separated)'
+            cand --host 'Only runs of the scheduler on this host'
+            cand -n 'At most this many runs'
             cand --limit 'At most this many runs'
             cand --since 'Only runs scheduled since then: a duration ago (`2h`, `7d`), a date (`2026-11-01`, UTC midnight) or an RFC3339 instant'
             cand --config 'The jobs file'
             cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
-            cand --failed 'Only runs that went wrong: failed, timed_out, interrupted'
+            cand --failed 'Only runs that went wrong: failed, timed_out, interrupted (a failure that a later attempt retried is left out)'
+            cand --reverse 'Oldest first: the oldest N runs that match'
             cand --json 'Print JSON instead of a table'
             cand --utc 'Show times in UTC instead of each job''s time zone'
             cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
@@ -262,7 +301,9 @@ set edit:completion:arg-completer[schedule] = {|@words|
         }
         &'schedule;help'= {
             cand run 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
-            cand list 'Show each job''s schedule, next run and last run'
+            cand list 'Show each job''s schedule, next run and last run, as systemd''s list-timers'
+            cand status 'Whether a scheduler is running on this database, and what it is doing'
+            cand logs 'Print a run''s output; with --follow, its new lines until it ends'
             cand history 'Show recorded runs, newest first'
             cand next 'Print the next fire instants of a job or of a cron expression'
             cand trigger 'Run a job now, outside its schedule'
@@ -279,6 +320,10 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule;help;run'= {
         }
         &'schedule;help;list'= {
+        }
+        &'schedule;help;status'= {
+        }
+        &'schedule;help;logs'= {
         }
         &'schedule;help;history'= {
         }

@@ -37,7 +37,9 @@ complete -c schedule -n "__fish_schedule_needs_command" -s q -l quiet -d 'Log le
 complete -c schedule -n "__fish_schedule_needs_command" -s h -l help -d 'Print help (see more with \'--help\')'
 complete -c schedule -n "__fish_schedule_needs_command" -s V -l version -d 'Print version'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
-complete -c schedule -n "__fish_schedule_needs_command" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "list" -d 'Show each job\'s schedule, next run and last run, as systemd\'s list-timers'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "status" -d 'Whether a scheduler is running on this database, and what it is doing'
+complete -c schedule -n "__fish_schedule_needs_command" -f -a "logs" -d 'Print a run\'s output; with --follow, its new lines until it ends'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "history" -d 'Show recorded runs, newest first'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "next" -d 'Print the next fire instants of a job or of a cron expression'
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "trigger" -d 'Run a job now, outside its schedule'
@@ -70,12 +72,42 @@ always\t''
 never\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
 json\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand list" -l failed -d 'Only the jobs whose last run went wrong (failed, timed_out, interrupted)'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l json -d 'Print JSON instead of a table'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -l utc -d 'Show times in UTC instead of each job\'s time zone'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand list" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c schedule -n "__fish_schedule_using_subcommand history" -l limit -d 'At most this many runs' -r
+complete -c schedule -n "__fish_schedule_using_subcommand status" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand status" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
+complete -c schedule -n "__fish_schedule_using_subcommand status" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
+always\t''
+never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand status" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand status" -l json -d 'Print JSON instead of text'
+complete -c schedule -n "__fish_schedule_using_subcommand status" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand status" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand status" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
+complete -c schedule -n "__fish_schedule_using_subcommand status" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -l tail -d 'Only the last N lines of the output so far' -r
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -l since -d 'Every run of JOB started since then, oldest first: a duration ago (`2h`), a date or an RFC3339 instant' -r
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -l config -d 'The jobs file' -r -F
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'
+always\t''
+never\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
+json\t''"
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -s f -l follow -d 'Keep printing the run\'s new lines until it ends'
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -l raw -d 'The job\'s lines unmarked, stdout to stdout and stderr to stderr'
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -l utc -d 'Show times in UTC instead of each job\'s time zone'
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
+complete -c schedule -n "__fish_schedule_using_subcommand logs" -s h -l help -d 'Print help (see more with \'--help\')'
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l status -d 'Only rows with this status: running, succeeded, failed, timed_out, cancelled, interrupted, skipped, missed (repeatable, or comma-separated)' -r
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l host -d 'Only runs of the scheduler on this host' -r
+complete -c schedule -n "__fish_schedule_using_subcommand history" -s n -l limit -d 'At most this many runs' -r
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l since -d 'Only runs scheduled since then: a duration ago (`2h`, `7d`), a date (`2026-11-01`, UTC midnight) or an RFC3339 instant' -r
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
@@ -84,7 +116,8 @@ always\t''
 never\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
 json\t''"
-complete -c schedule -n "__fish_schedule_using_subcommand history" -l failed -d 'Only runs that went wrong: failed, timed_out, interrupted'
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l failed -d 'Only runs that went wrong: failed, timed_out, interrupted (a failure that a later attempt retried is left out)'
+complete -c schedule -n "__fish_schedule_using_subcommand history" -l reverse -d 'Oldest first: the oldest N runs that match'
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l json -d 'Print JSON instead of a table'
 complete -c schedule -n "__fish_schedule_using_subcommand history" -l utc -d 'Show times in UTC instead of each job\'s time zone'
 complete -c schedule -n "__fish_schedule_using_subcommand history" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
@@ -229,20 +262,22 @@ complete -c schedule -n "__fish_schedule_using_subcommand completions" -l utc -d
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'
 complete -c schedule -n "__fish_schedule_using_subcommand completions" -s h -l help -d 'Print help (see more with \'--help\')'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "list" -d 'Show each job\'s schedule, next run and last run'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "history" -d 'Show recorded runs, newest first'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "next" -d 'Print the next fire instants of a job or of a cron expression'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "trigger" -d 'Run a job now, outside its schedule'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "pause" -d 'Pause jobs: their fires are recorded `skipped` until resumed'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "resume" -d 'Resume paused jobs'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "show" -d 'Show everything about one run'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "stats" -d 'Per-job statistics: runs, success rate, durations, delays'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "check" -d 'Validate the config without running anything'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "init" -d 'Write a commented jobs.toml to start from'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "import" -d 'Print a jobs.toml converted from another scheduler\'s file'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "completions" -d 'Print a shell completion script'
-complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list history next trigger pause resume show stats check init import completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "run" -d 'Run the scheduler in the foreground until Ctrl-C or SIGTERM'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "list" -d 'Show each job\'s schedule, next run and last run, as systemd\'s list-timers'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "status" -d 'Whether a scheduler is running on this database, and what it is doing'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "logs" -d 'Print a run\'s output; with --follow, its new lines until it ends'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "history" -d 'Show recorded runs, newest first'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "next" -d 'Print the next fire instants of a job or of a cron expression'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "trigger" -d 'Run a job now, outside its schedule'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "pause" -d 'Pause jobs: their fires are recorded `skipped` until resumed'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "resume" -d 'Resume paused jobs'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "show" -d 'Show everything about one run'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "stats" -d 'Per-job statistics: runs, success rate, durations, delays'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "check" -d 'Validate the config without running anything'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "init" -d 'Write a commented jobs.toml to start from'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "import" -d 'Print a jobs.toml converted from another scheduler\'s file'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "completions" -d 'Print a shell completion script'
+complete -c schedule -n "__fish_schedule_using_subcommand help; and not __fish_seen_subcommand_from run list status logs history next trigger pause resume show stats check init import completions help" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c schedule -n "__fish_schedule_using_subcommand help; and __fish_seen_subcommand_from import" -f -a "crontab" -d 'Convert a crontab: its entries, variables, CRON_TZ, macros and `%`'
 
 # Job names for the job arguments, from `schedule __complete jobs`.
@@ -259,4 +294,4 @@ function __fish_schedule_jobs
     end
     $words[1] $config __complete jobs 2>/dev/null
 end
-complete -c schedule -n "__fish_schedule_using_subcommand trigger pause resume history next stats; and not string match -q -- '-*' (commandline -ct)" -f -a "(__fish_schedule_jobs)" -d 'job'
+complete -c schedule -n "__fish_schedule_using_subcommand list trigger pause resume history logs next stats; and not string match -q -- '-*' (commandline -ct)" -f -a "(__fish_schedule_jobs)" -d 'job'

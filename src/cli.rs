@@ -118,14 +118,38 @@ pub enum Command {
         after_help = "Examples:\n  schedule run\n  schedule --config /etc/schedule/jobs.toml --db /var/lib/schedule/history.db run\n  schedule run --http 127.0.0.1:9090\n  RUST_LOG=debug schedule run --shutdown-grace 2m"
     )]
     Run(RunArgs),
-    /// Show each job's schedule, next run and last run
+    /// Show each job's schedule, next run and last run, as systemd's list-timers
+    ///
+    /// NEXT RUN and LEFT: when the job fires next and how long until then;
+    /// LAST RUN and PASSED: how its last run went, when, and how long ago;
+    /// COMMAND: what it runs (the first to be cut on a narrow terminal).
     #[command(
-        after_help = "Examples:\n  schedule list\n  schedule list --json | jq '.[] | select(.enabled)'"
+        after_help = "Examples:\n  schedule list\n  schedule list backup sync\n  schedule list --failed\n  schedule list --json | jq '.[] | select(.enabled)'"
     )]
     List(ListArgs),
+    /// Whether a scheduler is running on this database, and what it is doing
+    ///
+    /// Its pid and host, since when, its config and database, its version,
+    /// how many jobs, runs going and fires queued, and the other schedulers
+    /// this database has seen. Exit 0 when one is running, 3 when none is
+    /// (as `systemctl status`).
+    #[command(
+        after_help = "Examples:\n  schedule status\n  schedule status --json | jq .runs_going\n  schedule status >/dev/null || echo 'no scheduler'"
+    )]
+    Status(StatusArgs),
+    /// Print a run's output; with --follow, its new lines until it ends
+    ///
+    /// JOB means the job's current run, or its last one; a number is a run
+    /// id. Lines are marked `out |` (stdout) or `err |` (stderr). A running
+    /// run's output is passed on by the scheduler from when it is asked
+    /// for; an ended run's is the 64 KiB of each stream the history keeps.
+    #[command(
+        after_help = "Examples:\n  schedule logs backup\n  schedule logs backup --follow\n  schedule logs 42 --tail 20\n  schedule logs backup --since 24h\n  schedule logs backup -f --raw | jq ."
+    )]
+    Logs(LogsArgs),
     /// Show recorded runs, newest first
     #[command(
-        after_help = "Examples:\n  schedule history\n  schedule history backup --limit 50\n  schedule history --failed --since 24h\n  schedule history --since 2026-11-01 --json"
+        after_help = "Examples:\n  schedule history\n  schedule history backup -n 50\n  schedule history --failed --since 24h\n  schedule history --status timed_out --status interrupted\n  schedule history backup --reverse --since 7d\n  schedule history --host worker-2 --since 2026-11-01 --json"
     )]
     History(HistoryArgs),
     /// Print the next fire instants of a job or of a cron expression
@@ -218,21 +242,67 @@ pub struct RunArgs {
 
 #[derive(Debug, Args)]
 pub struct ListArgs {
+    /// Only these jobs
+    #[arg(value_name = "JOB")]
+    pub jobs: Vec<String>,
+    /// Only the jobs whose last run went wrong (failed, timed_out,
+    /// interrupted)
+    #[arg(long)]
+    pub failed: bool,
     /// Print JSON instead of a table
     #[arg(long)]
     pub json: bool,
 }
 
 #[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// Print JSON instead of text
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct LogsArgs {
+    /// A job (its current or last run) or a run id
+    #[arg(value_name = "JOB|RUN_ID")]
+    pub target: String,
+    /// Keep printing the run's new lines until it ends
+    #[arg(short, long)]
+    pub follow: bool,
+    /// Only the last N lines of the output so far
+    #[arg(long, value_name = "N")]
+    pub tail: Option<usize>,
+    /// Every run of JOB started since then, oldest first: a duration ago
+    /// (`2h`), a date or an RFC3339 instant
+    #[arg(long, value_name = "WHEN")]
+    pub since: Option<String>,
+    /// The job's lines unmarked, stdout to stdout and stderr to stderr
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Args)]
 pub struct HistoryArgs {
     /// Only this job's runs
     pub job: Option<String>,
-    /// Only runs that went wrong: failed, timed_out, interrupted
+    /// Only runs that went wrong: failed, timed_out, interrupted (a failure
+    /// that a later attempt retried is left out)
     #[arg(long)]
     pub failed: bool,
+    /// Only rows with this status: running, succeeded, failed, timed_out,
+    /// cancelled, interrupted, skipped, missed (repeatable, or
+    /// comma-separated)
+    #[arg(long, value_name = "STATUS", value_delimiter = ',', value_parser = parse_status)]
+    pub status: Vec<crate::domain::Status>,
+    /// Only runs of the scheduler on this host
+    #[arg(long, value_name = "HOST")]
+    pub host: Option<String>,
     /// At most this many runs
-    #[arg(long, default_value_t = 20, value_name = "N")]
+    #[arg(short = 'n', long, default_value_t = 20, value_name = "N")]
     pub limit: usize,
+    /// Oldest first: the oldest N runs that match
+    #[arg(long)]
+    pub reverse: bool,
     /// Only runs scheduled since then: a duration ago (`2h`, `7d`), a date
     /// (`2026-11-01`, UTC midnight) or an RFC3339 instant
     #[arg(long, value_name = "WHEN")]
@@ -396,6 +466,16 @@ pub fn command() -> clap::Command {
 pub fn parse() -> Cli {
     use clap::FromArgMatches;
     Cli::from_arg_matches(&command().get_matches()).unwrap_or_else(|e| e.exit())
+}
+
+fn parse_status(s: &str) -> Result<crate::domain::Status, String> {
+    s.parse().map_err(|e: String| {
+        let words: Vec<&str> = crate::domain::Status::ALL
+            .iter()
+            .map(|s| s.as_str())
+            .collect();
+        format!("{e}; expected one of {}", words.join(", "))
+    })
 }
 
 fn parse_duration(s: &str) -> Result<std::time::Duration, String> {

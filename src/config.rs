@@ -42,6 +42,23 @@ pub struct SchedulerSettings {
     pub keep_runs: Option<u64>,
     /// Serve `/health` and `/metrics` here (`schedule run --http` wins).
     pub http: Option<std::net::SocketAddr>,
+    /// Where the jobs' output lines go besides the history.
+    pub job_output: JobOutput,
+    /// `passthrough`: each line starts with `[JOB] `.
+    pub job_output_prefix: bool,
+}
+
+/// `[scheduler] job_output`: what the scheduler does with each line a job
+/// writes (the history keeps the tails whatever this says).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum JobOutput {
+    /// A log line of the scheduler's, tagged with the job, run and stream.
+    #[default]
+    Log,
+    /// Written through untouched: stdout to stdout, stderr to stderr.
+    Passthrough,
+    /// Nowhere.
+    None,
 }
 
 impl Default for SchedulerSettings {
@@ -52,6 +69,8 @@ impl Default for SchedulerSettings {
             keep: None,
             keep_runs: None,
             http: None,
+            job_output: JobOutput::Log,
+            job_output_prefix: false,
         }
     }
 }
@@ -271,7 +290,15 @@ const SETTING_KEYS: &[&str] = &[
     "expect_success_within",
 ];
 const TOP_LEVEL_KEYS: &[&str] = &["defaults", "jobs", "scheduler"];
-const SCHEDULER_KEYS: &[&str] = &["max_concurrent", "max_queued", "keep", "keep_runs", "http"];
+const SCHEDULER_KEYS: &[&str] = &[
+    "max_concurrent",
+    "max_queued",
+    "keep",
+    "keep_runs",
+    "http",
+    "job_output",
+    "job_output_prefix",
+];
 
 /// Parses config text; `path` is used for messages and relative `dir`s.
 pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
@@ -342,6 +369,25 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
                                         Ok(addr) => scheduler.http = Some(addr),
                                         Err(msg) => cx.error(v.span(), None, Some(key), msg),
                                     }
+                                }
+                            }
+                            "job_output" => {
+                                if let Some(mode) = cx.choice(
+                                    None,
+                                    key,
+                                    v,
+                                    &[
+                                        ("log", JobOutput::Log),
+                                        ("passthrough", JobOutput::Passthrough),
+                                        ("none", JobOutput::None),
+                                    ],
+                                ) {
+                                    scheduler.job_output = mode;
+                                }
+                            }
+                            "job_output_prefix" => {
+                                if let Some(on) = cx.boolean(None, key, v) {
+                                    scheduler.job_output_prefix = on;
                                 }
                             }
                             _ => cx.unknown_key(k.span(), None, key, SCHEDULER_KEYS),

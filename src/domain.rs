@@ -181,6 +181,10 @@ pub struct NotRunRecord {
     pub status: NotRun,
     pub reason: String,
     pub missed_count: Option<u64>,
+    /// A fire skipped because its job is paused: counted into the row of
+    /// the pause's first skipped fire (its `missed_count`, and
+    /// `last_scheduled_for`) instead of a row of its own.
+    pub paused: bool,
 }
 
 /// How a run ended.
@@ -221,8 +225,11 @@ pub struct RunRecord {
     pub signal: Option<i32>,
     pub duration_ms: Option<i64>,
     pub reason: Option<String>,
-    /// For a `missed` row that stands for several fires: how many.
+    /// For a `missed` row that stands for several fires, or the `skipped`
+    /// row of a pause: how many.
     pub missed_count: Option<u64>,
+    /// For the `skipped` row of a pause: its last skipped fire.
+    pub last_scheduled_for: Option<DateTime<Utc>>,
     pub host: String,
     /// The scheduler's pid.
     pub pid: u32,
@@ -268,8 +275,34 @@ pub struct StatRow {
 pub struct HistoryQuery {
     pub job: Option<String>,
     pub failed_only: bool,
+    /// Only rows with one of these statuses (all when empty).
+    pub statuses: Vec<Status>,
+    /// Only rows written by the scheduler on this host.
+    pub host: Option<String>,
     pub since: Option<DateTime<Utc>>,
     pub limit: usize,
+    /// Oldest first (the oldest `limit` rows) instead of newest first.
+    pub oldest_first: bool,
+}
+
+/// What a running scheduler says of itself (`schedule status`): one row
+/// per host, written when its state changes, at most every few seconds.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SchedulerStatus {
+    pub host: String,
+    pub pid: u32,
+    pub started_at: DateTime<Utc>,
+    /// When the row was last written: the scheduler's last change.
+    pub updated_at: DateTime<Utc>,
+    /// When it shut down, if it did.
+    pub stopped_at: Option<DateTime<Utc>>,
+    pub version: String,
+    pub config: String,
+    /// The database, as the scheduler names it (no password).
+    pub db: String,
+    pub jobs: u64,
+    pub running: u64,
+    pub queued: u64,
 }
 
 /// A row left `running` by a scheduler that is gone.

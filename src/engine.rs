@@ -75,7 +75,19 @@ pub enum Action {
         status: NotRun,
         reason: String,
         missed_count: Option<u64>,
+        /// Skipped because the job is paused: counted into the pause's row.
+        paused: bool,
     },
+    /// A failed attempt will be tried again after `delay`, as attempt
+    /// `attempt` of `attempts`: for the log.
+    Retrying {
+        job: String,
+        delay: std::time::Duration,
+        attempt: u32,
+        attempts: u32,
+    },
+    /// The last of a fire's `attempts` failed: no retry follows.
+    GaveUp { job: String, attempts: u32 },
     /// Stop a run gracefully (SIGTERM, SIGKILL after its kill grace): a
     /// newer fire replaces it.
     Terminate { token: Token },
@@ -343,12 +355,24 @@ impl Engine {
                 request: None,
                 ..fire.clone()
             };
+            out.push(Action::Retrying {
+                job: fire.job.clone(),
+                delay: delay.to_std().unwrap_or_default(),
+                attempt: fire.attempt + 1,
+                attempts: job.retries + 1,
+            });
             self.arm(now + delay, Timer::Retry(retry));
         } else {
             if let Some(status) = status {
                 out.push(Action::FireEnded {
                     job: fire.job.clone(),
                     status,
+                });
+            }
+            if failed && job.retries > 0 && fire.attempt > job.retries {
+                out.push(Action::GaveUp {
+                    job: fire.job.clone(),
+                    attempts: fire.attempt,
                 });
             }
             let hook = match status {
@@ -494,9 +518,19 @@ impl Engine {
         out
     }
 
-    /// The jobs `schedule pause` paused, as stored.
-    pub fn set_paused(&mut self, paused: impl IntoIterator<Item = String>) {
-        self.paused = paused.into_iter().collect();
+    /// The jobs `schedule pause` paused, as stored. Returns the jobs this
+    /// paused and those it resumed, by name.
+    pub fn set_paused(
+        &mut self,
+        paused: impl IntoIterator<Item = String>,
+    ) -> (Vec<String>, Vec<String>) {
+        let paused: std::collections::HashSet<String> = paused.into_iter().collect();
+        let mut newly: Vec<String> = paused.difference(&self.paused).cloned().collect();
+        let mut resumed: Vec<String> = self.paused.difference(&paused).cloned().collect();
+        newly.sort();
+        resumed.sort();
+        self.paused = paused;
+        (newly, resumed)
     }
 
     /// `schedule trigger`: runs the job now, through its overlap policy and
@@ -731,6 +765,7 @@ impl Engine {
                 status: NotRun::Missed,
                 reason,
                 missed_count: Some(missed.old_count),
+                paused: false,
             });
         }
         let in_window = missed.in_window;
@@ -784,11 +819,13 @@ impl Engine {
             return;
         }
         if fire.trigger != Trigger::Manual && self.paused.contains(&fire.job) {
-            out.push(record(
+            out.push(Action::Record {
                 fire,
-                NotRun::Skipped,
-                "paused (`schedule resume` resumes it)",
-            ));
+                status: NotRun::Skipped,
+                reason: "paused (`schedule resume` resumes it)".to_string(),
+                missed_count: None,
+                paused: true,
+            });
             return;
         }
         if !state.running.is_empty() {
@@ -890,6 +927,7 @@ impl Engine {
                 status: NotRun::Skipped,
                 reason,
                 missed_count: None,
+                paused: false,
             });
         }
     }
@@ -990,6 +1028,7 @@ fn record(fire: Fire, status: NotRun, reason: &str) -> Action {
         status,
         reason: reason.to_string(),
         missed_count: None,
+        paused: false,
     }
 }
 

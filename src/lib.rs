@@ -34,6 +34,8 @@ pub fn run(cli: cli::Cli) -> Result<(), Error> {
         Command::Run(args) => commands::run::run(&cli.global, &args),
         Command::List(args) => commands::list::run(&cli.global, &args),
         Command::History(args) => commands::history::run(&cli.global, &args),
+        Command::Status(args) => commands::status::run(&cli.global, &args),
+        Command::Logs(args) => commands::logs::run(&cli.global, &args),
         Command::Next(args) => commands::next::run(&cli.global, &args),
         Command::Check(args) => commands::check::run(&cli.global, &args),
         Command::Show(args) => commands::show::run(&cli.global, &args),

@@ -386,6 +386,45 @@ pub fn local_time(t: DateTime<Utc>, tz: Tz) -> String {
         .to_string()
 }
 
+/// `Mon 2026-11-23 09:00:00 CET`: [`local_time`] with the weekday.
+pub fn day_time(t: DateTime<Utc>, tz: Tz) -> String {
+    t.with_timezone(&tz)
+        .format("%a %Y-%m-%d %H:%M:%S %Z")
+        .to_string()
+}
+
+/// A time as `list` shows it, as systemd's `list-timers` does: the weekday
+/// when it is more than a day from `now`; then shorter forms (`Mon 11-23
+/// 09:00`, `09:00:00` on `now`'s day).
+pub fn timer_time(t: DateTime<Utc>, tz: Tz, now: DateTime<Utc>) -> Vec<String> {
+    let far = (t - now).num_seconds().abs() > 86_400;
+    let local = t.with_timezone(&tz);
+    let full = if far {
+        day_time(t, tz)
+    } else {
+        local_time(t, tz)
+    };
+    let short = if local.date_naive() == now.with_timezone(&tz).date_naive() {
+        local.format("%H:%M:%S").to_string()
+    } else if far {
+        local.format("%a %m-%d %H:%M").to_string()
+    } else {
+        local.format("%m-%d %H:%M").to_string()
+    };
+    vec![full, short]
+}
+
+/// How far `t` is from `now`, without `in`/`ago` (the column says which):
+/// `3m 04s`, then `3m`.
+pub fn distance(t: DateTime<Utc>, now: DateTime<Utc>) -> Cell {
+    let strip = |s: String| {
+        s.trim_start_matches("in ")
+            .trim_end_matches(" ago")
+            .to_string()
+    };
+    Cell::forms(vec![strip(relative(t, now)), strip(relative_short(t, now))])
+}
+
 /// The NEXT RUN cell of `list` and `check`: the local time and how far off
 /// (see [`when`]), or why there is none.
 pub fn next_run(

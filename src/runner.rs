@@ -49,14 +49,27 @@ pub enum Control {
     Kill,
 }
 
+/// Where a copy of a run's output goes while someone follows it:
+/// (`"stdout"` or `"stderr"`, bytes).
+pub type Live = Arc<dyn Fn(&'static str, Vec<u8>) + Send + Sync>;
+
 /// Identifies a run in logs and in the child's environment.
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct RunInfo {
     pub run_id: i64,
     pub scheduled_for: DateTime<Utc>,
-    /// Where a copy of each output chunk goes while the run is going, for
-    /// `schedule trigger --wait`: (`"stdout"` or `"stderr"`, bytes).
-    pub live: Option<tokio::sync::mpsc::UnboundedSender<(&'static str, Vec<u8>)>>,
+    /// Where a copy of each output chunk goes, for `schedule trigger
+    /// --wait` and `schedule logs --follow`.
+    pub live: Option<Live>,
+    /// Whether `live` gets the chunks: always without it; with it, from
+    /// when it turns true, starting with each stream's output so far (one
+    /// chunk per stream, empty when there was none). Until then a chunk
+    /// costs one flag read.
+    pub follow: Option<watch::Receiver<bool>>,
+    /// Where each line goes besides the tail (`[scheduler] job_output`).
+    pub output: crate::config::JobOutput,
+    /// With `Passthrough`: start each line with `[JOB] `.
+    pub prefix: bool,
 }
 
 /// Runs `job` once and returns how it ended. Never fails: a command that
@@ -134,9 +147,8 @@ pub async fn run(
                 pipe,
                 stdout.clone(),
                 job.name.clone(),
-                info.run_id,
                 "stdout",
-                info.live.clone(),
+                info.clone(),
             ))
         }),
         child.stderr.take().map(|pipe| {
@@ -144,9 +156,8 @@ pub async fn run(
                 pipe,
                 stderr.clone(),
                 job.name.clone(),
-                info.run_id,
                 "stderr",
-                info.live.clone(),
+                info.clone(),
             ))
         }),
     ];
@@ -311,25 +322,74 @@ async fn capture(
     mut pipe: impl AsyncRead + Unpin,
     tail: Arc<Mutex<Tail>>,
     job: String,
-    run_id: i64,
     stream: &'static str,
-    live: Option<tokio::sync::mpsc::UnboundedSender<(&'static str, Vec<u8>)>>,
+    info: RunInfo,
 ) {
+    use crate::config::JobOutput;
+    let RunInfo {
+        run_id,
+        live,
+        mut follow,
+        output,
+        prefix,
+        ..
+    } = info;
     let mut buf = vec![0u8; 8192];
+    let mut following = live.is_some() && follow.as_mut().is_none_or(|f| *f.borrow_and_update());
     let mut line: Vec<u8> = Vec::new();
-    let log = |line: &[u8]| {
-        let text = String::from_utf8_lossy(line);
-        tracing::info!(target: "schedule::job", job = %job, run_id, stream = %stream, "{}", text.trim_end_matches('\r'));
+    let prefix = prefix.then(|| format!("[{job}] "));
+    let log = |line: &[u8]| match output {
+        JobOutput::Log => {
+            let text = String::from_utf8_lossy(line);
+            tracing::info!(target: "schedule::job", job = %job, run_id, stream = %stream, "{}", text.trim_end_matches('\r'));
+        }
+        JobOutput::Passthrough => {
+            // One write per line, so lines of jobs running side by side
+            // never mix.
+            let mut text = Vec::with_capacity(line.len() + 32);
+            if let Some(prefix) = &prefix {
+                text.extend_from_slice(prefix.as_bytes());
+            }
+            text.extend_from_slice(line);
+            text.push(b'\n');
+            use std::io::Write;
+            let _ = if stream == "stderr" {
+                std::io::stderr().lock().write_all(&text)
+            } else {
+                let mut out = std::io::stdout().lock();
+                out.write_all(&text).and_then(|_| out.flush())
+            };
+        }
+        JobOutput::None => {}
     };
     loop {
-        let n = match pipe.read(&mut buf).await {
+        let watching = !following && live.is_some() && follow.is_some();
+        let read = tokio::select! {
+            read = pipe.read(&mut buf) => read,
+            changed = async { follow.as_mut().expect("watching").changed().await }, if watching => {
+                match changed {
+                    Ok(()) if *follow.as_mut().expect("watching").borrow_and_update() => {
+                        // Someone follows from now: what came so far first.
+                        following = true;
+                        let so_far = tail.lock().unwrap_or_else(|p| p.into_inner()).bytes.clone();
+                        if let Some(live) = &live {
+                            live(stream, so_far);
+                        }
+                    }
+                    Ok(()) => {}
+                    Err(_) => follow = None,
+                }
+                continue;
+            }
+        };
+        let n = match read {
             Ok(0) | Err(_) => break,
             Ok(n) => n,
         };
         let chunk = &buf[..n];
         tail.lock().unwrap_or_else(|p| p.into_inner()).push(chunk);
-        if let Some(live) = &live {
-            let _ = live.send((stream, chunk.to_vec()));
+        if following && let Some(live) = &live {
+            live(stream, chunk.to_vec());
         }
         for piece in chunk.split_inclusive(|&b| b == b'\n') {
             line.extend_from_slice(piece);

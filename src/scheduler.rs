@@ -78,6 +78,9 @@ const DB_RECHECK: Duration = Duration::from_millis(500);
 const CONTROL_POLL: Duration = Duration::from_secs(2);
 /// How much of a run's output `trigger --wait` gets live.
 const LIVE_CAP: usize = 8 << 20;
+/// The scheduler's row in `status` is written when its state (jobs, runs
+/// going, fires queued) changes, at most this often.
+const STATUS_EVERY: Duration = Duration::from_secs(5);
 /// How many fires one clean-up step deletes, in one short transaction.
 const PRUNE_BATCH: usize = 2000;
 /// History clean-up (`keep`, `keep_runs`) runs at most this often.
@@ -122,6 +125,8 @@ enum Event {
 struct Controls {
     paused: store::Result<Vec<String>>,
     requests: store::Result<Vec<Request>>,
+    /// Runs someone started to follow with `schedule logs`.
+    follows: store::Result<Vec<i64>>,
 }
 
 /// A fire whose claim is on its way to the database.
@@ -155,6 +160,8 @@ struct Running {
     scheduled_for: DateTime<Utc>,
     job: String,
     control: watch::Sender<Control>,
+    /// Set to pass the run's output on through `live_output`.
+    follow: watch::Sender<bool>,
 }
 
 /// When the loop should next wake for something other than a fire.
@@ -167,6 +174,8 @@ struct Wakes {
     control_checks: [Option<Instant>; 2],
     /// Rows that could not be written are tried again then.
     retry: Option<Instant>,
+    /// The state changed since the status row was written: write it then.
+    status: Option<Instant>,
 }
 
 pub struct Scheduler {
@@ -205,6 +214,8 @@ pub struct Scheduler {
     fatal: Option<String>,
     /// Runs a newer fire replaced while their claims were on their way.
     replace_on_spawn: HashSet<Token>,
+    /// This scheduler's row in `status`, as last written, and when.
+    status: Option<(crate::domain::SchedulerStatus, Instant)>,
 }
 
 impl Scheduler {
@@ -235,6 +246,7 @@ impl Scheduler {
             wakes: Wakes::default(),
             fatal: None,
             replace_on_spawn: HashSet::new(),
+            status: None,
         }
     }
 
@@ -363,7 +375,25 @@ impl Scheduler {
         let actions = self
             .engine
             .startup(Utc::now(), &last_fires, &last_successes);
+        self.log_next_fires(None);
         self.execute(actions);
+        self.status = Some((
+            crate::domain::SchedulerStatus {
+                host: self.host.clone(),
+                pid: self.pid,
+                started_at: Utc::now(),
+                updated_at: Utc::now(),
+                stopped_at: None,
+                version: env!("CARGO_PKG_VERSION").to_string(),
+                config: opts.config_path.display().to_string(),
+                db: opts.location.to_string(),
+                jobs: 0,
+                running: 0,
+                queued: 0,
+            },
+            Instant::now(),
+        ));
+        self.write_status(true);
         release_freed_memory();
         if let Some(notifier) = &self.notifier {
             notifier.send("READY=1");
@@ -385,6 +415,7 @@ impl Scheduler {
             self.execute(actions);
             self.retry_writes();
             self.prune(&opts.location);
+            self.write_status(false);
             // The watchdog hears from the loop itself: a stuck loop goes quiet.
             if let (Some(notifier), Some(due)) = (&self.notifier, self.next_watchdog)
                 && Instant::now() >= due
@@ -410,8 +441,13 @@ impl Scheduler {
                 }
             }
             let w = &self.wakes;
-            let (retry, reload, poll, [check0, check1]) =
-                (w.retry, w.reload, w.control_poll, w.control_checks);
+            let (retry, reload, poll, [check0, check1], status) = (
+                w.retry,
+                w.reload,
+                w.control_poll,
+                w.control_checks,
+                w.status,
+            );
             tokio::select! {
                 _ = ring(&wall_timer) => {}
                 _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
@@ -435,6 +471,7 @@ impl Scheduler {
                     self.read_controls(false);
                 }
                 _ = at(retry) => self.wakes.retry = None,
+                _ = at(status) => self.wakes.status = None,
                 _ = at(reload) => {
                     self.wakes.reload = None;
                     tracing::info!("the config file changed: reloading it");
@@ -450,6 +487,13 @@ impl Scheduler {
                 _ = sigterm.recv() => { self.shutdown("SIGTERM", opts, &mut sigint, &mut sigterm).await; break; }
             }
         }
+        if let Some((status, _)) = &mut self.status {
+            status.stopped_at = Some(Utc::now());
+            status.running = 0;
+            status.queued = 0;
+        }
+        self.write_status(true);
+        let _ = self.store.call(|_| ()).await;
         tracing::info!("scheduler stopped");
         match self.fatal.take() {
             Some(why) => Err(Error::Runtime(format!(
@@ -469,6 +513,68 @@ impl Scheduler {
             queued: self.engine.queued(),
             write_error: self.write_error.clone(),
             db_stalled: self.store.stalled_for().filter(|d| *d >= DB_STALL),
+        }
+    }
+
+    /// Writes this scheduler's row in `status` when what it says changed:
+    /// at once if the last write is [`STATUS_EVERY`] old, else at a wake
+    /// then (an idle loop has no change, so no wake). `now`: regardless.
+    fn write_status(&mut self, now: bool) {
+        let Some((written, at)) = &self.status else {
+            return;
+        };
+        let mut status = written.clone();
+        if status.stopped_at.is_none() {
+            // Cheap: this runs at every turn of the loop.
+            status.jobs = self.config.jobs.len() as u64;
+            status.running = self.engine.running() as u64;
+            status.queued = self.engine.queued() as u64;
+        }
+        let changed = (
+            status.jobs,
+            status.running,
+            status.queued,
+            status.stopped_at,
+        ) != (
+            written.jobs,
+            written.running,
+            written.queued,
+            written.stopped_at,
+        );
+        if !now && !changed {
+            return;
+        }
+        let due = *at + STATUS_EVERY;
+        if !now && Instant::now() < due {
+            self.wakes.status.get_or_insert(due);
+            return;
+        }
+        self.wakes.status = None;
+        status.updated_at = Utc::now();
+        self.status = Some((status.clone(), Instant::now()));
+        self.store.send(move |s| {
+            if let Err(e) = s.write_status(&status) {
+                tracing::warn!(error = %e, "cannot write the scheduler's status row");
+            }
+        });
+    }
+
+    /// One line per job with its next fire: at start-up, and at a reload
+    /// for the jobs it added or changed (`only`).
+    fn log_next_fires(&self, only: Option<&HashSet<String>>) {
+        let now = Utc::now();
+        for job in self.engine.status() {
+            let disabled = self.config.job(&job.name).is_some_and(|j| !j.enabled);
+            if disabled || only.is_some_and(|only| !only.contains(&job.name)) {
+                continue; // a disabled job has its own line
+            }
+            match job.next {
+                Some(next) => {
+                    let wait = (next - now).to_std().unwrap_or_default();
+                    tracing::info!(job = %job.name, next = %next.to_rfc3339(), "job scheduled: next fire in {}", duration::human(wait));
+                }
+                None => tracing::info!(job = %job.name, "job scheduled: no next fire"),
+            }
         }
     }
 
@@ -501,6 +607,7 @@ impl Scheduler {
                     status,
                     reason,
                     missed_count,
+                    paused,
                 } => {
                     if status == NotRun::Missed {
                         let at = fire.scheduled_for;
@@ -508,6 +615,9 @@ impl Scheduler {
                         entry.0 += missed_count.unwrap_or(1);
                         entry.1 = entry.1.min(at);
                         entry.2 = entry.2.max(at);
+                    } else if paused {
+                        // Counted into the pause's row: no line per fire.
+                        tracing::debug!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339(), "fire skipped: the job is paused");
                     } else {
                         tracing::info!(job = %fire.job, scheduled_for = %fire.scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), status = %status, %reason, "fire not run");
                     }
@@ -517,8 +627,20 @@ impl Scheduler {
                             status,
                             reason,
                             missed_count,
+                            paused,
                         },
                     });
+                }
+                Action::Retrying {
+                    job,
+                    delay,
+                    attempt,
+                    attempts,
+                } => {
+                    tracing::warn!(job = %job, attempt, attempts, "retrying in {} (attempt {attempt} of {attempts})", duration::human(delay));
+                }
+                Action::GaveUp { job, attempts } => {
+                    tracing::error!(job = %job, attempts, "giving up: all {attempts} attempts failed");
                 }
                 // Only `finished` with a run's outcome yields hooks, and
                 // `handle` takes them out first.
@@ -652,6 +774,7 @@ impl Scheduler {
                                 status: NotRun::Missed,
                                 reason: format!("database unavailable: {error}"),
                                 missed_count: None,
+                                paused: false,
                             },
                         });
                         self.wakes.retry.get_or_insert(Instant::now() + SAVE_RETRY);
@@ -681,24 +804,27 @@ impl Scheduler {
         };
         let (control, control_rx) = watch::channel(first);
         let events = self.events_tx.clone();
-        let live = streamed.then(|| {
-            let (tx, mut rx) = mpsc::unbounded_channel::<(&'static str, Vec<u8>)>();
+        // Every run can be followed; its output goes to the loop only while
+        // someone does (`trigger --wait` from the start, `logs --follow`
+        // from when it asks).
+        let (follow, follow_rx) = watch::channel(streamed);
+        let live: runner::Live = {
             let events = self.events_tx.clone();
-            tokio::spawn(async move {
-                while let Some((stream, data)) = rx.recv().await {
-                    let _ = events.send(Event::Output {
-                        run_id,
-                        stream,
-                        data,
-                    });
-                }
-            });
-            tx
-        });
+            Arc::new(move |stream, data| {
+                let _ = events.send(Event::Output {
+                    run_id,
+                    stream,
+                    data,
+                });
+            })
+        };
         let info = RunInfo {
             run_id,
             scheduled_for: fire.scheduled_for,
-            live,
+            live: Some(live),
+            follow: Some(follow_rx),
+            output: self.config.scheduler.job_output,
+            prefix: self.config.scheduler.job_output_prefix,
         };
         tokio::spawn(async move {
             let on_spawn = |child_pid| {
@@ -724,6 +850,7 @@ impl Scheduler {
                 scheduled_for: fire.scheduled_for,
                 job: fire.job,
                 control,
+                follow,
             },
         );
     }
@@ -839,7 +966,7 @@ impl Scheduler {
                 let (stream, data) = if *sent >= LIVE_CAP {
                     (
                         "stderr",
-                        b"\n[schedule: more output than --wait passes on; `schedule show` has its end]\n"
+                        b"\n[schedule: more output than is passed on live; `schedule show` has its end]\n"
                             .to_vec(),
                     )
                 } else {
@@ -936,15 +1063,42 @@ impl Scheduler {
             Event::Controls(Some(Controls {
                 paused: s.paused(),
                 requests: s.take_requests(),
+                follows: s.take_follows(),
             }))
         });
     }
 
     /// Applies `schedule pause`/`resume` and starts `schedule trigger` runs.
-    fn apply_controls(&mut self, Controls { paused, requests }: Controls) {
+    fn apply_controls(
+        &mut self,
+        Controls {
+            paused,
+            requests,
+            follows,
+        }: Controls,
+    ) {
         match paused {
-            Ok(paused) => self.engine.set_paused(paused),
+            Ok(paused) => {
+                let (paused, resumed) = self.engine.set_paused(paused);
+                for job in paused {
+                    tracing::info!(job = %job, "job paused: its fires are counted into one `skipped` row until it is resumed");
+                }
+                for job in resumed {
+                    tracing::info!(job = %job, "job resumed");
+                }
+            }
             Err(e) => tracing::warn!(error = %e, "cannot read the paused jobs"),
+        }
+        match follows {
+            Ok(follows) => {
+                for run_id in follows {
+                    if let Some(run) = self.runs.values().find(|r| r.run_id == run_id) {
+                        tracing::debug!(job = %run.job, run_id, "`schedule logs` follows the run");
+                        let _ = run.follow.send(true);
+                    }
+                }
+            }
+            Err(e) => tracing::warn!(error = %e, "cannot read who follows runs"),
         }
         let requests = match requests {
             Ok(requests) => requests,
@@ -1047,6 +1201,27 @@ impl Scheduler {
         match config::load(&opts.config_path) {
             Ok(new) => {
                 let before = self.config.jobs.len();
+                let old: HashMap<&str, &Job> = self
+                    .config
+                    .jobs
+                    .iter()
+                    .map(|j| (j.name.as_str(), j.as_ref()))
+                    .collect();
+                let mut added = Vec::new();
+                let mut changed = Vec::new();
+                for job in &new.jobs {
+                    match old.get(job.name.as_str()) {
+                        None => added.push(job.name.clone()),
+                        Some(was) if **was != **job => changed.push(job.name.clone()),
+                        Some(_) => {}
+                    }
+                }
+                let mut removed: Vec<String> = old
+                    .keys()
+                    .filter(|name| new.job(name).is_none())
+                    .map(|name| name.to_string())
+                    .collect();
+                removed.sort();
                 let actions = self.engine.reload(&new, Utc::now());
                 if let Some(monitor) = &self.monitor {
                     let names: Vec<&str> = new.jobs.iter().map(|j| j.name.as_str()).collect();
@@ -1061,11 +1236,23 @@ impl Scheduler {
                     );
                 }
                 self.config = new;
+                let names = |names: &[String]| match names {
+                    [] => "none".to_string(),
+                    names => names.join(", "),
+                };
                 tracing::info!(
                     jobs_before = before,
                     jobs = self.config.jobs.len(),
-                    "config reloaded"
+                    added = %names(&added),
+                    removed = %names(&removed),
+                    changed = %names(&changed),
+                    "config reloaded: {} added, {} removed, {} changed",
+                    added.len(),
+                    removed.len(),
+                    changed.len(),
                 );
+                let fresh: HashSet<String> = added.into_iter().chain(changed).collect();
+                self.log_next_fires(Some(&fresh));
                 self.execute(actions);
                 release_freed_memory();
             }

@@ -206,8 +206,20 @@ enabled = false
     );
     assert!(lines[1].contains("02:00:00 CE"), "{out}");
     assert!(
-        lines[2].contains("every 5m") && (lines[2].contains("(in ") || lines[2].contains("(now)")),
+        lines[0].contains("LEFT") && lines[0].contains("PASSED") && lines[0].contains("COMMAND"),
         "{out}"
+    );
+    // every 5m: the next fire is at most 5 minutes away, and LEFT says so.
+    let cells: Vec<&str> = lines[2].split_whitespace().collect();
+    let left = cells
+        .iter()
+        .position(|c| *c == "UTC")
+        .map(|i| cells[i + 4])
+        .unwrap();
+    assert!(
+        lines[2].contains("every 5m")
+            && (left == "now" || left.ends_with('s') || left.ends_with('m')),
+        "{left}: {out}"
     );
     assert!(lines[3].contains("disabled"), "{out}");
     assert!(
@@ -226,6 +238,18 @@ enabled = false
     assert_eq!(json[2]["enabled"], false);
     assert!(json[2]["next_run"].is_null());
     assert!(json[0]["last_run"].is_null());
+    let one: Vec<Value> = serde_json::from_str(&stdout(
+        env.cmd(&["list", "off", "--json"]).assert().success(),
+    ))
+    .unwrap();
+    assert_eq!(one.len(), 1);
+    assert_eq!(one[0]["job"], "off");
+    let err = env.cmd(&["list", "nosuch"]).assert().code(2);
+    assert!(String::from_utf8_lossy(&err.get_output().stderr).contains("no job `nosuch`"));
+    assert_eq!(
+        stdout(env.cmd(&["list", "--failed"]).assert().success()),
+        "no job's last run failed\n"
+    );
 }
 
 #[test]
@@ -259,7 +283,20 @@ fn history_and_list_read_a_database_of_the_first_schema_version() {
     let table = stdout(env.cmd(&["history", "--failed"]).assert().success());
     assert!(table.contains("pg_dump: error"), "{table}");
     let list = stdout(env.cmd(&["list"]).assert().success());
-    assert!(list.contains("succeeded ("), "{list}");
+    // More than a day ago: with its weekday.
+    assert!(
+        list.contains("succeeded Tue 2026-09-22 14:13:20 UTC"),
+        "{list}"
+    );
+    // --failed keeps the jobs whose last run went wrong; JOB… picks jobs.
+    let failed: Vec<Value> = serde_json::from_str(&stdout(
+        env.cmd(&["list", "--failed", "--json"]).assert().success(),
+    ))
+    .unwrap();
+    assert!(
+        failed.iter().all(|j| j["last_run"]["status"] == "failed"),
+        "{failed:?}"
+    );
     env.cmd(&["history", "nosuchjob"]).assert().code(2);
     let since = env.history(&["--since", "2099-01-01"]);
     assert!(since.is_empty());
@@ -581,7 +618,8 @@ fn a_line_that_never_fires_loads_and_says_never() {
     let out = stdout(env.cmd(&["list"]).assert().success());
     let row = out.lines().find(|l| l.contains("off")).unwrap();
     let cells: Vec<&str> = row.split_whitespace().collect();
-    assert_eq!(cells[cells.len() - 2], "never", "{out}");
+    let zone = cells.iter().position(|c| *c == "UTC").unwrap();
+    assert_eq!(cells[zone + 1], "never", "{out}");
     for target in ["off", "0 0 31 2 *"] {
         let out = env.cmd(&["next", target]).assert().success();
         let output = out.get_output();

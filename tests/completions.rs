@@ -113,7 +113,8 @@ fn bash_completes_job_names_where_a_job_goes() {
     // Not where a job does not go.
     assert!(!bash_complete(&env, &["trigger", "backup", ""]).contains("beta"));
     assert!(!bash_complete(&env, &["history", "--since", ""]).contains("beta"));
-    assert!(!bash_complete(&env, &["list", ""]).contains("backup"));
+    assert!(!bash_complete(&env, &["status", ""]).contains("backup"));
+    assert_eq!(bash_complete(&env, &["list", "s"]), "sync");
     // clap's own completion still works around it.
     assert_eq!(bash_complete(&env, &["tri"]), "trigger");
 }
@@ -126,10 +127,12 @@ fn zsh_and_fish_scripts_call_the_helper_for_job_arguments() {
         zsh.contains("':job -- The job to run:_schedule_jobs'"),
         "{zsh}"
     );
-    assert_eq!(zsh.matches(":_schedule_jobs' \\").count(), 6, "{zsh}");
+    assert_eq!(zsh.matches(":_schedule_jobs' \\").count(), 8, "{zsh}");
     let fish = std::fs::read_to_string(script(&env, "fish")).unwrap();
     assert!(
-        fish.contains("__fish_schedule_using_subcommand trigger pause resume history next stats;"),
+        fish.contains(
+            "__fish_schedule_using_subcommand list trigger pause resume history logs next stats;"
+        ),
         "{fish}"
     );
     if has("fish") {

@@ -249,9 +249,11 @@ fn schedule_next_agrees_with_cron_for_every_converted_line() {
     assert!(checked >= 15, "only {checked} jobs checked");
 }
 
-/// The README's `schedule import` and `schedule init` examples print what
-/// it shows (stdout, then stderr), run from the repository (import) or in
-/// an empty folder (init, one session per block).
+/// The README's `schedule import`, `schedule init`, `schedule status` and
+/// `schedule history --status` examples print what it shows (stdout, then
+/// stderr), run from the repository (import) or in an empty folder (the
+/// others, one session per block). The quick start's `status` shows a
+/// running scheduler and is not checked (its block has `list` first).
 #[test]
 fn the_readme_examples_print_what_the_readme_shows() {
     let readme =
@@ -259,7 +261,13 @@ fn the_readme_examples_print_what_the_readme_shows() {
     let mut checked = 0;
     for block in readme.split("```console\n").skip(1) {
         let block = block.split("```").next().unwrap();
-        if !(block.starts_with("$ schedule import") || block.starts_with("$ schedule init")) {
+        let checked_commands = [
+            "$ schedule import",
+            "$ schedule init",
+            "$ schedule status\n",
+            "$ schedule history --status",
+        ];
+        if !checked_commands.iter().any(|c| block.starts_with(c)) {
             continue;
         }
         let env = Env::new("");
@@ -278,7 +286,7 @@ fn the_readme_examples_print_what_the_readme_shows() {
             checked += 1;
         }
     }
-    assert!(checked >= 3, "only {checked} README examples found");
+    assert!(checked >= 5, "only {checked} README examples found");
 }
 
 fn text_of(bytes: &[u8]) -> String {

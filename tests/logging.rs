@@ -127,3 +127,45 @@ fn log_lines_say_each_thing_once_and_in_one_form() {
         "{down}"
     );
 }
+
+#[test]
+fn job_output_passes_lines_through_untouched_or_drops_them() {
+    let job = "[jobs.j]\nevery = \"1h\"\nrun_on_start = true\ncommand = \"echo '{\\\"level\\\":\\\"warn\\\"}' >&2; echo plain\"\n";
+    let env = Env::new(&format!(
+        "[scheduler]\njob_output = \"passthrough\"\njob_output_prefix = true\n{job}"
+    ));
+    let mut scheduler = env.start(&[]);
+    env.wait_for_history("the run", |rows| count(rows, "j", "succeeded") == 1);
+    scheduler.signal(Signal::SIGTERM);
+    assert!(scheduler.wait().success());
+    let log = scheduler.log();
+    // The scheduler's stderr is the log file: the job's stderr line is in
+    // it as the job wrote it, after the prefix; not as a log line.
+    assert!(
+        log.lines().any(|l| l == "[j] {\"level\":\"warn\"}"),
+        "{log}"
+    );
+    assert!(!log.contains("schedule::job"), "{log}");
+
+    let env = Env::new(&format!("[scheduler]\njob_output = \"none\"\n{job}"));
+    let mut scheduler = env.start(&[]);
+    env.wait_for_history("the run", |rows| count(rows, "j", "succeeded") == 1);
+    scheduler.signal(Signal::SIGTERM);
+    assert!(scheduler.wait().success());
+    let log = scheduler.log();
+    assert!(
+        !log.contains("warn\\\"") && !log.contains("level\":\"warn"),
+        "{log}"
+    );
+    // The history keeps the tails whatever job_output says.
+    let rows = env.history(&[]);
+    assert_eq!(rows[0]["stderr_tail"], "{\"level\":\"warn\"}\n");
+
+    let env = Env::new(&format!("[scheduler]\njob_output = \"loud\"\n{job}"));
+    let err = env.cmd(&["check"]).assert().code(2);
+    let err = String::from_utf8_lossy(&err.get_output().stderr).to_string();
+    assert!(
+        err.contains("`loud` is not one of") && err.contains("passthrough"),
+        "{err}"
+    );
+}

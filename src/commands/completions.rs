@@ -37,7 +37,7 @@ fn job_names(path: &std::path::Path) -> Vec<String> {
 
 /// The subcommands whose positional arguments are job names.
 const JOB_COMMANDS: &[&str] = &[
-    "trigger", "pause", "resume", "history", "logs", "next", "stats",
+    "list", "trigger", "pause", "resume", "history", "logs", "next", "stats",
 ];
 
 /// The completion script for one shell.

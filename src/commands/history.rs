@@ -23,12 +23,16 @@ pub fn run(global: &Global, args: &HistoryArgs) -> Result<(), Error> {
     if let Some(job) = &args.job {
         super::known_job(config.as_ref(), store.as_mut(), job)?;
     }
-    let runs = store.history(&HistoryQuery {
+    let query = HistoryQuery {
         job: args.job.clone(),
         failed_only: args.failed,
+        statuses: args.status.clone(),
+        host: args.host.clone(),
         since,
         limit: args.limit,
-    })?;
+        oldest_first: args.reverse,
+    };
+    let runs = store.history(&query)?;
     if args.json {
         return super::print(&output::json(&runs));
     }
@@ -36,7 +40,39 @@ pub fn run(global: &Global, args: &HistoryArgs) -> Result<(), Error> {
         return super::print("no runs match\n");
     }
     let look = global.look();
-    super::print(&(render(&runs, &global.zones(), look, now) + "\n"))
+    let mut text = render(&runs, &global.zones(), look, now) + "\n";
+    // On a terminal, say when there is more than the limit shows.
+    if look.width.is_some() && runs.len() == args.limit {
+        let total = store.count(&query)?;
+        text.push_str(&footer(runs.len(), total));
+    }
+    super::print(&text)
+}
+
+/// `showing 20 of 1,234 runs; --limit to see more`, or nothing when every
+/// run is shown.
+pub fn footer(shown: usize, total: u64) -> String {
+    if shown as u64 >= total {
+        return String::new();
+    }
+    format!(
+        "showing {} of {} runs; --limit to see more\n",
+        thousands(shown as u64),
+        thousands(total)
+    )
+}
+
+/// `1,234,567`.
+pub fn thousands(n: u64) -> String {
+    let digits = n.to_string();
+    let mut out = String::new();
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(c);
+    }
+    out
 }
 
 /// `2h` (ago), `2026-11-01` (UTC midnight) or an RFC3339 instant.
@@ -109,7 +145,7 @@ pub fn render(
                 exit.into(),
                 r.attempt.to_string().into(),
                 r.trigger.to_string().into(),
-                output::ellipsize(&note(r), 60).into(),
+                output::ellipsize(&note(r, tz(r)), 60).into(),
             ]
         }),
         look.width,
@@ -118,9 +154,16 @@ pub fn render(
 
 /// Why a run ended as it did: the recorded reason, else the last line the
 /// job wrote to stderr when it did not succeed.
-fn note(r: &RunRecord) -> String {
+fn note(r: &RunRecord, tz: chrono_tz::Tz) -> String {
     if let Some(reason) = &r.reason {
-        return reason.clone();
+        // A pause's row counts the fires it skipped.
+        return match (r.missed_count, r.last_scheduled_for) {
+            (Some(n), Some(last)) if n > 1 => format!(
+                "{n} fires to {}: {reason}",
+                output::time_after(last, r.scheduled_for, tz)
+            ),
+            _ => reason.clone(),
+        };
     }
     if let Some(nominal) = &r.nominal {
         return format!(
@@ -144,6 +187,19 @@ fn note(r: &RunRecord) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_footer_counts_with_separators_and_only_when_runs_are_left_out() {
+        assert_eq!(
+            footer(20, 1234),
+            "showing 20 of 1,234 runs; --limit to see more\n"
+        );
+        assert_eq!(footer(20, 20), "");
+        assert_eq!(thousands(0), "0");
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000), "1,000");
+        assert_eq!(thousands(1_234_567), "1,234,567");
+    }
 
     #[test]
     fn since_accepts_durations_dates_and_instants() {

@@ -42,7 +42,7 @@ pub struct LastRun {
 
 pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
     let now = Utc::now();
-    let config = match config::load(&global.config) {
+    let mut config = match config::load(&global.config) {
         Ok(config) => config,
         // A running scheduler keeps its last good config: the history is
         // still worth showing, with the error.
@@ -51,6 +51,12 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
         }
         Err(e) => return Err(e.into()),
     };
+    for name in &args.jobs {
+        super::find_job(&config, name)?;
+    }
+    if !args.jobs.is_empty() {
+        config.jobs.retain(|j| args.jobs.contains(&j.name));
+    }
     // No database yet just means nothing has run.
     let location = global.location()?;
     let (last, paused, successes, firsts) = if store::exists(&location) {
@@ -96,13 +102,26 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
             row
         })
         .collect();
+    // --failed: the jobs whose last run went wrong.
+    let (jobs, rows): (Vec<&Job>, Vec<JobRow>) = config
+        .jobs
+        .iter()
+        .map(|j| &**j)
+        .zip(rows)
+        .filter(|(_, row)| {
+            !args.failed || row.last_run.as_ref().is_some_and(|r| r.status.is_failure())
+        })
+        .unzip();
     if args.json {
         return super::print(&output::json(&rows));
+    }
+    if rows.is_empty() && args.failed {
+        return super::print("no job's last run failed\n");
     }
     if rows.is_empty() {
         return super::print(&format!("no jobs in {}\n", global.config.display()));
     }
-    let jobs = config.jobs.iter().map(|j| &**j).zip(&rows);
+    let jobs = jobs.into_iter().zip(&rows);
     let head = scheduler_line(holder.as_ref(), &location, now);
     super::print(&format!("{head}\n{}\n", render(jobs, global.look(), now)))
 }
@@ -236,10 +255,13 @@ pub fn render<'a>(
     output::table(
         [
             Column::new("NAME", 10),
-            Column::new("SCHEDULE", 5),
-            Column::new("TIMEZONE", 4),
-            Column::new("NEXT RUN", 8),
-            Column::new("LAST RUN", 9),
+            Column::new("SCHEDULE", 6),
+            Column::new("TIMEZONE", 3).short("TZ").droppable(),
+            Column::new("NEXT RUN", 9),
+            Column::new("LEFT", 7),
+            Column::new("LAST RUN", 8),
+            Column::new("PASSED", 5),
+            Column::new("COMMAND", 1).cut_first().droppable(),
         ],
         jobs.map(|(job, row)| {
             let tz = if look.utc {
@@ -247,13 +269,26 @@ pub fn render<'a>(
             } else {
                 job.timezone
             };
-            let next = output::next_run(row.next_run, row.enabled, row.paused, tz, now);
-            let mut last = match &row.last_run {
-                None => vec!["-".to_string()],
-                Some(r) if r.orphaned => vec![
-                    format!("{}? (scheduler gone)", look.status(Status::Interrupted)),
-                    format!("{}?", look.status(Status::Interrupted)),
-                ],
+            let (next, left) = match row.next_run {
+                Some(t) if row.enabled && !row.paused => (
+                    Cell::forms(output::timer_time(t, tz, now)),
+                    output::distance(t, now),
+                ),
+                _ => (
+                    output::next_run(row.next_run, row.enabled, row.paused, tz, now),
+                    "-".into(),
+                ),
+            };
+            let (mut last, passed) = match &row.last_run {
+                None => (vec!["-".to_string()], Cell::from("-")),
+                Some(r) if r.orphaned => {
+                    let at = r.started_at.unwrap_or(r.scheduled_for);
+                    let status = look.status(Status::Interrupted);
+                    (
+                        vec![format!("{status}? (scheduler gone)"), format!("{status}?")],
+                        output::distance(at, now),
+                    )
+                }
                 Some(r) if r.status == Status::Running => {
                     let at = r.started_at.unwrap_or(r.scheduled_for);
                     let status = look.status(r.status);
@@ -262,22 +297,20 @@ pub fn render<'a>(
                         0..60 => format!("{secs}s"),
                         _ => crate::duration::human(std::time::Duration::from_secs(secs)),
                     };
-                    let short = match output::relative_short(at, now).as_str() {
-                        "now" => "0s".to_string(),
-                        ago => ago.trim_end_matches(" ago").to_string(),
-                    };
-                    vec![
-                        format!("{status} for {long}"),
-                        format!("{status} for {short}"),
-                    ]
+                    (
+                        vec![format!("{status} for {long}"), status],
+                        output::distance(at, now),
+                    )
                 }
                 Some(r) => {
                     let at = r.started_at.unwrap_or(r.scheduled_for);
                     let status = look.status(r.status);
-                    vec![
-                        format!("{status} ({})", output::relative(at, now)),
-                        format!("{status} ({})", output::relative_short(at, now)),
-                    ]
+                    let mut forms: Vec<String> = output::timer_time(at, tz, now)
+                        .iter()
+                        .map(|t| format!("{status} {t}"))
+                        .collect();
+                    forms.push(status);
+                    (forms, output::distance(at, now))
                 }
             };
             if row.overdue {
@@ -296,7 +329,10 @@ pub fn render<'a>(
                 output::ellipsize(&row.schedule, 30).into(),
                 row.timezone.clone().into(),
                 next,
+                left,
                 Cell::forms(last),
+                passed,
+                output::ellipsize(&output::plain(&job.command), 60).into(),
             ]
         }),
         look.width,

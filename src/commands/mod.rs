@@ -7,11 +7,13 @@ pub mod history;
 pub mod import;
 pub mod init;
 pub mod list;
+pub mod logs;
 pub mod next;
 pub mod pause;
 pub mod run;
 pub mod show;
 pub mod stats;
+pub mod status;
 pub mod trigger;
 
 use std::io::Write;

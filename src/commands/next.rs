@@ -94,10 +94,29 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
     if args.json {
         return super::print(&output::json(&instants));
     }
+    // On a terminal, for people: the weekday and how far away. Piped, for
+    // programs: RFC 3339.
+    use std::io::IsTerminal;
+    let terminal = std::io::stdout().is_terminal();
+    super::print(&lines(&instants, zone, terminal.then(Utc::now)))
+}
+
+/// One instant per line: RFC 3339 in `zone`, or with `now` as a person
+/// reads it, `Mon 2026-11-23 09:00:00 CET (in 2d 3h)`.
+fn lines(instants: &[Instant], zone: Tz, now: Option<DateTime<Utc>>) -> String {
     let mut text = String::new();
-    for i in &instants {
-        let local = i.at.with_timezone(&zone);
-        text.push_str(&local.to_rfc3339_opts(SecondsFormat::AutoSi, false));
+    for i in instants {
+        match now {
+            Some(now) => text.push_str(&format!(
+                "{} ({})",
+                output::day_time(i.at, zone),
+                output::relative(i.at, now)
+            )),
+            None => {
+                let local = i.at.with_timezone(&zone);
+                text.push_str(&local.to_rfc3339_opts(SecondsFormat::AutoSi, false));
+            }
+        }
         if let Some(nominal) = &i.nominal {
             text.push_str(&format!(
                 " (for {} local time, skipped by the daylight-saving change)",
@@ -106,7 +125,7 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
         }
         text.push('\n');
     }
-    super::print(&text)
+    text
 }
 
 /// `--after`: an RFC3339 instant, or a date (its UTC midnight, as
@@ -142,7 +161,27 @@ pub fn parse_after(text: &str) -> Result<DateTime<Utc>, String> {
 
 #[cfg(test)]
 mod tests {
-    use super::parse_after;
+    use super::{Instant, lines, parse_after};
+    use chrono::{DateTime, Utc};
+
+    #[test]
+    fn a_terminal_gets_the_weekday_and_how_far_a_pipe_rfc3339() {
+        let at = |s: &str| s.parse::<DateTime<Utc>>().unwrap();
+        let instants = [Instant {
+            at: at("2026-11-23T08:00:00Z"),
+            local: String::new(),
+            nominal: None,
+        }];
+        let berlin = chrono_tz::Europe::Berlin;
+        assert_eq!(
+            lines(&instants, berlin, Some(at("2026-11-21T05:00:00Z"))),
+            "Mon 2026-11-23 09:00:00 CET (in 2d 3h)\n"
+        );
+        assert_eq!(
+            lines(&instants, berlin, None),
+            "2026-11-23T09:00:00+01:00\n"
+        );
+    }
 
     #[test]
     fn after_takes_dates_and_instants_and_asks_for_a_zone() {

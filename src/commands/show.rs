@@ -103,7 +103,12 @@ pub fn render(run: &RunRecord, tz: Tz, look: output::Look, now: DateTime<Utc>) -
     lines.push(("exit", exit));
     if let Some(count) = run.missed_count {
         let count = usize::try_from(count).unwrap_or(usize::MAX);
-        lines.push(("missed", output::plural(count, "fire", "fires")));
+        let fires = output::plural(count, "fire", "fires");
+        match run.last_scheduled_for {
+            // A pause's row: the fires it skipped, up to its last.
+            Some(last) => lines.push(("skipped", format!("{fires}, the last {}", time(last)))),
+            None => lines.push(("missed", fires)),
+        }
     }
     let mut host = format!("{} (scheduler pid {}", run.host, run.pid);
     if let Some(child) = run.child_pid {

@@ -47,6 +47,7 @@ fn run(id: i64, job: &str, minutes_ago: i64, status: Status) -> RunRecord {
             _ => None,
         },
         missed_count: None,
+        last_scheduled_for: None,
         host: "box".into(),
         pid: 4242,
         child_pid: ran.then_some(4300),

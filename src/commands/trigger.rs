@@ -96,7 +96,12 @@ fn run_here(
         let info = RunInfo {
             run_id,
             scheduled_for: now,
-            live: Some(live_tx),
+            live: Some(std::sync::Arc::new(move |stream, data| {
+                let _ = live_tx.send((stream, data));
+            })),
+            follow: None,
+            output: crate::config::JobOutput::Log,
+            prefix: false,
         };
         // The job leads its own process group, so Ctrl-C reaches only us:
         // stop the job (a second signal kills it) and record its end.

@@ -59,6 +59,8 @@ struct Sim {
     reasons: Vec<String>,
     /// Hook commands asked for, in order.
     hooks: Vec<String>,
+    /// Retry and give-up notices, in order.
+    notes: Vec<String>,
     duration: PerAttempt<f64>,
     outcome: PerAttempt<Status>,
     /// The database does not answer: claims never come back.
@@ -81,6 +83,7 @@ impl Sim {
             seen: Vec::new(),
             reasons: Vec::new(),
             hooks: Vec::new(),
+            notes: Vec::new(),
             duration: Box::new(duration),
             outcome: Box::new(|_, _| Status::Succeeded),
             claims_hang: false,
@@ -148,6 +151,7 @@ impl Sim {
                     status,
                     reason,
                     missed_count,
+                    ..
                 } => {
                     self.seen.push(Seen::Recorded(
                         fire.job,
@@ -166,6 +170,17 @@ impl Sim {
                 Action::Recovered { job } => self.seen.push(Seen::Recovered(job, secs(self.now))),
                 Action::ClockBack { by, everything } => self.clock_steps.push((by, everything)),
                 Action::FireEnded { job, status } => self.fire_ends.push((job, status)),
+                Action::Retrying {
+                    job,
+                    attempt,
+                    attempts,
+                    ..
+                } => self
+                    .notes
+                    .push(format!("{job}: retrying (attempt {attempt} of {attempts})")),
+                Action::GaveUp { job, attempts } => self
+                    .notes
+                    .push(format!("{job}: gave up after {attempts} attempts")),
                 Action::Terminate { token } => {
                     let end = self.now + TimeDelta::milliseconds(100);
                     if let Some(run) = self.running.get_mut(&token) {
@@ -449,6 +464,17 @@ fn retries_back_off_exponentially_with_a_cap() {
             "gap {gap} for base {base}: {gaps:?}"
         );
     }
+    // Each retry is announced, and so is giving up after the last attempt.
+    assert_eq!(
+        sim.notes,
+        [
+            "a: retrying (attempt 2 of 5)",
+            "a: retrying (attempt 3 of 5)",
+            "a: retrying (attempt 4 of 5)",
+            "a: retrying (attempt 5 of 5)",
+            "a: gave up after 5 attempts",
+        ]
+    );
 }
 
 #[test]

@@ -3,7 +3,8 @@
 //! The scheduler and the commands see the traits here, split by concern:
 //! [`History`] (claiming fires and recording runs), [`Pauses`],
 //! [`Requests`] (`schedule trigger` handing runs to a scheduler) and
-//! [`LiveOutput`] (`trigger --wait` following a run). [`open`] picks the
+//! [`LiveOutput`] (`trigger --wait` and `logs --follow` following a run)
+//! and [`Schedulers`] (`schedule status`). [`open`] picks the
 //! backend from the location: a path (or `sqlite:PATH`) is an embedded
 //! SQLite file, `postgres://…` a PostgreSQL server. No module outside
 //! `store/` names a backend.
@@ -33,7 +34,7 @@ use std::collections::HashMap;
 
 use crate::domain::{
     Chunk, HistoryQuery, Holder, NewRun, NotRunRecord, Orphan, Outcome, Request, RequestState,
-    Role, RunRecord, StatRow,
+    Role, RunRecord, SchedulerStatus, StatRow,
 };
 pub use error::{Kind, Result, StoreError};
 pub use location::Location;
@@ -79,8 +80,10 @@ pub trait History {
     /// proves that whoever wrote those rows is gone (a container that
     /// restarts under a new host name included).
     fn interrupt_orphans(&mut self) -> Result<Vec<Orphan>>;
-    /// Newest first.
+    /// Newest first (oldest first with `oldest_first`), at most `limit`.
     fn history(&mut self, query: &HistoryQuery) -> Result<Vec<RunRecord>>;
+    /// How many rows `history` would show without its limit.
+    fn count(&mut self, query: &HistoryQuery) -> Result<u64>;
     /// One run by id.
     fn run(&mut self, id: i64) -> Result<Option<RunRecord>>;
     /// The numbers behind `schedule stats`: every row scheduled since
@@ -129,8 +132,14 @@ pub trait Requests {
     fn clean_controls(&mut self, before: DateTime<Utc>) -> Result<()>;
 }
 
-/// The output of runs a `trigger --wait` follows.
+/// The output of runs a `trigger --wait` or `logs --follow` follows.
 pub trait LiveOutput {
+    /// Asks a running scheduler to pass on a run's output through
+    /// `live_output`: first what it has so far, then each chunk as it
+    /// comes, until the run ends. Tells the scheduler.
+    fn follow(&mut self, run_id: i64, at: DateTime<Utc>) -> Result<()>;
+    /// The runs someone asked to follow since the last call.
+    fn take_follows(&mut self) -> Result<Vec<i64>>;
     /// Appends a chunk of a streamed run's output.
     fn append_output(&mut self, run_id: i64, stream: &str, data: &[u8]) -> Result<()>;
     /// A streamed run's chunks after `after` (a sequence number).
@@ -139,8 +148,16 @@ pub trait LiveOutput {
     fn delete_output(&mut self, run_id: i64) -> Result<()>;
 }
 
+/// What each scheduler says of itself, for `schedule status`.
+pub trait Schedulers {
+    /// Writes (or replaces) the row of `status.host`.
+    fn write_status(&mut self, status: &SchedulerStatus) -> Result<()>;
+    /// Every scheduler's row, the most recently written first.
+    fn statuses(&mut self) -> Result<Vec<SchedulerStatus>>;
+}
+
 /// One database, all of it.
-pub trait Store: History + Pauses + Requests + LiveOutput + Send {
+pub trait Store: History + Pauses + Requests + LiveOutput + Schedulers + Send {
     /// Whether someone else may have written pauses or requests since the
     /// last call: a cheap way to tell another process's write from our own
     /// (SQLite's `data_version`; on PostgreSQL the notifications that ask

@@ -33,6 +33,7 @@ fn not_run(status: NotRun, reason: &str) -> NotRunRecord {
         status,
         reason: reason.into(),
         missed_count: None,
+        paused: false,
     }
 }
 
@@ -113,6 +114,10 @@ contract!(
     pauses_are_kept_and_lifted,
     live_output_comes_back_in_order,
     a_row_reads_back_as_written,
+    history_counts_and_filters_by_status_and_host_oldest_first,
+    a_pause_is_one_row_that_counts_its_skipped_fires,
+    followed_runs_are_taken_once,
+    each_scheduler_s_status_row_is_replaced,
 );
 
 fn a_fire_is_claimed_once(store: &mut dyn Store) {
@@ -164,6 +169,7 @@ fn history_filters_and_orders_newest_first(store: &mut dyn Store) {
                 failed_only,
                 since: since.map(t),
                 limit,
+                ..Default::default()
             })
             .unwrap()
             .into_iter()
@@ -448,6 +454,7 @@ fn a_row_reads_back_as_written(store: &mut dyn Store) {
             missed_count: None,
             slot: 0,
             nominal: None,
+            last_scheduled_for: None,
             host: "testhost".into(),
             pid: 4242,
             child_pid: Some(99),
@@ -460,6 +467,7 @@ fn a_row_reads_back_as_written(store: &mut dyn Store) {
         status: NotRun::Missed,
         reason: "the scheduler was down".into(),
         missed_count: Some(7),
+        paused: false,
     };
     let mid = store.record(&new_run("b", 5), &missed).unwrap().unwrap();
     assert_eq!(store.record(&new_run("b", 5), &missed).unwrap(), None);
@@ -511,4 +519,151 @@ fn postgres_connects_over_tls_as_sslmode_says() {
     assert_eq!(untrusted.kind, Kind::Unavailable, "{untrusted}");
     let err = open_with("sslmode=sometimes").err().unwrap();
     assert!(err.to_string().contains("sslmode `sometimes`"), "{err}");
+}
+
+fn history_counts_and_filters_by_status_and_host_oldest_first(store: &mut dyn Store) {
+    for (i, status) in [
+        Status::Succeeded,
+        Status::Failed,
+        Status::TimedOut,
+        Status::Failed,
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let mut run = new_run("a", i as i64 * 10);
+        if i == 3 {
+            run.host = "otherhost".into();
+        }
+        let id = claim(store, run).unwrap();
+        store
+            .finish(id, &outcome(status, i as i64 * 10 + 1))
+            .unwrap();
+    }
+    store
+        .record(&new_run("b", 5), &not_run(NotRun::Skipped, "paused"))
+        .unwrap();
+    let all = HistoryQuery {
+        limit: 2,
+        ..Default::default()
+    };
+    assert_eq!(store.count(&all).unwrap(), 5);
+    assert_eq!(store.history(&all).unwrap().len(), 2);
+    let failed = HistoryQuery {
+        statuses: vec![Status::Failed, Status::TimedOut],
+        limit: 10,
+        ..Default::default()
+    };
+    let times = |rows: Vec<RunRecord>| -> Vec<i64> {
+        rows.iter()
+            .map(|r| (r.scheduled_for - t(0)).num_seconds())
+            .collect()
+    };
+    assert_eq!(times(store.history(&failed).unwrap()), [30, 20, 10]);
+    assert_eq!(store.count(&failed).unwrap(), 3);
+    let oldest = HistoryQuery {
+        oldest_first: true,
+        limit: 2,
+        ..failed.clone()
+    };
+    assert_eq!(times(store.history(&oldest).unwrap()), [10, 20]);
+    let here = HistoryQuery {
+        host: Some("testhost".into()),
+        job: Some("a".into()),
+        ..failed.clone()
+    };
+    assert_eq!(times(store.history(&here).unwrap()), [20, 10]);
+    assert_eq!(store.count(&here).unwrap(), 2);
+    let none = HistoryQuery {
+        host: Some("nohost".into()),
+        ..failed
+    };
+    assert_eq!(store.count(&none).unwrap(), 0);
+}
+
+fn a_pause_is_one_row_that_counts_its_skipped_fires(store: &mut dyn Store) {
+    let paused = NotRunRecord {
+        paused: true,
+        ..not_run(NotRun::Skipped, "paused")
+    };
+    let first = store.record(&new_run("a", 0), &paused).unwrap().unwrap();
+    for at in 1..5 {
+        assert_eq!(
+            store.record(&new_run("a", at), &paused).unwrap(),
+            Some(first)
+        );
+    }
+    let rows = store
+        .history(&HistoryQuery {
+            limit: 100,
+            ..Default::default()
+        })
+        .unwrap();
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert_eq!(rows[0].status, Status::Skipped);
+    assert_eq!(rows[0].scheduled_for, t(0));
+    assert_eq!(rows[0].missed_count, Some(5));
+    assert_eq!(rows[0].last_scheduled_for, Some(t(4)));
+    // Catching up starts after the pause's last fire.
+    assert_eq!(store.last_fires(&["a"]).unwrap()["a"], t(4));
+    assert_eq!(
+        store.stat_rows(Some("a"), t(0)).unwrap()[0].missed_count,
+        Some(5)
+    );
+    // A run in between ends the pause's row: the next pause has its own.
+    let id = claim(store, new_run("a", 10)).unwrap();
+    store.finish(id, &outcome(Status::Succeeded, 11)).unwrap();
+    let second = store.record(&new_run("a", 20), &paused).unwrap().unwrap();
+    assert_ne!(second, first);
+    store.record(&new_run("a", 21), &paused).unwrap();
+    assert_eq!(store.run(second).unwrap().unwrap().missed_count, Some(2));
+    assert_eq!(store.run(first).unwrap().unwrap().missed_count, Some(5));
+    // Other skipped fires keep a row each.
+    let a = store
+        .record(&new_run("b", 0), &not_run(NotRun::Skipped, "overlap"))
+        .unwrap();
+    let b = store
+        .record(&new_run("b", 1), &not_run(NotRun::Skipped, "overlap"))
+        .unwrap();
+    assert_ne!(a, b);
+}
+
+fn followed_runs_are_taken_once(store: &mut dyn Store) {
+    assert!(store.take_follows().unwrap().is_empty());
+    store.follow(7, t(0)).unwrap();
+    store.follow(7, t(1)).unwrap();
+    store.follow(3, t(1)).unwrap();
+    assert_eq!(store.take_follows().unwrap(), [3, 7]);
+    assert!(store.take_follows().unwrap().is_empty());
+    store.clean_controls(t(10)).unwrap();
+}
+
+fn each_scheduler_s_status_row_is_replaced(store: &mut dyn Store) {
+    assert!(store.statuses().unwrap().is_empty());
+    let mut status = crate::domain::SchedulerStatus {
+        host: "box".into(),
+        pid: 42,
+        started_at: t(0),
+        updated_at: t(0),
+        stopped_at: None,
+        version: "1.2.3".into(),
+        config: "/etc/jobs.toml".into(),
+        db: "postgres://u@h/db".into(),
+        jobs: 3,
+        running: 1,
+        queued: 0,
+    };
+    store.write_status(&status).unwrap();
+    status.running = 2;
+    status.queued = 5;
+    status.updated_at = t(5);
+    store.write_status(&status).unwrap();
+    let other = crate::domain::SchedulerStatus {
+        host: "other".into(),
+        updated_at: t(1),
+        stopped_at: Some(t(2)),
+        ..status.clone()
+    };
+    store.write_status(&other).unwrap();
+    assert_eq!(store.statuses().unwrap(), [status, other]);
 }

@@ -78,6 +78,29 @@ pub const MIGRATIONS: &[&str] = &[
         WHERE status IN ('failed', 'timed_out', 'interrupted');
     CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for DESC, slot DESC, attempt DESC, id DESC)
         WHERE status IN ('failed', 'timed_out', 'interrupted');",
+    // 3: `schedule status`, `schedule logs`, and one row per pause (as
+    // SQLite's version 5).
+    "ALTER TABLE runs ADD COLUMN last_scheduled_for TIMESTAMPTZ;
+    CREATE TABLE status (
+        host       TEXT        PRIMARY KEY,
+        pid        BIGINT      NOT NULL,
+        started_at TIMESTAMPTZ NOT NULL,
+        updated_at TIMESTAMPTZ NOT NULL,
+        stopped_at TIMESTAMPTZ,
+        version    TEXT        NOT NULL,
+        config     TEXT        NOT NULL,
+        db         TEXT        NOT NULL,
+        jobs       BIGINT      NOT NULL,
+        running    BIGINT      NOT NULL,
+        queued     BIGINT      NOT NULL
+    );
+    CREATE TABLE follows (
+        id       BIGSERIAL   PRIMARY KEY,
+        run_id   BIGINT      NOT NULL,
+        asked_at TIMESTAMPTZ NOT NULL,
+        taken    BOOLEAN     NOT NULL DEFAULT false
+    );
+    CREATE INDEX follows_open ON follows (id) WHERE NOT taken;",
 ];
 
 /// The schema version this build writes.

@@ -23,10 +23,10 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
-use super::{History, Kind, LiveOutput, Pauses, Requests, Result, Store, StoreError};
+use super::{History, Kind, LiveOutput, Pauses, Requests, Result, Schedulers, Store, StoreError};
 use crate::domain::{
     Chunk, HistoryQuery, NewRun, NotRunRecord, Orphan, Outcome, Request, RequestState, RunRecord,
-    StatRow,
+    SchedulerStatus, StatRow,
 };
 pub use connect::Target;
 pub use lease::{Lease, lease_holder};
@@ -213,7 +213,7 @@ impl PgStore {
 
 const COLUMNS: &str = "id, job, scheduled_for, started_at, finished_at, status, exit_code, \
                        signal, duration_ms, reason, host, pid, child_pid, stdout_tail, stderr_tail, \
-                       attempt, trigger, missed_count, slot, nominal";
+                       attempt, trigger, missed_count, slot, nominal, last_scheduled_for";
 
 /// A stored word (status, trigger) that this build does not know is a row
 /// it cannot show: an error, not a panic.
@@ -243,6 +243,7 @@ fn record(row: &Row) -> std::result::Result<RunRecord, String> {
         missed_count: row.get::<_, Option<i64>>(17).map(|c| c as u64),
         slot: row.get::<_, i32>(18) as u32,
         nominal: row.get(19),
+        last_scheduled_for: row.get(20),
     })
 }
 
@@ -267,6 +268,39 @@ impl PgStore {
             .filter_map(|r| Some((r.get::<_, String>(0), r.get::<_, Option<DateTime<Utc>>>(1)?)))
             .collect())
     }
+}
+
+/// The `WHERE` terms of a history query, after `WHERE true`; its values go
+/// into `params`.
+fn history_filter<'a>(q: &'a HistoryQuery, params: &mut Vec<&'a (dyn ToSql + Sync)>) -> String {
+    let mut sql = String::new();
+    if q.failed_only {
+        sql.push_str(
+            " AND status IN ('failed', 'timed_out', 'interrupted') AND NOT EXISTS (
+                SELECT 1 FROM runs AS later WHERE later.job = runs.job
+                AND later.scheduled_for = runs.scheduled_for AND later.slot = runs.slot
+                AND later.attempt > runs.attempt
+                AND later.started_at IS NOT NULL)",
+        );
+    }
+    if !q.statuses.is_empty() {
+        // The words come from `Status`, never from the user's text.
+        let words: Vec<String> = q.statuses.iter().map(|s| format!("'{s}'")).collect();
+        sql.push_str(&format!(" AND status IN ({})", words.join(", ")));
+    }
+    if let Some(job) = &q.job {
+        params.push(job);
+        sql.push_str(&format!(" AND job = ${}", params.len()));
+    }
+    if let Some(host) = &q.host {
+        params.push(host);
+        sql.push_str(&format!(" AND host = ${}", params.len()));
+    }
+    if let Some(since) = &q.since {
+        params.push(since);
+        sql.push_str(&format!(" AND scheduled_for >= ${}", params.len()));
+    }
+    sql
 }
 
 impl History for PgStore {
@@ -351,12 +385,37 @@ impl History for PgStore {
     }
 
     fn record(&mut self, run: &NewRun, n: &NotRunRecord) -> Result<Option<i64>> {
-        let count = n.missed_count.map(|c| c as i64);
+        let at = ms(run.scheduled_for);
+        if n.paused {
+            // The pause's row, if it is still the job's newest: count this
+            // fire into it.
+            let merged = self.with(async |c| {
+                c.query_opt(
+                    "UPDATE runs SET missed_count = coalesce(missed_count, 1) + 1,
+                            last_scheduled_for = $2
+                     WHERE id = (SELECT id FROM runs WHERE job = $1
+                                 ORDER BY scheduled_for DESC, slot DESC, attempt DESC, id DESC LIMIT 1)
+                       AND status = 'skipped' AND last_scheduled_for IS NOT NULL
+                       AND last_scheduled_for < $2
+                     RETURNING id",
+                    &[&run.job, &at],
+                )
+                .await
+            })?;
+            if let Some(row) = merged {
+                return Ok(Some(row.get(0)));
+            }
+        }
+        let (count, last) = match n.paused {
+            true => (Some(1i64), Some(at)),
+            false => (n.missed_count.map(|c| c as i64), None),
+        };
         let row = self.with(async |c| {
             c.query_opt(
                 "INSERT INTO runs (job, scheduled_for, attempt, trigger, status, reason,
-                                   missed_count, host, pid, slot, nominal)
-                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                                   missed_count, host, pid, slot, nominal,
+                                   last_scheduled_for)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
                  ON CONFLICT (job, scheduled_for, slot, attempt) DO NOTHING
                  RETURNING id",
                 &[
@@ -371,6 +430,7 @@ impl History for PgStore {
                     &i64::from(run.pid),
                     &(run.slot as i32),
                     &run.nominal,
+                    &last,
                 ],
             )
             .await
@@ -380,7 +440,7 @@ impl History for PgStore {
 
     fn last_fires(&mut self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
         self.instant_per_job(
-            "SELECT j.job, (SELECT scheduled_for FROM runs
+            "SELECT j.job, (SELECT coalesce(last_scheduled_for, scheduled_for) FROM runs
                             WHERE runs.job = j.job AND trigger IN ('schedule', 'catchup', 'retry')
                             ORDER BY scheduled_for DESC LIMIT 1)
              FROM unnest($1::text[]) AS j(job)",
@@ -503,29 +563,24 @@ impl History for PgStore {
     }
 
     fn history(&mut self, q: &HistoryQuery) -> Result<Vec<RunRecord>> {
-        let mut sql = format!("SELECT {COLUMNS} FROM runs WHERE true");
         let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
         let mut params: Vec<&(dyn ToSql + Sync)> = vec![&limit];
-        if q.failed_only {
-            sql.push_str(
-                " AND status IN ('failed', 'timed_out', 'interrupted') AND NOT EXISTS (
-                    SELECT 1 FROM runs AS later WHERE later.job = runs.job
-                    AND later.scheduled_for = runs.scheduled_for AND later.slot = runs.slot
-                    AND later.attempt > runs.attempt
-                    AND later.started_at IS NOT NULL)",
-            );
-        }
-        if let Some(job) = &q.job {
-            params.push(job);
-            sql.push_str(&format!(" AND job = ${}", params.len()));
-        }
-        if let Some(since) = &q.since {
-            params.push(since);
-            sql.push_str(&format!(" AND scheduled_for >= ${}", params.len()));
-        }
-        sql.push_str(" ORDER BY scheduled_for DESC, slot DESC, attempt DESC, id DESC LIMIT $1");
+        let filter = history_filter(q, &mut params);
+        let order = if q.oldest_first { "ASC" } else { "DESC" };
+        let sql = format!(
+            "SELECT {COLUMNS} FROM runs WHERE true{filter}
+             ORDER BY scheduled_for {order}, slot {order}, attempt {order}, id {order} LIMIT $1"
+        );
         let rows = self.with(async |c| c.query(&sql, &params).await)?;
         self.records(rows)
+    }
+
+    fn count(&mut self, q: &HistoryQuery) -> Result<u64> {
+        let mut params: Vec<&(dyn ToSql + Sync)> = Vec::new();
+        let filter = history_filter(q, &mut params);
+        let sql = format!("SELECT count(*) FROM runs WHERE true{filter}");
+        let row = self.with(async |c| c.query_one(&sql, &params).await)?;
+        Ok(row.get::<_, i64>(0) as u64)
     }
 
     fn run(&mut self, id: i64) -> Result<Option<RunRecord>> {
@@ -731,6 +786,11 @@ impl Requests for PgStore {
                 "DELETE FROM requests WHERE requested_at < $1 AND taken",
                 &[&before],
             )
+            .await?;
+            c.execute(
+                "DELETE FROM follows WHERE asked_at < $1 AND taken",
+                &[&before],
+            )
             .await
         })?;
         Ok(())
@@ -738,6 +798,34 @@ impl Requests for PgStore {
 }
 
 impl LiveOutput for PgStore {
+    fn follow(&mut self, run_id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.with(async |c| {
+            let tx = c.transaction().await?;
+            tx.execute(
+                "INSERT INTO follows (run_id, asked_at) VALUES ($1, $2)",
+                &[&run_id, &ms(at)],
+            )
+            .await?;
+            tx.execute("SELECT pg_notify($1, 'follow')", &[&CHANNEL])
+                .await?;
+            tx.commit().await
+        })
+    }
+
+    fn take_follows(&mut self) -> Result<Vec<i64>> {
+        let rows = self.with(async |c| {
+            c.query(
+                "UPDATE follows SET taken = true WHERE NOT taken RETURNING run_id",
+                &[],
+            )
+            .await
+        })?;
+        let mut runs: Vec<i64> = rows.iter().map(|r| r.get(0)).collect();
+        runs.sort_unstable();
+        runs.dedup();
+        Ok(runs)
+    }
+
     fn append_output(&mut self, run_id: i64, stream: &str, data: &[u8]) -> Result<()> {
         self.with(async |c| {
             c.execute(
@@ -776,6 +864,67 @@ impl LiveOutput for PgStore {
                 .await
         })?;
         Ok(())
+    }
+}
+
+impl Schedulers for PgStore {
+    fn write_status(&mut self, st: &SchedulerStatus) -> Result<()> {
+        let (jobs, running, queued) = (st.jobs as i64, st.running as i64, st.queued as i64);
+        let pid = i64::from(st.pid);
+        let (started, updated, stopped) =
+            (ms(st.started_at), ms(st.updated_at), st.stopped_at.map(ms));
+        self.with(async |c| {
+            c.execute(
+                "INSERT INTO status (host, pid, started_at, updated_at, stopped_at, version,
+                                     config, db, jobs, running, queued)
+                 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+                 ON CONFLICT (host) DO UPDATE SET pid = $2, started_at = $3, updated_at = $4,
+                    stopped_at = $5, version = $6, config = $7, db = $8, jobs = $9,
+                    running = $10, queued = $11",
+                &[
+                    &st.host,
+                    &pid,
+                    &started,
+                    &updated,
+                    &stopped,
+                    &st.version,
+                    &st.config,
+                    &st.db,
+                    &jobs,
+                    &running,
+                    &queued,
+                ],
+            )
+            .await
+        })?;
+        Ok(())
+    }
+
+    fn statuses(&mut self) -> Result<Vec<SchedulerStatus>> {
+        let rows = self.with(async |c| {
+            c.query(
+                "SELECT host, pid, started_at, updated_at, stopped_at, version, config, db, jobs,
+                        running, queued FROM status ORDER BY updated_at DESC, host",
+                &[],
+            )
+            .await
+        })?;
+        Ok(rows
+            .iter()
+            .map(|r| SchedulerStatus {
+                host: r.get(0),
+                pid: r.get::<_, i64>(1) as u32,
+                started_at: r.get(2),
+                updated_at: r.get(3),
+                stopped_at: r.get(4),
+                version: r.get(5),
+                config: r.get(6),
+                db: r.get(7),
+                jobs: r.get::<_, i64>(8) as u64,
+                running: r.get::<_, i64>(9) as u64,
+                queued: r.get::<_, i64>(10) as u64,
+            })
+            .collect())
     }
 }
 

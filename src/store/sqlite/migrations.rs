@@ -133,6 +133,32 @@ pub const MIGRATIONS: &[&str] = &[
     CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for, slot, attempt)
         WHERE status IN ('failed', 'timed_out', 'interrupted');
     CREATE INDEX runs_running ON runs (id) WHERE status = 'running';",
+    // 5: `schedule status`, `schedule logs`, and one row per pause. Each
+    // scheduler's own description of itself (one row per host); the runs
+    // someone follows with `schedule logs --follow`, whose output the
+    // scheduler then passes on through `live_output`; and the last fire a
+    // pause's `skipped` row counts (its `missed_count`).
+    "ALTER TABLE runs ADD COLUMN last_scheduled_for INTEGER;
+    CREATE TABLE status (
+        host       TEXT    PRIMARY KEY,
+        pid        INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        updated_at INTEGER NOT NULL,
+        stopped_at INTEGER,
+        version    TEXT    NOT NULL,
+        config     TEXT    NOT NULL,
+        db         TEXT    NOT NULL,
+        jobs       INTEGER NOT NULL,
+        running    INTEGER NOT NULL,
+        queued     INTEGER NOT NULL
+    );
+    CREATE TABLE follows (
+        id       INTEGER PRIMARY KEY,
+        run_id   INTEGER NOT NULL,
+        asked_at INTEGER NOT NULL,
+        taken    INTEGER NOT NULL DEFAULT 0
+    );
+    CREATE INDEX follows_open ON follows (id) WHERE taken = 0;",
 ];
 
 /// The schema version this build writes.

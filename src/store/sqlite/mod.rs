@@ -12,10 +12,12 @@ use rusqlite::{Connection, OpenFlags, OptionalExtension, params};
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
-use super::{History, Kind, LiveOutput, Mode, Pauses, Requests, Result, Store, StoreError};
+use super::{
+    History, Kind, LiveOutput, Mode, Pauses, Requests, Result, Schedulers, Store, StoreError,
+};
 use crate::domain::{
     Chunk, HistoryQuery, NewRun, NotRunRecord, Orphan, Outcome, Request, RequestState, RunRecord,
-    StatRow,
+    SchedulerStatus, StatRow,
 };
 pub use lock::{FileLock, lock_holder, watch};
 use migrations::MIGRATIONS;
@@ -272,7 +274,17 @@ fn uri(path: &Path, immutable: bool) -> String {
 /// matching index backwards from the newest row; the `status IN` term must be
 /// spelled as in the partial indexes for SQLite to use them.
 fn history_sql(q: &HistoryQuery) -> String {
-    let mut sql = format!("SELECT {COLUMNS} FROM runs WHERE 1");
+    let order = if q.oldest_first { "ASC" } else { "DESC" };
+    format!(
+        "SELECT {COLUMNS} FROM runs WHERE 1{} \
+         ORDER BY scheduled_for {order}, slot {order}, attempt {order}, id {order} LIMIT :limit",
+        history_filter(q)
+    )
+}
+
+/// The `WHERE` terms of a history query, after `WHERE 1`.
+fn history_filter(q: &HistoryQuery) -> String {
+    let mut sql = String::new();
     if q.failed_only {
         // A fire whose last attempt went wrong: a failure that a later
         // attempt retried is not a failed fire.
@@ -284,19 +296,26 @@ fn history_sql(q: &HistoryQuery) -> String {
                 AND later.started_at IS NOT NULL)",
         );
     }
+    if !q.statuses.is_empty() {
+        // The words come from `Status`, never from the user's text.
+        let words: Vec<String> = q.statuses.iter().map(|s| format!("'{s}'")).collect();
+        sql.push_str(&format!(" AND status IN ({})", words.join(", ")));
+    }
     if q.job.is_some() {
         sql.push_str(" AND job = :job");
+    }
+    if q.host.is_some() {
+        sql.push_str(" AND host = :host");
     }
     if q.since.is_some() {
         sql.push_str(" AND scheduled_for >= :since");
     }
-    sql.push_str(" ORDER BY scheduled_for DESC, slot DESC, attempt DESC, id DESC LIMIT :limit");
     sql
 }
 
 const COLUMNS: &str = "id, job, scheduled_for, started_at, finished_at, status, exit_code, \
                        signal, duration_ms, reason, host, pid, child_pid, stdout_tail, stderr_tail, \
-                       attempt, trigger, missed_count, slot, nominal";
+                       attempt, trigger, missed_count, slot, nominal, last_scheduled_for";
 
 fn ms(t: DateTime<Utc>) -> i64 {
     t.timestamp_millis()
@@ -335,6 +354,7 @@ fn row_to_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
         missed_count: r.get::<_, Option<i64>>(17)?.map(|c| c as u64),
         slot: r.get(18)?,
         nominal: r.get(19)?,
+        last_scheduled_for: r.get::<_, Option<i64>>(20)?.map(from_ms),
     })
 }
 
@@ -412,12 +432,40 @@ impl History for SqliteStore {
     }
 
     fn record(&mut self, run: &NewRun, not_run: &NotRunRecord) -> Result<Option<i64>> {
+        if not_run.paused {
+            // The pause's row, if it is still the job's newest: count this
+            // fire into it.
+            let mut stmt = self
+                .conn
+                .prepare_cached(
+                    "UPDATE runs SET missed_count = coalesce(missed_count, 1) + 1,
+                            last_scheduled_for = ?2
+                     WHERE id = (SELECT id FROM runs WHERE job = ?1
+                                 ORDER BY scheduled_for DESC, slot DESC, attempt DESC, id DESC LIMIT 1)
+                       AND status = 'skipped' AND last_scheduled_for IS NOT NULL
+                       AND last_scheduled_for < ?2
+                     RETURNING id",
+                )
+                .map_err(|e| self.err(e))?;
+            let merged: Option<i64> = stmt
+                .query_row(params![run.job, ms(run.scheduled_for)], |r| r.get(0))
+                .optional()
+                .map_err(|e| self.err(e))?;
+            if merged.is_some() {
+                return Ok(merged);
+            }
+        }
+        let (count, last) = match not_run.paused {
+            true => (Some(1), Some(ms(run.scheduled_for))),
+            false => (not_run.missed_count.map(|c| c as i64), None),
+        };
         let mut stmt = self
             .conn
             .prepare_cached(
                 "INSERT INTO runs (job, scheduled_for, attempt, trigger, status, reason,
-                                   missed_count, host, pid, slot, nominal)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)
+                                   missed_count, host, pid, slot, nominal,
+                                   last_scheduled_for)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)
                  ON CONFLICT (job, scheduled_for, slot, attempt) DO NOTHING",
             )
             .map_err(|e| self.err(e))?;
@@ -429,11 +477,12 @@ impl History for SqliteStore {
                 run.trigger.as_str(),
                 not_run.status.as_str(),
                 not_run.reason,
-                not_run.missed_count.map(|c| c as i64),
+                count,
                 run.host,
                 run.pid,
                 run.slot,
-                run.nominal
+                run.nominal,
+                last
             ])
             .map_err(|e| self.err(e))?;
         Ok((inserted == 1).then(|| self.conn.last_insert_rowid()))
@@ -441,7 +490,7 @@ impl History for SqliteStore {
 
     fn last_fires(&mut self, jobs: &[&str]) -> Result<HashMap<String, DateTime<Utc>>> {
         self.instant_per_job(
-            "SELECT scheduled_for FROM runs
+            "SELECT coalesce(last_scheduled_for, scheduled_for) FROM runs
              WHERE job = ?1 AND trigger IN ('schedule', 'catchup', 'retry')
              ORDER BY scheduled_for DESC LIMIT 1",
             jobs,
@@ -584,12 +633,35 @@ impl History for SqliteStore {
         if let Some(job) = &q.job {
             named.push((":job", job));
         }
+        if let Some(host) = &q.host {
+            named.push((":host", host));
+        }
         if let Some(since) = &since {
             named.push((":since", since));
         }
         stmt.query_map(named.as_slice(), row_to_record)
             .and_then(|rows| rows.collect())
             .map_err(|e| self.err(e))
+    }
+
+    fn count(&mut self, q: &HistoryQuery) -> Result<u64> {
+        let sql = format!("SELECT count(*) FROM runs WHERE 1{}", history_filter(q));
+        let mut stmt = self.conn.prepare_cached(&sql).map_err(|e| self.err(e))?;
+        let since = q.since.map(ms);
+        let mut named: Vec<(&str, &dyn rusqlite::ToSql)> = Vec::new();
+        if let Some(job) = &q.job {
+            named.push((":job", job));
+        }
+        if let Some(host) = &q.host {
+            named.push((":host", host));
+        }
+        if let Some(since) = &since {
+            named.push((":since", since));
+        }
+        let n: i64 = stmt
+            .query_row(named.as_slice(), |r| r.get(0))
+            .map_err(|e| self.err(e))?;
+        Ok(n as u64)
     }
 
     fn run(&mut self, id: i64) -> Result<Option<RunRecord>> {
@@ -792,7 +864,8 @@ impl Requests for SqliteStore {
             .execute_batch(&format!(
                 "DELETE FROM live_output WHERE run_id IN (
                      SELECT id FROM runs WHERE finished_at < {t});
-                 DELETE FROM requests WHERE requested_at < {t} AND taken = 1;",
+                 DELETE FROM requests WHERE requested_at < {t} AND taken = 1;
+                 DELETE FROM follows WHERE asked_at < {t} AND taken = 1;",
                 t = ms(before)
             ))
             .map_err(|e| self.err(e))
@@ -800,6 +873,30 @@ impl Requests for SqliteStore {
 }
 
 impl LiveOutput for SqliteStore {
+    fn follow(&mut self, run_id: i64, at: DateTime<Utc>) -> Result<()> {
+        self.conn
+            .execute(
+                "INSERT INTO follows (run_id, asked_at) VALUES (?1, ?2)",
+                params![run_id, ms(at)],
+            )
+            .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn take_follows(&mut self) -> Result<Vec<i64>> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| Self::fail(&path, e);
+        let tx = self.conn.transaction().map_err(fail)?;
+        let runs = tx
+            .prepare("SELECT DISTINCT run_id FROM follows WHERE taken = 0 ORDER BY run_id")
+            .and_then(|mut stmt| stmt.query_map([], |r| r.get(0))?.collect())
+            .map_err(fail)?;
+        tx.execute("UPDATE follows SET taken = 1 WHERE taken = 0", [])
+            .map_err(fail)?;
+        tx.commit().map_err(fail)?;
+        Ok(runs)
+    }
+
     fn append_output(&mut self, run_id: i64, stream: &str, data: &[u8]) -> Result<()> {
         let mut stmt = self
             .conn
@@ -836,6 +933,61 @@ impl LiveOutput for SqliteStore {
             .execute("DELETE FROM live_output WHERE run_id = ?1", [run_id])
             .map_err(|e| self.err(e))?;
         Ok(())
+    }
+}
+
+impl Schedulers for SqliteStore {
+    fn write_status(&mut self, st: &SchedulerStatus) -> Result<()> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "INSERT OR REPLACE INTO status (host, pid, started_at, updated_at, stopped_at,
+                        version, config, db, jobs, running, queued)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.execute(params![
+            st.host,
+            st.pid,
+            ms(st.started_at),
+            ms(st.updated_at),
+            st.stopped_at.map(ms),
+            st.version,
+            st.config,
+            st.db,
+            st.jobs as i64,
+            st.running as i64,
+            st.queued as i64
+        ])
+        .map_err(|e| self.err(e))?;
+        Ok(())
+    }
+
+    fn statuses(&mut self) -> Result<Vec<SchedulerStatus>> {
+        let mut stmt = self
+            .conn
+            .prepare_cached(
+                "SELECT host, pid, started_at, updated_at, stopped_at, version, config, db, jobs,
+                        running, queued FROM status ORDER BY updated_at DESC, host",
+            )
+            .map_err(|e| self.err(e))?;
+        stmt.query_map([], |r| {
+            Ok(SchedulerStatus {
+                host: r.get(0)?,
+                pid: r.get(1)?,
+                started_at: from_ms(r.get(2)?),
+                updated_at: from_ms(r.get(3)?),
+                stopped_at: r.get::<_, Option<i64>>(4)?.map(from_ms),
+                version: r.get(5)?,
+                config: r.get(6)?,
+                db: r.get(7)?,
+                jobs: r.get::<_, i64>(8)? as u64,
+                running: r.get::<_, i64>(9)? as u64,
+                queued: r.get::<_, i64>(10)? as u64,
+            })
+        })
+        .and_then(|rows| rows.collect())
+        .map_err(|e| self.err(e))
     }
 }
 

@@ -27,6 +27,7 @@ fn history_queries_use_an_index_without_sorting() {
                     failed_only,
                     since: since.map(|_| chrono::Utc::now()),
                     limit: 20,
+                    ..Default::default()
                 };
                 let sql = format!("EXPLAIN QUERY PLAN {}", history_sql(&query));
                 let mut stmt = store.conn.prepare(&sql).unwrap();

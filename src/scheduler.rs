@@ -115,8 +115,8 @@ enum Event {
     },
     /// Rows of fires that did not run were written (or not).
     Recorded(Vec<(Unrecorded, store::Result<Option<i64>>)>),
-    /// Ends of runs were written (or not).
-    Saved(Vec<(Unsaved, store::Result<()>)>),
+    /// Ends of runs were written (or not), in one transaction.
+    Saved(Vec<Unsaved>, store::Result<()>),
     /// What `pause`, `resume` and `trigger` asked for, if anyone wrote.
     Controls(Option<Controls>),
 }
@@ -216,6 +216,18 @@ pub struct Scheduler {
     replace_on_spawn: HashSet<Token>,
     /// This scheduler's row in `status`, as last written, and when.
     status: Option<(crate::domain::SchedulerStatus, Instant)>,
+    /// Claims and ends waiting for the batch on its way to come back.
+    batches: Batches,
+}
+
+/// At most one batch of claims and one of run ends on its way to the
+/// database; what comes meanwhile waits here for the next.
+#[derive(Default)]
+struct Batches {
+    claims_in_flight: bool,
+    claims: Vec<Claim>,
+    saves_in_flight: bool,
+    saves: Vec<Unsaved>,
 }
 
 impl Scheduler {
@@ -246,6 +258,7 @@ impl Scheduler {
             wakes: Wakes::default(),
             fatal: None,
             replace_on_spawn: HashSet::new(),
+            batches: Batches::default(),
             status: None,
         }
     }
@@ -692,11 +705,18 @@ impl Scheduler {
     }
 
     /// Sends the fires' claims to the database in one transaction; each
-    /// run starts when its claim comes back written.
-    fn claim(&self, claims: Vec<Claim>) {
+    /// run starts when its claim comes back written. While a batch is on its
+    /// way, new claims wait and go together when it is back: under a burst,
+    /// one commit takes many claims instead of one each.
+    fn claim(&mut self, claims: Vec<Claim>) {
         if claims.is_empty() {
             return;
         }
+        if self.batches.claims_in_flight {
+            self.batches.claims.extend(claims);
+            return;
+        }
+        self.batches.claims_in_flight = true;
         let rows: Vec<NewRun> = claims
             .iter()
             .map(|c| new_run(&self.host, self.pid, &c.fire, c.started_at))
@@ -894,10 +914,10 @@ impl Scheduler {
         self.record(again);
     }
 
-    fn saved(&mut self, results: Vec<(Unsaved, store::Result<()>)>) {
-        for (item, result) in results {
-            self.wrote(&result);
-            match result {
+    fn saved(&mut self, items: Vec<Unsaved>, result: store::Result<()>) {
+        self.wrote(&result);
+        for item in items {
+            match &result {
                 Ok(()) if item.retried => {
                     tracing::info!(job = %item.job, run_id = item.run_id, "recorded the end of the run after a retry");
                 }
@@ -930,17 +950,21 @@ impl Scheduler {
         self.record(unrecorded);
     }
 
-    fn save(&self, items: Vec<Unsaved>) {
+    /// Writes run ends, all in one transaction; as with claims, ends that
+    /// come while a batch is on its way go with the next one.
+    fn save(&mut self, items: Vec<Unsaved>) {
+        if items.is_empty() {
+            return;
+        }
+        if self.batches.saves_in_flight {
+            self.batches.saves.extend(items);
+            return;
+        }
+        self.batches.saves_in_flight = true;
         self.db(move |s| {
-            Event::Saved(
-                items
-                    .into_iter()
-                    .map(|item| {
-                        let result = s.finish(item.run_id, &item.outcome);
-                        (item, result)
-                    })
-                    .collect(),
-            )
+            let ends: Vec<(i64, &Outcome)> = items.iter().map(|i| (i.run_id, &i.outcome)).collect();
+            let result = s.finish_all(&ends);
+            Event::Saved(items, result)
         });
     }
 
@@ -1006,9 +1030,19 @@ impl Scheduler {
                 }
                 self.execute(rest);
             }
-            Event::Claimed { claims, result } => self.claimed(claims, result),
+            Event::Claimed { claims, result } => {
+                self.batches.claims_in_flight = false;
+                self.claimed(claims, result);
+                let waiting = std::mem::take(&mut self.batches.claims);
+                self.claim(waiting);
+            }
             Event::Recorded(results) => self.recorded(results),
-            Event::Saved(results) => self.saved(results),
+            Event::Saved(items, result) => {
+                self.batches.saves_in_flight = false;
+                self.saved(items, result);
+                let waiting = std::mem::take(&mut self.batches.saves);
+                self.save(waiting);
+            }
             Event::Controls(None) => {}
             Event::Controls(Some(controls)) => self.apply_controls(controls),
         }
@@ -1271,7 +1305,11 @@ impl Scheduler {
     /// Nothing is left to write: no claim, row or end on its way to the
     /// database, none waiting for a retry.
     fn all_written(&self) -> bool {
-        self.store.outstanding() == 0 && self.unsaved.is_empty() && self.unrecorded.is_empty()
+        self.store.outstanding() == 0
+            && self.unsaved.is_empty()
+            && self.unrecorded.is_empty()
+            && self.batches.claims.is_empty()
+            && self.batches.saves.is_empty()
     }
 
     async fn shutdown(

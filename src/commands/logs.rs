@@ -39,7 +39,8 @@ pub fn run(global: &Global, args: &LogsArgs) -> Result<(), Error> {
             "--since picks runs of a job: give a job name, not a run id".into(),
         ));
     }
-    let mut store = store::open(&location, Mode::Read)?;
+    // Following a run asks the scheduler for its output: a write.
+    let mut store = store::open(&location, Mode::Write)?;
     let mut out = Printer::new(args.raw);
     let run = match (&target, since) {
         (Target::Run(id), _) => store.run(*id)?.ok_or_else(|| {

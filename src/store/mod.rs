@@ -49,6 +49,8 @@ pub trait History {
     fn set_child_pid(&mut self, id: i64, child_pid: u32) -> Result<()>;
     /// Completes a claimed run.
     fn finish(&mut self, id: i64, outcome: &Outcome) -> Result<()>;
+    /// Completes several runs in one transaction: all or none.
+    fn finish_all(&mut self, ends: &[(i64, &Outcome)]) -> Result<()>;
     /// Records a fire that did not run (`skipped`, `missed`, `cancelled`)
     /// and why; `None` when its row already exists.
     fn record(&mut self, run: &NewRun, not_run: &NotRunRecord) -> Result<Option<i64>>;

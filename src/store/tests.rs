@@ -118,6 +118,7 @@ contract!(
     a_pause_is_one_row_that_counts_its_skipped_fires,
     followed_runs_are_taken_once,
     each_scheduler_s_status_row_is_replaced,
+    many_ends_are_written_in_one_call,
 );
 
 fn a_fire_is_claimed_once(store: &mut dyn Store) {
@@ -666,4 +667,37 @@ fn each_scheduler_s_status_row_is_replaced(store: &mut dyn Store) {
     };
     store.write_status(&other).unwrap();
     assert_eq!(store.statuses().unwrap(), [status, other]);
+}
+
+fn many_ends_are_written_in_one_call(store: &mut dyn Store) {
+    let ids: Vec<i64> = (0..50)
+        .map(|i| claim(store, new_run(&format!("j{i}"), 0)).unwrap())
+        .collect();
+    let ends: Vec<Outcome> = (0..50)
+        .map(|i| {
+            outcome(
+                if i % 2 == 0 {
+                    Status::Succeeded
+                } else {
+                    Status::Failed
+                },
+                1,
+            )
+        })
+        .collect();
+    let pairs: Vec<(i64, &Outcome)> = ids.iter().copied().zip(&ends).collect();
+    store.finish_all(&pairs).unwrap();
+    for (i, id) in ids.iter().enumerate() {
+        let row = store.run(*id).unwrap().unwrap();
+        let want = if i % 2 == 0 {
+            Status::Succeeded
+        } else {
+            Status::Failed
+        };
+        assert_eq!(
+            (row.job.as_str(), row.status),
+            (format!("j{i}").as_str(), want)
+        );
+    }
+    store.finish_all(&[]).unwrap();
 }

@@ -90,6 +90,33 @@ fn error(location: &str, e: tokio_postgres::Error) -> StoreError {
     StoreError::new(location, kind, message).caused_by(e)
 }
 
+/// Awaits every future together, so that tokio-postgres pipelines their
+/// statements on the connection: one round trip's wait for many.
+async fn join_all<F: Future>(futures: impl IntoIterator<Item = F>) -> Vec<F::Output> {
+    let mut pending: Vec<std::pin::Pin<Box<F>>> = futures.into_iter().map(Box::pin).collect();
+    let mut out: Vec<Option<F::Output>> = (0..pending.len()).map(|_| None).collect();
+    std::future::poll_fn(|cx| {
+        let mut all = true;
+        for (i, f) in pending.iter_mut().enumerate() {
+            if out[i].is_none() {
+                match f.as_mut().poll(cx) {
+                    std::task::Poll::Ready(v) => out[i] = Some(v),
+                    std::task::Poll::Pending => all = false,
+                }
+            }
+        }
+        if all {
+            std::task::Poll::Ready(())
+        } else {
+            std::task::Poll::Pending
+        }
+    })
+    .await;
+    out.into_iter()
+        .map(|v| v.expect("every future ended"))
+        .collect()
+}
+
 /// Times go to the database in milliseconds, as SQLite keeps them, so a
 /// row reads back the same from either backend.
 fn ms(t: DateTime<Utc>) -> DateTime<Utc> {
@@ -362,26 +389,48 @@ impl History for PgStore {
     }
 
     fn finish(&mut self, id: i64, o: &Outcome) -> Result<()> {
+        self.finish_all(&[(id, o)])
+    }
+
+    fn finish_all(&mut self, ends: &[(i64, &Outcome)]) -> Result<()> {
+        if ends.is_empty() {
+            return Ok(());
+        }
+        // One transaction, one commit (one WAL flush) for the lot; the
+        // updates are sent without waiting for each other's answers.
         self.with(async |c| {
-            c.execute(
-                "UPDATE runs SET status = $2, finished_at = $3, exit_code = $4, signal = $5,
-                        duration_ms = $6, stdout_tail = $7, stderr_tail = $8, reason = $9
-                 WHERE id = $1",
-                &[
-                    &id,
-                    &o.status.as_str(),
-                    &ms(o.finished_at),
+            let tx = c.transaction().await?;
+            let update = tx
+                .prepare(
+                    "UPDATE runs SET status = $2, finished_at = $3, exit_code = $4, signal = $5,
+                            duration_ms = $6, stdout_tail = $7, stderr_tail = $8, reason = $9
+                     WHERE id = $1",
+                )
+                .await?;
+            let finished: Vec<DateTime<Utc>> =
+                ends.iter().map(|(_, o)| ms(o.finished_at)).collect();
+            let statuses: Vec<&str> = ends.iter().map(|(_, o)| o.status.as_str()).collect();
+            let rows = ends.iter().zip(finished.iter().zip(&statuses));
+            let updates = rows.map(|((id, o), (at, status))| {
+                let params: [&(dyn ToSql + Sync); 9] = [
+                    id,
+                    status,
+                    at,
                     &o.exit_code,
                     &o.signal,
                     &o.duration_ms,
                     &o.stdout_tail,
                     &o.stderr_tail,
                     &o.reason,
-                ],
-            )
-            .await
-        })?;
-        Ok(())
+                ];
+                let (tx, update) = (&tx, &update);
+                async move { tx.execute(update, &params).await }
+            });
+            for done in join_all(updates).await {
+                done?;
+            }
+            tx.commit().await
+        })
     }
 
     fn record(&mut self, run: &NewRun, n: &NotRunRecord) -> Result<Option<i64>> {

@@ -408,27 +408,40 @@ impl History for SqliteStore {
     }
 
     fn finish(&mut self, id: i64, o: &Outcome) -> Result<()> {
-        let mut stmt = self
+        self.finish_all(&[(id, o)])
+    }
+
+    fn finish_all(&mut self, ends: &[(i64, &Outcome)]) -> Result<()> {
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| Self::fail(&path, e);
+        let tx = self
             .conn
-            .prepare_cached(
-                "UPDATE runs SET status = ?2, finished_at = ?3, exit_code = ?4, signal = ?5,
-                        duration_ms = ?6, stdout_tail = ?7, stderr_tail = ?8, reason = ?9
-                 WHERE id = ?1",
-            )
-            .map_err(|e| self.err(e))?;
-        stmt.execute(params![
-            id,
-            o.status.as_str(),
-            ms(o.finished_at),
-            o.exit_code,
-            o.signal,
-            o.duration_ms,
-            o.stdout_tail,
-            o.stderr_tail,
-            o.reason
-        ])
-        .map_err(|e| self.err(e))?;
-        Ok(())
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        {
+            let mut stmt = tx
+                .prepare_cached(
+                    "UPDATE runs SET status = ?2, finished_at = ?3, exit_code = ?4, signal = ?5,
+                            duration_ms = ?6, stdout_tail = ?7, stderr_tail = ?8, reason = ?9
+                     WHERE id = ?1",
+                )
+                .map_err(fail)?;
+            for (id, o) in ends {
+                stmt.execute(params![
+                    id,
+                    o.status.as_str(),
+                    ms(o.finished_at),
+                    o.exit_code,
+                    o.signal,
+                    o.duration_ms,
+                    o.stdout_tail,
+                    o.stderr_tail,
+                    o.reason
+                ])
+                .map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
     }
 
     fn record(&mut self, run: &NewRun, not_run: &NotRunRecord) -> Result<Option<i64>> {
@@ -880,6 +893,7 @@ impl LiveOutput for SqliteStore {
                 params![run_id, ms(at)],
             )
             .map_err(|e| self.err(e))?;
+        lock::poke(&self.path);
         Ok(())
     }
 

@@ -42,6 +42,11 @@ pub struct SchedulerSettings {
     pub keep_runs: Option<u64>,
     /// Serve `/health` and `/metrics` here (`schedule run --http` wins).
     pub http: Option<std::net::SocketAddr>,
+    /// The dashboard's actions (trigger, pause, resume) need this token;
+    /// without one they are off. `SCHEDULE_HTTP_TOKEN` wins.
+    pub http_token: Option<String>,
+    /// The dashboard's read-only pages and API need the token too.
+    pub http_token_read: bool,
 }
 
 impl Default for SchedulerSettings {
@@ -52,6 +57,8 @@ impl Default for SchedulerSettings {
             keep: None,
             keep_runs: None,
             http: None,
+            http_token: None,
+            http_token_read: false,
         }
     }
 }
@@ -271,7 +278,15 @@ const SETTING_KEYS: &[&str] = &[
     "expect_success_within",
 ];
 const TOP_LEVEL_KEYS: &[&str] = &["defaults", "jobs", "scheduler"];
-const SCHEDULER_KEYS: &[&str] = &["max_concurrent", "max_queued", "keep", "keep_runs", "http"];
+const SCHEDULER_KEYS: &[&str] = &[
+    "max_concurrent",
+    "max_queued",
+    "keep",
+    "keep_runs",
+    "http",
+    "http_token",
+    "http_token_read",
+];
 
 /// Parses config text; `path` is used for messages and relative `dir`s.
 pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
@@ -342,6 +357,23 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
                                         Ok(addr) => scheduler.http = Some(addr),
                                         Err(msg) => cx.error(v.span(), None, Some(key), msg),
                                     }
+                                }
+                            }
+                            "http_token" => {
+                                if let Some(text) = cx.string(None, key, v) {
+                                    if text.trim().len() < 16 {
+                                        let msg = "the token must have at least 16 characters \
+                                                   (try `head -c 24 /dev/urandom | base64`)"
+                                            .to_string();
+                                        cx.error(v.span(), None, Some(key), msg);
+                                    } else {
+                                        scheduler.http_token = Some(text.trim().to_string());
+                                    }
+                                }
+                            }
+                            "http_token_read" => {
+                                if let Some(b) = cx.boolean(None, key, v) {
+                                    scheduler.http_token_read = b;
                                 }
                             }
                             _ => cx.unknown_key(k.span(), None, key, SCHEDULER_KEYS),

@@ -495,6 +495,24 @@ fn a_browser_sees_jobs_runs_failures_and_the_timeline_and_pauses_a_job() {
             .expect("a paused badge");
         c.goto(&format!("{base}/")).await.unwrap();
         shot("jobs-paused.png").await;
+
+        // Live: resumed from outside, the open page drops the badge by
+        // itself (its script polls /api/jobs), without a reload.
+        let bearer = format!("Authorization: Bearer {TOKEN}\r\n");
+        assert_eq!(
+            request(&addr, "POST", "/jobs/pausable/resume", &bearer, "").0,
+            200
+        );
+        let deadline = Instant::now() + PATIENCE;
+        while !c
+            .find_all(Locator::Css(".b-paused"))
+            .await
+            .unwrap()
+            .is_empty()
+        {
+            assert!(Instant::now() < deadline, "the jobs page never updated");
+            tokio::time::sleep(Duration::from_millis(200)).await;
+        }
         c.close().await.unwrap();
     });
 }

@@ -115,7 +115,7 @@ impl Dashboard {
         let now = Utc::now();
         let result = match path.as_str() {
             "/" => self
-                .jobs_page(monitor, now)
+                .jobs_page(monitor, now, STRIP)
                 .await
                 .map(|jobs| html(StatusCode::OK, pages::jobs(&jobs, now, &view))),
             "/failures" => self
@@ -131,7 +131,7 @@ impl Dashboard {
             "/timeline" => {
                 let window = timeline::Window::parse(query.get("window").map(String::as_str));
                 let since = now - window.span();
-                let jobs = self.jobs_page(monitor, now).await;
+                let jobs = self.jobs_page(monitor, now, 0).await;
                 match jobs {
                     Ok(jobs) => self
                         .read(move |s| {
@@ -152,7 +152,7 @@ impl Dashboard {
                 }
             }
             "/api/jobs" => self
-                .jobs_page(monitor, now)
+                .jobs_page(monitor, now, 1)
                 .await
                 .map(|jobs| json(StatusCode::OK, &api::jobs(&jobs))),
             "/api/runs" => match api::RunsQuery::parse(&query) {
@@ -293,11 +293,13 @@ impl Dashboard {
         }
     }
 
-    /// The jobs with their live state and recent runs.
+    /// The jobs with their live state and their `runs` newest runs: the
+    /// strip needs 30, the API the last one (one query for all jobs).
     async fn jobs_page(
         &self,
         monitor: &Monitor,
         now: DateTime<Utc>,
+        runs: usize,
     ) -> Result<Vec<JobView>, String> {
         let snapshot = monitor.probe().await;
         let names: Vec<String> = self.jobs.iter().map(|j| j.name.clone()).collect();
@@ -305,10 +307,17 @@ impl Dashboard {
             .read(move |s| {
                 let paused = s.paused()?;
                 let mut recent = HashMap::new();
-                for name in names {
+                if runs == 1 {
+                    let names: Vec<&str> = names.iter().map(String::as_str).collect();
+                    for (name, run) in s.last_runs(&names)? {
+                        recent.insert(name, vec![run]);
+                    }
+                    return Ok((paused, recent));
+                }
+                for name in names.into_iter().filter(|_| runs > 0) {
                     let runs = s.history(&HistoryQuery {
                         job: Some(name.clone()),
-                        limit: STRIP,
+                        limit: runs,
                         ..Default::default()
                     })?;
                     recent.insert(name, runs);

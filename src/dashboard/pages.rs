@@ -174,6 +174,9 @@ pub fn jobs(jobs: &[JobView], now: DateTime<Utc>, view: &AuthView) -> Markup {
                                             Some(r) => {
                                                 a href={ "/runs/" (r.id) } { (status_badge(r.status)) }
                                                 " " (when(r.started_at.unwrap_or(r.scheduled_for), tz, now))
+                                            @if v.recent.iter().any(|o| o.host != r.host) {
+                                                br; small { "on " (r.host) }
+                                            }
                                             }
                                             None => "never ran",
                                         }

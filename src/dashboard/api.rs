@@ -123,3 +123,34 @@ impl RunsQuery {
             .collect()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn q(s: &str) -> Result<RunsQuery, String> {
+        RunsQuery::parse(&super::super::parse_form(s))
+    }
+
+    #[test]
+    fn runs_queries_are_checked_not_trusted() {
+        let d = q("").unwrap();
+        assert_eq!((d.job, d.limit), (None, 50));
+        let f = q("job=backup&status=failures&limit=5").unwrap();
+        assert!(f.history_query().failed_only);
+        assert_eq!(f.history_query().limit, 5);
+        let one = q("status=skipped&limit=10").unwrap();
+        assert!(!one.history_query().failed_only);
+        assert_eq!(one.history_query().limit, 200);
+        for bad in [
+            "limit=0",
+            "limit=1001",
+            "limit=-1",
+            "limit=1e3",
+            "status=ok",
+        ] {
+            assert!(q(bad).is_err(), "{bad}");
+        }
+        assert!(q("status=nope").unwrap_err().contains("failures"));
+    }
+}

@@ -71,7 +71,8 @@ fn ms(d: i64) -> String {
     duration::human(std::time::Duration::from_millis(d.max(0) as u64))
 }
 
-/// What a run's tile says on hover, focus and to a screen reader.
+/// What a run's tile says on hover, focus (a CSS tooltip from its
+/// `aria-label`: one copy of the text, not three) and to a screen reader.
 fn describe(r: &RunRecord, tz: Tz) -> String {
     let mut s = format!(
         "run {}: {} at {}",
@@ -94,7 +95,7 @@ fn strip(runs: &[RunRecord], tz: Tz) -> Markup {
             @for r in runs.iter().take(STRIP).rev() {
                 @let text = describe(r, tz);
                 a role="listitem" class={ "tile st-" (r.status.as_str()) }
-                    href={ "/runs/" (r.id) } title=(text) aria-label=(text) data-tip=(text) {}
+                    href={ "/runs/" (r.id) } aria-label=(text) {}
             }
         }
     }

@@ -516,3 +516,30 @@ fn a_browser_sees_jobs_runs_failures_and_the_timeline_and_pauses_a_job() {
         c.close().await.unwrap();
     });
 }
+
+#[test]
+fn the_dashboard_reads_and_pauses_on_postgresql_too() {
+    // The PostgreSQL store drives a tokio runtime of its own; here it runs
+    // on the HTTP runtime's blocking pool.
+    let env = Env::on_postgres(&with_token(false), None);
+    for job in ["nightly", "broken"] {
+        let _ = env.cmd(&["trigger", job]).output().unwrap();
+    }
+    let scheduler = env.start(&["--http", "127.0.0.1:0"]);
+    let addr = address(&scheduler);
+    let (code, jobs) = json(&addr, "/api/jobs");
+    assert_eq!(code, 200, "{jobs}");
+    assert_eq!(
+        by_job(jobs.as_array().unwrap(), "broken")["last_run"]["status"],
+        "failed"
+    );
+    let (code, page) = get(&addr, "/failures");
+    assert_eq!(code, 200);
+    assert!(page.contains("disk is full"), "{page}");
+    let bearer = format!("Authorization: Bearer {TOKEN}\r\n");
+    assert_eq!(
+        request(&addr, "POST", "/jobs/pausable/pause", &bearer, "").0,
+        200
+    );
+    assert_eq!(by_job(&list(&env), "pausable")["paused"], true);
+}

@@ -46,6 +46,11 @@ pub struct SchedulerSettings {
     pub job_output: JobOutput,
     /// `passthrough`: each line starts with `[JOB] `.
     pub job_output_prefix: bool,
+    /// The dashboard's actions (trigger, pause, resume) need this token;
+    /// without one they are off. `SCHEDULE_HTTP_TOKEN` wins.
+    pub http_token: Option<String>,
+    /// The dashboard's read-only pages and API need the token too.
+    pub http_token_read: bool,
 }
 
 /// `[scheduler] job_output`: what the scheduler does with each line a job
@@ -71,6 +76,8 @@ impl Default for SchedulerSettings {
             http: None,
             job_output: JobOutput::Log,
             job_output_prefix: false,
+            http_token: None,
+            http_token_read: false,
         }
     }
 }
@@ -298,6 +305,8 @@ const SCHEDULER_KEYS: &[&str] = &[
     "http",
     "job_output",
     "job_output_prefix",
+    "http_token",
+    "http_token_read",
 ];
 
 /// Parses config text; `path` is used for messages and relative `dir`s.
@@ -388,6 +397,23 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
                             "job_output_prefix" => {
                                 if let Some(on) = cx.boolean(None, key, v) {
                                     scheduler.job_output_prefix = on;
+                                }
+                            }
+                            "http_token" => {
+                                if let Some(text) = cx.string(None, key, v) {
+                                    if text.trim().len() < 16 {
+                                        let msg = "the token must have at least 16 characters \
+                                                   (try `head -c 24 /dev/urandom | base64`)"
+                                            .to_string();
+                                        cx.error(v.span(), None, Some(key), msg);
+                                    } else {
+                                        scheduler.http_token = Some(text.trim().to_string());
+                                    }
+                                }
+                            }
+                            "http_token_read" => {
+                                if let Some(b) = cx.boolean(None, key, v) {
+                                    scheduler.http_token_read = b;
                                 }
                             }
                             _ => cx.unknown_key(k.span(), None, key, SCHEDULER_KEYS),

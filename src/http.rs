@@ -12,12 +12,17 @@ use hyper::{Method, Request, Response, StatusCode};
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use crate::dashboard::Dashboard;
 use crate::error::Error;
 use crate::monitor::{self, Monitor};
 
 /// Binds `addr` and serves from a thread of its own; returns the address
 /// bound (port 0 picks a free one).
-pub fn serve(addr: SocketAddr, monitor: Arc<Monitor>) -> Result<SocketAddr, Error> {
+pub fn serve(
+    addr: SocketAddr,
+    monitor: Arc<Monitor>,
+    dashboard: Arc<Dashboard>,
+) -> Result<SocketAddr, Error> {
     let listener = std::net::TcpListener::bind(addr).map_err(|e| {
         let hint = match e.kind() {
             std::io::ErrorKind::AddrInUse => {
@@ -43,12 +48,12 @@ pub fn serve(addr: SocketAddr, monitor: Arc<Monitor>) -> Result<SocketAddr, Erro
         .map_err(|e| Error::Runtime(format!("cannot start the HTTP server: {e}")))?;
     std::thread::Builder::new()
         .name("http".into())
-        .spawn(move || runtime.block_on(accept(listener, monitor)))
+        .spawn(move || runtime.block_on(accept(listener, monitor, dashboard)))
         .map_err(|e| Error::Runtime(format!("cannot start the HTTP server: {e}")))?;
     Ok(bound)
 }
 
-async fn accept(listener: std::net::TcpListener, monitor: Arc<Monitor>) {
+async fn accept(listener: std::net::TcpListener, monitor: Arc<Monitor>, dashboard: Arc<Dashboard>) {
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(listener) => listener,
         Err(e) => {
@@ -67,10 +72,14 @@ async fn accept(listener: std::net::TcpListener, monitor: Arc<Monitor>) {
             }
         };
         let monitor = Arc::clone(&monitor);
+        let dashboard = Arc::clone(&dashboard);
         tokio::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
                 let monitor = Arc::clone(&monitor);
-                async move { Ok::<_, std::convert::Infallible>(respond(req, &monitor).await) }
+                let dashboard = Arc::clone(&dashboard);
+                async move {
+                    Ok::<_, std::convert::Infallible>(respond(req, &monitor, &dashboard).await)
+                }
             });
             let io = hyper_util::rt::TokioIo::new(stream);
             // A client that goes away is no news.
@@ -81,7 +90,15 @@ async fn accept(listener: std::net::TcpListener, monitor: Arc<Monitor>) {
     }
 }
 
-async fn respond(req: Request<Incoming>, monitor: &Monitor) -> Response<Full<Bytes>> {
+async fn respond(
+    req: Request<Incoming>,
+    monitor: &Monitor,
+    dashboard: &Dashboard,
+) -> Response<Full<Bytes>> {
+    // Everything but health and metrics is the dashboard's (dashboard/).
+    if !matches!(req.uri().path(), "/health" | "/healthz" | "/metrics") {
+        return dashboard.respond(req, monitor).await;
+    }
     if req.method() != Method::GET && req.method() != Method::HEAD {
         return reply(
             StatusCode::METHOD_NOT_ALLOWED,

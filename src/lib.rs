@@ -8,6 +8,7 @@ pub mod check;
 pub mod cli;
 pub mod commands;
 pub mod config;
+pub mod dashboard;
 pub mod domain;
 pub mod duration;
 pub mod engine;

@@ -22,7 +22,8 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
         Some(addr) => {
             let (monitor, probes) = Monitor::new();
             let monitor = Arc::new(monitor);
-            let bound = http::serve(addr, Arc::clone(&monitor))?;
+            let dashboard = dashboard(global, &config, &location);
+            let bound = http::serve(addr, Arc::clone(&monitor), Arc::new(dashboard))?;
             tracing::info!(address = %bound, "serving /health and /metrics");
             Some((monitor, probes))
         }
@@ -49,6 +50,34 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
     let result = runtime.block_on(scheduler.run(&opts, lost));
     drop(lock);
     result
+}
+
+/// The dashboard on `--http`: the jobs as the config has them now, what
+/// `schedule check` says of each, and the token (`SCHEDULE_HTTP_TOKEN`
+/// wins over `[scheduler] http_token`).
+fn dashboard(
+    global: &Global,
+    config: &config::Config,
+    location: &store::Location,
+) -> crate::dashboard::Dashboard {
+    let text = std::fs::read_to_string(&global.config).unwrap_or_default();
+    let path = std::env::var("PATH").ok();
+    let mut notes: std::collections::HashMap<String, Vec<String>> = Default::default();
+    for w in crate::check::warnings(config, &text, chrono::Utc::now(), path.as_deref()) {
+        notes.entry(w.job).or_default().push(w.message);
+    }
+    let token = std::env::var("SCHEDULE_HTTP_TOKEN")
+        .ok()
+        .map(|t| t.trim().to_string())
+        .filter(|t| !t.is_empty())
+        .or_else(|| config.scheduler.http_token.clone());
+    crate::dashboard::Dashboard::new(
+        config.jobs.clone(),
+        notes,
+        location.clone(),
+        token,
+        config.scheduler.http_token_read,
+    )
 }
 
 /// This machine's name, as recorded with each run.

@@ -257,3 +257,25 @@ fn cron_errors_point_at_the_comma_or_item_at_fault() {
     let d = one_error("[jobs.a]\ncron = \"0 0 * * \\u0031,\"\ncommand = \"true\"\n");
     assert_eq!((d.column, d.span_len), (8, 17), "{d}");
 }
+
+#[test]
+fn the_dashboard_token_is_checked_where_it_is_written() {
+    let jobs = "[jobs.a]\nevery = \"1m\"\ncommand = \"true\"\n";
+    let c = load(&format!(
+        "[scheduler]\nhttp_token = \"0123456789abcdef\"\nhttp_token_read = true\n{jobs}"
+    ))
+    .unwrap();
+    assert_eq!(c.scheduler.http_token.as_deref(), Some("0123456789abcdef"));
+    assert!(c.scheduler.http_token_read);
+    let d = one_error(&format!("[scheduler]\nhttp_token = \"short\"\n{jobs}"));
+    assert_eq!((d.line, d.column), (2, 14));
+    assert_eq!(d.key.as_deref(), Some("http_token"));
+    assert!(d.message.contains("at least 16 characters"), "{d}");
+    let d = one_error(&format!("[scheduler]\nhttp_token_read = \"yes\"\n{jobs}"));
+    assert_eq!((d.line, d.column), (2, 19));
+    assert!(d.message.contains("`true` or `false`"), "{d}");
+    let d = one_error(&format!(
+        "[scheduler]\nhttp_tokn = \"0123456789abcdef\"\n{jobs}"
+    ));
+    assert!(d.message.contains("did you mean `http_token`?"), "{d}");
+}

@@ -21,6 +21,8 @@ pub struct JobJson {
     pub next_run: Option<DateTime<Utc>>,
     pub last_run: Option<LastRun>,
     pub overdue: bool,
+    /// As in `list --json`; the dashboard is served by the running scheduler.
+    pub scheduler_running: bool,
     /// Runs going now.
     pub running: usize,
 }
@@ -33,6 +35,8 @@ pub struct LastRun {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub exit_code: Option<i32>,
+    /// As in `list --json`: never, while the scheduler serving it runs.
+    pub orphaned: bool,
 }
 
 pub fn jobs(views: &[JobView]) -> Vec<JobJson> {
@@ -53,8 +57,10 @@ pub fn jobs(views: &[JobView]) -> Vec<JobJson> {
                 started_at: r.started_at,
                 finished_at: r.finished_at,
                 exit_code: r.exit_code,
+                orphaned: false,
             }),
             overdue: v.overdue,
+            scheduler_running: true,
             running: v.running,
         })
         .collect()

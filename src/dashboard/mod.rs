@@ -359,6 +359,7 @@ impl Dashboard {
 
     /// Runs `f` on the dashboard's own store connection, on the blocking
     /// pool; a failed call drops the connection so the next one reopens it.
+    /// The connection may write: the actions (pause, resume, trigger) do.
     async fn read<T: Send + 'static>(
         &self,
         f: impl FnOnce(&mut dyn Store) -> store::Result<T> + Send + 'static,
@@ -368,7 +369,7 @@ impl Dashboard {
         let work = tokio::task::spawn_blocking(move || {
             let mut guard = cell.lock().unwrap_or_else(|p| p.into_inner());
             if guard.is_none() {
-                *guard = Some(store::open(&location, Mode::Read).map_err(|e| e.to_string())?);
+                *guard = Some(store::open(&location, Mode::Write).map_err(|e| e.to_string())?);
             }
             let Some(store) = guard.as_mut() else {
                 return Err("no store".to_string());

@@ -536,8 +536,9 @@ impl Engine {
     /// `schedule trigger`: runs the job now, through its overlap policy and
     /// the concurrency limit. A paused job runs too: someone asked for it.
     pub fn request(&mut self, job: &str, at: DateTime<Utc>, request: i64) -> Vec<Action> {
+        // `at` is the client's clock, maybe another host's: it does not move
+        // ours, or a client's clock ahead would look like ours going back.
         let mut out = Vec::new();
-        self.clock = self.clock.max(at);
         let fire = Fire {
             job: job.to_string(),
             scheduled_for: at,
@@ -800,6 +801,14 @@ impl Engine {
     /// A fire whose time has come: the overlap policy, then the slot limit.
     fn dispatch(&mut self, fire: Fire, out: &mut Vec<Action>) {
         if self.shutting_down {
+            // A `schedule trigger` waits for an answer: it gets its row.
+            if fire.request.is_some() {
+                out.push(record(
+                    fire,
+                    NotRun::Cancelled,
+                    "the scheduler is shutting down",
+                ));
+            }
             return;
         }
         let Some(state) = self.jobs.get_mut(&fire.job) else {

@@ -506,7 +506,16 @@ impl Scheduler {
             status.queued = 0;
         }
         self.write_status(true);
-        let _ = self.store.call(|_| ()).await;
+        // The stopped status row, and anything still queued, within the
+        // same patience as the run ends.
+        if tokio::time::timeout(UNSAVED_PATIENCE, self.store.call(|_| ()))
+            .await
+            .is_err()
+        {
+            tracing::error!(
+                "the history database did not take the scheduler's last status in time"
+            );
+        }
         tracing::info!("scheduler stopped");
         match self.fatal.take() {
             Some(why) => Err(Error::Runtime(format!(
@@ -1302,6 +1311,16 @@ impl Scheduler {
         }
     }
 
+    /// [`Self::all_written`], once the answers the store thread already sent
+    /// are handled: it sends an answer before it counts its work done, so
+    /// one may still be in the channel (a failed write to retry, say).
+    fn drained_and_written(&mut self) -> bool {
+        while let Ok(event) = self.events_rx.try_recv() {
+            self.handle(event);
+        }
+        self.all_written()
+    }
+
     /// Nothing is left to write: no claim, row or end on its way to the
     /// database, none waiting for a retry.
     fn all_written(&self) -> bool {
@@ -1361,6 +1380,8 @@ impl Scheduler {
         });
         let deadline = Instant::now() + opts.shutdown_grace;
         let mut terminating = false;
+        // After a second signal every run is killed, late ones included.
+        let mut killing = false;
         // Claims on their way may still start runs; they are stopped with
         // the others.
         while !self.runs.is_empty() || self.engine.running() > 0 {
@@ -1368,7 +1389,9 @@ impl Scheduler {
                 Some(event) = self.events_rx.recv() => {
                     let spawned_late = matches!(event, Event::Claimed { .. });
                     self.handle(event);
-                    if spawned_late && terminating {
+                    if spawned_late && killing {
+                        self.signal_all(Control::Kill);
+                    } else if spawned_late && terminating {
                         self.signal_all(Control::Terminate);
                     }
                 }
@@ -1378,15 +1401,15 @@ impl Scheduler {
                     self.signal_all(Control::Terminate);
                 }
                 // A kill is final: never downgrade it to a terminate.
-                _ = sigint.recv() => { terminating = true; self.kill_all() }
-                _ = sigterm.recv() => { terminating = true; self.kill_all() }
+                _ = sigint.recv() => { terminating = true; killing = true; self.kill_all() }
+                _ = sigterm.recv() => { terminating = true; killing = true; self.kill_all() }
             }
         }
         // Every row must be complete before we go.
         let began = Instant::now();
         let give_up = began + UNSAVED_PATIENCE;
         let mut told = false;
-        while !self.all_written() && Instant::now() < give_up {
+        while !self.drained_and_written() && Instant::now() < give_up {
             if !told && began.elapsed() >= SAVE_RETRY {
                 tracing::info!(
                     "waiting for the history database to take the last rows (up to {}s)",

@@ -1235,3 +1235,25 @@ fn a_fire_ends_once_after_its_last_attempt() {
         ]
     );
 }
+
+/// A `schedule trigger` always gets an answer, even during shutdown; and a
+/// client's clock ahead of ours is not our clock going back.
+#[test]
+fn a_request_is_answered_at_shutdown_and_its_time_does_not_move_the_clock() {
+    let toml = "[jobs.a]\nevery = \"1s\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(toml, |_, _| 0.1);
+    sim.start(&[]);
+    sim.run_until(2.5);
+    let ahead = sim.now + TimeDelta::hours(1);
+    let actions = sim.engine.request("a", ahead, 7);
+    sim.apply(actions);
+    sim.run_until(4.5);
+    assert!(sim.clock_steps.is_empty(), "{:?}", sim.clock_steps);
+    let actions = sim.engine.shutdown();
+    sim.apply(actions);
+    let actions = sim.engine.request("a", sim.now, 8);
+    let answered = actions.iter().any(|a| {
+        matches!(a, Action::Record { fire, status: NotRun::Cancelled, .. } if fire.request == Some(8))
+    });
+    assert!(answered, "{actions:?}");
+}

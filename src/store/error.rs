@@ -13,7 +13,9 @@ pub enum Kind {
     /// Another connection holds a lock (SQLite's busy timeout ran out, a
     /// PostgreSQL lock or serialization conflict): it may pass.
     Busy,
-    /// The server cannot be reached, or the connection was lost.
+    /// The server cannot be reached, the connection was lost, or the
+    /// database cannot take writes for now (a full disk, a read-only
+    /// standby after a failover).
     Unavailable,
     /// There is no database at that location.
     Missing,

@@ -67,6 +67,16 @@ pub fn redact(url: &str) -> String {
     let Some((scheme, rest)) = url.split_once("://") else {
         return url.to_string();
     };
+    // The user part ends at the first `@`, as tokio-postgres reads it: a
+    // password may hold `/`, `?` or `#`.
+    let rest = match rest.split_once('@') {
+        Some((user, host)) if user.contains(':') => {
+            let user = user.split_once(':').map_or(user, |(u, _)| u);
+            format!("{user}@{host}")
+        }
+        _ => rest.to_string(),
+    };
+    let rest = rest.as_str();
     let (rest, query) = match rest.split_once('?') {
         Some((r, q)) => (r, Some(q)),
         None => (rest, None),
@@ -144,6 +154,8 @@ mod tests {
         assert!(!format!("{loc:?}").contains("s3cret"));
         assert_eq!(redact("postgres://h/db?password=x"), "postgres://h/db");
         assert_eq!(redact("postgres://a:b@h"), "postgres://a@h");
+        // Generated passwords hold `/` and `?`.
+        assert_eq!(redact("postgres://a:x/y?z=1@h/db"), "postgres://a@h/db");
     }
 
     #[test]

@@ -19,6 +19,13 @@ use crate::store::{LockError, Result};
 const TTL: Duration = Duration::from_secs(30);
 /// How often the holder renews it.
 const RENEW: Duration = Duration::from_secs(5);
+/// How long one renewal may wait for the server: well inside the lease, so
+/// that a hung renewal cannot outlast it.
+const RENEW_WAIT: Duration = Duration::from_secs(5);
+/// A lease not renewed for this long (by our monotonic clock, from the
+/// last renewal that worked) is taken as lost: another scheduler may take
+/// it once the server's clock says it expired, and we must stop first.
+const TRUST: Duration = Duration::from_secs(20);
 const NAME: &str = "scheduler";
 
 pub struct Lease {
@@ -121,6 +128,7 @@ fn renew(
     let ttl_ms = TTL.as_millis() as i64;
     let mut renewed = Instant::now();
     let mut warned = false;
+    store.set_call_timeout(RENEW_WAIT);
     while let Err(std::sync::mpsc::RecvTimeoutError::Timeout) = stop.recv_timeout(RENEW) {
         let result = store.with(async |c| {
             c.execute(
@@ -147,12 +155,14 @@ fn renew(
                     tracing::warn!(error = %e, "cannot renew the scheduler's lease; trying again");
                     warned = true;
                 }
-                if renewed.elapsed() > TTL {
-                    tracing::error!(
-                        "the scheduler's lease has not been renewed for {}s: another scheduler \
-                         may take over this database",
+                if renewed.elapsed() > TRUST {
+                    let _ = lost.send(format!(
+                        "its lease on the database could not be renewed for {}s (it expires \
+                         after {}s, when another scheduler may take over)",
+                        TRUST.as_secs(),
                         TTL.as_secs()
-                    );
+                    ));
+                    return;
                 }
             }
         }

@@ -59,6 +59,10 @@ fn error(location: &str, e: tokio_postgres::Error) -> StoreError {
                 || *c == SqlState::CRASH_SHUTDOWN
                 || *c == SqlState::CANNOT_CONNECT_NOW
                 || *c == SqlState::TOO_MANY_CONNECTIONS
+                // A standby after a failover: writes come back with the primary.
+                || *c == SqlState::READ_ONLY_SQL_TRANSACTION
+                // Disk full, out of memory: they may pass.
+                || c.code().starts_with("53")
                 || c.code().starts_with("08") =>
         {
             Kind::Unavailable
@@ -127,6 +131,8 @@ pub struct PgStore {
     rt: tokio::runtime::Runtime,
     target: Target,
     client: Option<Client>,
+    /// How long one call waits for the server.
+    call_timeout: Duration,
 }
 
 impl PgStore {
@@ -147,6 +153,7 @@ impl PgStore {
             rt,
             target,
             client: None,
+            call_timeout: CALL_TIMEOUT,
         };
         store.migrate()?;
         Ok(store)
@@ -156,19 +163,30 @@ impl PgStore {
         self.target.shown().to_string()
     }
 
+    /// Calls wait at most `wait` for the server from now on.
+    pub fn set_call_timeout(&mut self, wait: Duration) {
+        self.call_timeout = wait;
+    }
+
     /// Runs `f` with a connected client, connecting first if there is none
     /// (or the last one was lost). A call that times out drops the client.
     fn with<T>(
         &mut self,
         f: impl AsyncFnOnce(&mut Client) -> std::result::Result<T, tokio_postgres::Error>,
     ) -> Result<T> {
-        let PgStore { rt, target, client } = self;
+        let PgStore {
+            rt,
+            target,
+            client,
+            call_timeout,
+        } = self;
+        let wait = *call_timeout;
         if client.as_ref().is_some_and(Client::is_closed) {
             *client = None;
         }
         let shown = target.shown().to_string();
         let result = rt.block_on(async {
-            tokio::time::timeout(CALL_TIMEOUT, async {
+            tokio::time::timeout(wait, async {
                 if client.is_none() {
                     *client = Some(target.connect(None).await?.0);
                 }

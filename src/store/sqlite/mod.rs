@@ -41,6 +41,8 @@ fn kind(e: &rusqlite::Error) -> Kind {
     use rusqlite::ErrorCode as C;
     match e.sqlite_error_code() {
         Some(C::DatabaseBusy | C::DatabaseLocked) => Kind::Busy,
+        // A full disk may get room again: keep the rows and try later.
+        Some(C::DiskFull) => Kind::Unavailable,
         Some(C::NotADatabase | C::DatabaseCorrupt) => Kind::Corrupt,
         Some(
             C::ReadOnly | C::PermissionDenied | C::CannotOpen | C::AuthorizationForStatementDenied,

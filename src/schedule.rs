@@ -128,6 +128,81 @@ impl Every {
     }
 }
 
+impl Schedule {
+    /// The schedule in words, for the common forms (`every 5 minutes`,
+    /// `at 09:00 on Mon-Fri`, `at minute 30 of every hour`); `None` for what
+    /// words would only blur.
+    pub fn in_words(&self) -> Option<String> {
+        match self {
+            Schedule::Every(e) => Some(format!("every {}", crate::duration::human(e.interval))),
+            Schedule::Cron(c) => words(&c.fields()),
+        }
+    }
+}
+
+/// Words for cron fields (second, minute, hour, day of month, month, day of
+/// week), as written.
+fn words(f: &[String; 6]) -> Option<String> {
+    let num = |s: &str| s.parse::<u32>().ok();
+    let step = |s: &str| s.strip_prefix("*/").and_then(num);
+    let plural = |n: u32, one: &str| {
+        if n == 1 {
+            one.to_string()
+        } else {
+            format!("{n} {one}s")
+        }
+    };
+    let [sec, min, hour, dom, month, dow] = f;
+    let days = match (dom.as_str(), month.as_str(), dow.as_str()) {
+        ("*", "*", "*") => String::new(),
+        ("*", "*", d) => format!(" on {}", weekdays(d)?),
+        (d, "*", "*") => format!(" on day {d} of the month"),
+        (d, m, "*") if num(d).is_some() => {
+            const MONTHS: [&str; 12] = [
+                "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+            ];
+            let month = MONTHS.get((num(m)? as usize).checked_sub(1)?)?;
+            format!(" on {d} {month}")
+        }
+        _ => return None,
+    };
+    let every = |what: &str| format!("every {what}{days}");
+    let text = match (sec.as_str(), min.as_str(), hour.as_str()) {
+        ("*", "*", "*") => every("second"),
+        (s, "*", "*") if step(s).is_some() => every(&plural(step(s)?, "second")),
+        ("0", "*", "*") => every("minute"),
+        ("0", m, "*") if step(m).is_some() => every(&plural(step(m)?, "minute")),
+        ("0", m, "*") if num(m).is_some() => format!("at minute {m} of every hour{days}"),
+        ("0", m, h) if num(m).is_some() && step(h).is_some() => {
+            format!("at minute {m} of every {}{days}", plural(step(h)?, "hour"))
+        }
+        ("0", m, h) if num(m).is_some() && num(h).is_some() => {
+            format!("at {:02}:{:02}{days}", num(h)?, num(m)?)
+        }
+        _ => return None,
+    };
+    Some(text)
+}
+
+/// `1-5` → `Mon-Fri`, `SAT,SUN` → `Sat, Sun`.
+fn weekdays(field: &str) -> Option<String> {
+    const NAMES: [&str; 8] = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"];
+    let day = |s: &str| -> Option<&'static str> {
+        match s.parse::<usize>() {
+            Ok(n) => NAMES.get(n).copied(),
+            Err(_) => NAMES.iter().find(|n| n.eq_ignore_ascii_case(s)).copied(),
+        }
+    };
+    let parts: Option<Vec<String>> = field
+        .split(',')
+        .map(|part| match part.split_once('-') {
+            Some((a, b)) => Some(format!("{}-{}", day(a)?, day(b)?)),
+            None => day(part).map(str::to_string),
+        })
+        .collect();
+    Some(parts?.join(", "))
+}
+
 /// One fire of a schedule: its instant, its slot among the fires of that
 /// instant (0 but for the local times a daylight-saving jump skipped), and
 /// the local time it stands for when that is not the instant's own.

@@ -99,6 +99,14 @@ fn the_api_speaks_the_json_vocabulary_and_refuses_what_it_should() {
     let scheduler = env.start(&["--http", "127.0.0.1:0"]);
     let addr = address(&scheduler);
 
+    // The jobs page says each schedule in words beside it as written.
+    let (code, page) = get(&addr, "/");
+    assert_eq!(code, 200);
+    assert!(
+        page.contains("at 03:00 on 1 Jan") && page.contains("0 3 1 1 *"),
+        "{page}"
+    );
+
     // /api/jobs: the fields of `list --json`, the same values.
     let (code, jobs) = json(&addr, "/api/jobs");
     assert_eq!(code, 200);

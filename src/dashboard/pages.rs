@@ -158,6 +158,9 @@ pub fn jobs(jobs: &[JobView], now: DateTime<Utc>, view: &AuthView) -> Markup {
                                         (badges(&v.job, v.paused, v.overdue, v.running))
                                     }
                                     td {
+                                        @if let Some(words) = v.job.schedule.in_words() {
+                                            (words) br;
+                                        }
                                         code { (v.job.schedule.to_string()) }
                                         br;
                                         small { (tz.name()) }
@@ -331,7 +334,10 @@ pub fn job(
             h1 { (job.name) (badges(job, paused, false, 0)) }
             (actions(&job.name, paused, view))
             dl.fields {
-                dt { "schedule" } dd { code { (job.schedule.to_string()) } " (" (job.timezone.name()) ")" }
+                dt { "schedule" } dd {
+                    @if let Some(words) = job.schedule.in_words() { (words) ", " }
+                    code { (job.schedule.to_string()) } " (" (job.timezone.name()) ")"
+                }
                 dt { "command" } dd { code { (job.command) } }
                 dt { "next run" } dd { @match next { Some(t) if !paused => (when(t, job.timezone, now)), _ => "-" } }
                 dt { "success rate" } dd {

@@ -700,3 +700,39 @@ fn each_skipped_local_time_is_a_fire_of_its_own() {
         [p("03-08 01:30 EST", 0, None), p("03-08 03:00 EDT", 0, None)]
     );
 }
+
+#[test]
+fn common_schedules_read_in_words_and_the_rest_do_not() {
+    let w = |expr: &str| {
+        Schedule::Cron(Box::new(CronSchedule::parse(expr, Tz::UTC).unwrap())).in_words()
+    };
+    assert_eq!(w("*/5 * * * *").as_deref(), Some("every 5 minutes"));
+    assert_eq!(w("* * * * *").as_deref(), Some("every minute"));
+    assert_eq!(w("0 9 * * 1-5").as_deref(), Some("at 09:00 on Mon-Fri"));
+    assert_eq!(
+        w("30 2 * * SAT,SUN").as_deref(),
+        Some("at 02:30 on Sat, Sun")
+    );
+    assert_eq!(
+        w("15 * * * *").as_deref(),
+        Some("at minute 15 of every hour")
+    );
+    assert_eq!(
+        w("0 */6 * * *").as_deref(),
+        Some("at minute 0 of every 6 hours")
+    );
+    assert_eq!(
+        w("0 0 1 * *").as_deref(),
+        Some("at 00:00 on day 1 of the month")
+    );
+    assert_eq!(w("0 3 1 1 *").as_deref(), Some("at 03:00 on 1 Jan"));
+    assert_eq!(w("*/10 * * * * *").as_deref(), Some("every 10 seconds"));
+    assert_eq!(
+        w("0 9 1 * MON"),
+        None,
+        "both day fields: words would blur the rule"
+    );
+    assert_eq!(w("0 9-17/2 * * *"), None);
+    let every = Schedule::Every(Every::new(std::time::Duration::from_secs(90)).unwrap());
+    assert_eq!(every.in_words().as_deref(), Some("every 1m 30s"));
+}

@@ -42,6 +42,9 @@ pub struct SchedulerSettings {
     pub keep_runs: Option<u64>,
     /// Serve `/health` and `/metrics` here (`schedule run --http` wins).
     pub http: Option<std::net::SocketAddr>,
+    /// The SQLite database's mode (and its `-wal`/`-shm`'s): 0600 unless
+    /// an operator group may read the history (`"0640"`).
+    pub db_mode: u32,
 }
 
 impl Default for SchedulerSettings {
@@ -52,6 +55,7 @@ impl Default for SchedulerSettings {
             keep: None,
             keep_runs: None,
             http: None,
+            db_mode: 0o600,
         }
     }
 }
@@ -271,7 +275,40 @@ const SETTING_KEYS: &[&str] = &[
     "expect_success_within",
 ];
 const TOP_LEVEL_KEYS: &[&str] = &["defaults", "jobs", "scheduler"];
-const SCHEDULER_KEYS: &[&str] = &["max_concurrent", "max_queued", "keep", "keep_runs", "http"];
+const SCHEDULER_KEYS: &[&str] = &[
+    "max_concurrent",
+    "max_queued",
+    "keep",
+    "keep_runs",
+    "http",
+    "db_mode",
+];
+
+/// `db_mode = "0640"`: octal permission bits for the database; the owner
+/// must read and write it, nobody may execute it, and others (not the
+/// owner, not the group) get nothing: a reader can stall the scheduler.
+pub fn parse_db_mode(text: &str) -> Result<u32, String> {
+    let invalid = || {
+        format!(
+            "invalid db_mode `{text}`: write the file's permission bits in octal, \"0600\" (the \
+             default: only the scheduler's user) or \"0640\" (its group reads the history too)"
+        )
+    };
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    {
+        return Err(invalid());
+    }
+    let mode = u32::from_str_radix(digits, 8).map_err(|_| invalid())?;
+    if mode & 0o600 != 0o600 || mode & 0o7111 != 0 || mode & 0o007 != 0 {
+        return Err(format!(
+            "{}; the owner needs read and write (6), nothing may be executable or set-id, and \
+             others (the last digit) get nothing",
+            invalid()
+        ));
+    }
+    Ok(mode)
+}
 
 /// Parses config text; `path` is used for messages and relative `dir`s.
 pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
@@ -340,6 +377,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
                                 if let Some(text) = cx.string(None, key, v) {
                                     match crate::http::parse_addr(text) {
                                         Ok(addr) => scheduler.http = Some(addr),
+                                        Err(msg) => cx.error(v.span(), None, Some(key), msg),
+                                    }
+                                }
+                            }
+                            "db_mode" => {
+                                if let Some(text) = cx.string(None, key, v) {
+                                    match parse_db_mode(text) {
+                                        Ok(mode) => scheduler.db_mode = mode,
                                         Err(msg) => cx.error(v.span(), None, Some(key), msg),
                                     }
                                 }

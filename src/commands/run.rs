@@ -15,8 +15,9 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
     let config = config::load(&global.config)?;
     let location = global.location()?;
     let host = hostname();
-    let mut lock = store::lock(&location, &host, Role::Scheduler)
-        .map_err(|e| Error::from_lock(&location, e))?;
+    let mut lock =
+        store::lock_with_mode(&location, &host, Role::Scheduler, config.scheduler.db_mode)
+            .map_err(|e| Error::from_lock(&location, e))?;
     // A port in use is found before the database is created or touched.
     let monitor = match args.http.or(config.scheduler.http) {
         Some(addr) => {

@@ -197,10 +197,21 @@ impl From<StoreError> for LockError {
     }
 }
 
-/// Takes the database's lock as `role`, or says who holds it.
+/// Takes the database's lock as `role`, or says who holds it; a SQLite
+/// database is created private (0600) if missing.
 pub fn lock(location: &Location, host: &str, role: Role) -> std::result::Result<Lock, LockError> {
+    lock_with_mode(location, host, role, sqlite::DEFAULT_DB_MODE)
+}
+
+/// [`lock`], creating (or keeping) a SQLite database with `db_mode`.
+pub fn lock_with_mode(
+    location: &Location,
+    host: &str,
+    role: Role,
+    db_mode: u32,
+) -> std::result::Result<Lock, LockError> {
     Ok(match location {
-        Location::Sqlite(path) => Lock::File(sqlite::FileLock::acquire(path, host, role)?),
+        Location::Sqlite(path) => Lock::File(sqlite::FileLock::acquire(path, host, role, db_mode)?),
         Location::Postgres(url) => Lock::Lease(postgres::Lease::acquire(url, host, role)?),
     })
 }

@@ -17,7 +17,7 @@ use crate::domain::{
     Chunk, HistoryQuery, NewRun, NotRunRecord, Orphan, Outcome, Request, RequestState, RunRecord,
     StatRow,
 };
-pub use lock::{FileLock, lock_holder, watch};
+pub use lock::{DEFAULT_DB_MODE, FileLock, lock_holder, watch};
 use migrations::MIGRATIONS;
 pub use migrations::SCHEMA_VERSION;
 
@@ -88,6 +88,14 @@ impl SqliteStore {
         }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
+            // Created by us, private, before SQLite sees it (its side files
+            // take its mode); someone else's file is refused. An existing
+            // file keeps its mode (the lock gave it `db_mode`).
+            let mode = std::fs::metadata(lock::resolve(path))
+                .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
+                .unwrap_or(DEFAULT_DB_MODE);
+            lock::prepare_db(path, mode)
+                .map_err(|m| StoreError::new(at.clone(), Kind::Denied, m))?;
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let conn = Connection::open_with_flags(path, flags).map_err(|e| Self::fail(path, e))?;

@@ -1,0 +1,113 @@
+//! Issue 11: other local users can neither read nor stall the scheduler, and
+//! file, config, clock, HTTP and signal faults lose nothing.
+
+mod common;
+
+use common::*;
+use std::os::unix::fs::{MetadataExt, PermissionsExt};
+use std::time::{Duration, Instant};
+
+const EVERY_SECOND: &str = r#"
+[jobs.tick]
+every = "1s"
+command = "true"
+"#;
+
+fn mode(path: &std::path::Path) -> u32 {
+    std::fs::metadata(path).unwrap().permissions().mode() & 0o7777
+}
+
+fn wait_for_file(path: &std::path::Path) {
+    let deadline = Instant::now() + PATIENCE;
+    while !path.exists() {
+        assert!(Instant::now() < deadline, "no {}", path.display());
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+#[test]
+fn the_database_its_side_files_and_the_lock_are_private() {
+    let env = Env::new(EVERY_SECOND);
+    let _s = env.start(&[]);
+    env.wait_for_history("a run", |rows| !rows.is_empty());
+    for name in [
+        "schedule.db",
+        "schedule.db-wal",
+        "schedule.db-shm",
+        "schedule.db.lock",
+    ] {
+        let path = env.path(name);
+        wait_for_file(&path);
+        assert_eq!(mode(&path), 0o600, "{name}");
+    }
+}
+
+#[test]
+fn db_mode_lets_a_group_read_the_history_and_an_old_world_readable_database_is_closed() {
+    let env = Env::new(&format!("[scheduler]\ndb_mode = \"0640\"\n{EVERY_SECOND}"));
+    // A database of an older version, world-readable.
+    std::fs::write(env.path("schedule.db"), "").unwrap();
+    std::fs::set_permissions(env.path("schedule.db"), PermissionsExt::from_mode(0o644)).unwrap();
+    let _s = env.start(&[]);
+    env.wait_for_history("a run", |rows| !rows.is_empty());
+    for name in ["schedule.db", "schedule.db-wal", "schedule.db-shm"] {
+        wait_for_file(&env.path(name));
+        assert_eq!(mode(&env.path(name)), 0o640, "{name}");
+    }
+    assert_eq!(mode(&env.path("schedule.db.lock")), 0o600);
+}
+
+#[test]
+fn a_db_mode_that_is_not_private_is_refused_with_its_place() {
+    let env = Env::new(&format!("[scheduler]\ndb_mode = \"0666\"\n{EVERY_SECOND}"));
+    let out = env.cmd(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("jobs.toml:2:11"), "{err}");
+    assert!(err.contains("invalid db_mode `0666`"), "{err}");
+    assert!(err.contains("\"0640\""), "{err}");
+}
+
+#[test]
+fn a_symlink_at_the_lock_path_is_refused_and_its_target_left_alone() {
+    let env = Env::new(EVERY_SECOND);
+    std::fs::write(env.path("important.conf"), "precious\n").unwrap();
+    std::os::unix::fs::symlink(env.path("important.conf"), env.path("schedule.db.lock")).unwrap();
+    let mut s = env.start(&[]);
+    let status = s.wait();
+    assert_eq!(status.code(), Some(1), "{}", s.log());
+    assert!(s.log().contains("schedule.db.lock"), "{}", s.log());
+    assert!(s.log().contains("symbolic link"), "{}", s.log());
+    assert_eq!(
+        std::fs::read_to_string(env.path("important.conf")).unwrap(),
+        "precious\n"
+    );
+}
+
+#[test]
+fn a_database_path_naming_someone_elses_empty_file_is_refused() {
+    let env = Env::new(EVERY_SECOND);
+    let target = env.path("theirs");
+    std::fs::write(&target, "").unwrap();
+    let nobody = 65534;
+    std::os::unix::fs::chown(&target, Some(nobody), Some(nobody)).unwrap();
+    std::os::unix::fs::symlink(&target, env.path("schedule.db")).unwrap();
+    let mut s = env.start(&[]);
+    assert_eq!(s.wait().code(), Some(1), "{}", s.log());
+    assert!(s.log().contains("belongs to uid 65534"), "{}", s.log());
+    assert_eq!(std::fs::metadata(&target).unwrap().len(), 0);
+    assert_eq!(std::fs::metadata(&target).unwrap().uid(), nobody);
+}
+
+#[test]
+fn deleting_the_lock_file_does_not_let_a_second_scheduler_in() {
+    let env = Env::new(EVERY_SECOND);
+    let _first = env.start(&[]);
+    env.wait_for_history("a run", |rows| !rows.is_empty());
+    std::fs::remove_file(env.path("schedule.db.lock")).unwrap();
+    let mut second = env.start_logging_to("second.log", &[]);
+    assert_eq!(second.wait().code(), Some(1), "{}", second.log());
+    assert!(second.log().contains("already using"), "{}", second.log());
+    let rows = env.history(&[]);
+    assert_eq!(count(&rows, "tick", "interrupted"), 0, "{rows:#?}");
+}

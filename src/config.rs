@@ -244,12 +244,49 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The largest config `load` reads: far above any real one (100,000 jobs
+/// are about 6 MiB), and a limit for a path that names something endless.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let read_error = |source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let text = read_config(path).map_err(read_error)?;
     parse(path, &text).map_err(ConfigError::Invalid)
+}
+
+/// Reads a config file: only a regular file (a FIFO, a device or a folder
+/// would block or never end; opened non-blocking so that a FIFO cannot hold
+/// up the open itself), at most [`MAX_CONFIG_BYTES`], UTF-8.
+fn read_config(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a FIFO, a device or a folder); point at a jobs.toml file",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_CONFIG_BYTES) as usize);
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB; a config is at most that",
+            MAX_CONFIG_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
 }
 
 const JOB_ONLY_KEYS: &[&str] = &["cron", "every", "command"];

@@ -116,6 +116,8 @@ enum Event {
     Saved(Vec<(Unsaved, store::Result<()>)>),
     /// What `pause`, `resume` and `trigger` asked for, if anyone wrote.
     Controls(Option<Controls>),
+    /// The config, re-read on a thread of its own.
+    Loaded(Box<Result<Config, config::ConfigError>>),
 }
 
 /// The paused jobs and the new `schedule trigger` requests, as read.
@@ -205,6 +207,14 @@ pub struct Scheduler {
     fatal: Option<String>,
     /// Runs a newer fire replaced while their claims were on their way.
     replace_on_spawn: HashSet<Token>,
+    /// The config file reloads read (set by the first reload).
+    config_path: Option<PathBuf>,
+    /// A reload's thread is reading the config; another was asked for
+    /// meanwhile.
+    reloading: bool,
+    reload_again: bool,
+    /// Shutting down: a config read now is not applied.
+    stopping: bool,
 }
 
 impl Scheduler {
@@ -235,6 +245,10 @@ impl Scheduler {
             wakes: Wakes::default(),
             fatal: None,
             replace_on_spawn: HashSet::new(),
+            config_path: None,
+            reloading: false,
+            reload_again: false,
+            stopping: false,
         }
     }
 
@@ -285,6 +299,10 @@ impl Scheduler {
         let mut sigint = listen(SignalKind::interrupt(), "SIGINT")?;
         let mut sigterm = listen(SignalKind::terminate(), "SIGTERM")?;
         let mut sighup = listen(SignalKind::hangup(), "SIGHUP")?;
+        // main blocked these before anything else; a signal that came since
+        // is delivered now, to the handlers above: a SIGHUP reloads and a
+        // SIGTERM stops once the loop runs.
+        crate::signals::unblock();
         let mut watcher = Watcher::new(&opts.config_path);
         if watcher.is_none() {
             tracing::warn!("cannot watch the config file: reload with SIGHUP");
@@ -332,6 +350,13 @@ impl Scheduler {
             .await?;
         for job in self.config.jobs.iter().filter(|j| !j.enabled) {
             tracing::info!(job = %job.name, "job disabled: it will not fire");
+        }
+        if self.config.jobs.is_empty() {
+            tracing::warn!(
+                config = %opts.config_path.display(),
+                "the config has no jobs: nothing will run until it does (add `[jobs.NAME]` \
+                 tables; the scheduler reloads the file when it changes)"
+            );
         }
         tracing::info!(
             config = %opts.config_path.display(),
@@ -861,6 +886,7 @@ impl Scheduler {
             Event::Saved(results) => self.saved(results),
             Event::Controls(None) => {}
             Event::Controls(Some(controls)) => self.apply_controls(controls),
+            Event::Loaded(result) => self.loaded(*result),
         }
     }
 
@@ -1020,9 +1046,52 @@ impl Scheduler {
         }
     }
 
-    /// Re-reads the config; a config that fails to load changes nothing.
+    /// Re-reads the config on a thread of its own (a big config takes a
+    /// while to parse, and the loop goes on meanwhile); the answer comes
+    /// back as [`Event::Loaded`]. A reload asked for while one is under way
+    /// runs again once it is done.
     fn reload(&mut self, opts: &Options) {
-        match config::load(&opts.config_path) {
+        self.config_path = Some(opts.config_path.clone());
+        self.start_reload();
+    }
+
+    fn start_reload(&mut self) {
+        let Some(path) = self.config_path.clone() else {
+            return;
+        };
+        if self.reloading {
+            self.reload_again = true;
+            return;
+        }
+        let events = self.events_tx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("reload".into())
+            .spawn(move || {
+                let _ = events.send(Event::Loaded(Box::new(config::load(&path))));
+            });
+        match spawned {
+            Ok(_) => self.reloading = true,
+            Err(e) => tracing::error!(error = %e, "config not reloaded: cannot start a thread"),
+        }
+    }
+
+    /// Applies a re-read config; a config that fails to load, or that has no
+    /// job left while the running one has some, changes nothing.
+    fn loaded(&mut self, result: Result<Config, config::ConfigError>) {
+        self.reloading = false;
+        if self.stopping {
+            return;
+        }
+        match result {
+            Ok(new) if new.jobs.is_empty() && !self.config.jobs.is_empty() => {
+                tracing::error!(
+                    config = %new.path.display(),
+                    jobs = self.config.jobs.len(),
+                    "config not reloaded: the file has no jobs now (emptied, or being \
+                     written?); keeping the running one. To stop every job, set \
+                     `enabled = false` on them"
+                );
+            }
             Ok(new) => {
                 let before = self.config.jobs.len();
                 let actions = self.engine.reload(&new, Utc::now());
@@ -1046,6 +1115,9 @@ impl Scheduler {
             Err(e) => {
                 tracing::error!("config not reloaded; keeping the running one:\n{e}");
             }
+        }
+        if std::mem::take(&mut self.reload_again) {
+            self.start_reload();
         }
     }
 
@@ -1077,6 +1149,7 @@ impl Scheduler {
         if let Some(notifier) = &self.notifier {
             notifier.send("STOPPING=1");
         }
+        self.stopping = true;
         let actions = self.engine.shutdown();
         self.execute(actions);
         // A `trigger` that arrives now must not run at the next start.
@@ -1191,8 +1264,13 @@ impl Watcher {
         };
         let config_name = config.file_name()?.to_owned();
         let inotify = Inotify::init(InitFlags::IN_CLOEXEC).ok()?;
-        let flags =
-            AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CREATE;
+        // A deleted or moved-away config is re-read too: the failed reload
+        // says so in the log, and the running config is kept.
+        let flags = AddWatchFlags::IN_CLOSE_WRITE
+            | AddWatchFlags::IN_MOVED_TO
+            | AddWatchFlags::IN_CREATE
+            | AddWatchFlags::IN_DELETE
+            | AddWatchFlags::IN_MOVED_FROM;
         inotify.add_watch(&folder, flags).ok()?;
         let (tx, changes) = mpsc::unbounded_channel();
         std::thread::Builder::new()

@@ -4,6 +4,7 @@
 mod common;
 
 use common::*;
+use nix::sys::signal::Signal;
 use std::os::unix::fs::{MetadataExt, PermissionsExt};
 use std::time::{Duration, Instant};
 
@@ -110,4 +111,105 @@ fn deleting_the_lock_file_does_not_let_a_second_scheduler_in() {
     assert!(second.log().contains("already using"), "{}", second.log());
     let rows = env.history(&[]);
     assert_eq!(count(&rows, "tick", "interrupted"), 0, "{rows:#?}");
+}
+
+/// Waits until the log holds `text` at least `n` times.
+fn wait_for_log_count(s: &Scheduler, text: &str, n: usize) {
+    let deadline = Instant::now() + PATIENCE;
+    while s.log().matches(text).count() < n {
+        assert!(
+            Instant::now() < deadline,
+            "fewer than {n} {text:?}:\n{}",
+            s.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+const SHORT_RUNS: &str = r#"
+[jobs.tick]
+every = "1s"
+command = "echo tick"
+"#;
+
+#[test]
+fn a_fifo_or_an_endless_device_as_the_config_is_refused_and_the_loop_goes_on() {
+    let env = Env::new(SHORT_RUNS);
+    let s = env.start(&[]);
+    wait_for_log(&s, "scheduler started");
+    let fifo = env.path("fifo");
+    nix::unistd::mkfifo(&fifo, nix::sys::stat::Mode::from_bits_truncate(0o600)).unwrap();
+    std::fs::rename(&fifo, env.path("jobs.toml")).unwrap();
+    wait_for_log(&s, "not a regular file");
+    std::fs::remove_file(env.path("jobs.toml")).unwrap();
+    std::os::unix::fs::symlink("/dev/zero", env.path("jobs.toml")).unwrap();
+    wait_for_log_count(&s, "not a regular file", 2);
+    // The loop still runs the old config, and answers SIGHUP and SIGTERM.
+    let before = count(&env.history(&[]), "tick", "succeeded");
+    env.wait_for_history("more runs", |rows| {
+        count(rows, "tick", "succeeded") > before + 1
+    });
+    assert!(!s.log().contains("config reloaded"), "{}", s.log());
+    let mut s = s;
+    s.signal(Signal::SIGTERM);
+    assert_eq!(s.wait().code(), Some(0), "{}", s.log());
+}
+
+#[test]
+fn a_reload_that_would_leave_no_job_is_refused_and_a_deleted_config_is_logged() {
+    let env = Env::new(SHORT_RUNS);
+    let s = env.start(&[]);
+    wait_for_log(&s, "scheduler started");
+    env.rewrite_config("");
+    wait_for_log(&s, "config not reloaded: the file has no jobs now");
+    std::fs::remove_file(env.path("jobs.toml")).unwrap();
+    wait_for_log(&s, "No such file");
+    let before = count(&env.history(&[]), "tick", "succeeded");
+    env.wait_for_history("more runs", |rows| {
+        count(rows, "tick", "succeeded") > before + 1
+    });
+    assert!(!s.log().contains("config reloaded"), "{}", s.log());
+}
+
+#[test]
+fn a_config_with_no_jobs_starts_with_a_warning() {
+    let env = Env::new("");
+    let s = env.start(&[]);
+    wait_for_log(&s, "the config has no jobs");
+    assert!(s.log().contains("WARN"), "{}", s.log());
+}
+
+/// A config big enough that loading it takes a noticeable while.
+fn big_config(jobs: usize) -> String {
+    let mut text = String::with_capacity(jobs * 60);
+    for i in 0..jobs {
+        text.push_str(&format!(
+            "[jobs.j{i}]\ncron = \"0 3 * * *\"\ncommand = \"true\"\n"
+        ));
+    }
+    text.push_str(SHORT_RUNS);
+    text
+}
+
+#[test]
+fn sighup_during_start_up_is_a_reload_once_the_loop_runs() {
+    let env = Env::new(&big_config(20_000));
+    let s = env.start(&[]);
+    std::thread::sleep(Duration::from_millis(20));
+    s.signal(Signal::SIGHUP);
+    wait_for_log(&s, "scheduler started");
+    wait_for_log(&s, "SIGHUP: reloading the config");
+    wait_for_log(&s, "config reloaded");
+    env.wait_for_history("a run", |rows| count(rows, "tick", "succeeded") > 0);
+}
+
+#[test]
+fn sigterm_during_start_up_exits_cleanly() {
+    let env = Env::new(&big_config(20_000));
+    let mut s = env.start(&[]);
+    std::thread::sleep(Duration::from_millis(20));
+    s.signal(Signal::SIGTERM);
+    let status = s.wait();
+    assert_eq!(status.code(), Some(0), "{status:?}\n{}", s.log());
+    assert!(s.log().contains("scheduler stopped"), "{}", s.log());
 }

@@ -76,6 +76,9 @@ const DB_SETTLE: Duration = Duration::from_millis(30);
 const DB_RECHECK: Duration = Duration::from_millis(500);
 /// Without a change feed, how often pause, resume and trigger are looked for.
 const CONTROL_POLL: Duration = Duration::from_secs(2);
+/// A turn of the loop that comes this long after the last one followed a
+/// stall (a stopped process, a big reload): runs may have ended meanwhile.
+const STALL: Duration = Duration::from_millis(250);
 /// How much of a run's output `trigger --wait` gets live.
 const LIVE_CAP: usize = 8 << 20;
 /// How many fires one clean-up step deletes, in one short transaction.
@@ -391,7 +394,10 @@ impl Scheduler {
                 "no timerfd: sleeping on monotonic timers, looking at the clock each minute"
             );
         }
+        let mut last_turn = Instant::now();
         loop {
+            self.take_known_events(last_turn.elapsed() >= STALL).await;
+            last_turn = Instant::now();
             let now = Utc::now();
             if let Some(monitor) = &self.monitor {
                 monitor.beat(now);
@@ -472,6 +478,23 @@ impl Scheduler {
                 opts.location
             ))),
             None => Ok(()),
+        }
+    }
+
+    /// Handles the events already sent before the engine decides anything,
+    /// so that an overlap decision sees the run ends that are known: after
+    /// a stall, the runs' tasks get a few turns first (they have not run
+    /// while the loop was busy; a child's exit needs the runtime to poll
+    /// its driver before the task can report it).
+    async fn take_known_events(&mut self, after_stall: bool) {
+        let turns = if after_stall { 8 } else { 0 };
+        for turn in 0..=turns {
+            if turn > 0 {
+                tokio::task::yield_now().await;
+            }
+            while let Ok(event) = self.events_rx.try_recv() {
+                self.handle(event);
+            }
         }
     }
 

@@ -213,3 +213,30 @@ fn sigterm_during_start_up_exits_cleanly() {
     assert_eq!(status.code(), Some(0), "{status:?}\n{}", s.log());
     assert!(s.log().contains("scheduler stopped"), "{}", s.log());
 }
+
+#[test]
+fn after_a_stall_a_fire_sees_that_the_previous_run_has_ended() {
+    let env = Env::new(
+        r#"
+[jobs.a]
+every = "2s"
+command = "sleep 0.3"
+"#,
+    );
+    let s = env.start(&[]);
+    for _ in 0..3 {
+        // Stop the scheduler while a run is in flight: the run ends and the
+        // next fire comes due while it is stopped.
+        env.wait_for_history("a run in flight", |rows| {
+            rows.first().is_some_and(|r| status(r) == "running")
+        });
+        s.signal(Signal::SIGSTOP);
+        std::thread::sleep(Duration::from_millis(2500));
+        s.signal(Signal::SIGCONT);
+        std::thread::sleep(Duration::from_millis(500));
+    }
+    let rows = env.wait_for_history("the runs after the stops", |rows| {
+        count(rows, "a", "succeeded") >= 4
+    });
+    assert_eq!(count(&rows, "a", "skipped"), 0, "{rows:#?}");
+}

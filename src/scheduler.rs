@@ -121,6 +121,9 @@ enum Event {
     Controls(Option<Controls>),
     /// The config, re-read on a thread of its own.
     Loaded(Box<Result<Config, config::ConfigError>>),
+    /// Whether the database's files are still in place, then what came
+    /// with the look.
+    Checked(store::Result<()>, Box<Event>),
 }
 
 /// The paused jobs and the new `schedule trigger` requests, as read.
@@ -218,6 +221,8 @@ pub struct Scheduler {
     reload_again: bool,
     /// Shutting down: a config read now is not applied.
     stopping: bool,
+    /// The database's files were deleted, replaced or cut (for `/health`).
+    file_error: Option<String>,
 }
 
 impl Scheduler {
@@ -252,6 +257,7 @@ impl Scheduler {
             reloading: false,
             reload_again: false,
             stopping: false,
+            file_error: None,
         }
     }
 
@@ -505,7 +511,7 @@ impl Scheduler {
             jobs: self.engine.status(),
             running: self.engine.running(),
             queued: self.engine.queued(),
-            write_error: self.write_error.clone(),
+            write_error: self.file_error.clone().or_else(|| self.write_error.clone()),
             db_stalled: self.store.stalled_for().filter(|d| *d >= DB_STALL),
         }
     }
@@ -910,6 +916,10 @@ impl Scheduler {
             Event::Controls(None) => {}
             Event::Controls(Some(controls)) => self.apply_controls(controls),
             Event::Loaded(result) => self.loaded(*result),
+            Event::Checked(files, then) => {
+                self.files_checked(files);
+                self.handle(*then);
+            }
         }
     }
 
@@ -954,17 +964,38 @@ impl Scheduler {
     /// reads them even when nobody else wrote since the last look.
     fn read_controls(&self, always: bool) {
         self.db(move |s| {
-            if !always && !s.others_wrote().unwrap_or(true) {
-                return Event::Controls(None); // our own write
-            }
-            if always {
-                let _ = s.others_wrote();
-            }
-            Event::Controls(Some(Controls {
-                paused: s.paused(),
-                requests: s.take_requests(),
-            }))
+            let files = s.check();
+            let controls = if !always && !s.others_wrote().unwrap_or(true) {
+                Event::Controls(None) // our own write
+            } else {
+                if always {
+                    let _ = s.others_wrote();
+                }
+                Event::Controls(Some(Controls {
+                    paused: s.paused(),
+                    requests: s.take_requests(),
+                }))
+            };
+            Event::Checked(files, Box::new(controls))
         });
+    }
+
+    /// Notes whether the database's files are in place: an error is logged
+    /// once and shown on `/health` until they are back.
+    fn files_checked(&mut self, files: store::Result<()>) {
+        match files {
+            Err(e) => {
+                if self.file_error.is_none() {
+                    tracing::error!(error = %e, "the database is gone from under the scheduler: runs are not recorded (nor started) until it is back");
+                }
+                self.file_error = Some(e.to_string());
+            }
+            Ok(()) => {
+                if self.file_error.take().is_some() {
+                    tracing::info!("the database is back in place");
+                }
+            }
+        }
     }
 
     /// Applies `schedule pause`/`resume` and starts `schedule trigger` runs.

@@ -240,3 +240,34 @@ command = "sleep 0.3"
     });
     assert_eq!(count(&rows, "a", "skipped"), 0, "{rows:#?}");
 }
+
+#[test]
+fn a_deleted_database_is_noticed_on_health_and_no_run_goes_into_the_lost_file() {
+    let env = Env::new(EVERY_SECOND);
+    let s = env.start(&["--http", "127.0.0.1:0"]);
+    let addr = address(&s);
+    env.wait_for_history("a run", |rows| count(rows, "tick", "succeeded") >= 2);
+    // Keep a second name for the file, then delete the one the scheduler uses.
+    std::fs::hard_link(env.path("schedule.db"), env.path("keep.db")).unwrap();
+    std::fs::remove_file(env.path("schedule.db")).unwrap();
+    let body = wait_for_health(&addr, "503 for the deleted file", |code, _| code == 503);
+    assert!(body.to_string().contains("was deleted"), "{body}");
+    wait_for_log(&s, "the database is gone from under the scheduler");
+    std::thread::sleep(Duration::from_secs(3));
+    // Put it back: the fires of the gap are recorded, none of them ran.
+    std::fs::hard_link(env.path("keep.db"), env.path("schedule.db")).unwrap();
+    wait_for_health(&addr, "healthy again", |code, _| code == 200);
+    let rows = env.wait_for_history("the gap's fires recorded", |rows| {
+        rows.iter().filter(|r| status(r) == "missed").count() >= 2
+    });
+    wait_for_log(&s, "the database is back in place");
+    // Each fire has exactly one row: nothing was written elsewhere.
+    let mut fires: Vec<_> = rows
+        .iter()
+        .map(|r| r["scheduled_for"].to_string())
+        .collect();
+    let n = fires.len();
+    fires.sort();
+    fires.dedup();
+    assert_eq!(fires.len(), n, "{rows:#?}");
+}

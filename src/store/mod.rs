@@ -138,6 +138,11 @@ pub trait Store: History + Pauses + Requests + LiveOutput + Send {
     /// (SQLite's `data_version`; on PostgreSQL the notifications that ask
     /// for a look come from others only, so always true).
     fn others_wrote(&mut self) -> Result<bool>;
+    /// Whether the database is still where its users look for it (SQLite:
+    /// the files were not deleted, replaced or truncated under us).
+    fn check(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// How a command means to use the database.

@@ -246,13 +246,19 @@ pub fn watch(db: &Path, changed: tokio::sync::mpsc::UnboundedSender<()>) -> bool
     let db_name = name.to_owned();
     let mut wal_name = db_name.clone();
     wal_name.push("-wal");
+    let mut shm_name = db_name.clone();
+    shm_name.push("-shm");
     let Ok(inotify) = Inotify::init(InitFlags::IN_CLOEXEC) else {
         return false;
     };
+    // Deletions and moves too: the scheduler checks that its files are
+    // still there (`Store::check`).
     let flags = AddWatchFlags::IN_CLOSE_WRITE
         | AddWatchFlags::IN_MOVED_TO
         | AddWatchFlags::IN_CREATE
-        | AddWatchFlags::IN_MODIFY;
+        | AddWatchFlags::IN_MODIFY
+        | AddWatchFlags::IN_DELETE
+        | AddWatchFlags::IN_MOVED_FROM;
     if inotify.add_watch(folder, flags).is_err() {
         return false;
     }
@@ -264,7 +270,7 @@ pub fn watch(db: &Path, changed: tokio::sync::mpsc::UnboundedSender<()>) -> bool
                     let ours = event
                         .name
                         .as_deref()
-                        .is_some_and(|n| n == db_name || n == wal_name);
+                        .is_some_and(|n| n == db_name || n == wal_name || n == shm_name);
                     if ours && changed.send(()).is_err() {
                         return;
                     }

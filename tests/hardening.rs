@@ -271,3 +271,43 @@ fn a_deleted_database_is_noticed_on_health_and_no_run_goes_into_the_lost_file() 
     fires.dedup();
     assert_eq!(fires.len(), n, "{rows:#?}");
 }
+
+/// `schedule ARGS` on a pseudo-terminal (util-linux `script`): what it printed.
+fn on_a_terminal(env: &Env, args: &str) -> String {
+    let bin = assert_cmd::cargo::cargo_bin("schedule");
+    let out = std::process::Command::new("script")
+        .args(["-qec", &format!("{} {args}", bin.display()), "/dev/null"])
+        .current_dir(env.path(""))
+        .env("NO_COLOR", "1")
+        .env_remove("SCHEDULE_DB")
+        .env_remove("SCHEDULE_CONFIG")
+        .output()
+        .unwrap();
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+#[test]
+fn show_escapes_terminal_sequences_of_job_output_on_a_terminal_and_raw_prints_the_bytes() {
+    let env = Env::new(
+        r#"
+[jobs.evil]
+cron = "0 3 * * *"
+command = '''printf 'normal\033]0;OWNED-TITLE\007\033[2Jcleared\n10%%\r100%%\n' '''
+"#,
+    );
+    env.cmd(&["trigger", "evil"]).assert().success();
+    let rows = env.history(&[]);
+    let id = rows[0]["id"].to_string();
+    let shown = on_a_terminal(&env, &format!("show {id}"));
+    assert!(!shown.contains('\x1b'), "{shown:?}");
+    assert!(
+        shown.contains(r"normal\x1b]0;OWNED-TITLE\x07\x1b[2Jcleared"),
+        "{shown:?}"
+    );
+    assert!(shown.contains("  100%\r\n"), "{shown:?}");
+    let raw = on_a_terminal(&env, &format!("show --raw {id}"));
+    assert!(raw.contains("\x1b]0;OWNED-TITLE\x07"), "{raw:?}");
+    let history = on_a_terminal(&env, "history");
+    assert!(!history.contains("OWNED"), "{history:?}");
+    assert!(!history.contains('\x1b'), "{history:?}");
+}

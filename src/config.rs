@@ -740,6 +740,16 @@ fn job_from_table(
                             "the command is empty; give a shell command such as `echo hello`"
                                 .into(),
                         );
+                    } else if s.contains('\0') {
+                        cx.error(
+                            v.span(),
+                            job,
+                            Some(key),
+                            "the command contains a NUL byte (`\\u0000`), which no program \
+                             can be given; remove it (write `\\\\0` if the command itself \
+                             should see a backslash and a zero)"
+                                .into(),
+                        );
                     } else {
                         command = Some(s.to_string());
                     }

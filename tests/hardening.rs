@@ -311,3 +311,44 @@ command = '''printf 'normal\033]0;OWNED-TITLE\007\033[2Jcleared\n10%%\r100%%\n' 
     assert!(!history.contains("OWNED"), "{history:?}");
     assert!(!history.contains('\x1b'), "{history:?}");
 }
+
+#[test]
+fn check_rejects_a_nul_byte_in_a_command_with_its_place() {
+    let env = Env::new("[jobs.a]\nevery = \"1m\"\ncommand = \"echo a\\u0000b\"\n");
+    let out = env.cmd(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("jobs.toml:3:11"), "{err}");
+    assert!(err.contains("NUL byte"), "{err}");
+}
+
+#[test]
+fn check_notices_a_missing_shell_and_a_program_that_is_not_executable() {
+    let env =
+        Env::new("[jobs.a]\nevery = \"1m\"\nshell = \"/nonexistent/sh\"\ncommand = \"true\"\n");
+    let out = env.cmd(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("/nonexistent/sh"));
+    std::fs::write(env.path("notexec"), "").unwrap();
+    env.rewrite_config("[jobs.a]\nevery = \"1m\"\ncommand = \"./notexec\"\n");
+    let out = env.cmd(&["check"]).output().unwrap();
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not executable"), "{err}");
+    assert!(!err.contains("not found"), "{err}");
+    env.rewrite_config("[jobs.a]\nevery = \"1s1s\"\ncommand = \"true\"\n");
+    let out = env.cmd(&["check"]).output().unwrap();
+    assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn next_says_when_it_runs_out_of_time_before_the_count() {
+    let env = Env::new("[jobs.leap]\ncron = \"0 0 29 2 *\"\ncommand = \"true\"\n");
+    let out = env
+        .cmd(&["next", "--count", "100000", "leap"])
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("fires asked for"), "{err}");
+    assert!(err.contains("year 262142"), "{err}");
+}

@@ -308,6 +308,9 @@ impl Scheduler {
         let mut sigint = listen(SignalKind::interrupt(), "SIGINT")?;
         let mut sigterm = listen(SignalKind::terminate(), "SIGTERM")?;
         let mut sighup = listen(SignalKind::hangup(), "SIGHUP")?;
+        // Orphans reparented to us (as PID 1, or as child subreaper) are
+        // reaped when a child ends.
+        let mut sigchld = listen(SignalKind::child(), "SIGCHLD")?;
         // main blocked these before anything else; a signal that came since
         // is delivered now, to the handlers above: a SIGHUP reloads and a
         // SIGTERM stops once the loop runs.
@@ -445,6 +448,9 @@ impl Scheduler {
                 Some(event) = self.events_rx.recv() => self.handle(event),
                 Some(probe) = next_probe(&mut self.probes) => {
                     let _ = probe.send(self.snapshot());
+                }
+                _ = sigchld.recv() => {
+                    crate::process::reap_orphans();
                 }
                 _ = sighup.recv() => {
                     tracing::info!("SIGHUP: reloading the config");

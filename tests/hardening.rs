@@ -352,3 +352,57 @@ fn next_says_when_it_runs_out_of_time_before_the_count() {
     assert!(err.contains("fires asked for"), "{err}");
     assert!(err.contains("year 262142"), "{err}");
 }
+
+/// The parent pid and state of a process, from /proc.
+fn ppid_and_state(pid: i32) -> Option<(i32, String)> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    let state = fields.next()?.to_string();
+    Some((fields.next()?.parse().ok()?, state))
+}
+
+#[test]
+fn what_a_job_leaves_behind_after_setsid_is_ours_to_reap_and_killed_at_its_timeout() {
+    let env = Env::new(
+        r#"
+[jobs.leaver]
+cron = "0 3 * * *"
+command = "setsid sh -c 'sleep 2' & echo $! > left.pid"
+
+[jobs.stuck]
+cron = "0 3 * * *"
+timeout = "1s"
+command = "setsid sleep 300 & echo $! > stuck.pid; sleep 30"
+"#,
+    );
+    let s = env.start(&[]);
+    wait_for_log(&s, "scheduler started");
+    let me = s.pid().as_raw();
+    env.cmd(&["trigger", "leaver"]).assert().success();
+    let left = wait_for_pids(&env.path("left.pid"), 1)[0];
+    // Reparented to the scheduler, not to init, and reaped when it ends.
+    let deadline = Instant::now() + PATIENCE;
+    while ppid_and_state(left).is_some_and(|(_, st)| st != "Z") {
+        if let Some((ppid, _)) = ppid_and_state(left) {
+            assert_eq!(ppid, me, "the orphan's parent");
+        }
+        assert!(Instant::now() < deadline);
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    let deadline = Instant::now() + PATIENCE;
+    while ppid_and_state(left).is_some() {
+        assert!(Instant::now() < deadline, "zombie {left} not reaped");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    // At the timeout, the process outside the job's group dies with it.
+    env.cmd(&["trigger", "stuck"]).assert().success();
+    let stuck = wait_for_pids(&env.path("stuck.pid"), 1)[0];
+    let deadline = Instant::now() + PATIENCE;
+    while alive(stuck) {
+        assert!(
+            Instant::now() < deadline,
+            "the setsid'd sleep outlived its job"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}

@@ -13,6 +13,11 @@ use std::sync::Arc;
 pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
     // Bad config is reported before anything is opened or written.
     let config = config::load(&global.config)?;
+    // As PID 1 the kernel hands us every orphan; elsewhere we ask for what
+    // our jobs leave behind, to reap it and to find it at a timeout.
+    if std::process::id() != 1 && !crate::process::become_subreaper() {
+        tracing::warn!("cannot become the child subreaper: orphans of jobs go to init");
+    }
     let location = global.location()?;
     let host = hostname();
     let mut lock =

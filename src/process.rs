@@ -64,72 +64,6 @@ pub fn kill_leftovers(pgid: Pid, run_id: i64) -> usize {
         .count()
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use std::os::unix::process::CommandExt;
-
-    #[test]
-    fn a_group_is_alive_while_a_member_runs_and_zombies_do_not_count() {
-        let mut child = std::process::Command::new("sleep")
-            .arg("30")
-            .process_group(0)
-            .spawn()
-            .unwrap();
-        let pgid = Pid::from_raw(child.id() as i32);
-        assert!(group_alive(pgid));
-        assert_eq!(live_members(pgid), [pgid]);
-        kill(pgid, Signal::SIGKILL).unwrap();
-        // Not yet reaped: a zombie, still a member for killpg, but not alive.
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while !live_members(pgid).is_empty() {
-            assert!(std::time::Instant::now() < deadline);
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        assert!(!group_alive(pgid));
-        child.wait().unwrap();
-        assert!(!group_alive(pgid));
-    }
-
-    #[test]
-    fn leftovers_are_killed_only_when_they_carry_the_run_id() {
-        let spawn = |run_id: &str| {
-            std::process::Command::new("sleep")
-                .arg("30")
-                .env("SCHEDULE_RUN_ID", run_id)
-                .process_group(0)
-                .spawn()
-                .unwrap()
-        };
-        let mut other = spawn("7");
-        let mut ours = spawn("42");
-        let other_pgid = Pid::from_raw(other.id() as i32);
-        let ours_pgid = Pid::from_raw(ours.id() as i32);
-        // Both have exec'd once their environment shows the marker.
-        let has_marker = |pid: Pid, marker: &str| {
-            std::fs::read(format!("/proc/{pid}/environ"))
-                .is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == marker.as_bytes()))
-        };
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
-        while !(has_marker(other_pgid, "SCHEDULE_RUN_ID=7")
-            && has_marker(ours_pgid, "SCHEDULE_RUN_ID=42"))
-        {
-            assert!(
-                std::time::Instant::now() < deadline,
-                "the children never started"
-            );
-            std::thread::sleep(std::time::Duration::from_millis(10));
-        }
-        // The right group but another run: untouched.
-        assert_eq!(kill_leftovers(other_pgid, 42), 0);
-        assert_eq!(kill_leftovers(ours_pgid, 42), 1);
-        assert!(ours.wait().unwrap().code().is_none(), "killed by a signal");
-        assert!(other.try_wait().unwrap().is_none(), "still running");
-        other.kill().unwrap();
-        other.wait().unwrap();
-    }
-}
-
 /// The children this process spawned itself (runs and hooks), which tokio
 /// waits for; [`reap_orphans`] leaves them alone. A child is registered in
 /// the same poll that spawned it, on the loop's one thread, so the reaper
@@ -223,4 +157,70 @@ pub fn signal_marked(run_id: i64, signal: Signal) -> usize {
         })
         .filter(|&pid| kill(Pid::from_raw(pid), signal).is_ok())
         .count()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::os::unix::process::CommandExt;
+
+    #[test]
+    fn a_group_is_alive_while_a_member_runs_and_zombies_do_not_count() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("30")
+            .process_group(0)
+            .spawn()
+            .unwrap();
+        let pgid = Pid::from_raw(child.id() as i32);
+        assert!(group_alive(pgid));
+        assert_eq!(live_members(pgid), [pgid]);
+        kill(pgid, Signal::SIGKILL).unwrap();
+        // Not yet reaped: a zombie, still a member for killpg, but not alive.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !live_members(pgid).is_empty() {
+            assert!(std::time::Instant::now() < deadline);
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        assert!(!group_alive(pgid));
+        child.wait().unwrap();
+        assert!(!group_alive(pgid));
+    }
+
+    #[test]
+    fn leftovers_are_killed_only_when_they_carry_the_run_id() {
+        let spawn = |run_id: &str| {
+            std::process::Command::new("sleep")
+                .arg("30")
+                .env("SCHEDULE_RUN_ID", run_id)
+                .process_group(0)
+                .spawn()
+                .unwrap()
+        };
+        let mut other = spawn("7");
+        let mut ours = spawn("42");
+        let other_pgid = Pid::from_raw(other.id() as i32);
+        let ours_pgid = Pid::from_raw(ours.id() as i32);
+        // Both have exec'd once their environment shows the marker.
+        let has_marker = |pid: Pid, marker: &str| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .is_ok_and(|env| env.split(|&b| b == 0).any(|v| v == marker.as_bytes()))
+        };
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while !(has_marker(other_pgid, "SCHEDULE_RUN_ID=7")
+            && has_marker(ours_pgid, "SCHEDULE_RUN_ID=42"))
+        {
+            assert!(
+                std::time::Instant::now() < deadline,
+                "the children never started"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(10));
+        }
+        // The right group but another run: untouched.
+        assert_eq!(kill_leftovers(other_pgid, 42), 0);
+        assert_eq!(kill_leftovers(ours_pgid, 42), 1);
+        assert!(ours.wait().unwrap().code().is_none(), "killed by a signal");
+        assert!(other.try_wait().unwrap().is_none(), "still running");
+        other.kill().unwrap();
+        other.wait().unwrap();
+    }
 }

@@ -406,3 +406,74 @@ command = "setsid sleep 300 & echo $! > stuck.pid; sleep 30"
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+/// `GET /health` once: its status code, or `None` when the server closed
+/// the connection without an answer (over its limits).
+fn try_health(addr: &str) -> Option<u16> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    write!(
+        stream,
+        "GET /health HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"
+    )
+    .ok()?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response).ok()?;
+    response.split_whitespace().nth(1)?.parse().ok()
+}
+
+#[test]
+fn many_idle_http_connections_starve_neither_the_jobs_nor_health() {
+    let env = Env::new(
+        r#"
+[jobs.tick]
+every = "1s"
+command = "echo tick"
+"#,
+    );
+    // A small, hard limit on open files, as under a default systemd unit.
+    let log = std::fs::File::create(env.path("scheduler.log")).unwrap();
+    let child = std::process::Command::new("prlimit")
+        .arg("--nofile=160:160")
+        .arg(assert_cmd::cargo::cargo_bin("schedule"))
+        .args(["run", "--http", "127.0.0.1:0"])
+        .current_dir(env.path(""))
+        .env_remove("SCHEDULE_CONFIG")
+        .env_remove("SCHEDULE_DB")
+        .env_remove("RUST_LOG")
+        .env("NO_COLOR", "1")
+        .stdout(log.try_clone().unwrap())
+        .stderr(log)
+        .spawn()
+        .unwrap();
+    let s = Scheduler {
+        child,
+        log: env.path("scheduler.log"),
+    };
+    let addr = address(&s);
+    env.wait_for_history("a run", |rows| count(rows, "tick", "succeeded") >= 1);
+    // More idle connections than the process has file descriptors.
+    let idle: Vec<_> = (0..400)
+        .filter_map(|_| std::net::TcpStream::connect(&addr).ok())
+        .collect();
+    let before = count(&env.history(&[]), "tick", "succeeded");
+    env.wait_for_history("runs beside the idle connections", |rows| {
+        count(rows, "tick", "succeeded") >= before + 3
+    });
+    let deadline = Instant::now() + PATIENCE;
+    while try_health(&addr) != Some(200) {
+        assert!(
+            Instant::now() < deadline,
+            "/health never answered:\n{}",
+            s.log()
+        );
+        std::thread::sleep(Duration::from_millis(200));
+    }
+    let rows = env.history(&[]);
+    assert_eq!(count(&rows, "tick", "failed"), 0, "{rows:#?}");
+    assert!(!s.log().contains("Too many open files"), "{}", s.log());
+    drop(idle);
+}

@@ -171,6 +171,16 @@ pub fn exists(location: &Location) -> bool {
     }
 }
 
+/// Removes a SQLite database file that is still empty (made by [`lock`]
+/// for a scheduler that then failed to start).
+pub fn discard_empty(location: &Location) {
+    if let Location::Sqlite(path) = location
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0)
+    {
+        let _ = std::fs::remove_file(path);
+    }
+}
+
 /// The exclusive right to run a scheduler on one database, held until drop.
 pub enum Lock {
     File(sqlite::FileLock),

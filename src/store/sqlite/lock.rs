@@ -31,17 +31,7 @@ const LOCK_MODE: u32 = 0o600;
 /// kernel whether either lock is held, without taking it.
 pub fn lock_holder(db: &Path) -> Option<Holder> {
     let path = lock_path(db);
-    let db_held = || {
-        File::open(resolve(db))
-            .ok()
-            .is_some_and(|f| match f.try_lock_shared() {
-                Ok(()) => {
-                    let _ = f.unlock();
-                    false
-                }
-                Err(_) => true,
-            })
-    };
+    let db_held = || flocked(&resolve(db));
     let Ok(mut file) = File::options()
         .read(true)
         .custom_flags(libc::O_NOFOLLOW)
@@ -68,6 +58,30 @@ pub fn lock_holder(db: &Path) -> Option<Holder> {
             Some(holder)
         }
     }
+}
+
+/// Whether someone holds an `flock` on `path`, from `/proc/locks`: opening
+/// the database to ask would be unsafe in a process with a SQLite
+/// connection to it (closing any descriptor of a file drops the process's
+/// `fcntl` locks on it, SQLite's included).
+fn flocked(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    let Ok(locks) = std::fs::read_to_string("/proc/locks") else {
+        return false;
+    };
+    let dev = meta.dev();
+    let id = format!(
+        "{:02x}:{:02x}:{}",
+        libc::major(dev),
+        libc::minor(dev),
+        meta.ino()
+    );
+    locks.lines().any(|line| {
+        let mut words = line.split_whitespace().skip(1);
+        words.next() == Some("FLOCK") && words.nth(3) == Some(id.as_str())
+    })
 }
 
 /// A holder known only by its lock on the database file (the lock file was

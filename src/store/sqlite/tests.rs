@@ -250,3 +250,18 @@ fn a_locked_database_is_busy_not_broken() {
     assert!(store.claim(std::slice::from_ref(&run)).unwrap()[0].is_some());
     let _ = Status::Running;
 }
+
+#[test]
+fn the_database_file_s_own_lock_names_a_holder_when_the_lock_file_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let lock = FileLock::acquire(&db, "hostA", Role::Scheduler, DEFAULT_DB_MODE).unwrap();
+    std::fs::remove_file(dir.path().join("s.db.lock")).unwrap();
+    assert!(lock_holder(&db).is_some());
+    assert!(matches!(
+        FileLock::acquire(&db, "hostB", Role::Scheduler, DEFAULT_DB_MODE),
+        Err(LockError::Held(_))
+    ));
+    drop(lock);
+    assert_eq!(lock_holder(&db), None);
+}

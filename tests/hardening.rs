@@ -49,13 +49,17 @@ fn db_mode_lets_a_group_read_the_history_and_an_old_world_readable_database_is_c
     // A database of an older version, world-readable.
     std::fs::write(env.path("schedule.db"), "").unwrap();
     std::fs::set_permissions(env.path("schedule.db"), PermissionsExt::from_mode(0o644)).unwrap();
-    let _s = env.start(&[]);
+    let s = env.start(&[]);
     env.wait_for_history("a run", |rows| !rows.is_empty());
     for name in ["schedule.db", "schedule.db-wal", "schedule.db-shm"] {
         wait_for_file(&env.path(name));
         assert_eq!(mode(&env.path(name)), 0o640, "{name}");
     }
     assert_eq!(mode(&env.path("schedule.db.lock")), 0o600);
+    // `trigger` running the job itself keeps the configured mode.
+    drop(s);
+    env.cmd(&["trigger", "tick"]).assert().success();
+    assert_eq!(mode(&env.path("schedule.db")), 0o640);
 }
 
 #[test]

@@ -213,9 +213,16 @@ impl From<StoreError> for LockError {
 }
 
 /// Takes the database's lock as `role`, or says who holds it; a SQLite
-/// database is created private (0600) if missing.
+/// database is created private (0600) if missing, and an existing one keeps
+/// its mode.
 pub fn lock(location: &Location, host: &str, role: Role) -> std::result::Result<Lock, LockError> {
-    lock_with_mode(location, host, role, sqlite::DEFAULT_DB_MODE)
+    let mode = match location {
+        Location::Sqlite(path) => std::fs::metadata(path)
+            .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
+            .unwrap_or(sqlite::DEFAULT_DB_MODE),
+        Location::Postgres(_) => sqlite::DEFAULT_DB_MODE,
+    };
+    lock_with_mode(location, host, role, mode)
 }
 
 /// [`lock`], creating (or keeping) a SQLite database with `db_mode`.

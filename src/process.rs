@@ -137,9 +137,30 @@ pub fn reap_orphans() -> usize {
         .count()
 }
 
-/// Sends `signal` to every live process (but us) whose environment carries
-/// run `run_id`'s `SCHEDULE_RUN_ID`: what the run left outside its process
-/// group (`setsid`, a daemon). Returns how many.
+/// The parent of `pid`, from /proc.
+fn parent(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    fields.nth(1)?.parse().ok()
+}
+
+/// Whether `pid` descends from `ancestor` (as subreaper, what a job left
+/// behind is reparented to us, so its chain of parents leads here).
+fn descends_from(mut pid: i32, ancestor: i32) -> bool {
+    for _ in 0..128 {
+        match parent(pid) {
+            Some(p) if p == ancestor => return true,
+            Some(p) if p > 1 => pid = p,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Sends `signal` to every live descendant of ours whose environment
+/// carries run `run_id`'s `SCHEDULE_RUN_ID`: what the run left outside its
+/// process group (`setsid`, a daemon). Only descendants: run ids are per
+/// database, and another scheduler's run 7 is not ours. Returns how many.
 pub fn signal_marked(run_id: i64, signal: Signal) -> usize {
     let marker = format!("SCHEDULE_RUN_ID={run_id}");
     let me = std::process::id() as i32;
@@ -155,12 +176,28 @@ pub fn signal_marked(run_id: i64, signal: Signal) -> usize {
                 .map(|env| env.split(|&b| b == 0).any(|v| v == marker.as_bytes()))
                 .unwrap_or(false)
         })
+        .filter(|&pid| descends_from(pid, me))
         .filter(|&pid| kill(Pid::from_raw(pid), signal).is_ok())
         .count()
 }
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_child_descends_from_us_and_init_from_nobody() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let me = std::process::id() as i32;
+        assert!(descends_from(child.id() as i32, me));
+        assert!(!descends_from(1, me));
+        assert!(!descends_from(me, child.id() as i32));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
     use super::*;
     use std::os::unix::process::CommandExt;
 

@@ -874,7 +874,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__show)
-            opts="-v -q -h --json --config --db --color --utc --verbose --quiet --log-format --help"
+            opts="-v -q -h --json --raw --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0

@@ -197,6 +197,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'
             cand --log-format 'Log lines as text or as JSON objects (one per line)'
             cand --json 'Print JSON instead of text'
+            cand --raw 'Print the job''s output as it wrote it; on a terminal, control characters and escape sequences are otherwise shown escaped'
             cand --utc 'Show times in UTC instead of each job''s time zone'
             cand -v 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
             cand --verbose 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'

@@ -182,6 +182,7 @@ never\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l log-format -d 'Log lines as text or as JSON objects (one per line)' -r -f -a "text\t''
 json\t''"
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l json -d 'Print JSON instead of text'
+complete -c schedule -n "__fish_schedule_using_subcommand show" -l raw -d 'Print the job\'s output as it wrote it; on a terminal, control characters and escape sequences are otherwise shown escaped'
 complete -c schedule -n "__fish_schedule_using_subcommand show" -l utc -d 'Show times in UTC instead of each job\'s time zone'
 complete -c schedule -n "__fish_schedule_using_subcommand show" -s v -l verbose -d 'Log more (-v: debug, -vv: trace); RUST_LOG, when set, decides instead'
 complete -c schedule -n "__fish_schedule_using_subcommand show" -s q -l quiet -d 'Log less (-q: warnings and errors only, -qq: errors only)'

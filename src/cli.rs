@@ -361,6 +361,10 @@ pub struct ShowArgs {
     /// Print JSON instead of text
     #[arg(long)]
     pub json: bool,
+    /// Print the job's output as it wrote it; on a terminal, control
+    /// characters and escape sequences are otherwise shown escaped
+    #[arg(long)]
+    pub raw: bool,
 }
 
 #[derive(Debug, Args)]

@@ -51,6 +51,9 @@ pub struct SchedulerSettings {
     pub http_token: Option<String>,
     /// The dashboard's read-only pages and API need the token too.
     pub http_token_read: bool,
+    /// The SQLite database's mode (and its `-wal`/`-shm`'s): 0600 unless
+    /// an operator group may read the history (`"0640"`).
+    pub db_mode: u32,
 }
 
 /// `[scheduler] job_output`: what the scheduler does with each line a job
@@ -78,6 +81,7 @@ impl Default for SchedulerSettings {
             job_output_prefix: false,
             http_token: None,
             http_token_read: false,
+            db_mode: 0o600,
         }
     }
 }
@@ -266,12 +270,49 @@ impl fmt::Display for ConfigError {
 
 impl std::error::Error for ConfigError {}
 
+/// The largest config `load` reads: far above any real one (100,000 jobs
+/// are about 6 MiB), and a limit for a path that names something endless.
+pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
+
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
-    let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+    let read_error = |source| ConfigError::Read {
         path: path.to_path_buf(),
         source,
-    })?;
+    };
+    let text = read_config(path).map_err(read_error)?;
     parse(path, &text).map_err(ConfigError::Invalid)
+}
+
+/// Reads a config file: only a regular file (a FIFO, a device or a folder
+/// would block or never end; opened non-blocking so that a FIFO cannot hold
+/// up the open itself), at most [`MAX_CONFIG_BYTES`], UTF-8.
+fn read_config(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::File::options()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK | libc::O_CLOEXEC)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.file_type().is_file() {
+        return Err(std::io::Error::other(
+            "not a regular file (a FIFO, a device or a folder); point at a jobs.toml file",
+        ));
+    }
+    let mut bytes = Vec::with_capacity(meta.len().min(MAX_CONFIG_BYTES) as usize);
+    file.take(MAX_CONFIG_BYTES + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > MAX_CONFIG_BYTES {
+        return Err(std::io::Error::other(format!(
+            "larger than {} MiB; a config is at most that",
+            MAX_CONFIG_BYTES >> 20
+        )));
+    }
+    String::from_utf8(bytes).map_err(|_| {
+        std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            "stream did not contain valid UTF-8",
+        )
+    })
 }
 
 const JOB_ONLY_KEYS: &[&str] = &["cron", "every", "command"];
@@ -307,7 +348,34 @@ const SCHEDULER_KEYS: &[&str] = &[
     "job_output_prefix",
     "http_token",
     "http_token_read",
+    "db_mode",
 ];
+
+/// `db_mode = "0640"`: octal permission bits for the database; the owner
+/// must read and write it, nobody may execute it, and others (not the
+/// owner, not the group) get nothing: a reader can stall the scheduler.
+pub fn parse_db_mode(text: &str) -> Result<u32, String> {
+    let invalid = || {
+        format!(
+            "invalid db_mode `{text}`: write the file's permission bits in octal, \"0600\" (the \
+             default: only the scheduler's user) or \"0640\" (its group reads the history too)"
+        )
+    };
+    let digits = text.strip_prefix("0o").unwrap_or(text);
+    if digits.is_empty() || digits.len() > 4 || !digits.bytes().all(|b| (b'0'..=b'7').contains(&b))
+    {
+        return Err(invalid());
+    }
+    let mode = u32::from_str_radix(digits, 8).map_err(|_| invalid())?;
+    if mode & 0o600 != 0o600 || mode & 0o7111 != 0 || mode & 0o007 != 0 {
+        return Err(format!(
+            "{}; the owner needs read and write (6), nothing may be executable or set-id, and \
+             others (the last digit) get nothing",
+            invalid()
+        ));
+    }
+    Ok(mode)
+}
 
 /// Parses config text; `path` is used for messages and relative `dir`s.
 pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
@@ -414,6 +482,14 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
                             "http_token_read" => {
                                 if let Some(b) = cx.boolean(None, key, v) {
                                     scheduler.http_token_read = b;
+                                }
+                            }
+                            "db_mode" => {
+                                if let Some(text) = cx.string(None, key, v) {
+                                    match parse_db_mode(text) {
+                                        Ok(mode) => scheduler.db_mode = mode,
+                                        Err(msg) => cx.error(v.span(), None, Some(key), msg),
+                                    }
                                 }
                             }
                             _ => cx.unknown_key(k.span(), None, key, SCHEDULER_KEYS),
@@ -728,6 +804,16 @@ fn job_from_table(
                             job,
                             Some(key),
                             "the command is empty; give a shell command such as `echo hello`"
+                                .into(),
+                        );
+                    } else if s.contains('\0') {
+                        cx.error(
+                            v.span(),
+                            job,
+                            Some(key),
+                            "the command contains a NUL byte (`\\u0000`), which no program \
+                             can be given; remove it (write `\\\\0` if the command itself \
+                             should see a backslash and a zero)"
                                 .into(),
                         );
                     } else {

@@ -769,7 +769,24 @@ impl Engine {
                 paused: false,
             });
         }
-        let in_window = missed.in_window;
+        let mut in_window = missed.in_window;
+        // After a stop, the newest fire is not late if it was due less than
+        // LATE ago: it runs as scheduled, like any fire found on time. Older
+        // ones (a per-second job's last ten) follow the catch-up policy, so
+        // that a stop does not start a burst of overlapping runs.
+        let on_time: Vec<DateTime<Utc>> = match in_window.last() {
+            Some(&newest) if asleep && now - newest <= LATE => {
+                in_window.pop().into_iter().collect()
+            }
+            _ => Vec::new(),
+        };
+        if !on_time.is_empty() && job.catchup == Catchup::Latest {
+            // The newest fire runs on time: the older ones were missed.
+            let reason = format!("missed: {why}");
+            for at in in_window.drain(..) {
+                out.push(record(fire(at, Trigger::Schedule), NotRun::Missed, &reason));
+            }
+        }
         let reason = format!("missed: {why}");
         match job.catchup {
             Catchup::Skip => {
@@ -794,6 +811,9 @@ impl Engine {
                     self.job_idle(name, out);
                 }
             }
+        }
+        for at in on_time {
+            self.dispatch(fire(at, Trigger::Schedule), out);
         }
         self.arm_next(name, now);
     }

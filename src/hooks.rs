@@ -69,6 +69,8 @@ pub fn spawn(
                 return;
             }
         };
+        // Ours until the hook is over: the orphan reaper leaves it to tokio.
+        let _own = child.id().map(crate::process::OwnChild::new);
         if let Some(mut stdin) = child.stdin.take() {
             // A hook that does not read its input must not block us.
             let _ = tokio::time::timeout(timeout, stdin.write_all(&input)).await;

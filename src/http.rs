@@ -5,6 +5,13 @@
 //! runtime, so that it can still answer (503) when the scheduler loop is
 //! stuck in a blocking call. The address is bound before the thread starts:
 //! a bad address or a port in use is an error at start-up, before any run.
+//!
+//! Limits, so that clients cannot starve the scheduler: at most
+//! [`MAX_CONNECTIONS`] at once (more are closed at once), a request's
+//! headers within [`HEADER_TIMEOUT`], a connection for at most
+//! [`CONNECTION_LIFETIME`] (idle keep-alives included), and no new
+//! connection while fewer than [`FD_RESERVE`] file descriptors are free, so
+//! that a job can always be spawned.
 
 use http_body_util::Full;
 use hyper::body::{Bytes, Incoming};
@@ -15,6 +22,36 @@ use std::sync::Arc;
 use crate::dashboard::Dashboard;
 use crate::error::Error;
 use crate::monitor::{self, Monitor};
+
+/// Connections served at once; a monitoring system needs one or two.
+pub const MAX_CONNECTIONS: usize = 64;
+/// How long a client may take to send a request's headers.
+pub const HEADER_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+/// How long one connection may stay open, requests and idle time included.
+pub const CONNECTION_LIFETIME: std::time::Duration = std::time::Duration::from_secs(30);
+/// File descriptors kept free for jobs (pipes, the database, hooks): a new
+/// connection is closed at once when fewer are left.
+pub const FD_RESERVE: u64 = 64;
+
+/// How many more files this process may open, if it can tell.
+fn free_fds() -> Option<u64> {
+    let (soft, _) =
+        nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE).ok()?;
+    let open = std::fs::read_dir("/proc/self/fd").ok()?.count() as u64;
+    Some(soft.saturating_sub(open))
+}
+
+/// Raises the soft limit on open files to the hard limit (as systemd does
+/// for services), so that the reserve above is rarely touched.
+pub fn raise_fd_limit() {
+    use nix::sys::resource::{Resource, getrlimit, setrlimit};
+    if let Ok((soft, hard)) = getrlimit(Resource::RLIMIT_NOFILE)
+        && soft < hard
+        && let Err(e) = setrlimit(Resource::RLIMIT_NOFILE, hard, hard)
+    {
+        tracing::debug!(error = %e, soft, hard, "cannot raise the open files limit");
+    }
+}
 
 /// Binds `addr` and serves from a thread of its own; returns the address
 /// bound (port 0 picks a free one).
@@ -61,6 +98,7 @@ async fn accept(listener: std::net::TcpListener, monitor: Arc<Monitor>, dashboar
             return;
         }
     };
+    let slots = Arc::new(tokio::sync::Semaphore::new(MAX_CONNECTIONS));
     loop {
         let stream = match listener.accept().await {
             Ok((stream, _)) => stream,
@@ -71,9 +109,17 @@ async fn accept(listener: std::net::TcpListener, monitor: Arc<Monitor>, dashboar
                 continue;
             }
         };
+        // Over the limits: closed at once (dropped), costing nothing.
+        let Ok(permit) = Arc::clone(&slots).try_acquire_owned() else {
+            continue;
+        };
+        if free_fds().is_some_and(|free| free < FD_RESERVE) {
+            continue;
+        }
         let monitor = Arc::clone(&monitor);
         let dashboard = Arc::clone(&dashboard);
         tokio::spawn(async move {
+            let _permit = permit;
             let service = hyper::service::service_fn(move |req| {
                 let monitor = Arc::clone(&monitor);
                 let dashboard = Arc::clone(&dashboard);
@@ -82,10 +128,12 @@ async fn accept(listener: std::net::TcpListener, monitor: Arc<Monitor>, dashboar
                 }
             });
             let io = hyper_util::rt::TokioIo::new(stream);
-            // A client that goes away is no news.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .serve_connection(io, service)
-                .await;
+            // A client that goes away, or is too slow, is no news.
+            let connection = hyper::server::conn::http1::Builder::new()
+                .timer(hyper_util::rt::TokioTimer::new())
+                .header_read_timeout(HEADER_TIMEOUT)
+                .serve_connection(io, service);
+            let _ = tokio::time::timeout(CONNECTION_LIFETIME, connection).await;
         });
     }
 }

@@ -23,6 +23,7 @@ pub mod process;
 pub mod runner;
 pub mod schedule;
 pub mod scheduler;
+pub mod signals;
 pub mod store;
 pub mod timer;
 

@@ -11,8 +11,14 @@ use tracing_subscriber::EnvFilter;
 const VERSION: &str = concat!(env!("CARGO_PKG_VERSION"), " (", env!("SCHEDULE_BUILD"), ")");
 
 fn main() -> ExitCode {
+    // Before anything else: a SIGHUP or SIGTERM during start-up waits for
+    // the scheduler's loop instead of killing the process (signals.rs).
+    schedule::signals::block();
     let matches = schedule::cli::command().version(VERSION).get_matches();
     let cli = schedule::cli::Cli::from_arg_matches(&matches).unwrap_or_else(|e| e.exit());
+    if !matches!(cli.command, Command::Run(_)) {
+        schedule::signals::unblock();
+    }
     init_logging(&cli);
     match schedule::run(cli) {
         Ok(()) => ExitCode::SUCCESS,

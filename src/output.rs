@@ -556,21 +556,104 @@ pub fn ellipsize(text: &str, width: usize) -> String {
     out
 }
 
-/// Text a job wrote, made safe for a table cell: escape sequences and
-/// other control characters removed.
+/// Text a job wrote, made safe for a table cell: escape sequences (CSI,
+/// OSC with its text, DCS and the other string sequences, two-byte ones)
+/// and other control characters removed.
 pub fn plain(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    let mut in_escape = false;
-    for c in text.chars() {
-        match (in_escape, c) {
-            (false, '\x1b') => in_escape = true,
-            (true, c) if c.is_ascii_alphabetic() => in_escape = false,
-            (true, _) => {}
-            (false, c) if c.is_control() => {}
-            (false, c) => out.push(c),
+    for piece in pieces(text) {
+        if let Piece::Text(c) = piece
+            && !c.is_control()
+        {
+            out.push(c);
         }
     }
     out
+}
+
+/// Job output made safe to print on a terminal, for `schedule show`:
+/// escape sequences and control characters are shown as `\x1b`-style
+/// escapes (tabs and newlines kept), and a line redrawn with `\r` (a
+/// progress bar) shows only its last state.
+pub fn for_terminal(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for (i, line) in text.split('\n').enumerate() {
+        if i > 0 {
+            out.push('\n');
+        }
+        let line = line.strip_suffix('\r').unwrap_or(line);
+        let line = line.rsplit('\r').next().unwrap_or(line);
+        for c in line.chars() {
+            match c {
+                '\t' => out.push('\t'),
+                c if (c as u32) < 0x20 || c as u32 == 0x7f => {
+                    out.push_str(&format!("\\x{:02x}", c as u32))
+                }
+                c if c.is_control() => out.push_str(&format!("\\u{{{:x}}}", c as u32)),
+                c => out.push(c),
+            }
+        }
+    }
+    out
+}
+
+/// A character of text, or an escape sequence (left out whole).
+enum Piece {
+    Text(char),
+    Escape,
+}
+
+/// Splits text into characters and whole escape sequences (ECMA-48).
+fn pieces(text: &str) -> impl Iterator<Item = Piece> + '_ {
+    let mut chars = text.chars().peekable();
+    std::iter::from_fn(move || {
+        let c = chars.next()?;
+        // The string sequences (OSC, DCS, SOS, PM, APC) run to BEL or ST.
+        let string_body = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+            while let Some(c) = chars.next() {
+                match c {
+                    '\x07' | '\u{9c}' => break,
+                    '\x1b' if chars.peek() == Some(&'\\') => {
+                        chars.next();
+                        break;
+                    }
+                    _ => {}
+                }
+            }
+        };
+        // CSI: parameters and intermediates, then one final byte.
+        let csi_body = |chars: &mut std::iter::Peekable<std::str::Chars<'_>>| {
+            for c in chars.by_ref() {
+                if ('\x40'..='\x7e').contains(&c) || !('\x20'..='\x7e').contains(&c) {
+                    break;
+                }
+            }
+        };
+        Some(match c {
+            '\x1b' => {
+                match chars.next() {
+                    Some('[') => csi_body(&mut chars),
+                    Some(']' | 'P' | 'X' | '^' | '_') => string_body(&mut chars),
+                    Some(c) if ('\x20'..='\x2f').contains(&c) => {
+                        // nF: intermediates, then a final byte.
+                        while chars.next_if(|c| ('\x20'..='\x2f').contains(c)).is_some() {}
+                        chars.next();
+                    }
+                    _ => {} // a two-byte sequence (ESC c, ESC 7, ...)
+                }
+                Piece::Escape
+            }
+            '\u{9b}' => {
+                csi_body(&mut chars);
+                Piece::Escape
+            }
+            '\u{9d}' | '\u{90}' | '\u{98}' | '\u{9e}' | '\u{9f}' => {
+                string_body(&mut chars);
+                Piece::Escape
+            }
+            c => Piece::Text(c),
+        })
+    })
 }
 
 /// `1 job`, `2 jobs`, `0 jobs`.
@@ -851,5 +934,28 @@ mod tests {
     fn ellipsize_cuts_long_text() {
         assert_eq!(ellipsize("short", 10), "short");
         assert_eq!(ellipsize("a long line of text", 8), "a long …");
+    }
+}
+
+#[cfg(test)]
+mod escape_tests {
+    use super::*;
+
+    #[test]
+    fn plain_strips_osc_titles_csi_and_two_byte_escapes_whole() {
+        assert_eq!(
+            plain("normal\x1b]0;OWNED-TITLE\x07\x1b[31mRED\x1b[0m\x1bc\x1b(B end"),
+            "normalRED end"
+        );
+        assert_eq!(plain("a\x1b]2;t\x1b\\b\u{9b}2Jc\u{9d}x\u{9c}d"), "abcd");
+        assert_eq!(plain("tab\there\r\n"), "tabhere");
+    }
+
+    #[test]
+    fn for_terminal_escapes_controls_keeps_tabs_and_newlines_and_shows_the_last_progress() {
+        assert_eq!(
+            for_terminal("\x1b]0;T\x07x\ty\n10%\r50%\r100%\ndone\r\n\u{9b}"),
+            "\\x1b]0;T\\x07x\ty\n100%\ndone\n\\u{9b}"
+        );
     }
 }

@@ -64,8 +64,140 @@ pub fn kill_leftovers(pgid: Pid, run_id: i64) -> usize {
         .count()
 }
 
+/// The children this process spawned itself (runs and hooks), which tokio
+/// waits for; [`reap_orphans`] leaves them alone. A child is registered in
+/// the same poll that spawned it, on the loop's one thread, so the reaper
+/// never sees it unregistered.
+static OWN_CHILDREN: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
+
+/// Marks a child as ours for as long as it lives (until drop).
+pub struct OwnChild(i32);
+
+impl OwnChild {
+    pub fn new(pid: u32) -> OwnChild {
+        let pid = pid as i32;
+        if let Ok(mut own) = OWN_CHILDREN.lock() {
+            own.push(pid);
+        }
+        OwnChild(pid)
+    }
+}
+
+impl Drop for OwnChild {
+    fn drop(&mut self) {
+        if let Ok(mut own) = OWN_CHILDREN.lock()
+            && let Some(i) = own.iter().position(|&p| p == self.0)
+        {
+            own.swap_remove(i);
+        }
+    }
+}
+
+/// Makes this process the child subreaper of its descendants
+/// (`PR_SET_CHILD_SUBREAPER`): what a job leaves behind, even after
+/// `setsid`, is reparented to us rather than to init, so that we reap it
+/// and can find it. As PID 1 the kernel already gives us every orphan.
+pub fn become_subreaper() -> bool {
+    // SAFETY: prctl with PR_SET_CHILD_SUBREAPER takes one integer argument
+    // and touches no memory of ours.
+    unsafe { libc::prctl(libc::PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) == 0 }
+}
+
+/// Reaps every zombie child that is not one of [`OwnChild`]: orphans
+/// reparented to us. Returns how many.
+pub fn reap_orphans() -> usize {
+    let me = std::process::id() as i32;
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    let zombies: Vec<i32> = procs
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| {
+            let Ok(stat) = std::fs::read_to_string(format!("/proc/{pid}/stat")) else {
+                return false;
+            };
+            let mut fields = stat
+                .rsplit_once(')')
+                .map_or("", |(_, rest)| rest)
+                .split_whitespace();
+            let state = fields.next().unwrap_or("");
+            let ppid = fields.next().and_then(|p| p.parse::<i32>().ok());
+            state == "Z" && ppid == Some(me)
+        })
+        .collect();
+    let own = OWN_CHILDREN.lock().map(|o| o.clone()).unwrap_or_default();
+    zombies
+        .into_iter()
+        .filter(|pid| !own.contains(pid))
+        .filter(|&pid| {
+            use nix::sys::wait::{WaitPidFlag, waitpid};
+            waitpid(Pid::from_raw(pid), Some(WaitPidFlag::WNOHANG)).is_ok()
+        })
+        .count()
+}
+
+/// The parent of `pid`, from /proc.
+fn parent(pid: i32) -> Option<i32> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    let mut fields = stat.rsplit_once(')')?.1.split_whitespace();
+    fields.nth(1)?.parse().ok()
+}
+
+/// Whether `pid` descends from `ancestor` (as subreaper, what a job left
+/// behind is reparented to us, so its chain of parents leads here).
+fn descends_from(mut pid: i32, ancestor: i32) -> bool {
+    for _ in 0..128 {
+        match parent(pid) {
+            Some(p) if p == ancestor => return true,
+            Some(p) if p > 1 => pid = p,
+            _ => return false,
+        }
+    }
+    false
+}
+
+/// Sends `signal` to every live descendant of ours whose environment
+/// carries run `run_id`'s `SCHEDULE_RUN_ID`: what the run left outside its
+/// process group (`setsid`, a daemon). Only descendants: run ids are per
+/// database, and another scheduler's run 7 is not ours. Returns how many.
+pub fn signal_marked(run_id: i64, signal: Signal) -> usize {
+    let marker = format!("SCHEDULE_RUN_ID={run_id}");
+    let me = std::process::id() as i32;
+    let Ok(procs) = std::fs::read_dir("/proc") else {
+        return 0;
+    };
+    procs
+        .flatten()
+        .filter_map(|entry| entry.file_name().to_str()?.parse::<i32>().ok())
+        .filter(|&pid| pid != me)
+        .filter(|pid| {
+            std::fs::read(format!("/proc/{pid}/environ"))
+                .map(|env| env.split(|&b| b == 0).any(|v| v == marker.as_bytes()))
+                .unwrap_or(false)
+        })
+        .filter(|&pid| descends_from(pid, me))
+        .filter(|&pid| kill(Pid::from_raw(pid), signal).is_ok())
+        .count()
+}
+
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn a_child_descends_from_us_and_init_from_nobody() {
+        let mut child = std::process::Command::new("sleep")
+            .arg("5")
+            .spawn()
+            .unwrap();
+        let me = std::process::id() as i32;
+        assert!(descends_from(child.id() as i32, me));
+        assert!(!descends_from(1, me));
+        assert!(!descends_from(me, child.id() as i32));
+        child.kill().unwrap();
+        child.wait().unwrap();
+    }
+
     use super::*;
     use std::os::unix::process::CommandExt;
 

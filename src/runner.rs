@@ -134,6 +134,8 @@ pub async fn run(
             };
         }
     };
+    // Ours until this run is over: the orphan reaper leaves it to tokio.
+    let _own = child.id().map(process::OwnChild::new);
     let pgid = child.id().map(|id| Pid::from_raw(id as i32));
     if let Some(pid) = child.id() {
         spawned(pid);
@@ -166,11 +168,11 @@ pub async fn run(
     let (exit, end) = tokio::select! {
         exit = child.wait() => (exit.ok(), End::Exited),
         _ = sleep_until(timeout_at.unwrap_or(started)), if timeout_at.is_some() => {
-            (stop(&mut child, pgid, job.kill_grace, &mut control, false).await, End::TimedOut)
+            (stop(&mut child, pgid, info.run_id, job.kill_grace, &mut control, false).await, End::TimedOut)
         }
         why = stop_requested(&mut control) => {
             let kill = why == Control::Kill;
-            (stop(&mut child, pgid, job.kill_grace, &mut control, kill).await, End::Cancelled(why))
+            (stop(&mut child, pgid, info.run_id, job.kill_grace, &mut control, kill).await, End::Cancelled(why))
         }
     };
 
@@ -260,6 +262,7 @@ async fn stop_requested(control: &mut watch::Receiver<Control>) -> Control {
 async fn stop(
     child: &mut tokio::process::Child,
     pgid: Option<Pid>,
+    run_id: i64,
     grace: Duration,
     control: &mut watch::Receiver<Control>,
     kill_now: bool,
@@ -271,6 +274,9 @@ async fn stop(
     let mut exit = None;
     if !kill_now {
         let _ = killpg(pgid, Signal::SIGTERM);
+        // And what the run left outside its group (`setsid`): ours as
+        // subreaper, known by the run's id in its environment.
+        process::signal_marked(run_id, Signal::SIGTERM);
         let deadline = Instant::now() + grace;
         let mut kill_requested = false;
         let mut watching = true;
@@ -298,6 +304,7 @@ async fn stop(
         }
     }
     let _ = killpg(pgid, Signal::SIGKILL);
+    process::signal_marked(run_id, Signal::SIGKILL);
     if exit.is_none() {
         exit = child.wait().await.ok();
     }

@@ -76,6 +76,9 @@ const DB_SETTLE: Duration = Duration::from_millis(30);
 const DB_RECHECK: Duration = Duration::from_millis(500);
 /// Without a change feed, how often pause, resume and trigger are looked for.
 const CONTROL_POLL: Duration = Duration::from_secs(2);
+/// A turn of the loop that comes this long after the last one followed a
+/// stall (a stopped process, a big reload): runs may have ended meanwhile.
+const STALL: Duration = Duration::from_millis(250);
 /// How much of a run's output `trigger --wait` gets live.
 const LIVE_CAP: usize = 8 << 20;
 /// The scheduler's row in `status` is written when its state (jobs, runs
@@ -119,6 +122,11 @@ enum Event {
     Saved(Vec<Unsaved>, store::Result<()>),
     /// What `pause`, `resume` and `trigger` asked for, if anyone wrote.
     Controls(Option<Controls>),
+    /// The config, re-read on a thread of its own.
+    Loaded(Box<Result<Config, config::ConfigError>>),
+    /// Whether the database's files are still in place, then what came
+    /// with the look.
+    Checked(store::Result<()>, Box<Event>),
 }
 
 /// The paused jobs and the new `schedule trigger` requests, as read.
@@ -218,6 +226,16 @@ pub struct Scheduler {
     status: Option<(crate::domain::SchedulerStatus, Instant)>,
     /// Claims and ends waiting for the batch on its way to come back.
     batches: Batches,
+    /// The config file reloads read (set by the first reload).
+    config_path: Option<PathBuf>,
+    /// A reload's thread is reading the config; another was asked for
+    /// meanwhile.
+    reloading: bool,
+    reload_again: bool,
+    /// Shutting down: a config read now is not applied.
+    stopping: bool,
+    /// The database's files were deleted, replaced or cut (for `/health`).
+    file_error: Option<String>,
 }
 
 /// At most one batch of claims and one of run ends on its way to the
@@ -260,6 +278,11 @@ impl Scheduler {
             replace_on_spawn: HashSet::new(),
             batches: Batches::default(),
             status: None,
+            config_path: None,
+            reloading: false,
+            reload_again: false,
+            stopping: false,
+            file_error: None,
         }
     }
 
@@ -320,6 +343,13 @@ impl Scheduler {
         let mut sigint = listen(SignalKind::interrupt(), "SIGINT")?;
         let mut sigterm = listen(SignalKind::terminate(), "SIGTERM")?;
         let mut sighup = listen(SignalKind::hangup(), "SIGHUP")?;
+        // Orphans reparented to us (as PID 1, or as child subreaper) are
+        // reaped when a child ends.
+        let mut sigchld = listen(SignalKind::child(), "SIGCHLD")?;
+        // main blocked these before anything else; a signal that came since
+        // is delivered now, to the handlers above: a SIGHUP reloads and a
+        // SIGTERM stops once the loop runs.
+        crate::signals::unblock();
         let mut watcher = Watcher::new(&opts.config_path);
         if watcher.is_none() {
             tracing::warn!("cannot watch the config file: reload with SIGHUP");
@@ -367,6 +397,13 @@ impl Scheduler {
             .await?;
         for job in self.config.jobs.iter().filter(|j| !j.enabled) {
             tracing::info!(job = %job.name, "job disabled: it will not fire");
+        }
+        if self.config.jobs.is_empty() {
+            tracing::warn!(
+                config = %opts.config_path.display(),
+                "the config has no jobs: nothing will run until it does (add `[jobs.NAME]` \
+                 tables; the scheduler reloads the file when it changes)"
+            );
         }
         tracing::info!(
             config = %opts.config_path.display(),
@@ -419,7 +456,10 @@ impl Scheduler {
                 "no timerfd: sleeping on monotonic timers, looking at the clock each minute"
             );
         }
+        let mut last_turn = Instant::now();
         loop {
+            self.take_known_events(last_turn.elapsed() >= STALL).await;
+            last_turn = Instant::now();
             let now = Utc::now();
             if let Some(monitor) = &self.monitor {
                 monitor.beat(now);
@@ -467,6 +507,9 @@ impl Scheduler {
                 Some(event) = self.events_rx.recv() => self.handle(event),
                 Some(probe) = next_probe(&mut self.probes) => {
                     let _ = probe.send(self.snapshot());
+                }
+                _ = sigchld.recv() => {
+                    crate::process::reap_orphans();
                 }
                 _ = sighup.recv() => {
                     tracing::info!("SIGHUP: reloading the config");
@@ -526,6 +569,23 @@ impl Scheduler {
         }
     }
 
+    /// Handles the events already sent before the engine decides anything,
+    /// so that an overlap decision sees the run ends that are known: after
+    /// a stall, the runs' tasks get a few turns first (they have not run
+    /// while the loop was busy; a child's exit needs the runtime to poll
+    /// its driver before the task can report it).
+    async fn take_known_events(&mut self, after_stall: bool) {
+        let turns = if after_stall { 8 } else { 0 };
+        for turn in 0..=turns {
+            if turn > 0 {
+                tokio::task::yield_now().await;
+            }
+            while let Ok(event) = self.events_rx.try_recv() {
+                self.handle(event);
+            }
+        }
+    }
+
     /// What `/health` and `/metrics` see of the loop.
     fn snapshot(&self) -> Snapshot {
         Snapshot {
@@ -533,7 +593,7 @@ impl Scheduler {
             jobs: self.engine.status(),
             running: self.engine.running(),
             queued: self.engine.queued(),
-            write_error: self.write_error.clone(),
+            write_error: self.file_error.clone().or_else(|| self.write_error.clone()),
             db_stalled: self.store.stalled_for().filter(|d| *d >= DB_STALL),
         }
     }
@@ -1054,6 +1114,11 @@ impl Scheduler {
             }
             Event::Controls(None) => {}
             Event::Controls(Some(controls)) => self.apply_controls(controls),
+            Event::Loaded(result) => self.loaded(*result),
+            Event::Checked(files, then) => {
+                self.files_checked(files);
+                self.handle(*then);
+            }
         }
     }
 
@@ -1097,18 +1162,39 @@ impl Scheduler {
     /// reads them even when nobody else wrote since the last look.
     fn read_controls(&self, always: bool) {
         self.db(move |s| {
-            if !always && !s.others_wrote().unwrap_or(true) {
-                return Event::Controls(None); // our own write
-            }
-            if always {
-                let _ = s.others_wrote();
-            }
-            Event::Controls(Some(Controls {
-                paused: s.paused(),
-                requests: s.take_requests(),
-                follows: s.take_follows(),
-            }))
+            let files = s.check();
+            let controls = if !always && !s.others_wrote().unwrap_or(true) {
+                Event::Controls(None) // our own write
+            } else {
+                if always {
+                    let _ = s.others_wrote();
+                }
+                Event::Controls(Some(Controls {
+                    paused: s.paused(),
+                    requests: s.take_requests(),
+                    follows: s.take_follows(),
+                }))
+            };
+            Event::Checked(files, Box::new(controls))
         });
+    }
+
+    /// Notes whether the database's files are in place: an error is logged
+    /// once and shown on `/health` until they are back.
+    fn files_checked(&mut self, files: store::Result<()>) {
+        match files {
+            Err(e) => {
+                if self.file_error.is_none() {
+                    tracing::error!(error = %e, "the database is gone from under the scheduler: runs are not recorded (nor started) until it is back");
+                }
+                self.file_error = Some(e.to_string());
+            }
+            Ok(()) => {
+                if self.file_error.take().is_some() {
+                    tracing::info!("the database is back in place");
+                }
+            }
+        }
     }
 
     /// Applies `schedule pause`/`resume` and starts `schedule trigger` runs.
@@ -1239,9 +1325,52 @@ impl Scheduler {
         }
     }
 
-    /// Re-reads the config; a config that fails to load changes nothing.
+    /// Re-reads the config on a thread of its own (a big config takes a
+    /// while to parse, and the loop goes on meanwhile); the answer comes
+    /// back as [`Event::Loaded`]. A reload asked for while one is under way
+    /// runs again once it is done.
     fn reload(&mut self, opts: &Options) {
-        match config::load(&opts.config_path) {
+        self.config_path = Some(opts.config_path.clone());
+        self.start_reload();
+    }
+
+    fn start_reload(&mut self) {
+        let Some(path) = self.config_path.clone() else {
+            return;
+        };
+        if self.reloading {
+            self.reload_again = true;
+            return;
+        }
+        let events = self.events_tx.clone();
+        let spawned = std::thread::Builder::new()
+            .name("reload".into())
+            .spawn(move || {
+                let _ = events.send(Event::Loaded(Box::new(config::load(&path))));
+            });
+        match spawned {
+            Ok(_) => self.reloading = true,
+            Err(e) => tracing::error!(error = %e, "config not reloaded: cannot start a thread"),
+        }
+    }
+
+    /// Applies a re-read config; a config that fails to load, or that has no
+    /// job left while the running one has some, changes nothing.
+    fn loaded(&mut self, result: Result<Config, config::ConfigError>) {
+        self.reloading = false;
+        if self.stopping {
+            return;
+        }
+        match result {
+            Ok(new) if new.jobs.is_empty() && !self.config.jobs.is_empty() => {
+                tracing::error!(
+                    config = %new.path.display(),
+                    jobs = self.config.jobs.len(),
+                    "config not reloaded: the file has no jobs now (emptied, or being \
+                     written?); keeping the running one. To stop every job, set \
+                     `enabled = false` on them"
+                );
+            }
             Ok(new) => {
                 let before = self.config.jobs.len();
                 let old: HashMap<&str, &Job> = self
@@ -1302,6 +1431,9 @@ impl Scheduler {
             Err(e) => {
                 tracing::error!("config not reloaded; keeping the running one:\n{e}");
             }
+        }
+        if std::mem::take(&mut self.reload_again) {
+            self.start_reload();
         }
     }
 
@@ -1367,6 +1499,7 @@ impl Scheduler {
         if let Some(notifier) = &self.notifier {
             notifier.send("STOPPING=1");
         }
+        self.stopping = true;
         let actions = self.engine.shutdown();
         self.execute(actions);
         // A `trigger` that arrives now must not run at the next start.
@@ -1489,8 +1622,13 @@ impl Watcher {
         };
         let config_name = config.file_name()?.to_owned();
         let inotify = Inotify::init(InitFlags::IN_CLOEXEC).ok()?;
-        let flags =
-            AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CREATE;
+        // A deleted or moved-away config is re-read too: the failed reload
+        // says so in the log, and the running config is kept.
+        let flags = AddWatchFlags::IN_CLOSE_WRITE
+            | AddWatchFlags::IN_MOVED_TO
+            | AddWatchFlags::IN_CREATE
+            | AddWatchFlags::IN_DELETE
+            | AddWatchFlags::IN_MOVED_FROM;
         inotify.add_watch(&folder, flags).ok()?;
         let (tx, changes) = mpsc::unbounded_channel();
         std::thread::Builder::new()

@@ -1,6 +1,7 @@
 //! `schedule next`: the next fire instants of a job or an expression; how
 //! users (and tests) check the schedule semantics.
 
+use chrono::Datelike;
 use chrono::{DateTime, SecondsFormat, Utc};
 use chrono_tz::Tz;
 use serde::Serialize;
@@ -89,6 +90,16 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
         tracing::warn!(
             schedule = %schedule,
             "never fires: no date matches its day-of-month and month fields"
+        );
+    }
+    if !instants.is_empty() && instants.len() < args.count as usize {
+        let last = instants.last().map_or(0, |i| i.at.year());
+        eprintln!(
+            "warning: only {} of the {} fires asked for: the next one would be after the latest \
+             instant schedule can count to (year {}); the last shown is in year {last}",
+            instants.len(),
+            args.count,
+            DateTime::<Utc>::MAX_UTC.year()
         );
     }
     if args.json {

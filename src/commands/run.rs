@@ -13,17 +13,32 @@ use std::sync::Arc;
 pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
     // Bad config is reported before anything is opened or written.
     let config = config::load(&global.config)?;
+    http::raise_fd_limit();
+    // As PID 1 the kernel hands us every orphan; elsewhere we ask for what
+    // our jobs leave behind, to reap it and to find it at a timeout.
+    if std::process::id() != 1 && !crate::process::become_subreaper() {
+        tracing::warn!("cannot become the child subreaper: orphans of jobs go to init");
+    }
     let location = global.location()?;
     let host = hostname();
-    let mut lock = store::lock(&location, &host, Role::Scheduler)
-        .map_err(|e| Error::from_lock(&location, e))?;
-    // A port in use is found before the database is created or touched.
+    let existed = store::exists(&location);
+    let mut lock =
+        store::lock_with_mode(&location, &host, Role::Scheduler, config.scheduler.db_mode)
+            .map_err(|e| Error::from_lock(&location, e))?;
+    // A port in use is found before the database is written.
     let monitor = match args.http.or(config.scheduler.http) {
         Some(addr) => {
             let (monitor, probes) = Monitor::new();
             let monitor = Arc::new(monitor);
             let dashboard = dashboard(global, &config, &location);
-            let bound = http::serve(addr, Arc::clone(&monitor), Arc::new(dashboard))?;
+            // The lock made an empty database file; a failed start leaves
+            // nothing behind.
+            let bound =
+                http::serve(addr, Arc::clone(&monitor), Arc::new(dashboard)).inspect_err(|_| {
+                    if !existed {
+                        store::discard_empty(&location);
+                    }
+                })?;
             tracing::info!(address = %bound, "serving /health and /metrics");
             Some((monitor, probes))
         }

@@ -15,7 +15,7 @@ use crate::store::Mode;
 pub fn run(global: &Global, args: &ShowArgs) -> Result<(), Error> {
     let (location, mut store) = super::open_store(global, Mode::Read)?;
     super::config_for_reading(global);
-    let Some(run) = store.run(args.run_id)? else {
+    let Some(mut run) = store.run(args.run_id)? else {
         return Err(Error::Usage(format!(
             "no run {} in {location}; `schedule history` lists the ids",
             args.run_id,
@@ -23,6 +23,12 @@ pub fn run(global: &Global, args: &ShowArgs) -> Result<(), Error> {
     };
     if args.json {
         return super::print(&output::json(&run));
+    }
+    // A job's output must not drive the operator's terminal (titles,
+    // clearing the screen): escaped there unless --raw asks for the bytes.
+    if !args.raw && std::io::IsTerminal::is_terminal(&std::io::stdout()) {
+        run.stdout_tail = output::for_terminal(&run.stdout_tail);
+        run.stderr_tail = output::for_terminal(&run.stderr_tail);
     }
     // Times in the job's zone when the config still knows the job.
     let tz = global.zones().get(&run.job).copied().unwrap_or(Tz::UTC);

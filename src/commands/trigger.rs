@@ -28,7 +28,7 @@ pub fn run(global: &Global, args: &TriggerArgs) -> Result<(), Error> {
     let job = super::find_job(&config, &args.job)?.clone();
     let host = super::run::hostname();
     let location = global.location()?;
-    match store::lock(&location, &host, Role::Trigger) {
+    match store::lock_with_mode(&location, &host, Role::Trigger, config.scheduler.db_mode) {
         Ok(lock) => run_here(&location, &job, args.wait, &host, lock, global.quiet),
         Err(store::LockError::Held(holder)) if holder.role == Role::Scheduler => {
             hand_off(&location, &job, args.wait, holder.pid, global.quiet)

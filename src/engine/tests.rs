@@ -1257,3 +1257,26 @@ fn a_request_is_answered_at_shutdown_and_its_time_does_not_move_the_clock() {
     });
     assert!(answered, "{actions:?}");
 }
+#[test]
+fn after_a_stop_a_fire_less_than_late_is_run_and_older_ones_are_missed() {
+    for catchup in ["skip", "latest"] {
+        let mut sim = Sim::new(
+            &format!("[jobs.a]\nevery = \"30s\"\ncatchup = \"{catchup}\"\ncommand = \"x\"\n"),
+            |_, _| 0.1,
+        );
+        sim.now = at(-1.0);
+        sim.start(&[]);
+        sim.run_until(1.0);
+        assert_eq!(sim.started("a"), [0.0], "{catchup}");
+        // SIGSTOP for two minutes: the loop wakes 0.47 s after the fire at 120.
+        sim.now = at(120.47);
+        let actions = sim.engine.tick(sim.now);
+        sim.apply(actions);
+        assert_eq!(sim.started("a"), [0.0, 120.0], "{catchup}: {:?}", sim.seen);
+        assert_eq!(
+            sim.recorded("a", Status::Missed),
+            [30.0, 60.0, 90.0],
+            "{catchup}"
+        );
+    }
+}

@@ -165,6 +165,11 @@ pub trait Store: History + Pauses + Requests + LiveOutput + Schedulers + Send {
     /// (SQLite's `data_version`; on PostgreSQL the notifications that ask
     /// for a look come from others only, so always true).
     fn others_wrote(&mut self) -> Result<bool>;
+    /// Whether the database is still where its users look for it (SQLite:
+    /// the files were not deleted, replaced or truncated under us).
+    fn check(&mut self) -> Result<()> {
+        Ok(())
+    }
 }
 
 /// How a command means to use the database.
@@ -193,6 +198,16 @@ pub fn exists(location: &Location) -> bool {
     match location {
         Location::Sqlite(path) => path.exists(),
         Location::Postgres(_) => true,
+    }
+}
+
+/// Removes a SQLite database file that is still empty (made by [`lock`]
+/// for a scheduler that then failed to start).
+pub fn discard_empty(location: &Location) {
+    if let Location::Sqlite(path) = location
+        && std::fs::metadata(path).is_ok_and(|m| m.is_file() && m.len() == 0)
+    {
+        let _ = std::fs::remove_file(path);
     }
 }
 
@@ -227,10 +242,28 @@ impl From<StoreError> for LockError {
     }
 }
 
-/// Takes the database's lock as `role`, or says who holds it.
+/// Takes the database's lock as `role`, or says who holds it; a SQLite
+/// database is created private (0600) if missing, and an existing one keeps
+/// its mode.
 pub fn lock(location: &Location, host: &str, role: Role) -> std::result::Result<Lock, LockError> {
+    let mode = match location {
+        Location::Sqlite(path) => std::fs::metadata(path)
+            .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
+            .unwrap_or(sqlite::DEFAULT_DB_MODE),
+        Location::Postgres(_) => sqlite::DEFAULT_DB_MODE,
+    };
+    lock_with_mode(location, host, role, mode)
+}
+
+/// [`lock`], creating (or keeping) a SQLite database with `db_mode`.
+pub fn lock_with_mode(
+    location: &Location,
+    host: &str,
+    role: Role,
+    db_mode: u32,
+) -> std::result::Result<Lock, LockError> {
     Ok(match location {
-        Location::Sqlite(path) => Lock::File(sqlite::FileLock::acquire(path, host, role)?),
+        Location::Sqlite(path) => Lock::File(sqlite::FileLock::acquire(path, host, role, db_mode)?),
         Location::Postgres(url) => Lock::Lease(postgres::Lease::acquire(url, host, role)?),
     })
 }

@@ -1,28 +1,53 @@
 //! One scheduler per SQLite file: an exclusive `flock` on `<db>.lock`,
-//! which the kernel drops if the process dies; and the watch that tells a
-//! running scheduler another process wrote the file.
+//! which the kernel drops if the process dies, and a second one on the
+//! database file itself, so that deleting the lock file lets nobody in; and
+//! the watch that tells a running scheduler another process wrote the file.
+//!
+//! Files are private: the lock file is created 0600 and the database with
+//! the configured mode (0600 unless `[scheduler] db_mode` says otherwise;
+//! SQLite gives its `-wal` and `-shm` the database's mode). Both are opened
+//! with `O_NOFOLLOW` on the resolved path and must be regular files owned by
+//! us: a symlink planted at the lock path, or a database path naming
+//! someone else's file, is refused, never truncated or turned into a
+//! database. A database path that is a symlink is followed only when the
+//! link is owned by us or by root (the target must still be ours).
 
 use chrono::{DateTime, Utc};
 use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
+use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
 use std::path::{Path, PathBuf};
 
 use crate::domain::{Holder, Role};
 use crate::store::{Kind, LockError, StoreError};
 
+/// The mode of a database created without a `db_mode`.
+pub const DEFAULT_DB_MODE: u32 = 0o600;
+/// The lock file's mode: nobody else may open it (and so `flock` it).
+const LOCK_MODE: u32 = 0o600;
+
 /// Who holds `db`'s lock now, if anyone. Reads the lock file and asks the
-/// kernel whether the lock is held, without taking it.
+/// kernel whether either lock is held, without taking it.
 pub fn lock_holder(db: &Path) -> Option<Holder> {
     let path = lock_path(db);
-    let mut file = File::options().read(true).open(&path).ok()?;
+    let db_held = || flocked(&resolve(db));
+    let Ok(mut file) = File::options()
+        .read(true)
+        .custom_flags(libc::O_NOFOLLOW)
+        .open(&path)
+    else {
+        // The lock file is gone (or not ours to read): the database's own
+        // lock still tells whether a scheduler runs.
+        return db_held().then(unknown_holder);
+    };
     // A shared lock is granted only while no exclusive one is held; it is
     // dropped at once and blocks no one (an exclusive `try_lock` at the
     // same instant may fail, as it would against a reader anyway).
     match file.try_lock_shared() {
         Ok(()) => {
             let _ = file.unlock();
-            None
+            db_held().then(unknown_holder)
         }
         Err(_) => {
             let mut holder = read_holder(&mut file);
@@ -32,6 +57,41 @@ pub fn lock_holder(db: &Path) -> Option<Holder> {
                 .map(DateTime::<Utc>::from);
             Some(holder)
         }
+    }
+}
+
+/// Whether someone holds an `flock` on `path`, from `/proc/locks`: opening
+/// the database to ask would be unsafe in a process with a SQLite
+/// connection to it (closing any descriptor of a file drops the process's
+/// `fcntl` locks on it, SQLite's included).
+fn flocked(path: &Path) -> bool {
+    let Ok(meta) = std::fs::metadata(path) else {
+        return false;
+    };
+    let Ok(locks) = std::fs::read_to_string("/proc/locks") else {
+        return false;
+    };
+    let dev = meta.dev();
+    let id = format!(
+        "{:02x}:{:02x}:{}",
+        libc::major(dev),
+        libc::minor(dev),
+        meta.ino()
+    );
+    locks.lines().any(|line| {
+        let mut words = line.split_whitespace().skip(1);
+        words.next() == Some("FLOCK") && words.nth(3) == Some(id.as_str())
+    })
+}
+
+/// A holder known only by its lock on the database file (the lock file was
+/// deleted or replaced).
+fn unknown_holder() -> Holder {
+    Holder {
+        pid: None,
+        host: None,
+        role: Role::parse(""),
+        since: None,
     }
 }
 
@@ -48,41 +108,126 @@ fn read_holder(file: &mut File) -> Holder {
     }
 }
 
+/// Opens (creating with `mode` if missing) a file we write: without
+/// following a symlink, and only if it is a regular file owned by us. An
+/// existing file of ours gets `mode`.
+pub(crate) fn open_private(path: &Path, mode: u32, what: &str) -> Result<File, String> {
+    let file = File::options()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .mode(mode)
+        .custom_flags(libc::O_NOFOLLOW | libc::O_CLOEXEC)
+        .open(path)
+        .map_err(|e| match e.raw_os_error() {
+            Some(libc::ELOOP) => format!(
+                "the {what} is a symbolic link; refusing to follow it (remove it, or point at a \
+                 regular file of this user)"
+            ),
+            _ => format!("cannot open the {what}: {e}"),
+        })?;
+    let meta = file
+        .metadata()
+        .map_err(|e| format!("cannot inspect the {what}: {e}"))?;
+    if !meta.file_type().is_file() {
+        return Err(format!(
+            "the {what} is not a regular file; refusing to use it"
+        ));
+    }
+    let uid = nix::unistd::geteuid().as_raw();
+    if meta.uid() != uid {
+        return Err(format!(
+            "the {what} belongs to uid {}, not to this user (uid {uid}); refusing to write it \
+             (run schedule as its owner, or move it away)",
+            meta.uid()
+        ));
+    }
+    if meta.permissions().mode() & 0o7777 != mode {
+        file.set_permissions(std::fs::Permissions::from_mode(mode))
+            .map_err(|e| format!("cannot set the {what}'s mode to {mode:04o}: {e}"))?;
+    }
+    Ok(file)
+}
+
+/// Checks that a database path we are about to write is safe to follow:
+/// a symlink is followed only when it is owned by us or by root.
+pub(crate) fn check_db_path(db: &Path) -> Result<(), String> {
+    let Ok(meta) = std::fs::symlink_metadata(db) else {
+        return Ok(()); // not there yet: created with O_NOFOLLOW
+    };
+    let uid = nix::unistd::geteuid().as_raw();
+    if meta.file_type().is_symlink() && meta.uid() != uid && meta.uid() != 0 {
+        return Err(format!(
+            "the database path is a symbolic link of uid {}, not of this user or root; refusing \
+             to follow it",
+            meta.uid()
+        ));
+    }
+    Ok(())
+}
+
+/// Makes the database file ready for writing: resolves the path, creates
+/// the file with `mode` if missing, refuses one that is not ours, and gives
+/// existing side files (`-wal`, `-shm`) the same mode.
+pub(crate) fn prepare_db(db: &Path, mode: u32) -> Result<File, String> {
+    check_db_path(db)?;
+    let resolved = resolve(db);
+    let file = open_private(&resolved, mode, "database file")?;
+    for side in ["-wal", "-shm"] {
+        let mut name = resolved.clone().into_os_string();
+        name.push(side);
+        let name = PathBuf::from(name);
+        if std::fs::symlink_metadata(&name).is_ok() {
+            open_private(&name, mode, &format!("database's {side} file"))?;
+        }
+    }
+    Ok(file)
+}
+
 /// The exclusive right to run a scheduler on one SQLite file, held until
 /// drop.
 pub struct FileLock {
     _file: File,
+    _db: File,
 }
 
 impl FileLock {
-    /// Takes the lock beside `db` or says who holds it.
-    pub fn acquire(db: &Path, host: &str, role: Role) -> Result<FileLock, LockError> {
+    /// Takes the lock beside `db` or says who holds it; creates the
+    /// database file with `mode` if it is missing.
+    pub fn acquire(db: &Path, host: &str, role: Role, mode: u32) -> Result<FileLock, LockError> {
         let path = lock_path(db);
-        let fail = |message: String| {
+        let fail = |at: &Path, message: String| {
             LockError::Store(StoreError::new(
-                path.display().to_string(),
-                Kind::Other,
+                at.display().to_string(),
+                Kind::Denied,
                 message,
             ))
         };
-        let mut file = File::options()
-            .read(true)
-            .write(true)
-            .create(true)
-            .truncate(false)
-            .open(&path)
-            .map_err(|e| fail(format!("cannot open the lock file: {e}")))?;
+        let mut file = open_private(&path, LOCK_MODE, "lock file").map_err(|m| fail(&path, m))?;
         if let Err(e) = file.try_lock() {
             return match e {
                 std::fs::TryLockError::WouldBlock => Err(LockError::Held(read_holder(&mut file))),
-                std::fs::TryLockError::Error(e) => Err(fail(format!("cannot lock: {e}"))),
+                std::fs::TryLockError::Error(e) => Err(fail(&path, format!("cannot lock: {e}"))),
+            };
+        }
+        // The database file's own lock: the lock file can be deleted, the
+        // database cannot without everyone noticing.
+        let db_file = prepare_db(db, mode).map_err(|m| fail(db, m))?;
+        if let Err(e) = db_file.try_lock() {
+            return match e {
+                std::fs::TryLockError::WouldBlock => Err(LockError::Held(unknown_holder())),
+                std::fs::TryLockError::Error(e) => Err(fail(db, format!("cannot lock: {e}"))),
             };
         }
         file.set_len(0)
             .and_then(|_| file.rewind())
             .and_then(|_| writeln!(file, "{} {host} {}", std::process::id(), role.as_str()))
-            .map_err(|e| fail(format!("cannot write the lock file: {e}")))?;
-        Ok(FileLock { _file: file })
+            .map_err(|e| fail(&path, format!("cannot write the lock file: {e}")))?;
+        Ok(FileLock {
+            _file: file,
+            _db: db_file,
+        })
     }
 }
 
@@ -95,7 +240,7 @@ fn lock_path(db: &Path) -> PathBuf {
 }
 
 /// The file a database path resolves to, also when it does not exist yet.
-fn resolve(db: &Path) -> PathBuf {
+pub(crate) fn resolve(db: &Path) -> PathBuf {
     std::fs::canonicalize(db).unwrap_or_else(|_| {
         let parent = db.parent().filter(|p| !p.as_os_str().is_empty());
         let dir = parent.map_or_else(|| PathBuf::from("."), Path::to_path_buf);
@@ -127,21 +272,33 @@ pub fn poke(db: &Path) {
         .and_then(|mut f| f.write_all(b"1"));
 }
 
-/// Watches the database's folder for `<db>.notify` being written, on a
-/// thread blocked in `read` (nothing wakes while nothing changes). Only
-/// whole writes (close after write, a file moved in) are asked for: the
-/// scheduler's own WAL stays open and produces no event.
+/// Watches the database's folder on a thread blocked in `read` (nothing
+/// wakes while nothing changes) for `<db>.notify` being written, and for
+/// the database's own files being deleted, moved or rewritten whole (the
+/// scheduler then checks they are still its files, `Store::check`). Only
+/// whole writes are asked for, not every write: the scheduler's own
+/// connection keeps its files open, so its own writes make no event.
 pub fn watch(db: &Path, changed: tokio::sync::mpsc::UnboundedSender<()>) -> bool {
     let notify = notify_path(db);
-    let (Some(folder), Some(name)) = (notify.parent(), notify.file_name()) else {
+    let (Some(folder), Some(notify_name)) = (notify.parent(), notify.file_name()) else {
         return false;
     };
-    let name = name.to_owned();
+    let notify_name = notify_name.to_owned();
+    let Some(db_name) = resolve(db).file_name().map(|n| n.to_owned()) else {
+        return false;
+    };
+    let mut wal_name = db_name.clone();
+    wal_name.push("-wal");
+    let mut shm_name = db_name.clone();
+    shm_name.push("-shm");
     let Ok(inotify) = Inotify::init(InitFlags::IN_CLOEXEC) else {
         return false;
     };
-    let flags =
-        AddWatchFlags::IN_CLOSE_WRITE | AddWatchFlags::IN_MOVED_TO | AddWatchFlags::IN_CREATE;
+    let flags = AddWatchFlags::IN_CLOSE_WRITE
+        | AddWatchFlags::IN_MOVED_TO
+        | AddWatchFlags::IN_CREATE
+        | AddWatchFlags::IN_DELETE
+        | AddWatchFlags::IN_MOVED_FROM;
     if inotify.add_watch(folder, flags).is_err() {
         return false;
     }
@@ -150,8 +307,10 @@ pub fn watch(db: &Path, changed: tokio::sync::mpsc::UnboundedSender<()>) -> bool
         .spawn(move || {
             while let Ok(events) = inotify.read_events() {
                 for event in events {
-                    if event.name.as_deref() == Some(name.as_os_str()) && changed.send(()).is_err()
-                    {
+                    let ours = event.name.as_deref().is_some_and(|n| {
+                        n == notify_name || n == db_name || n == wal_name || n == shm_name
+                    });
+                    if ours && changed.send(()).is_err() {
                         return;
                     }
                 }

@@ -19,7 +19,7 @@ use crate::domain::{
     Chunk, HistoryQuery, NewRun, NotRunRecord, Orphan, Outcome, Request, RequestState, RunRecord,
     SchedulerStatus, StatRow,
 };
-pub use lock::{FileLock, lock_holder, watch};
+pub use lock::{DEFAULT_DB_MODE, FileLock, lock_holder, watch};
 use migrations::MIGRATIONS;
 pub use migrations::SCHEMA_VERSION;
 
@@ -34,6 +34,70 @@ pub struct SqliteStore {
     path: PathBuf,
     /// `PRAGMA data_version` at the last [`Store::others_wrote`].
     data_version: Option<i64>,
+    /// The files a writer opened, to notice them deleted or replaced.
+    files: Option<Files>,
+}
+
+/// The database file and its `-shm` as a writer opened them (device and
+/// inode), and the longest its WAL was seen: a path that names another
+/// file now, or a WAL shorter than before (SQLite never truncates it here:
+/// no `journal_size_limit`, no `TRUNCATE` checkpoint), means someone
+/// removed or cut the files under us, and writes would go where nobody
+/// reads them.
+struct Files {
+    db: (PathBuf, (u64, u64)),
+    shm: (PathBuf, (u64, u64)),
+    wal: PathBuf,
+    wal_len: u64,
+}
+
+fn identity(path: &Path) -> Option<(u64, u64)> {
+    use std::os::unix::fs::MetadataExt;
+    std::fs::metadata(path).ok().map(|m| (m.dev(), m.ino()))
+}
+
+fn side(db: &Path, suffix: &str) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push(suffix);
+    PathBuf::from(name)
+}
+
+impl Files {
+    fn of(db: &Path) -> Option<Files> {
+        let db = lock::resolve(db);
+        let shm = side(&db, "-shm");
+        let wal = side(&db, "-wal");
+        Some(Files {
+            db: (db.clone(), identity(&db)?),
+            shm: (shm.clone(), identity(&shm)?),
+            wal_len: std::fs::metadata(&wal).map(|m| m.len()).unwrap_or(0),
+            wal,
+        })
+    }
+
+    /// What went wrong with the files, if anything.
+    fn trouble(&mut self) -> Option<String> {
+        for (what, (path, id)) in [("database file", &self.db), ("-shm file", &self.shm)] {
+            match identity(path) {
+                None => return Some(format!("the {what} `{}` was deleted", path.display())),
+                Some(now) if now != *id => {
+                    return Some(format!("the {what} `{}` was replaced", path.display()));
+                }
+                Some(_) => {}
+            }
+        }
+        let len = std::fs::metadata(&self.wal).map(|m| m.len()).unwrap_or(0);
+        if len < self.wal_len {
+            return Some(format!(
+                "the WAL `{}` was truncated ({} bytes, was {})",
+                self.wal.display(),
+                len,
+                self.wal_len
+            ));
+        }
+        self.wal_len = len;
+        None
+    }
 }
 
 /// The error kind of a SQLite error.
@@ -97,6 +161,14 @@ impl SqliteStore {
         }
         let mut flags = OpenFlags::SQLITE_OPEN_READ_WRITE | OpenFlags::SQLITE_OPEN_NO_MUTEX;
         if create {
+            // Created by us, private, before SQLite sees it (its side files
+            // take its mode); someone else's file is refused. An existing
+            // file keeps its mode (the lock gave it `db_mode`).
+            let mode = std::fs::metadata(lock::resolve(path))
+                .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
+                .unwrap_or(DEFAULT_DB_MODE);
+            lock::prepare_db(path, mode)
+                .map_err(|m| StoreError::new(at.clone(), Kind::Denied, m))?;
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }
         let conn = Connection::open_with_flags(path, flags).map_err(|e| Self::fail(path, e))?;
@@ -104,8 +176,14 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
             data_version: None,
+            files: None,
         };
         store.setup(create)?;
+        if create {
+            // The WAL and -shm exist while a connection in WAL mode is open.
+            store.data_version()?;
+            store.files = Files::of(path);
+        }
         Ok(store)
     }
 
@@ -175,6 +253,8 @@ impl SqliteStore {
             conn,
             path: path.to_path_buf(),
             data_version: None,
+            // A read-only reader writes nothing, so has nothing to check.
+            files: None,
         }))
     }
 
@@ -245,6 +325,23 @@ impl SqliteStore {
         }
         tx.commit().map_err(fail)?;
         Ok(())
+    }
+
+    /// Refuses to write when the files were deleted, replaced or cut under
+    /// us (see [`Files`]): unavailable, so that the scheduler keeps the
+    /// fires and records them once the database is back.
+    fn check_files(&mut self) -> Result<()> {
+        match self.files.as_mut().and_then(Files::trouble) {
+            None => Ok(()),
+            Some(why) => Err(StoreError::new(
+                self.path.display().to_string(),
+                Kind::Unavailable,
+                format!(
+                    "{why} while the scheduler was using it; nothing is recorded until the \
+                     file is back (restore it, or restart schedule to start a new one)"
+                ),
+            )),
+        }
     }
 
     fn data_version(&self) -> Result<i64> {
@@ -362,6 +459,7 @@ fn row_to_record(r: &rusqlite::Row) -> rusqlite::Result<RunRecord> {
 
 impl History for SqliteStore {
     fn claim(&mut self, runs: &[NewRun]) -> Result<Vec<Option<i64>>> {
+        self.check_files()?;
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| Self::fail(&path, e);
         let tx = self
@@ -400,6 +498,7 @@ impl History for SqliteStore {
     }
 
     fn set_child_pid(&mut self, id: i64, child_pid: u32) -> Result<()> {
+        self.check_files()?;
         let mut stmt = self
             .conn
             .prepare_cached("UPDATE runs SET child_pid = ?2 WHERE id = ?1")
@@ -414,6 +513,7 @@ impl History for SqliteStore {
     }
 
     fn finish_all(&mut self, ends: &[(i64, &Outcome)]) -> Result<()> {
+        self.check_files()?;
         let path = self.path.clone();
         let fail = |e: rusqlite::Error| Self::fail(&path, e);
         let tx = self
@@ -447,6 +547,7 @@ impl History for SqliteStore {
     }
 
     fn record(&mut self, run: &NewRun, not_run: &NotRunRecord) -> Result<Option<i64>> {
+        self.check_files()?;
         if not_run.paused {
             // The pause's row, if it is still the job's newest: count this
             // fire into it.
@@ -1008,6 +1109,10 @@ impl Schedulers for SqliteStore {
 }
 
 impl Store for SqliteStore {
+    fn check(&mut self) -> Result<()> {
+        self.check_files()
+    }
+
     fn others_wrote(&mut self) -> Result<bool> {
         let version = Some(self.data_version()?);
         let changed = version != self.data_version;

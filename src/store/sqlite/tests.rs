@@ -136,14 +136,14 @@ fn two_spellings_of_one_database_share_one_lock() {
     std::fs::write(&db, "").unwrap();
     let link = dir.path().join("link.db");
     std::os::unix::fs::symlink(&db, &link).unwrap();
-    let _first = FileLock::acquire(&db, "h", Role::Scheduler).unwrap();
+    let _first = FileLock::acquire(&db, "h", Role::Scheduler, DEFAULT_DB_MODE).unwrap();
     assert!(matches!(
-        FileLock::acquire(&link, "h", Role::Scheduler),
+        FileLock::acquire(&link, "h", Role::Scheduler, DEFAULT_DB_MODE),
         Err(LockError::Held(_))
     ));
     let dotted = dir.path().join(".").join("s.db");
     assert!(matches!(
-        FileLock::acquire(&dotted, "h", Role::Scheduler),
+        FileLock::acquire(&dotted, "h", Role::Scheduler, DEFAULT_DB_MODE),
         Err(LockError::Held(_))
     ));
 }
@@ -152,8 +152,8 @@ fn two_spellings_of_one_database_share_one_lock() {
 fn the_scheduler_lock_is_exclusive_and_names_its_holder() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
-    let first = FileLock::acquire(&db, "hostA", Role::Scheduler).unwrap();
-    match FileLock::acquire(&db, "hostB", Role::Scheduler) {
+    let first = FileLock::acquire(&db, "hostA", Role::Scheduler, DEFAULT_DB_MODE).unwrap();
+    match FileLock::acquire(&db, "hostB", Role::Scheduler, DEFAULT_DB_MODE) {
         Err(LockError::Held(holder)) => {
             assert_eq!(holder.pid, Some(std::process::id()));
             assert_eq!(holder.host.as_deref(), Some("hostA"));
@@ -162,7 +162,7 @@ fn the_scheduler_lock_is_exclusive_and_names_its_holder() {
         other => panic!("expected Held, got {:?}", other.err()),
     }
     drop(first);
-    assert!(FileLock::acquire(&db, "hostB", Role::Scheduler).is_ok());
+    assert!(FileLock::acquire(&db, "hostB", Role::Scheduler, DEFAULT_DB_MODE).is_ok());
 }
 
 #[test]
@@ -195,7 +195,7 @@ fn the_lock_holder_is_seen_without_taking_the_lock() {
     let dir = tempfile::tempdir().unwrap();
     let db = dir.path().join("s.db");
     assert_eq!(lock_holder(&db), None);
-    let lock = FileLock::acquire(&db, "hostA", Role::Trigger).unwrap();
+    let lock = FileLock::acquire(&db, "hostA", Role::Trigger, DEFAULT_DB_MODE).unwrap();
     let holder = lock_holder(&db).unwrap();
     assert_eq!(
         (holder.pid, holder.host.as_deref(), holder.role),
@@ -205,7 +205,7 @@ fn the_lock_holder_is_seen_without_taking_the_lock() {
     drop(lock);
     assert_eq!(lock_holder(&db), None);
     // Looking did not take it.
-    assert!(FileLock::acquire(&db, "hostB", Role::Scheduler).is_ok());
+    assert!(FileLock::acquire(&db, "hostB", Role::Scheduler, DEFAULT_DB_MODE).is_ok());
 }
 
 #[test]
@@ -254,4 +254,19 @@ fn a_locked_database_is_busy_not_broken() {
     other.execute_batch("COMMIT").unwrap();
     assert!(store.claim(std::slice::from_ref(&run)).unwrap()[0].is_some());
     let _ = Status::Running;
+}
+
+#[test]
+fn the_database_file_s_own_lock_names_a_holder_when_the_lock_file_is_gone() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("s.db");
+    let lock = FileLock::acquire(&db, "hostA", Role::Scheduler, DEFAULT_DB_MODE).unwrap();
+    std::fs::remove_file(dir.path().join("s.db.lock")).unwrap();
+    assert!(lock_holder(&db).is_some());
+    assert!(matches!(
+        FileLock::acquire(&db, "hostB", Role::Scheduler, DEFAULT_DB_MODE),
+        Err(LockError::Held(_))
+    ));
+    drop(lock);
+    assert_eq!(lock_holder(&db), None);
 }

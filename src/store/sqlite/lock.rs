@@ -185,6 +185,52 @@ pub(crate) fn prepare_db(db: &Path, mode: u32) -> Result<File, String> {
     Ok(file)
 }
 
+/// [`prepare_db`] for a store about to open the file, without opening it
+/// when it is there already: closing any descriptor of a file drops every
+/// `fcntl` lock this process holds on it, SQLite's included, and a store
+/// opened beside a live connection (the clean-up thread's, in the
+/// scheduler) would take away the scheduler's. An existing file is
+/// checked by path (regular, ours) and given `mode`.
+pub(crate) fn prepare_db_path(db: &Path, mode: u32) -> Result<(), String> {
+    check_db_path(db)?;
+    let resolved = resolve(db);
+    if std::fs::symlink_metadata(&resolved).is_err() {
+        return prepare_db(db, mode).map(drop);
+    }
+    use std::os::unix::fs::PermissionsExt;
+    let uid = nix::unistd::geteuid().as_raw();
+    for side in ["", "-wal", "-shm"] {
+        let mut name = resolved.clone().into_os_string();
+        name.push(side);
+        let name = PathBuf::from(name);
+        let what = if side.is_empty() {
+            "database file".to_string()
+        } else {
+            format!("database's {side} file")
+        };
+        let Ok(meta) = std::fs::symlink_metadata(&name) else {
+            continue;
+        };
+        if !meta.file_type().is_file() {
+            return Err(format!(
+                "the {what} is not a regular file; refusing to use it"
+            ));
+        }
+        if meta.uid() != uid {
+            return Err(format!(
+                "the {what} belongs to uid {}, not to this user (uid {uid}); refusing to write \
+                 it (run schedule as its owner, or move it away)",
+                meta.uid()
+            ));
+        }
+        if meta.permissions().mode() & 0o7777 != mode {
+            std::fs::set_permissions(&name, std::fs::Permissions::from_mode(mode))
+                .map_err(|e| format!("cannot set the {what}'s mode: {e}"))?;
+        }
+    }
+    Ok(())
+}
+
 /// The exclusive right to run a scheduler on one SQLite file, held until
 /// drop.
 pub struct FileLock {

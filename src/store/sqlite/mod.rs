@@ -167,7 +167,7 @@ impl SqliteStore {
             let mode = std::fs::metadata(lock::resolve(path))
                 .map(|m| std::os::unix::fs::PermissionsExt::mode(&m.permissions()) & 0o7777)
                 .unwrap_or(DEFAULT_DB_MODE);
-            lock::prepare_db(path, mode)
+            lock::prepare_db_path(path, mode)
                 .map_err(|m| StoreError::new(at.clone(), Kind::Denied, m))?;
             flags |= OpenFlags::SQLITE_OPEN_CREATE;
         }

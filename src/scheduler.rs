@@ -131,6 +131,8 @@ enum Event {
 
 /// The paused jobs and the new `schedule trigger` requests, as read.
 struct Controls {
+    /// The pause version read with `paused`, to acknowledge once applied.
+    version: Option<i64>,
     paused: store::Result<Vec<String>>,
     requests: store::Result<Vec<Request>>,
     /// Runs someone started to follow with `schedule logs`.
@@ -1170,6 +1172,7 @@ impl Scheduler {
                     let _ = s.others_wrote();
                 }
                 Event::Controls(Some(Controls {
+                    version: s.controls().ok().map(|(v, _)| v),
                     paused: s.paused(),
                     requests: s.take_requests(),
                     follows: s.take_follows(),
@@ -1201,6 +1204,7 @@ impl Scheduler {
     fn apply_controls(
         &mut self,
         Controls {
+            version,
             paused,
             requests,
             follows,
@@ -1214,6 +1218,14 @@ impl Scheduler {
                 }
                 for job in resumed {
                     tracing::info!(job = %job, "job resumed");
+                }
+                // `schedule pause` waits for this to say it was applied.
+                if let Some(version) = version {
+                    self.store.send(move |s| {
+                        if let Err(e) = s.applied(version) {
+                            tracing::warn!(error = %e, "cannot acknowledge pause and resume");
+                        }
+                    });
                 }
             }
             Err(e) => tracing::warn!(error = %e, "cannot read the paused jobs"),

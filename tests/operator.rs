@@ -351,6 +351,10 @@ fn pause_and_resume_reach_a_running_scheduler() {
         text.contains("paused: tick") && text.contains("the running scheduler (pid"),
         "{text}"
     );
+    assert!(
+        text.contains(") applied it"),
+        "said only once acknowledged: {text}"
+    );
     env.wait_for_history("a paused fire", |rows| {
         rows.iter().any(|r| {
             r["job"] == "tick"
@@ -581,4 +585,21 @@ fn a_job_paused_then_removed_can_still_be_resumed_and_typos_change_nothing() {
     use schedule::store::{self, Location, Mode};
     let mut store = store::open(&Location::Sqlite(env.path("schedule.db")), Mode::Read).unwrap();
     assert!(store.paused().unwrap().is_empty());
+}
+
+/// `pause` says a running scheduler applied it only once the scheduler says
+/// so: a stopped scheduler does not answer, and the client says it did not.
+#[test]
+fn pause_says_applied_only_when_the_scheduler_acknowledges_it() {
+    let env = Env::new("[jobs.tick]\nevery = \"1h\"\ncommand = \"true\"\n");
+    let scheduler = env.start(&[]);
+    wait_for_log(&scheduler, "scheduler started");
+    scheduler.signal(nix::sys::signal::Signal::SIGSTOP);
+    let (text, _) = out(&env.cmd(&["pause", "tick"]).assert().success());
+    scheduler.signal(nix::sys::signal::Signal::SIGCONT);
+    assert!(text.contains("has not applied it yet"), "{text}");
+    assert!(!text.contains(") applied it"), "{text}");
+    // Once it runs again it applies it, and the next pause is acknowledged.
+    let (text, _) = out(&env.cmd(&["resume", "tick"]).assert().success());
+    assert!(text.contains(") applied it"), "{text}");
 }

@@ -7,6 +7,9 @@ use crate::cli::{Global, PauseArgs};
 use crate::error::Error;
 use crate::store::{self, Mode};
 
+/// How long `pause` waits for a running scheduler to acknowledge it.
+const ACK_WAIT: std::time::Duration = std::time::Duration::from_secs(5);
+
 pub fn run(global: &Global, args: &PauseArgs, pause: bool) -> Result<(), Error> {
     let config = super::config_for_acting(global)?;
     let location = global.location()?;
@@ -47,9 +50,29 @@ pub fn run(global: &Global, args: &PauseArgs, pause: bool) -> Result<(), Error> 
     } else {
         ("resumed", "they fire on schedule again")
     };
+    // Said only once the scheduler says so: it acknowledges the version of
+    // the pauses it applied.
     let who = match super::running_scheduler(&location) {
-        Some(Some(pid)) => format!("the running scheduler (pid {pid}) applies it now"),
-        Some(None) => "the running scheduler applies it now".to_string(),
+        Some(pid) => {
+            let scheduler = pid.map_or("the running scheduler".to_string(), |p| {
+                format!("the running scheduler (pid {p})")
+            });
+            let (version, _) = store.controls()?;
+            let deadline = std::time::Instant::now() + ACK_WAIT;
+            loop {
+                if store.controls()?.1 >= version {
+                    break format!("{scheduler} applied it");
+                }
+                if std::time::Instant::now() >= deadline {
+                    break format!(
+                        "{scheduler} has not applied it yet (no answer within {}s); it applies \
+                         it when it next reads the database",
+                        ACK_WAIT.as_secs()
+                    );
+                }
+                std::thread::sleep(std::time::Duration::from_millis(50));
+            }
+        }
         None => "no scheduler is running; it applies when one starts".to_string(),
     };
     super::print(&format!("{verb}: {}\n{effect}; {who}\n", jobs.join(", ")))

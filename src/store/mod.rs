@@ -104,6 +104,11 @@ pub trait Pauses {
     fn set_paused(&mut self, jobs: &[&str], paused: bool, now: DateTime<Utc>) -> Result<()>;
     /// The paused jobs.
     fn paused(&mut self) -> Result<Vec<String>>;
+    /// Where pause and resume stand: (the version the last one made, the
+    /// version a running scheduler last applied).
+    fn controls(&mut self) -> Result<(i64, i64)>;
+    /// A running scheduler applied pauses up to `version`.
+    fn applied(&mut self, version: i64) -> Result<()>;
 }
 
 /// `schedule trigger` handing a run to a running scheduler.

@@ -119,6 +119,7 @@ contract!(
     followed_runs_are_taken_once,
     each_scheduler_s_status_row_is_replaced,
     many_ends_are_written_in_one_call,
+    pauses_are_acknowledged_by_version,
 );
 
 fn a_fire_is_claimed_once(store: &mut dyn Store) {
@@ -700,4 +701,15 @@ fn many_ends_are_written_in_one_call(store: &mut dyn Store) {
         );
     }
     store.finish_all(&[]).unwrap();
+}
+
+fn pauses_are_acknowledged_by_version(store: &mut dyn Store) {
+    assert_eq!(store.controls().unwrap(), (0, 0));
+    store.set_paused(&["a"], true, t(0)).unwrap();
+    store.set_paused(&["a"], false, t(1)).unwrap();
+    assert_eq!(store.controls().unwrap(), (2, 0));
+    store.applied(2).unwrap();
+    // An older acknowledgement arriving late does not go back.
+    store.applied(1).unwrap();
+    assert_eq!(store.controls().unwrap(), (2, 2));
 }

@@ -101,6 +101,13 @@ pub const MIGRATIONS: &[&str] = &[
         taken    BOOLEAN     NOT NULL DEFAULT false
     );
     CREATE INDEX follows_open ON follows (id) WHERE NOT taken;",
+    // 4: pause and resume are acknowledged (as SQLite's version 6).
+    "CREATE TABLE controls (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        version BIGINT  NOT NULL,
+        applied BIGINT  NOT NULL
+    );
+    INSERT INTO controls (id, version, applied) VALUES (1, 0, 0);",
 ];
 
 /// The schema version this build writes.

@@ -716,11 +716,32 @@ impl Pauses for PgStore {
                 tx.execute("DELETE FROM paused WHERE job = ANY($1)", &[&jobs])
                     .await?;
             }
+            tx.execute("UPDATE controls SET version = version + 1", &[])
+                .await?;
             // Delivered at commit, to a scheduler that LISTENs.
             tx.execute("SELECT pg_notify($1, 'paused')", &[&CHANNEL])
                 .await?;
             tx.commit().await
         })
+    }
+
+    fn controls(&mut self) -> Result<(i64, i64)> {
+        let row = self.with(async |c| {
+            c.query_one("SELECT version, applied FROM controls", &[])
+                .await
+        })?;
+        Ok((row.get(0), row.get(1)))
+    }
+
+    fn applied(&mut self, version: i64) -> Result<()> {
+        self.with(async |c| {
+            c.execute(
+                "UPDATE controls SET applied = greatest(applied, $1)",
+                &[&version],
+            )
+            .await
+        })?;
+        Ok(())
     }
 
     fn paused(&mut self) -> Result<Vec<String>> {

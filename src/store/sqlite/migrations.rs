@@ -159,6 +159,14 @@ pub const MIGRATIONS: &[&str] = &[
         taken    INTEGER NOT NULL DEFAULT 0
     );
     CREATE INDEX follows_open ON follows (id) WHERE taken = 0;",
+    // 6: pause and resume are acknowledged: each one moves `version`, and a
+    // running scheduler writes the version it applied into `applied`.
+    "CREATE TABLE controls (
+        id      INTEGER PRIMARY KEY CHECK (id = 1),
+        version INTEGER NOT NULL,
+        applied INTEGER NOT NULL
+    );
+    INSERT INTO controls (id, version, applied) VALUES (1, 0, 0);",
 ];
 
 /// The schema version this build writes.

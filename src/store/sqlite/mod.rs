@@ -857,8 +857,26 @@ impl Pauses for SqliteStore {
             }
             .map_err(fail)?;
         }
+        tx.execute("UPDATE controls SET version = version + 1", [])
+            .map_err(fail)?;
         tx.commit().map_err(fail)?;
         lock::poke(&self.path);
+        Ok(())
+    }
+
+    fn controls(&mut self) -> Result<(i64, i64)> {
+        self.conn
+            .query_row("SELECT version, applied FROM controls", [], |r| {
+                Ok((r.get(0)?, r.get(1)?))
+            })
+            .map_err(|e| self.err(e))
+    }
+
+    fn applied(&mut self, version: i64) -> Result<()> {
+        self.check_files()?;
+        self.conn
+            .execute("UPDATE controls SET applied = max(applied, ?1)", [version])
+            .map_err(|e| self.err(e))?;
         Ok(())
     }
 

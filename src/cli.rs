@@ -238,6 +238,25 @@ pub struct RunArgs {
     /// loopback); overrides `[scheduler] http`
     #[arg(long, value_name = "ADDR", env = "SCHEDULE_HTTP", value_parser = crate::addr::parse_addr)]
     pub http: Option<std::net::SocketAddr>,
+    /// This host's name in the history and, with [cluster], among the
+    /// hosts (default: the machine's host name)
+    #[arg(long, value_name = "NAME", env = "SCHEDULE_HOST", value_parser = parse_host)]
+    pub host: Option<String>,
+}
+
+fn parse_host(text: &str) -> Result<String, String> {
+    let name = text.trim();
+    if name.is_empty()
+        || name.len() > 253
+        || name.chars().any(|c| c.is_control() || c.is_whitespace())
+    {
+        return Err(format!(
+            "invalid host name `{}`: give 1 to 253 characters without spaces or control \
+             characters, such as `web-1`",
+            text.escape_debug()
+        ));
+    }
+    Ok(name.to_string())
 }
 
 #[derive(Debug, Args)]

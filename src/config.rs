@@ -27,6 +27,60 @@ pub struct Config {
     /// engine rather than copied (10,000 jobs are 10,000 of these).
     pub jobs: Vec<std::sync::Arc<Job>>,
     pub scheduler: SchedulerSettings,
+    /// `[cluster]`: several hosts share one PostgreSQL database.
+    pub cluster: Option<ClusterSettings>,
+}
+
+/// `[cluster]`: how the hosts that share a PostgreSQL database claim fires
+/// and watch each other. Every duration is timed by the database's clock,
+/// except the trust deadline, which a host keeps on its own monotonic one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClusterSettings {
+    /// A run's lease and a host's heartbeat last this long unrenewed.
+    pub lease: Duration,
+    /// A host that is not a job's preferred one claims its fire only if it
+    /// is still unclaimed after this long.
+    pub takeover_delay: Duration,
+    /// Above this difference between its clock and the database's, a host
+    /// claims nothing.
+    pub max_skew: Duration,
+    /// A run whose lease expired this long ago is marked `lost`.
+    pub lost_grace: Duration,
+}
+
+impl Default for ClusterSettings {
+    fn default() -> Self {
+        ClusterSettings {
+            lease: Duration::from_secs(30),
+            takeover_delay: Duration::from_secs(2),
+            max_skew: Duration::from_secs(2),
+            lost_grace: Duration::from_secs(10),
+        }
+    }
+}
+
+impl ClusterSettings {
+    /// How often a host beats and renews its runs' leases.
+    pub fn beat(&self) -> Duration {
+        (self.lease / 6).max(Duration::from_millis(100))
+    }
+
+    /// How long after its last renewal that worked a host still trusts its
+    /// leases: a third of the lease short of it, so that the children are
+    /// stopped before anyone may call the run lost.
+    pub fn trust(&self) -> Duration {
+        self.lease - self.lease / 3
+    }
+}
+
+/// `on_lost`: what follows when a run's host is gone.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum OnLost {
+    /// Record the run `lost` and say so; run nothing.
+    #[default]
+    Alert,
+    /// Start the next attempt at once, on a host that is alive.
+    Retry,
 }
 
 /// `[scheduler]`: settings of the loop as a whole.
@@ -169,6 +223,11 @@ pub struct Job {
     /// Dead-man alert: the job is overdue when it has not succeeded for
     /// this long (since its last success, or since the scheduler started).
     pub expect_success_within: Option<Duration>,
+    /// `[cluster]`: only hosts whose name matches one of these patterns
+    /// (`*` and `?` wildcards) run the job; empty: any host.
+    pub hosts: Vec<String>,
+    /// `[cluster]`: what follows a run whose host is gone.
+    pub on_lost: OnLost,
 }
 
 /// One problem in a config file, with where it is.
@@ -336,8 +395,11 @@ const SETTING_KEYS: &[&str] = &[
     "on_success",
     "hook_timeout",
     "expect_success_within",
+    "hosts",
+    "on_lost",
 ];
-const TOP_LEVEL_KEYS: &[&str] = &["defaults", "jobs", "scheduler"];
+const TOP_LEVEL_KEYS: &[&str] = &["defaults", "jobs", "scheduler", "cluster"];
+const CLUSTER_KEYS: &[&str] = &["lease", "takeover_delay", "max_skew", "lost_grace"];
 const SCHEDULER_KEYS: &[&str] = &[
     "max_concurrent",
     "max_queued",
@@ -395,6 +457,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
 
     let mut defaults = Settings::default();
     let mut scheduler = SchedulerSettings::default();
+    let mut cluster: Option<ClusterSettings> = None;
     let mut job_tables = Vec::new();
     for (key, value) in doc.get_ref() {
         match key.get_ref().as_ref() {
@@ -498,6 +561,40 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
                 }
                 other => cx.type_error(value.span(), None, Some("scheduler"), "a table", other),
             },
+            "cluster" => match value.get_ref() {
+                DeValue::Table(t) => {
+                    let c = cluster.get_or_insert_with(ClusterSettings::default);
+                    for (k, v) in t {
+                        let key = k.get_ref().as_ref();
+                        let slot = match key {
+                            "lease" => &mut c.lease,
+                            "takeover_delay" => &mut c.takeover_delay,
+                            "max_skew" => &mut c.max_skew,
+                            "lost_grace" => &mut c.lost_grace,
+                            _ => {
+                                cx.unknown_key(k.span(), None, key, CLUSTER_KEYS);
+                                continue;
+                            }
+                        };
+                        if let Some(d) = cx.duration(None, key, v, key == "lease") {
+                            *slot = d;
+                        }
+                    }
+                    if c.lease < Duration::from_secs(1) {
+                        let span = t
+                            .iter()
+                            .find(|(k, _)| k.get_ref() == "lease")
+                            .map_or(value.span(), |(_, v)| v.span());
+                        let msg = format!(
+                            "a lease of {} is too short to renew over a network; give at \
+                             least 1s (the default is 30s)",
+                            duration::format(c.lease)
+                        );
+                        cx.error(span, None, Some("lease"), msg);
+                    }
+                }
+                other => cx.type_error(value.span(), None, Some("cluster"), "a table", other),
+            },
             other => {
                 let msg = format!(
                     "unknown top-level key `{other}`; valid: {}{}",
@@ -537,6 +634,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
             path: path.to_path_buf(),
             jobs,
             scheduler,
+            cluster,
         })
     } else {
         // Read top to bottom, whichever check found them.
@@ -569,6 +667,8 @@ struct Settings {
     on_success: Option<String>,
     hook_timeout: Option<Duration>,
     expect_success_within: Option<Duration>,
+    hosts: Option<Vec<String>>,
+    on_lost: Option<OnLost>,
 }
 
 impl Settings {
@@ -722,6 +822,48 @@ impl Settings {
             "expect_success_within" => {
                 self.expect_success_within = cx.duration(job, key, value, true)
             }
+            "on_lost" => {
+                self.on_lost = cx.choice(
+                    job,
+                    key,
+                    value,
+                    &[("alert", OnLost::Alert), ("retry", OnLost::Retry)],
+                )
+            }
+            "hosts" => match value.get_ref() {
+                DeValue::Array(items) => {
+                    let mut patterns = Vec::new();
+                    for item in items {
+                        match item.get_ref() {
+                            DeValue::String(p) if !p.trim().is_empty() => {
+                                patterns.push(p.trim().to_string())
+                            }
+                            other => {
+                                let msg = format!(
+                                    "each entry of `hosts` is a host name or a pattern such as \
+                                     \"backup-*\", found {}",
+                                    describe(other)
+                                );
+                                cx.error(item.span(), job, Some(key), msg);
+                            }
+                        }
+                    }
+                    if items.is_empty() {
+                        let msg = "`hosts = []` would let no host run the job; leave `hosts` \
+                                   out to let any host run it"
+                            .to_string();
+                        cx.error(span, job, Some(key), msg);
+                    }
+                    self.hosts = Some(patterns);
+                }
+                other => cx.type_error(
+                    span,
+                    job,
+                    Some(key),
+                    "a list of host names or patterns such as `[\"backup-*\"]`",
+                    other,
+                ),
+            },
             _ => return false,
         }
         true
@@ -757,6 +899,8 @@ impl Settings {
             expect_success_within: self
                 .expect_success_within
                 .or(defaults.expect_success_within),
+            hosts: self.hosts.or_else(|| defaults.hosts.clone()),
+            on_lost: self.on_lost.or(defaults.on_lost),
         }
     }
 }
@@ -918,6 +1062,8 @@ fn job_from_table(
         on_success: settings.on_success,
         hook_timeout: settings.hook_timeout.unwrap_or(DEFAULT_HOOK_TIMEOUT),
         expect_success_within: settings.expect_success_within,
+        hosts: settings.hosts.unwrap_or_default(),
+        on_lost: settings.on_lost.unwrap_or_default(),
     })
 }
 

@@ -63,6 +63,9 @@ word_enum! {
         TimedOut = "timed_out",
         Cancelled = "cancelled",
         Interrupted = "interrupted",
+        /// Its host stopped renewing the run's lease (it died, or lost the
+        /// database): nobody knows how the run ended.
+        Lost = "lost",
         Skipped = "skipped",
         Missed = "missed",
     }
@@ -73,7 +76,7 @@ impl Status {
     pub fn is_failure(self) -> bool {
         matches!(
             self,
-            Status::Failed | Status::TimedOut | Status::Interrupted
+            Status::Failed | Status::TimedOut | Status::Interrupted | Status::Lost
         )
     }
 }
@@ -315,6 +318,63 @@ pub struct Orphan {
     pub pid: u32,
     /// The run's shell, leader of its process group, if it was spawned.
     pub child_pid: Option<u32>,
+}
+
+/// A fire's identity: what the database refuses to store twice.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub struct FireKey {
+    pub job: String,
+    pub scheduled_for: DateTime<Utc>,
+    pub slot: u32,
+    pub attempt: u32,
+}
+
+/// What a cluster claim of one fire came to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClaimOutcome {
+    /// The fire is ours to run: its row, and the fencing token every later
+    /// write for the run carries.
+    Claimed { id: i64, epoch: i64 },
+    /// The fire already has a row: another host claimed (or recorded) it.
+    Taken,
+    /// Another run of the job holds it (an `overlap` other than `allow`):
+    /// that run's row, and whether this host wrote it.
+    Busy {
+        run_id: i64,
+        host: String,
+        ours: bool,
+    },
+    /// The database's clock says the fire is not due yet.
+    Early,
+}
+
+/// A run whose host stopped renewing its lease, as the host that marked it
+/// `lost` found it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LostRun {
+    pub id: i64,
+    pub key: FireKey,
+    pub nominal: Option<String>,
+    pub host: String,
+    pub pid: u32,
+}
+
+/// A member of a cluster as its heartbeat row says.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct HostRow {
+    pub id: i64,
+    pub name: String,
+    pub pid: u32,
+    pub version: String,
+    pub started_at: DateTime<Utc>,
+    /// Its last heartbeat, on the database's clock.
+    pub heartbeat: DateTime<Utc>,
+    /// The database's clock minus the host's, as the host last measured it.
+    pub skew_ms: i64,
+    /// A hash of every job definition the host has.
+    pub config_hash: String,
+    /// The heartbeat is within the lease: the host counts as alive.
+    pub live: bool,
 }
 
 /// A chunk of a streamed run's output.

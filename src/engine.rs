@@ -108,6 +108,23 @@ pub enum Action {
     /// The wall clock went back by this much: wildcard jobs follow the new
     /// time, fixed-time jobs wait for the time they were at (cron(8)).
     ClockBack { by: TimeDelta, everything: bool },
+    /// In a cluster, another host is the job's preferred one: see whether
+    /// it claimed the fire after the takeover delay, and hand the fire back
+    /// with [`Engine::take_over`] if it did not. The fire holds no slot
+    /// meanwhile.
+    Standby { fire: Fire },
+}
+
+/// What this host does with a job's fires in a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Claims them at once: it is the job's preferred host.
+    Lead,
+    /// Claims them only if the preferred host did not.
+    Standby,
+    /// Never runs the job (`hosts` leaves this host out, or its definition
+    /// of the job differs from the other hosts').
+    None,
 }
 
 enum Timer {
@@ -199,6 +216,14 @@ pub struct Engine {
     /// When `startup` ran: dead-man deadlines of jobs never seen to succeed
     /// count from here.
     started: DateTime<Utc>,
+    /// In a cluster: the jobs this host does not lead (absent: leads).
+    parts: HashMap<String, Part>,
+    /// Fires taken over from their lead: they may wait in a queue, and are
+    /// not stood by for again when they come out of it.
+    taken_over: std::collections::HashSet<(String, DateTime<Utc>, u32, u32)>,
+    /// `run_on_start` jobs run at `startup` (in a cluster, only when the
+    /// first host starts).
+    run_on_start: bool,
 }
 
 impl Engine {
@@ -224,6 +249,9 @@ impl Engine {
             shutting_down: false,
             paused: Default::default(),
             started: DateTime::<Utc>::MIN_UTC,
+            parts: HashMap::new(),
+            taken_over: Default::default(),
+            run_on_start: true,
         }
     }
 
@@ -254,7 +282,7 @@ impl Engine {
                 Some(&last) => self.catch_up(name, last, now, false, &mut out),
                 None => self.arm_next(name, now),
             }
-            if job.run_on_start {
+            if job.run_on_start && self.run_on_start {
                 let fire = Fire {
                     job: name.clone(),
                     // The history keeps milliseconds: so does the fire.
@@ -535,6 +563,43 @@ impl Engine {
 
     /// `schedule trigger`: runs the job now, through its overlap policy and
     /// the concurrency limit. A paused job runs too: someone asked for it.
+    /// `run_on_start` jobs do not run at [`Engine::startup`]: the cluster
+    /// was already running when this host joined it.
+    pub fn skip_run_on_start(&mut self) {
+        self.run_on_start = false;
+    }
+
+    /// In a cluster: what this host does with each job's fires from now on
+    /// (jobs not named are led here).
+    pub fn set_parts(&mut self, parts: HashMap<String, Part>) {
+        self.parts = parts;
+    }
+
+    /// A fire this host stood by for was not claimed by the preferred host:
+    /// it is dispatched here as any other.
+    pub fn take_over(&mut self, fire: Fire) -> Vec<Action> {
+        let mut out = Vec::new();
+        if self.taken_over.len() > 100_000 {
+            self.taken_over.clear(); // fires recorded without starting
+        }
+        self.taken_over.insert(taken_key(&fire));
+        self.dispatch_as(fire, true, &mut out);
+        out
+    }
+
+    /// Another host's run of the job succeeded at `at` (the cluster's
+    /// history says so): the dead-man clock starts over from there.
+    pub fn succeeded_elsewhere(&mut self, job: &str, at: DateTime<Utc>) {
+        let Some(state) = self.jobs.get_mut(job) else {
+            return;
+        };
+        if state.last_success.is_some_and(|t| t >= at) {
+            return;
+        }
+        state.last_success = Some(at);
+        self.arm_deadline_from(job, at);
+    }
+
     pub fn request(&mut self, job: &str, at: DateTime<Utc>, request: i64) -> Vec<Action> {
         // `at` is the client's clock, maybe another host's: it does not move
         // ours, or a client's clock ahead would look like ours going back.
@@ -820,6 +885,24 @@ impl Engine {
 
     /// A fire whose time has come: the overlap policy, then the slot limit.
     fn dispatch(&mut self, fire: Fire, out: &mut Vec<Action>) {
+        self.dispatch_as(fire, false, out)
+    }
+
+    fn dispatch_as(&mut self, fire: Fire, taken_over: bool, out: &mut Vec<Action>) {
+        // A scheduled fire of a job another host leads is that host's to
+        // claim and to record; retries and requests stay with whoever has
+        // them.
+        let part = match fire.trigger {
+            Trigger::Schedule | Trigger::Catchup
+                if !taken_over && !self.taken_over.contains(&taken_key(&fire)) =>
+            {
+                self.parts.get(&fire.job).copied().unwrap_or(Part::Lead)
+            }
+            _ => Part::Lead,
+        };
+        if part == Part::None {
+            return;
+        }
         if self.shutting_down {
             // A `schedule trigger` waits for an answer: it gets its row.
             if fire.request.is_some() {
@@ -848,6 +931,10 @@ impl Engine {
             return;
         }
         if fire.trigger != Trigger::Manual && self.paused.contains(&fire.job) {
+            if part == Part::Standby {
+                // The lead records the pause's fires, once.
+                return;
+            }
             out.push(Action::Record {
                 fire,
                 status: NotRun::Skipped,
@@ -855,6 +942,10 @@ impl Engine {
                 missed_count: None,
                 paused: true,
             });
+            return;
+        }
+        if part == Part::Standby {
+            out.push(Action::Standby { fire });
             return;
         }
         if !state.running.is_empty() {
@@ -962,6 +1053,9 @@ impl Engine {
     }
 
     fn start(&mut self, fire: Fire, out: &mut Vec<Action>) {
+        if !self.taken_over.is_empty() {
+            self.taken_over.remove(&taken_key(&fire));
+        }
         let state = self
             .jobs
             .get_mut(&fire.job)
@@ -1163,3 +1257,12 @@ impl Rng {
 
 #[cfg(test)]
 mod tests;
+
+fn taken_key(fire: &Fire) -> (String, DateTime<Utc>, u32, u32) {
+    (
+        fire.job.clone(),
+        fire.scheduled_for,
+        fire.slot,
+        fire.attempt,
+    )
+}

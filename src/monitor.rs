@@ -61,10 +61,29 @@ pub struct Snapshot {
     pub write_error: Option<String>,
     /// A call to the history database has been waiting this long.
     pub db_stalled: Option<Duration>,
+    /// In a cluster: what this host may not do, and why.
+    pub cluster: Option<ClusterHealth>,
+}
+
+/// A cluster host's view of itself, for `/health`.
+#[derive(Debug, Clone, Default)]
+pub struct ClusterHealth {
+    pub host: String,
+    pub live_hosts: usize,
+    pub skew_ms: i64,
+    /// Why this host claims nothing now, if it does not.
+    pub cannot_claim: Option<String>,
+    /// Jobs this host does not run because its definition differs: (job, why).
+    pub mismatched: Vec<(String, String)>,
 }
 
 /// A question to the loop; it answers on the channel.
 pub type Probe = oneshot::Sender<Snapshot>;
+
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+struct HostLabel {
+    host: String,
+}
 
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct JobLabel {
@@ -113,6 +132,11 @@ pub struct Monitor {
     overdue: Family<JobLabel, Gauge>,
     queue_depth: Gauge,
     last_tick: Gauge<f64, AtomicU64>,
+    cluster_claims: Family<HostLabel, Counter>,
+    cluster_takeovers: Family<HostLabel, Counter>,
+    cluster_lost: Family<HostLabel, Counter>,
+    cluster_skew: Family<HostLabel, Gauge<f64, AtomicU64>>,
+    cluster_hosts: Gauge,
     /// When the loop last went round, in ms since the epoch.
     heartbeat: AtomicI64,
     probes: mpsc::UnboundedSender<Probe>,
@@ -136,6 +160,11 @@ impl Monitor {
         let overdue = Family::<JobLabel, Gauge>::default();
         let queue_depth = Gauge::default();
         let last_tick = Gauge::<f64, AtomicU64>::default();
+        let cluster_claims = Family::<HostLabel, Counter>::default();
+        let cluster_takeovers = Family::<HostLabel, Counter>::default();
+        let cluster_lost = Family::<HostLabel, Counter>::default();
+        let cluster_skew = Family::<HostLabel, Gauge<f64, AtomicU64>>::default();
+        let cluster_hosts = Gauge::default();
         registry.register(
             "schedule",
             "The running version of schedule",
@@ -197,6 +226,32 @@ impl Monitor {
             "When the scheduler loop last answered (Unix time)",
             last_tick.clone(),
         );
+        registry.register(
+            "schedule_cluster_claims",
+            "Fires this host claimed and ran, in a cluster",
+            cluster_claims.clone(),
+        );
+        registry.register(
+            "schedule_cluster_takeovers",
+            "Fires this host claimed because their preferred host had not after the takeover \
+             delay (included in schedule_cluster_claims)",
+            cluster_takeovers.clone(),
+        );
+        registry.register(
+            "schedule_cluster_lost_runs",
+            "Runs of other hosts this host marked lost: their leases expired",
+            cluster_lost.clone(),
+        );
+        registry.register(
+            "schedule_cluster_clock_skew_seconds",
+            "The database's clock minus this host's, as measured at the last heartbeat",
+            cluster_skew.clone(),
+        );
+        registry.register(
+            "schedule_cluster_hosts",
+            "Hosts with a live heartbeat in the cluster, this one included",
+            cluster_hosts.clone(),
+        );
         let monitor = Monitor {
             registry,
             runs,
@@ -210,11 +265,50 @@ impl Monitor {
             overdue,
             queue_depth,
             last_tick,
+            cluster_claims,
+            cluster_takeovers,
+            cluster_lost,
+            cluster_skew,
+            cluster_hosts,
             heartbeat: AtomicI64::new(0),
             probes,
             last: Mutex::new(None),
         };
         (monitor, rx)
+    }
+
+    /// This host claimed a fire (`takeover`: one its preferred host left).
+    pub fn cluster_claimed(&self, host: &str, takeover: bool) {
+        let label = HostLabel {
+            host: host.to_string(),
+        };
+        self.cluster_claims.get_or_create(&label).inc();
+        if takeover {
+            self.cluster_takeovers.get_or_create(&label).inc();
+        }
+    }
+
+    /// This host marked `n` runs of other hosts lost.
+    pub fn cluster_lost(&self, host: &str, n: u64) {
+        let label = HostLabel {
+            host: host.to_string(),
+        };
+        self.cluster_lost.get_or_create(&label).inc_by(n);
+    }
+
+    /// What the last heartbeat saw.
+    pub fn cluster_view(&self, host: &str, live_hosts: usize, skew_ms: i64) {
+        let label = HostLabel {
+            host: host.to_string(),
+        };
+        // Every series of the host from the start, so a first one is an increase.
+        let _ = self.cluster_claims.get_or_create(&label);
+        let _ = self.cluster_takeovers.get_or_create(&label);
+        let _ = self.cluster_lost.get_or_create(&label);
+        self.cluster_skew
+            .get_or_create(&label)
+            .set(skew_ms as f64 / 1000.0);
+        self.cluster_hosts.set(live_hosts as i64);
     }
 
     /// The loop went round.
@@ -382,8 +476,21 @@ pub fn health(
         (None, Some(e)) => Some(format!("the last history write failed: {e}")),
         (None, None) => None,
     };
+    let cluster_trouble = s.cluster.as_ref().and_then(|c| {
+        let mut why: Vec<String> = c.cannot_claim.iter().cloned().collect();
+        if !c.mismatched.is_empty() {
+            let jobs: Vec<&str> = c.mismatched.iter().map(|(j, _)| j.as_str()).collect();
+            why.push(format!(
+                "this host's definition of {} differs from the other hosts': it does not run {}",
+                jobs.join(", "),
+                if jobs.len() == 1 { "it" } else { "them" }
+            ));
+        }
+        (!why.is_empty()).then(|| why.join("; "))
+    });
     let (code, status, reason) = match (db_trouble, overdue.is_empty()) {
         (Some(trouble), _) => (503, "unhealthy", Some(trouble)),
+        (None, _) if cluster_trouble.is_some() => (200, "degraded", cluster_trouble),
         (None, false) => (
             200,
             "degraded",
@@ -406,6 +513,15 @@ pub fn health(
     });
     if let Some(reason) = reason {
         body["reason"] = reason.into();
+    }
+    if let Some(c) = &s.cluster {
+        body["cluster"] = serde_json::json!({
+            "host": c.host,
+            "live_hosts": c.live_hosts,
+            "skew_ms": c.skew_ms,
+            "claiming": c.cannot_claim.is_none(),
+            "mismatched_jobs": c.mismatched.iter().map(|(j, _)| j).collect::<Vec<_>>(),
+        });
     }
     (code, body)
 }
@@ -436,6 +552,7 @@ mod tests {
             queued: 0,
             write_error: write_error.map(String::from),
             db_stalled: None,
+            cluster: None,
         }
     }
 

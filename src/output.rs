@@ -53,7 +53,7 @@ impl Look {
     pub fn status(&self, status: Status) -> String {
         let code = match status {
             Status::Succeeded => "32",
-            Status::Failed | Status::Interrupted => "31",
+            Status::Failed | Status::Interrupted | Status::Lost => "31",
             Status::TimedOut => "35",
             Status::Cancelled | Status::Missed => "33",
             Status::Running => "36",

@@ -20,11 +20,54 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
         tracing::warn!("cannot become the child subreaper: orphans of jobs go to init");
     }
     let location = global.location()?;
-    let host = hostname();
+    let host = args.host.clone().unwrap_or_else(hostname);
     let existed = store::exists(&location);
-    let mut lock =
-        store::lock_with_mode(&location, &host, Role::Scheduler, config.scheduler.db_mode)
+    if config.cluster.is_some() && matches!(location, store::Location::Sqlite(_)) {
+        return Err(Error::Usage(format!(
+            "{}: [cluster] needs a PostgreSQL database that the hosts share (--db \
+             postgres://… or SCHEDULE_DB); `{location}` is a SQLite file, which serves one \
+             scheduler: remove [cluster] to use it",
+            global.config.display()
+        )));
+    }
+    // One scheduler holds the database, or several hosts share it as a
+    // cluster, each with its heartbeat.
+    let (mut lock, member) = match &config.cluster {
+        None => (
+            Some(
+                store::lock_with_mode(&location, &host, Role::Scheduler, config.scheduler.db_mode)
+                    .map_err(|e| Error::from_lock(&location, e))?,
+            ),
+            None,
+        ),
+        Some(settings) => {
+            let (hashes, config_hash) = {
+                let jobs: Vec<(String, String)> = config
+                    .jobs
+                    .iter()
+                    .map(|j| (j.name.clone(), crate::cluster::definition_hash(j)))
+                    .collect();
+                let all = crate::cluster::config_hash(&jobs);
+                (jobs, all)
+            };
+            let member = store::join(
+                &location,
+                store::MemberSettings {
+                    name: host.clone(),
+                    version: env!("CARGO_PKG_VERSION").to_string(),
+                    lease: settings.lease,
+                    lost_grace: settings.lost_grace,
+                    beat: settings.beat(),
+                    trust: settings.trust(),
+                    max_skew: settings.max_skew,
+                    config_hash,
+                    jobs: hashes,
+                },
+            )
             .map_err(|e| Error::from_lock(&location, e))?;
+            (None, Some(member))
+        }
+    };
     // A port in use is found before the database is written.
     let monitor = match args.http.or(config.scheduler.http) {
         Some(addr) => {
@@ -44,7 +87,10 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
         }
         None => None,
     };
-    let store = store::open(&location, Mode::Write)?;
+    let mut store = store::open(&location, Mode::Write)?;
+    if let (Some((member, _)), Some(c)) = (&member, store.cluster()) {
+        c.link(member.link());
+    }
     let worker = Worker::spawn(store)
         .map_err(|e| Error::Runtime(format!("cannot start the store's thread: {e}")))?;
     let runtime = tokio::runtime::Builder::new_current_thread()
@@ -57,11 +103,22 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
         shutdown_grace: args.shutdown_grace,
         host: host.clone(),
     };
+    let cluster = config.cluster.clone();
     let mut scheduler = Scheduler::new(config, worker, host);
     if let Some((monitor, probes)) = monitor {
         scheduler = scheduler.monitored(monitor, probes);
     }
-    let lost = lock.lost();
+    if let (Some((member, beats)), Some(settings)) = (member, cluster) {
+        tracing::info!(
+            host = %opts.host,
+            first = member.first,
+            lease = %crate::duration::format(settings.lease),
+            takeover_delay = %crate::duration::format(settings.takeover_delay),
+            "joined the cluster"
+        );
+        scheduler = scheduler.in_cluster(member, beats, settings);
+    }
+    let lost = lock.as_mut().and_then(|l| l.lost());
     let result = runtime.block_on(scheduler.run(&opts, lost));
     drop(lock);
     result

@@ -79,7 +79,7 @@ pub fn summarize(rows: &[StatRow]) -> Vec<JobStats> {
                 .filter(|r| {
                     matches!(
                         r.status,
-                        Status::Failed | Status::TimedOut | Status::Interrupted
+                        Status::Failed | Status::TimedOut | Status::Interrupted | Status::Lost
                     )
                 })
                 .count() as u64;
@@ -123,7 +123,10 @@ pub fn summarize(rows: &[StatRow]) -> Vec<JobStats> {
                     .then(|| delays.iter().sum::<i64>() / delays.len() as i64),
                 last_success: last(&|s| s == Status::Succeeded),
                 last_failure: last(&|s| {
-                    matches!(s, Status::Failed | Status::TimedOut | Status::Interrupted)
+                    matches!(
+                        s,
+                        Status::Failed | Status::TimedOut | Status::Interrupted | Status::Lost
+                    )
                 }),
             }
         })

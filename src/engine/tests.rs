@@ -72,6 +72,8 @@ struct Sim {
     /// Fires whose last attempt ended, and how.
     fire_ends: Vec<(String, Ended)>,
     unclaimed: Vec<Token>,
+    /// Fires handed to the cluster to stand by for.
+    standby: Vec<Fire>,
 }
 
 impl Sim {
@@ -91,6 +93,7 @@ impl Sim {
             fires: Vec::new(),
             fire_ends: Vec::new(),
             unclaimed: Vec::new(),
+            standby: Vec::new(),
         }
     }
 
@@ -170,6 +173,7 @@ impl Sim {
                 Action::Recovered { job } => self.seen.push(Seen::Recovered(job, secs(self.now))),
                 Action::ClockBack { by, everything } => self.clock_steps.push((by, everything)),
                 Action::FireEnded { job, status } => self.fire_ends.push((job, status)),
+                Action::Standby { fire } => self.standby.push(fire),
                 Action::Retrying {
                     job,
                     attempt,
@@ -1279,4 +1283,73 @@ fn after_a_stop_a_fire_less_than_late_is_run_and_older_ones_are_missed() {
             "{catchup}"
         );
     }
+}
+
+#[test]
+fn in_a_cluster_a_job_another_host_leads_is_stood_by_for_and_holds_no_slot() {
+    let jobs = "[scheduler]\nmax_concurrent = 1\n[jobs.mine]\nevery = \"1h\"\ncommand = \"x\"\n\
+                [jobs.theirs]\nevery = \"1h\"\ncommand = \"x\"\n\
+                [jobs.never]\nevery = \"1h\"\ncommand = \"x\"\n";
+    let mut sim = Sim::new(jobs, |_, _| 5.0);
+    sim.engine.set_parts(
+        [
+            ("theirs".to_string(), Part::Standby),
+            ("never".to_string(), Part::None),
+        ]
+        .into(),
+    );
+    sim.now = at(-1.0);
+    sim.start(&[]);
+    sim.run_until(1.0);
+    // `mine` runs; `theirs` waits for the takeover look, without taking
+    // the one slot; `never` is neither run nor recorded here.
+    assert_eq!(sim.started("mine"), [0.0]);
+    let stood: Vec<&str> = sim.standby.iter().map(|f| f.job.as_str()).collect();
+    assert_eq!(stood, ["theirs"]);
+    assert!(sim.started("never").is_empty() && sim.recorded("never", Status::Skipped).is_empty());
+    // Its lead did not claim it: taken over, it obeys max_concurrent like
+    // any fire, and runs once `mine` ends.
+    let fire = sim.standby.remove(0);
+    let actions = sim.engine.take_over(fire);
+    sim.apply(actions);
+    assert!(sim.started("theirs").is_empty(), "queued behind mine");
+    sim.run_until(6.0);
+    assert_eq!(sim.started("theirs"), [0.0], "{:?}", sim.seen);
+}
+
+#[test]
+fn in_a_cluster_only_the_lead_records_a_paused_job_s_fires() {
+    let jobs = format!("[jobs.a]\n{PER_SECOND}[jobs.b]\n{PER_SECOND}");
+    let mut sim = Sim::new(&jobs, |_, _| 0.1);
+    sim.engine
+        .set_parts([("b".to_string(), Part::Standby)].into());
+    sim.start(&[]);
+    sim.engine.set_paused(["a".to_string(), "b".to_string()]);
+    sim.run_until(3.5);
+    assert_eq!(sim.recorded("a", Status::Skipped).len(), 4);
+    assert!(sim.recorded("b", Status::Skipped).is_empty());
+    assert!(
+        sim.standby.is_empty(),
+        "a paused fire is not taken over either"
+    );
+}
+
+#[test]
+fn in_a_cluster_run_on_start_is_left_to_the_first_host() {
+    let jobs = "[jobs.a]\nevery = \"1h\"\ncommand = \"x\"\nrun_on_start = true\n";
+    let mut first = Sim::new(jobs, |_, _| 0.1);
+    first.start(&[]);
+    first.run_until(1.0);
+    let on_start = |sim: &Sim| {
+        sim.fires
+            .iter()
+            .filter(|f| f.trigger == Trigger::Startup)
+            .count()
+    };
+    assert_eq!(on_start(&first), 1);
+    let mut later = Sim::new(jobs, |_, _| 0.1);
+    later.engine.skip_run_on_start();
+    later.start(&[]);
+    later.run_until(1.0);
+    assert_eq!(on_start(&later), 0);
 }

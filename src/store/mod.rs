@@ -33,11 +33,16 @@ use chrono::{DateTime, Utc};
 use std::collections::HashMap;
 
 use crate::domain::{
-    Chunk, HistoryQuery, Holder, NewRun, NotRunRecord, Orphan, Outcome, Request, RequestState,
-    Role, RunRecord, SchedulerStatus, StatRow,
+    Chunk, ClaimOutcome, FireKey, HistoryQuery, Holder, HostRow, NewRun, NotRunRecord, Orphan,
+    Outcome, Request, RequestState, Role, RunRecord, SchedulerStatus, StatRow,
 };
 pub use error::{Kind, Result, StoreError};
 pub use location::Location;
+pub use postgres::{Beat, Member, MemberSettings};
+use std::collections::HashSet;
+use std::sync::atomic::{AtomicI64, Ordering};
+use std::sync::{Arc, Mutex, RwLock};
+use std::time::Instant;
 pub use worker::Worker;
 
 /// Claiming fires and recording how runs went.
@@ -163,8 +168,83 @@ pub trait Schedulers {
     fn statuses(&mut self) -> Result<Vec<SchedulerStatus>>;
 }
 
+/// Several hosts on one database: what a cluster host asks of its store
+/// beyond a lone scheduler's (PostgreSQL only).
+pub trait Cluster {
+    /// From now on, claims carry this host's id and leases, and the ends of
+    /// runs are fenced by their epochs.
+    fn link(&mut self, link: Arc<ClusterLink>);
+    /// Claims fires in one statement: a fire's row is inserted only if it
+    /// has none, the database's clock says it is due (within the skew
+    /// tolerance), and, for an `exclusive` job, no other run of it holds
+    /// the job.
+    fn claim_fires(&mut self, runs: &[NewRun], exclusive: &[bool]) -> Result<Vec<ClaimOutcome>>;
+    /// Whether each fire has a row yet (claimed, or recorded not run).
+    fn have_rows(&mut self, keys: &[FireKey]) -> Result<Vec<bool>>;
+    /// Asks the host of a running run to stop it (`overlap = "replace"`).
+    fn ask_cancel(&mut self, run_id: i64) -> Result<()>;
+    /// Every host with a heartbeat row, the live ones first.
+    fn hosts(&mut self) -> Result<Vec<HostRow>>;
+}
+
+/// What a cluster host's heartbeat thread, its store and its loop share.
+pub struct ClusterLink {
+    pub host_id: i64,
+    pub name: String,
+    /// How long a run's lease lasts unrenewed.
+    pub lease: std::time::Duration,
+    /// A claim passes if the fire is due by the database's clock plus this.
+    pub tolerance: std::time::Duration,
+    /// The runs this host holds: run id → epoch.
+    pub held: Mutex<std::collections::HashMap<i64, i64>>,
+    /// Until when (by the monotonic clock) this host trusts its leases:
+    /// its last heartbeat that worked plus the trust window.
+    pub trusted_until: Mutex<Option<Instant>>,
+    /// The database's clock minus ours, in ms, as last measured.
+    pub skew_ms: AtomicI64,
+    pub max_skew_ms: i64,
+    /// The jobs this host may run (requests for others stay for others);
+    /// `None`: all.
+    pub runnable: RwLock<Option<HashSet<String>>>,
+}
+
+impl ClusterLink {
+    /// Why this host may not claim anything now, if it may not.
+    pub fn cannot_claim(&self) -> Option<String> {
+        let trusted = self
+            .trusted_until
+            .lock()
+            .ok()
+            .and_then(|t| *t)
+            .is_some_and(|t| Instant::now() < t);
+        if !trusted {
+            return Some("the database has not answered this host's heartbeat".to_string());
+        }
+        let skew = self.skew_ms.load(Ordering::Relaxed);
+        if skew.abs() > self.max_skew_ms {
+            return Some(format!(
+                "this host's clock is {:.1}s {} the database's, more than max_skew ({:.1}s)",
+                skew.abs() as f64 / 1000.0,
+                if skew < 0 { "ahead of" } else { "behind" },
+                self.max_skew_ms as f64 / 1000.0
+            ));
+        }
+        None
+    }
+
+    pub fn may_run(&self, job: &str) -> bool {
+        self.runnable
+            .read()
+            .map_or(true, |r| r.as_ref().is_none_or(|set| set.contains(job)))
+    }
+}
+
 /// One database, all of it.
 pub trait Store: History + Pauses + Requests + LiveOutput + Schedulers + Send {
+    /// The cluster side of the store, if its backend has one.
+    fn cluster(&mut self) -> Option<&mut dyn Cluster> {
+        None
+    }
     /// Whether someone else may have written pauses or requests since the
     /// last call: a cheap way to tell another process's write from our own
     /// (SQLite's `data_version`; on PostgreSQL the notifications that ask
@@ -271,6 +351,23 @@ pub fn lock_with_mode(
         Location::Sqlite(path) => Lock::File(sqlite::FileLock::acquire(path, host, role, db_mode)?),
         Location::Postgres(url) => Lock::Lease(postgres::Lease::acquire(url, host, role)?),
     })
+}
+
+/// Joins the cluster of hosts that share the database at `location`
+/// (PostgreSQL only): registers this host and starts its heartbeat.
+pub fn join(
+    location: &Location,
+    settings: MemberSettings,
+) -> std::result::Result<(Member, tokio::sync::mpsc::UnboundedReceiver<Beat>), LockError> {
+    match location {
+        Location::Sqlite(path) => Err(LockError::Store(StoreError::new(
+            path.display().to_string(),
+            Kind::Other,
+            "[cluster] needs a PostgreSQL database shared by the hosts (--db postgres://…); a \
+             SQLite file serves one scheduler: remove [cluster] to use it",
+        ))),
+        Location::Postgres(url) => postgres::Member::join(url, settings),
+    }
 }
 
 /// Who holds the database's lock now, if anyone, without taking it.

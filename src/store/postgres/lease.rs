@@ -72,6 +72,20 @@ impl Lease {
             )
             .await
         })?;
+        // Hosts of a cluster ([cluster]) share the database; a lone
+        // scheduler beside them would run every fire a second time.
+        if taken.is_some()
+            && let Some(host) = super::cluster::live_host(&mut store)
+        {
+            store.with(async |c| {
+                c.execute(
+                    "DELETE FROM leases WHERE name = $1 AND holder = $2",
+                    &[&NAME, &holder],
+                )
+                .await
+            })?;
+            return Err(LockError::Held(host));
+        }
         if taken.is_none() {
             let held = current(&mut store)?.unwrap_or(Holder {
                 pid: None,
@@ -177,7 +191,7 @@ fn renew(
 }
 
 /// The lease's holder, if it has not expired.
-fn current(store: &mut PgStore) -> Result<Option<Holder>> {
+pub(super) fn current(store: &mut PgStore) -> Result<Option<Holder>> {
     let row = store.with(async |c| {
         c.query_opt(
             "SELECT host, pid, role, since FROM leases WHERE name = $1 AND expires_at > now()",
@@ -198,10 +212,13 @@ fn current(store: &mut PgStore) -> Result<Option<Holder>> {
 pub fn lease_holder(url: &str) -> Option<Holder> {
     let _ = Target::parse(url).ok()?;
     let mut store = PgStore::connect(url).ok()?;
-    current(&mut store).ok().flatten()
+    current(&mut store)
+        .ok()
+        .flatten()
+        .or_else(|| super::cluster::live_host(&mut store))
 }
 
-fn alive(pid: u32) -> bool {
+pub(super) fn alive(pid: u32) -> bool {
     match nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid as i32), None) {
         Ok(()) => true,
         Err(nix::errno::Errno::EPERM) => true,

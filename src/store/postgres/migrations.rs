@@ -108,6 +108,43 @@ pub const MIGRATIONS: &[&str] = &[
         applied BIGINT  NOT NULL
     );
     INSERT INTO controls (id, version, applied) VALUES (1, 0, 0);",
+    // 5: several hosts on one database. Each run of a cluster host holds a
+    // lease (`lease_until`, on the server's clock) with a fencing token
+    // (`epoch`); a run whose host stopped renewing becomes `lost`. A job
+    // whose `overlap` is not `allow` has at most one running row, whoever
+    // runs it (`exclusive`). `hosts` has a heartbeat per host and
+    // `host_jobs` the hash of each job's definition.
+    "ALTER TABLE runs ADD COLUMN epoch BIGINT;
+    ALTER TABLE runs ADD COLUMN lease_until TIMESTAMPTZ;
+    ALTER TABLE runs ADD COLUMN host_id BIGINT;
+    ALTER TABLE runs ADD COLUMN exclusive BOOLEAN NOT NULL DEFAULT false;
+    ALTER TABLE runs ADD COLUMN cancel_requested BOOLEAN NOT NULL DEFAULT false;
+    CREATE UNIQUE INDEX runs_one_running ON runs (job) WHERE status = 'running' AND exclusive;
+    CREATE INDEX runs_leased ON runs (lease_until) WHERE status = 'running' AND lease_until IS NOT NULL;
+    CREATE SEQUENCE run_epochs;
+    DROP INDEX runs_failed_by_time, runs_failed_by_job;
+    CREATE INDEX runs_failed_by_time ON runs (scheduled_for DESC, slot DESC, attempt DESC, id DESC)
+        WHERE status IN ('failed', 'timed_out', 'interrupted', 'lost');
+    CREATE INDEX runs_failed_by_job ON runs (job, scheduled_for DESC, slot DESC, attempt DESC, id DESC)
+        WHERE status IN ('failed', 'timed_out', 'interrupted', 'lost');
+    CREATE TABLE hosts (
+        id          BIGSERIAL   PRIMARY KEY,
+        name        TEXT        NOT NULL,
+        pid         BIGINT      NOT NULL,
+        version     TEXT        NOT NULL,
+        started_at  TIMESTAMPTZ NOT NULL,
+        heartbeat   TIMESTAMPTZ NOT NULL,
+        skew_ms     BIGINT      NOT NULL DEFAULT 0,
+        config_hash TEXT        NOT NULL,
+        applied     BIGINT      NOT NULL DEFAULT 0,
+        lease_ms    BIGINT      NOT NULL
+    );
+    CREATE TABLE host_jobs (
+        host_id BIGINT NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
+        job     TEXT   NOT NULL,
+        hash    TEXT   NOT NULL,
+        PRIMARY KEY (host_id, job)
+    );",
 ];
 
 /// The schema version this build writes.

@@ -12,6 +12,7 @@
 //! `NOTIFY schedule_controls`, which it `LISTEN`s for on a connection of its
 //! own ([`listen`]).
 
+mod cluster;
 mod connect;
 mod lease;
 mod migrations;
@@ -23,14 +24,18 @@ use tokio_postgres::error::SqlState;
 use tokio_postgres::types::ToSql;
 use tokio_postgres::{Client, Row};
 
-use super::{History, Kind, LiveOutput, Pauses, Requests, Result, Schedulers, Store, StoreError};
+use super::{
+    ClusterLink, History, Kind, LiveOutput, Pauses, Requests, Result, Schedulers, Store, StoreError,
+};
 use crate::domain::{
     Chunk, HistoryQuery, NewRun, NotRunRecord, Orphan, Outcome, Request, RequestState, RunRecord,
     SchedulerStatus, StatRow,
 };
+pub use cluster::{Beat, Member, MemberSettings};
 pub use connect::Target;
 pub use lease::{Lease, lease_holder};
 pub use migrations::SCHEMA_VERSION;
+use std::sync::Arc;
 
 /// The longest one call waits for the server.
 const CALL_TIMEOUT: Duration = Duration::from_secs(30);
@@ -133,6 +138,8 @@ pub struct PgStore {
     client: Option<Client>,
     /// How long one call waits for the server.
     call_timeout: Duration,
+    /// In a cluster: this host's id, its runs' epochs.
+    link: Option<Arc<ClusterLink>>,
 }
 
 impl PgStore {
@@ -154,6 +161,7 @@ impl PgStore {
             target,
             client: None,
             call_timeout: CALL_TIMEOUT,
+            link: None,
         };
         store.migrate()?;
         Ok(store)
@@ -179,6 +187,7 @@ impl PgStore {
             target,
             client,
             call_timeout,
+            ..
         } = self;
         let wait = *call_timeout;
         if client.as_ref().is_some_and(Client::is_closed) {
@@ -321,7 +330,7 @@ fn history_filter<'a>(q: &'a HistoryQuery, params: &mut Vec<&'a (dyn ToSql + Syn
     let mut sql = String::new();
     if q.failed_only {
         sql.push_str(
-            " AND status IN ('failed', 'timed_out', 'interrupted') AND NOT EXISTS (
+            " AND status IN ('failed', 'timed_out', 'interrupted', 'lost') AND NOT EXISTS (
                 SELECT 1 FROM runs AS later WHERE later.job = runs.job
                 AND later.scheduled_for = runs.scheduled_for AND later.slot = runs.slot
                 AND later.attempt > runs.attempt
@@ -414,23 +423,34 @@ impl History for PgStore {
         if ends.is_empty() {
             return Ok(());
         }
+        // A cluster run's end is written only under the epoch it was
+        // claimed with, and only while it is still running: a host that
+        // was cut off, or stopped, and came back after its run was called
+        // lost cannot overwrite what the others wrote.
+        let epochs: Vec<Option<i64>> = match &self.link {
+            Some(link) => {
+                let mut held = link.held.lock().expect("not poisoned");
+                ends.iter().map(|(id, _)| held.remove(id)).collect()
+            }
+            None => vec![None; ends.len()],
+        };
         // One transaction, one commit (one WAL flush) for the lot; the
         // updates are sent without waiting for each other's answers.
-        self.with(async |c| {
+        let written = self.with(async |c| {
             let tx = c.transaction().await?;
             let update = tx
                 .prepare(
                     "UPDATE runs SET status = $2, finished_at = $3, exit_code = $4, signal = $5,
                             duration_ms = $6, stdout_tail = $7, stderr_tail = $8, reason = $9
-                     WHERE id = $1",
+                     WHERE id = $1 AND ($10::bigint IS NULL OR (epoch = $10 AND status = 'running'))",
                 )
                 .await?;
             let finished: Vec<DateTime<Utc>> =
                 ends.iter().map(|(_, o)| ms(o.finished_at)).collect();
             let statuses: Vec<&str> = ends.iter().map(|(_, o)| o.status.as_str()).collect();
-            let rows = ends.iter().zip(finished.iter().zip(&statuses));
-            let updates = rows.map(|((id, o), (at, status))| {
-                let params: [&(dyn ToSql + Sync); 9] = [
+            let rows = ends.iter().zip(finished.iter().zip(&statuses)).zip(&epochs);
+            let updates = rows.map(|(((id, o), (at, status)), epoch)| {
+                let params: [&(dyn ToSql + Sync); 10] = [
                     id,
                     status,
                     at,
@@ -440,15 +460,44 @@ impl History for PgStore {
                     &o.stdout_tail,
                     &o.stderr_tail,
                     &o.reason,
+                    epoch,
                 ];
                 let (tx, update) = (&tx, &update);
                 async move { tx.execute(update, &params).await }
             });
+            let mut written = Vec::new();
             for done in join_all(updates).await {
-                done?;
+                written.push(done?);
             }
-            tx.commit().await
-        })
+            tx.commit().await?;
+            Ok(written)
+        });
+        let written = match written {
+            Ok(w) => w,
+            Err(e) => {
+                // Not written: the ends will be tried again, fenced again.
+                if let Some(link) = &self.link {
+                    let mut held = link.held.lock().expect("not poisoned");
+                    for ((id, _), epoch) in ends.iter().zip(&epochs) {
+                        if let Some(epoch) = epoch {
+                            held.insert(*id, *epoch);
+                        }
+                    }
+                }
+                return Err(e);
+            }
+        };
+        for (((id, _), epoch), n) in ends.iter().zip(&epochs).zip(written) {
+            if let (Some(epoch), 0) = (epoch, n) {
+                tracing::warn!(
+                    run_id = id,
+                    epoch,
+                    "the end of the run was not recorded: its lease was lost, and another host \
+                     has marked it lost"
+                );
+            }
+        }
+        Ok(())
     }
 
     fn record(&mut self, run: &NewRun, n: &NotRunRecord) -> Result<Option<i64>> {
@@ -607,15 +656,49 @@ impl History for PgStore {
     }
 
     fn interrupt_orphans(&mut self) -> Result<Vec<Orphan>> {
-        let rows = self.with(async |c| {
-            c.query(
-                "UPDATE runs SET status = 'interrupted',
+        // In a cluster, the other hosts' runs are theirs (or, once their
+        // leases expire, the lost-run reaper's); only the rows of this
+        // host's name whose scheduler is no longer alive here are orphans.
+        let mine: Option<(String, Vec<i64>)> = match &self.link {
+            Some(link) => {
+                let name = link.name.clone();
+                let rows = self.with(async |c| {
+                    c.query(
+                        "SELECT DISTINCT pid FROM runs WHERE status = 'running' AND host = $1",
+                        &[&name],
+                    )
+                    .await
+                })?;
+                let dead = rows
+                    .iter()
+                    .map(|r| r.get::<_, i64>(0))
+                    .filter(|pid| !lease::alive(*pid as u32))
+                    .collect();
+                Some((name, dead))
+            }
+            None => None,
+        };
+        let rows = self.with(async |c| match &mine {
+            None => {
+                c.query(
+                    "UPDATE runs SET status = 'interrupted',
                         reason = 'the scheduler (pid ' || pid || ' on ' || host || ') stopped during the run'
-                 WHERE status = 'running'
-                 RETURNING id, job, host, pid, child_pid",
-                &[],
-            )
-            .await
+                     WHERE status = 'running'
+                     RETURNING id, job, host, pid, child_pid",
+                    &[],
+                )
+                .await
+            }
+            Some((name, dead)) => {
+                c.query(
+                    "UPDATE runs SET status = 'interrupted',
+                        reason = 'the scheduler (pid ' || pid || ' on ' || host || ') stopped during the run'
+                     WHERE status = 'running' AND host = $1 AND pid = ANY($2)
+                     RETURNING id, job, host, pid, child_pid",
+                    &[name, dead],
+                )
+                .await
+            }
         })?;
         Ok(rows
             .iter()
@@ -726,9 +809,16 @@ impl Pauses for PgStore {
     }
 
     fn controls(&mut self) -> Result<(i64, i64)> {
+        // With a cluster, applied means applied by every live host.
         let row = self.with(async |c| {
-            c.query_one("SELECT version, applied FROM controls", &[])
-                .await
+            c.query_one(
+                "SELECT version, least(applied, coalesce(
+                     (SELECT min(applied) FROM hosts
+                      WHERE heartbeat > now() - lease_ms * interval '1 millisecond'), applied))
+                 FROM controls",
+                &[],
+            )
+            .await
         })?;
         Ok((row.get(0), row.get(1)))
     }
@@ -741,6 +831,15 @@ impl Pauses for PgStore {
             )
             .await
         })?;
+        if let Some(id) = self.link.as_ref().map(|l| l.host_id) {
+            self.with(async |c| {
+                c.execute(
+                    "UPDATE hosts SET applied = greatest(applied, $2) WHERE id = $1",
+                    &[&id, &version],
+                )
+                .await
+            })?;
+        }
         Ok(())
     }
 
@@ -770,11 +869,20 @@ impl Requests for PgStore {
     }
 
     fn take_requests(&mut self) -> Result<Vec<Request>> {
+        // In a cluster, a host takes only the requests of jobs it may run;
+        // the others are left for the hosts that may.
+        let runnable: Option<Vec<String>> = self.link.as_ref().and_then(|l| {
+            l.runnable
+                .read()
+                .ok()
+                .and_then(|r| r.as_ref().map(|s| s.iter().cloned().collect()))
+        });
         let rows = self.with(async |c| {
             c.query(
-                "UPDATE requests SET taken = true WHERE NOT taken
+                "UPDATE requests SET taken = true
+                 WHERE NOT taken AND ($1::text[] IS NULL OR job = ANY($1))
                  RETURNING id, job, requested_at, stream",
-                &[],
+                &[&runnable],
             )
             .await
         })?;
@@ -1019,6 +1127,10 @@ impl Schedulers for PgStore {
 impl Store for PgStore {
     fn others_wrote(&mut self) -> Result<bool> {
         Ok(true)
+    }
+
+    fn cluster(&mut self) -> Option<&mut dyn super::Cluster> {
+        Some(self)
     }
 }
 

@@ -46,8 +46,10 @@ use tokio::signal::unix::{Signal, SignalKind, signal};
 use tokio::sync::{mpsc, watch};
 use tokio::time::{Instant, sleep_until};
 
+mod cluster;
+
 use crate::config::{self, Config, Job};
-use crate::domain::{Ended, NewRun, NotRun, NotRunRecord, Outcome, Request, Trigger};
+use crate::domain::{ClaimOutcome, Ended, NewRun, NotRun, NotRunRecord, Outcome, Request, Trigger};
 use crate::duration;
 use crate::engine::{Action, Engine, Fire, Token};
 use crate::error::Error;
@@ -127,6 +129,23 @@ enum Event {
     /// Whether the database's files are still in place, then what came
     /// with the look.
     Checked(store::Result<()>, Box<Event>),
+    /// A cluster host's claims came back.
+    ClusterClaimed {
+        claims: Vec<Claim>,
+        result: store::Result<Vec<ClaimOutcome>>,
+    },
+    /// Whether the fires this host stood by for have rows.
+    StandbyChecked {
+        fires: Vec<Fire>,
+        result: store::Result<Vec<bool>>,
+    },
+    /// A job the engine found overdue, and its last success in the whole
+    /// cluster's history.
+    OverdueChecked {
+        job: String,
+        last_success: Option<DateTime<Utc>>,
+        result: store::Result<Option<DateTime<Utc>>>,
+    },
 }
 
 /// The paused jobs and the new `schedule trigger` requests, as read.
@@ -238,6 +257,8 @@ pub struct Scheduler {
     stopping: bool,
     /// The database's files were deleted, replaced or cut (for `/health`).
     file_error: Option<String>,
+    /// One host of several on the database (`[cluster]`).
+    cluster: Option<Box<cluster::InCluster>>,
 }
 
 /// At most one batch of claims and one of run ends on its way to the
@@ -285,6 +306,7 @@ impl Scheduler {
             reload_again: false,
             stopping: false,
             file_error: None,
+            cluster: None,
         }
     }
 
@@ -424,6 +446,7 @@ impl Scheduler {
         }
         // The first look at the controls: an answer comes as an event.
         self.read_controls(true);
+        self.join_view();
         let actions = self
             .engine
             .startup(Utc::now(), &last_fires, &last_successes);
@@ -468,6 +491,7 @@ impl Scheduler {
             }
             let actions = self.engine.tick(now);
             self.execute(actions);
+            self.cluster_due();
             self.retry_writes();
             self.prune(&opts.location);
             self.write_status(false);
@@ -503,6 +527,7 @@ impl Scheduler {
                 w.control_checks,
                 w.status,
             );
+            let cluster_wake = self.cluster.as_ref().and_then(|c| c.wake());
             tokio::select! {
                 _ = ring(&wall_timer) => {}
                 _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
@@ -522,6 +547,8 @@ impl Scheduler {
                     None => watcher = None, // the watch thread ended
                 },
                 Some(()) = db_changes.recv() => self.database_changed(),
+                Some(beat) = cluster::InCluster::next_beat(&mut self.cluster) => self.on_beat(beat),
+                _ = at(cluster_wake) => {}
                 _ = at(check0) => { self.wakes.control_checks[0] = None; self.read_controls(false); }
                 _ = at(check1) => { self.wakes.control_checks[1] = None; self.read_controls(false); }
                 _ = at(poll) => {
@@ -597,6 +624,7 @@ impl Scheduler {
             queued: self.engine.queued(),
             write_error: self.file_error.clone().or_else(|| self.write_error.clone()),
             db_stalled: self.store.stalled_for().filter(|d| *d >= DB_STALL),
+            cluster: self.cluster.as_ref().map(|c| c.health()),
         }
     }
 
@@ -729,20 +757,16 @@ impl Scheduler {
                 // Only `finished` with a run's outcome yields hooks, and
                 // `handle` takes them out first.
                 Action::Hook { .. } => {}
-                Action::Overdue { job, last_success } => {
-                    let within = self
-                        .config
-                        .job(&job)
-                        .and_then(|j| j.expect_success_within)
-                        .map(duration::format)
-                        .unwrap_or_default();
-                    let last_success = last_success.map(|t| t.to_rfc3339());
-                    let last_success = last_success.as_deref().map(tracing::field::display);
-                    tracing::warn!(job = %job, expect_success_within = %within, last_success, "job overdue: no successful run within expect_success_within");
+                Action::Overdue { job, last_success } if self.cluster.is_some() => {
+                    self.cluster_overdue(job, last_success)
                 }
+                Action::Overdue { job, last_success } => self.log_overdue(&job, last_success),
                 Action::Recovered { job } => {
-                    tracing::info!(job = %job, "overdue job succeeded again");
+                    if self.cluster.as_ref().is_none_or(|c| c.housekeeper) {
+                        tracing::info!(job = %job, "overdue job succeeded again");
+                    }
                 }
+                Action::Standby { fire } => self.stand_by(fire),
                 Action::FireEnded { job, status } => {
                     if let Some(monitor) = &self.monitor {
                         monitor.fire_ended(&job, status);
@@ -775,6 +799,18 @@ impl Scheduler {
         }
     }
 
+    fn log_overdue(&self, job: &str, last_success: Option<DateTime<Utc>>) {
+        let within = self
+            .config
+            .job(job)
+            .and_then(|j| j.expect_success_within)
+            .map(duration::format)
+            .unwrap_or_default();
+        let last_success = last_success.map(|t| t.to_rfc3339());
+        let last_success = last_success.as_deref().map(tracing::field::display);
+        tracing::warn!(job = %job, expect_success_within = %within, last_success, "job overdue: no successful run within expect_success_within");
+    }
+
     /// Sends the fires' claims to the database in one transaction; each
     /// run starts when its claim comes back written. While a batch is on its
     /// way, new claims wait and go together when it is back: under a burst,
@@ -785,6 +821,10 @@ impl Scheduler {
         }
         if self.batches.claims_in_flight {
             self.batches.claims.extend(claims);
+            return;
+        }
+        if self.cluster.is_some() {
+            self.cluster_claim(claims);
             return;
         }
         self.batches.claims_in_flight = true;
@@ -1107,6 +1147,18 @@ impl Scheduler {
                 let waiting = std::mem::take(&mut self.batches.claims);
                 self.claim(waiting);
             }
+            Event::ClusterClaimed { claims, result } => {
+                self.batches.claims_in_flight = false;
+                self.cluster_claimed(claims, result);
+                let waiting = std::mem::take(&mut self.batches.claims);
+                self.claim(waiting);
+            }
+            Event::StandbyChecked { fires, result } => self.standby_checked(fires, result),
+            Event::OverdueChecked {
+                job,
+                last_success,
+                result,
+            } => self.overdue_checked(job, last_success, result),
             Event::Recorded(results) => self.recorded(results),
             Event::Saved(items, result) => {
                 self.batches.saves_in_flight = false;
@@ -1289,6 +1341,10 @@ impl Scheduler {
 
     /// Applies `keep` and `keep_runs`, at most once an hour.
     fn prune(&mut self, location: &Location) {
+        // In a cluster, the holder of the housekeeping lease cleans up.
+        if self.cluster.as_ref().is_some_and(|c| !c.housekeeper) {
+            return;
+        }
         let settings = &self.config.scheduler;
         if Instant::now() < self.next_prune || self.pruning.load(Ordering::Relaxed) {
             return;
@@ -1436,6 +1492,7 @@ impl Scheduler {
                     changed.len(),
                 );
                 let fresh: HashSet<String> = added.into_iter().chain(changed).collect();
+                self.cluster_reloaded();
                 self.log_next_fires(Some(&fresh));
                 self.execute(actions);
                 release_freed_memory();
@@ -1514,6 +1571,7 @@ impl Scheduler {
         self.stopping = true;
         let actions = self.engine.shutdown();
         self.execute(actions);
+        self.cluster_stop();
         // A `trigger` that arrives now must not run at the next start.
         self.store.send(|s| {
             if let Err(e) = s.fail_open_requests(
@@ -1532,7 +1590,7 @@ impl Scheduler {
         while !self.runs.is_empty() || self.engine.running() > 0 {
             tokio::select! {
                 Some(event) = self.events_rx.recv() => {
-                    let spawned_late = matches!(event, Event::Claimed { .. });
+                    let spawned_late = matches!(event, Event::Claimed { .. } | Event::ClusterClaimed { .. });
                     self.handle(event);
                     if spawned_late && killing {
                         self.signal_all(Control::Kill);

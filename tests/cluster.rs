@@ -1,0 +1,470 @@
+//! Several `schedule run` hosts on one PostgreSQL database (`[cluster]`),
+//! with faults. Every job's command appends a line to a witness file opened
+//! with O_APPEND (`>>`), independent of the database: job, scheduled
+//! instant, run id, host, and whether it is the start or the end. The
+//! counts come from the witness and from SQL.
+
+mod common;
+
+use common::{PATIENCE, pg::TestDb};
+use nix::sys::signal::{Signal, kill};
+use nix::unistd::Pid;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Short leases, so each test is over in well under a minute.
+const CLUSTER: &str = r#"
+[cluster]
+lease = "3s"
+takeover_delay = "1s"
+lost_grace = "1s"
+max_skew = "1s"
+"#;
+
+struct Cluster {
+    dir: tempfile::TempDir,
+    db: TestDb,
+    hosts: Vec<Host>,
+}
+
+struct Host {
+    name: String,
+    child: Child,
+    log: PathBuf,
+}
+
+impl Host {
+    fn pid(&self) -> Pid {
+        Pid::from_raw(self.child.id() as i32)
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap_or_default()
+    }
+
+    fn stop(&mut self) {
+        if self.child.try_wait().ok().flatten().is_none() {
+            let _ = kill(self.pid(), Signal::SIGCONT);
+            let _ = kill(self.pid(), Signal::SIGTERM);
+            let deadline = Instant::now() + Duration::from_secs(20);
+            while self.child.try_wait().ok().flatten().is_none() && Instant::now() < deadline {
+                std::thread::sleep(Duration::from_millis(50));
+            }
+        }
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+impl Drop for Cluster {
+    fn drop(&mut self) {
+        for h in &mut self.hosts {
+            h.stop();
+        }
+        // Jobs orphaned by a killed host.
+        let _ = Command::new("pkill")
+            .args(["-f", &self.dir.path().display().to_string()])
+            .status();
+    }
+}
+
+/// A witness line: `start|end JOB SCHEDULED_FOR RUN_ID HOST`.
+#[derive(Debug, Clone)]
+struct Seen {
+    end: bool,
+    job: String,
+    at: String,
+    run: i64,
+    host: String,
+}
+
+impl Cluster {
+    fn new(jobs: &str) -> Cluster {
+        let dir = tempfile::tempdir().unwrap();
+        let db = TestDb::new();
+        let c = Cluster {
+            dir,
+            db,
+            hosts: Vec::new(),
+        };
+        c.write_config("jobs.toml", jobs);
+        c
+    }
+
+    fn path(&self, name: &str) -> PathBuf {
+        self.dir.path().join(name)
+    }
+
+    fn write_config(&self, name: &str, jobs: &str) {
+        std::fs::write(self.path(name), format!("{CLUSTER}\n{jobs}")).unwrap();
+    }
+
+    /// The witness command: start line, `body`, end line.
+    fn witness(&self, body: &str) -> String {
+        let w = self.path("witness").display().to_string();
+        format!(
+            "echo \"start $SCHEDULE_JOB $SCHEDULE_SCHEDULED_FOR $SCHEDULE_RUN_ID $WITNESS_HOST\" >> {w}; {body}; \
+             echo \"end $SCHEDULE_JOB $SCHEDULE_SCHEDULED_FOR $SCHEDULE_RUN_ID $WITNESS_HOST\" >> {w}"
+        )
+    }
+
+    fn start(&mut self, name: &str) -> usize {
+        self.start_with(name, "jobs.toml", &self.db.url.clone(), &[])
+    }
+
+    fn start_with(&mut self, name: &str, config: &str, url: &str, env: &[(&str, &str)]) -> usize {
+        let log = self.path(&format!("{name}.log"));
+        let child = Command::new(assert_cmd::cargo::cargo_bin("schedule"))
+            .current_dir(self.dir.path())
+            .env_remove("SCHEDULE_CONFIG")
+            .env_remove("RUST_LOG")
+            .env("SCHEDULE_DB", url)
+            .env("WITNESS_HOST", name)
+            .env("NO_COLOR", "1")
+            .envs(env.iter().copied())
+            .args([
+                "--config",
+                config,
+                "run",
+                "--host",
+                name,
+                "--shutdown-grace",
+                "2s",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        self.hosts.push(Host {
+            name: name.to_string(),
+            child,
+            log,
+        });
+        let i = self.hosts.len() - 1;
+        self.wait_for_log(i, "joined the cluster");
+        i
+    }
+
+    fn wait_for_log(&self, i: usize, text: &str) {
+        let deadline = Instant::now() + PATIENCE;
+        while !self.hosts[i].log().contains(text) {
+            assert!(
+                Instant::now() < deadline,
+                "{} never logged {text:?}; log:\n{}",
+                self.hosts[i].name,
+                self.hosts[i].log()
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn seen(&self) -> Vec<Seen> {
+        let text = std::fs::read_to_string(self.path("witness")).unwrap_or_default();
+        text.lines()
+            .filter_map(|l| {
+                let w: Vec<&str> = l.split_whitespace().collect();
+                (w.len() == 5).then(|| Seen {
+                    end: w[0] == "end",
+                    job: w[1].to_string(),
+                    at: w[2].to_string(),
+                    run: w[3].parse().unwrap_or(-1),
+                    host: w[4].to_string(),
+                })
+            })
+            .collect()
+    }
+
+    fn sql(&self, query: &str) -> String {
+        self.db.query_one(query).unwrap_or_default()
+    }
+
+    fn logs(&self) -> String {
+        self.hosts
+            .iter()
+            .map(|h| format!("--- {} ---\n{}", h.name, h.log()))
+            .collect()
+    }
+}
+
+/// Fires started more than once, from the witness: (job, instant) → count.
+fn duplicates(seen: &[Seen]) -> Vec<((String, String), usize)> {
+    let mut n: HashMap<(String, String), usize> = HashMap::new();
+    for s in seen.iter().filter(|s| !s.end) {
+        *n.entry((s.job.clone(), s.at.clone())).or_default() += 1;
+    }
+    let mut d: Vec<_> = n.into_iter().filter(|(_, c)| *c > 1).collect();
+    d.sort();
+    d
+}
+
+fn wait_until(what: &str, logs: impl Fn() -> String, mut pred: impl FnMut() -> bool) {
+    let deadline = Instant::now() + PATIENCE;
+    while !pred() {
+        assert!(
+            Instant::now() < deadline,
+            "timed out waiting for {what}; logs:\n{}",
+            logs()
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn per_second_jobs(c: &Cluster, n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "[jobs.j{i:02}]\ncron = \"*/2 * * * * *\"\ncommand = '{}'\n",
+                c.witness("true")
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn three_hosts_run_every_fire_once_and_share_the_work() {
+    let mut c = Cluster::new("");
+    // Enough jobs that rendezvous hashing's share per host is near a third
+    // (with 90, above a half is more than 3 standard deviations off).
+    let jobs = per_second_jobs(&c, 90);
+    c.write_config("jobs.toml", &jobs);
+    for name in ["a", "b", "c"] {
+        c.start(name);
+    }
+    // Once all three see each other, they share the jobs out.
+    for i in 0..3 {
+        c.wait_for_log(i, "cluster hosts: 3");
+    }
+    let from = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
+    std::thread::sleep(Duration::from_secs(10));
+    let until = chrono::Utc::now() - chrono::TimeDelta::seconds(3);
+    let seen = c.seen();
+    assert_eq!(
+        duplicates(&seen),
+        vec![],
+        "no fire runs twice; logs:\n{}",
+        c.logs()
+    );
+    // Every second of every job in the window ran, somewhere.
+    let in_window = |s: &&Seen| {
+        let at: chrono::DateTime<chrono::Utc> = s.at.parse().unwrap();
+        !s.end && at >= from && at < until
+    };
+    let mut per_job: BTreeMap<&str, HashSet<&str>> = BTreeMap::new();
+    let mut per_host: HashMap<&str, usize> = HashMap::new();
+    for s in seen.iter().filter(in_window) {
+        per_job.entry(&s.job).or_default().insert(&s.at);
+        *per_host.entry(&s.host).or_default() += 1;
+    }
+    let seconds = (until - from).num_seconds() as usize;
+    assert_eq!(per_job.len(), 90, "every job ran; logs:\n{}", c.logs());
+    for (job, ats) in &per_job {
+        assert!(
+            ats.len() >= seconds / 2 - 1,
+            "{job} ran {} of the {seconds} seconds in the window",
+            ats.len()
+        );
+    }
+    let total: usize = per_host.values().sum();
+    for (host, n) in &per_host {
+        let share = *n as f64 / total as f64;
+        assert!(
+            share <= 0.5,
+            "{host} ran {n} of {total} fires: {per_host:?}; logs:\n{}",
+            c.logs()
+        );
+    }
+    assert_eq!(per_host.len(), 3, "every host ran some: {per_host:?}");
+    // Claim attempts: every attempted insert takes an id from the sequence,
+    // whether it conflicts or not.
+    let ids: f64 = c.sql("SELECT last_value FROM runs_id_seq").parse().unwrap();
+    let rows: f64 = c.sql("SELECT count(*) FROM runs").parse().unwrap();
+    assert!(
+        ids / rows <= 1.1,
+        "{ids} ids taken for {rows} rows: {:.2} claim attempts per fire",
+        ids / rows
+    );
+    // The database agrees with the witness: one row per fire, each with
+    // the host that ran it.
+    let dup_rows = c.sql(
+        "SELECT count(*) FROM (SELECT job, scheduled_for, slot, attempt FROM runs
+         GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d",
+    );
+    assert_eq!(dup_rows, "0");
+    let hosts = c.sql("SELECT string_agg(DISTINCT host, ',' ORDER BY host) FROM runs");
+    assert_eq!(hosts, "a,b,c");
+}
+
+/// The host running a long job is killed: its run becomes `lost` within
+/// the lease, the grace and a beat, and the job goes on elsewhere.
+#[test]
+fn a_killed_host_s_run_becomes_lost_and_its_job_moves() {
+    let mut c = Cluster::new("");
+    let jobs = format!(
+        "[jobs.long]\ncron = \"* * * * * *\"\ncommand = '{}'\n",
+        c.witness("sleep 60")
+    );
+    c.write_config("jobs.toml", &jobs);
+    for name in ["a", "b", "c"] {
+        c.start(name);
+    }
+    let mut runner = String::new();
+    wait_until(
+        "a run of `long`",
+        || c.logs(),
+        || {
+            runner = c.sql("SELECT host FROM runs WHERE status = 'running' LIMIT 1");
+            !runner.is_empty()
+        },
+    );
+    // The job is exclusive across hosts: one run at a time, cluster-wide.
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        c.sql("SELECT count(*) FROM runs WHERE status = 'running'"),
+        "1"
+    );
+    let skipped = c.sql("SELECT count(*) FROM runs WHERE status = 'skipped'");
+    assert_ne!(skipped, "0", "later fires are skipped while it runs");
+    let run_id = c.sql("SELECT id FROM runs WHERE status = 'running'");
+    let i = c.hosts.iter().position(|h| h.name == runner).unwrap();
+    kill(c.hosts[i].pid(), Signal::SIGKILL).unwrap();
+    let killed = Instant::now();
+    wait_until(
+        "the run to be lost",
+        || c.logs(),
+        || c.sql(&format!("SELECT status FROM runs WHERE id = {run_id}")) == "lost",
+    );
+    let took = killed.elapsed();
+    // lease 3s + grace 1s + a beat (0.5s), and the slack of a busy machine.
+    assert!(took < Duration::from_secs(15), "lost after {took:?}");
+    assert!(
+        took > Duration::from_secs(3),
+        "not before its lease expired: {took:?}"
+    );
+    let reason = c.sql(&format!("SELECT reason FROM runs WHERE id = {run_id}"));
+    assert!(reason.contains(&format!("its host {runner}")), "{reason}");
+    // Another host runs the job now.
+    wait_until(
+        "a new run on another host",
+        || c.logs(),
+        || {
+            let h = c.sql("SELECT host FROM runs WHERE status = 'running' LIMIT 1");
+            !h.is_empty() && h != runner
+        },
+    );
+    assert_eq!(
+        c.sql("SELECT count(*) FROM runs WHERE status = 'running'"),
+        "1"
+    );
+}
+
+/// A host stopped (SIGSTOP) past its lease comes back (SIGCONT): its run
+/// was marked lost meanwhile, and nothing it writes afterwards changes that.
+#[test]
+fn a_host_stopped_past_its_lease_cannot_overwrite_its_lost_run() {
+    let mut c = Cluster::new("");
+    let jobs = format!(
+        "[jobs.slow]\ncron = \"*/30 * * * * *\"\ncommand = '{}'\n",
+        c.witness("sleep 8")
+    );
+    c.write_config("jobs.toml", &jobs);
+    for name in ["a", "b"] {
+        c.start(name);
+    }
+    let mut runner = String::new();
+    wait_until(
+        "a run of `slow`",
+        || c.logs(),
+        || {
+            runner = c.sql("SELECT host FROM runs WHERE status = 'running' LIMIT 1");
+            !runner.is_empty()
+        },
+    );
+    let run_id = c.sql("SELECT id FROM runs WHERE status = 'running'");
+    let i = c.hosts.iter().position(|h| h.name == runner).unwrap();
+    kill(c.hosts[i].pid(), Signal::SIGSTOP).unwrap();
+    wait_until(
+        "the run to be lost",
+        || c.logs(),
+        || c.sql(&format!("SELECT status FROM runs WHERE id = {run_id}")) == "lost",
+    );
+    // The child was not stopped with its scheduler: it ends meanwhile.
+    wait_until(
+        "the job's end in the witness",
+        || c.logs(),
+        || {
+            c.seen()
+                .iter()
+                .any(|s| s.end && s.run.to_string() == run_id)
+        },
+    );
+    kill(c.hosts[i].pid(), Signal::SIGCONT).unwrap();
+    c.wait_for_log(i, "the end of the run was not recorded");
+    std::thread::sleep(Duration::from_secs(2));
+    assert_eq!(
+        c.sql(&format!("SELECT status FROM runs WHERE id = {run_id}")),
+        "lost",
+        "the stale host's write was fenced; logs:\n{}",
+        c.logs()
+    );
+    assert_eq!(
+        c.sql(&format!(
+            "SELECT exit_code IS NULL FROM runs WHERE id = {run_id}"
+        )),
+        "t"
+    );
+}
+
+/// One host has another definition of a job: it never runs it, and its
+/// `/health` says so; the other two run it.
+#[test]
+fn a_host_with_a_different_definition_does_not_run_the_job() {
+    let mut c = Cluster::new("");
+    let job = |body: &str| {
+        format!(
+            "[jobs.report]\ncron = \"* * * * * *\"\ncommand = '{}'\n\
+             [jobs.other]\ncron = \"* * * * * *\"\ncommand = '{}'\n",
+            c.witness(body),
+            c.witness("true")
+        )
+    };
+    c.write_config("jobs.toml", &job("true"));
+    c.write_config("odd.toml", &job("echo another"));
+    c.start("a");
+    c.start("b");
+    let port = free_port();
+    let odd = c.start_with(
+        "odd",
+        "odd.toml",
+        &c.db.url.clone(),
+        &[("SCHEDULE_HTTP", &format!("127.0.0.1:{port}"))],
+    );
+    c.wait_for_log(odd, "job not run on this host");
+    let addr = format!("127.0.0.1:{port}");
+    let body = common::wait_for_health(&addr, "degraded", |_, b| b["status"] == "degraded");
+    assert!(
+        body["reason"].as_str().unwrap_or("").contains("report"),
+        "{body}"
+    );
+    let since = Instant::now();
+    std::thread::sleep(Duration::from_secs(6));
+    let seen = c.seen();
+    assert!(since.elapsed() >= Duration::from_secs(6));
+    assert!(
+        !seen.iter().any(|s| s.job == "report" && s.host == "odd"),
+        "odd never runs report; logs:\n{}",
+        c.logs()
+    );
+    assert!(seen.iter().any(|s| s.job == "report"), "the others do");
+    assert_eq!(duplicates(&seen), vec![]);
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

@@ -181,6 +181,19 @@ impl Cluster {
         self.db.query_one(query).unwrap_or_default()
     }
 
+    /// `schedule ARGS` on the cluster's database: its stdout.
+    fn cmd(&self, args: &[&str]) -> String {
+        let out = Command::new(assert_cmd::cargo::cargo_bin("schedule"))
+            .current_dir(self.dir.path())
+            .env("SCHEDULE_DB", &self.db.url)
+            .env("NO_COLOR", "1")
+            .env("COLUMNS", "200")
+            .args(args)
+            .output()
+            .unwrap();
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
     fn logs(&self) -> String {
         self.hosts
             .iter()
@@ -295,6 +308,21 @@ fn three_hosts_run_every_fire_once_and_share_the_work() {
     assert_eq!(dup_rows, "0");
     let hosts = c.sql("SELECT string_agg(DISTINCT host, ',' ORDER BY host) FROM runs");
     assert_eq!(hosts, "a,b,c");
+    // `status` lists the hosts with their heartbeats; `history` says which
+    // host ran each run.
+    let status = c.cmd(&["status"]);
+    for name in ["a", "b", "c"] {
+        assert!(
+            status.contains(&format!("  {name} (pid ")),
+            "status lists {name}:\n{status}"
+        );
+    }
+    assert!(status.contains("cluster hosts:"), "{status}");
+    let history = c.cmd(&["history", "--limit", "30"]);
+    assert!(
+        history.lines().next().unwrap_or("").contains("HOST"),
+        "{history}"
+    );
 }
 
 /// The host running a long job is killed: its run becomes `lost` within

@@ -105,51 +105,66 @@ pub fn render(
 ) -> String {
     use output::{Cell, Column};
     let tz = |r: &RunRecord| zones.get(&r.job).copied().unwrap_or(chrono_tz::Tz::UTC);
-    output::table(
+    let columns = [
+        Column::new("ID", 8),
+        Column::new("JOB", 9),
+        Column::new("SCHEDULED", 7),
+        Column::new("STARTED", 3),
+        Column::new("DURATION", 5).short("TOOK"),
+        Column::new("STATUS", 10),
+        Column::new("EXIT", 6),
+        Column::new("TRY", 1).droppable(),
+        Column::new("TRIGGER", 0).droppable(),
+        Column::new("NOTE", 2).cut_first().droppable(),
+    ];
+    let rows = runs.iter().map(|r| {
+        let exit = match (r.exit_code, r.signal) {
+            (Some(code), _) => code.to_string(),
+            (None, Some(sig)) => signal_name(sig),
+            (None, None) => "-".to_string(),
+        };
+        let started = match r.started_at {
+            None => Cell::from("-"),
+            Some(t) => Cell::forms(vec![
+                output::time_after(t, r.scheduled_for, tz(r)),
+                output::short_time(t, tz(r), r.scheduled_for),
+            ]),
+        };
         [
-            Column::new("ID", 8),
-            Column::new("JOB", 9),
-            Column::new("SCHEDULED", 7),
-            Column::new("STARTED", 3),
-            Column::new("DURATION", 5).short("TOOK"),
-            Column::new("STATUS", 10),
-            Column::new("EXIT", 6),
-            Column::new("TRY", 1).droppable(),
-            Column::new("TRIGGER", 0).droppable(),
-            Column::new("NOTE", 2).cut_first().droppable(),
-        ],
-        runs.iter().map(|r| {
-            let exit = match (r.exit_code, r.signal) {
-                (Some(code), _) => code.to_string(),
-                (None, Some(sig)) => signal_name(sig),
-                (None, None) => "-".to_string(),
-            };
-            let started = match r.started_at {
-                None => Cell::from("-"),
-                Some(t) => Cell::forms(vec![
-                    output::time_after(t, r.scheduled_for, tz(r)),
-                    output::short_time(t, tz(r), r.scheduled_for),
-                ]),
-            };
-            [
-                r.id.to_string().into(),
-                r.job.clone().into(),
-                output::when(r.scheduled_for, tz(r), now),
-                started,
-                r.duration_ms
-                    .map_or("-".into(), |ms| {
-                        duration::human(std::time::Duration::from_millis(ms.max(0) as u64))
-                    })
-                    .into(),
-                look.status(r.status).into(),
-                exit.into(),
-                r.attempt.to_string().into(),
-                r.trigger.to_string().into(),
-                output::ellipsize(&note(r, tz(r)), 60).into(),
-            ]
-        }),
-        look.width,
-    )
+            r.id.to_string().into(),
+            r.job.clone().into(),
+            output::when(r.scheduled_for, tz(r), now),
+            started,
+            r.duration_ms
+                .map_or("-".into(), |ms| {
+                    duration::human(std::time::Duration::from_millis(ms.max(0) as u64))
+                })
+                .into(),
+            look.status(r.status).into(),
+            exit.into(),
+            r.attempt.to_string().into(),
+            r.trigger.to_string().into(),
+            output::ellipsize(&note(r, tz(r)), 60).into(),
+        ]
+    });
+    // Runs of several hosts (a cluster): which host ran each, after the job.
+    let hosts: std::collections::HashSet<&str> = runs.iter().map(|r| r.host.as_str()).collect();
+    if hosts.len() < 2 {
+        return output::table(columns, rows, look.width);
+    }
+    let with_host = |mut cells: Vec<Cell>, host: Cell| {
+        cells.insert(2, host);
+        cells
+    };
+    let mut columns: Vec<Column> = columns.into_iter().collect();
+    columns.insert(2, Column::new("HOST", 7).droppable());
+    let columns: [Column; 11] = columns.try_into().unwrap_or_else(|_| unreachable!());
+    let rows = rows.zip(runs).map(|(cells, r)| {
+        let cells = with_host(cells.into_iter().collect(), r.host.clone().into());
+        let cells: [Cell; 11] = cells.try_into().unwrap_or_else(|_| unreachable!());
+        cells
+    });
+    output::table(columns, rows, look.width)
 }
 
 /// Why a run ended as it did: the recorded reason, else the last line the

@@ -11,7 +11,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::cli::{Global, StatusArgs};
-use crate::domain::{HistoryQuery, Role, SchedulerStatus, Status};
+use crate::domain::{HistoryQuery, HostRow, Role, SchedulerStatus, Status};
 use crate::error::Error;
 use crate::output;
 use crate::store::{self, Location, Mode};
@@ -41,6 +41,8 @@ pub struct Report {
     pub updated_at: Option<DateTime<Utc>>,
     /// Every scheduler this database has seen, the most recent first.
     pub schedulers: Vec<SchedulerStatus>,
+    /// With `[cluster]`: the hosts with a heartbeat row, live ones first.
+    pub hosts: Vec<HostRow>,
 }
 
 pub fn run(global: &Global, args: &StatusArgs) -> Result<(), Error> {
@@ -74,12 +76,16 @@ fn report(location: &Location) -> Result<Report, Error> {
         fires_queued: None,
         updated_at: None,
         schedulers: Vec::new(),
+        hosts: Vec::new(),
     };
     if !store::exists(location) {
         return Ok(report);
     }
     let mut store = store::open(location, Mode::Read)?;
     report.schedulers = store.statuses()?;
+    if let Some(cluster) = store.cluster() {
+        report.hosts = cluster.hosts()?;
+    }
     report.runs_going = store.count(&HistoryQuery {
         statuses: vec![Status::Running],
         ..Default::default()
@@ -161,6 +167,20 @@ pub fn render(r: &Report, now: DateTime<Utc>) -> String {
     for (key, value) in lines {
         out.push_str(&format!("  {:<9}{value}\n", format!("{key}:")));
     }
+    if !r.hosts.is_empty() {
+        out.push_str("cluster hosts:\n");
+        for h in &r.hosts {
+            let state = if h.live { "" } else { ", gone" };
+            out.push_str(&format!(
+                "  {} (pid {}, version {}): heartbeat {}, clock {:+.3}s from the database's{state}\n",
+                h.name,
+                h.pid,
+                h.version,
+                output::relative(h.heartbeat, now),
+                -(h.skew_ms as f64) / 1000.0,
+            ));
+        }
+    }
     // The others this database has seen (with PostgreSQL, other hosts).
     let others: Vec<&SchedulerStatus> = r
         .schedulers
@@ -231,6 +251,7 @@ mod tests {
             fires_queued: Some(0),
             updated_at: Some(row.updated_at),
             schedulers: vec![row, old],
+            hosts: Vec::new(),
         };
         let text = render(&report, now);
         assert_eq!(

@@ -2,6 +2,7 @@
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
+use std::collections::HashSet;
 
 use crate::cli::{Global, ListArgs};
 use crate::config::{self, Job};
@@ -35,6 +36,8 @@ pub struct LastRun {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub exit_code: Option<i32>,
+    /// The host whose scheduler ran it.
+    pub host: String,
     /// A `running` run whose scheduler (or `trigger`) is gone: nobody holds
     /// the database, and the next `schedule run` marks it `interrupted`.
     pub orphaned: bool,
@@ -238,6 +241,7 @@ pub fn job_row(
             started_at: r.started_at,
             finished_at: r.finished_at,
             exit_code: r.exit_code,
+            host: r.host.clone(),
             orphaned: false,
         }),
         overdue,
@@ -252,6 +256,16 @@ pub fn render<'a>(
     now: DateTime<Utc>,
 ) -> String {
     use output::{Cell, Column};
+    let jobs: Vec<(&Job, &JobRow)> = jobs.collect();
+    // Runs of several hosts (a cluster): say which host ran each last run.
+    let hosts: HashSet<&str> = jobs
+        .iter()
+        .filter_map(|(_, row)| row.last_run.as_ref().map(|r| r.host.as_str()))
+        .collect();
+    let on_host = |r: &LastRun| match hosts.len() {
+        0 | 1 => String::new(),
+        _ => format!(" on {}", r.host),
+    };
     output::table(
         [
             Column::new("NAME", 10),
@@ -263,7 +277,7 @@ pub fn render<'a>(
             Column::new("PASSED", 5),
             Column::new("COMMAND", 1).cut_first().droppable(),
         ],
-        jobs.map(|(job, row)| {
+        jobs.iter().map(|&(job, row)| {
             let tz = if look.utc {
                 chrono_tz::Tz::UTC
             } else {
@@ -309,6 +323,9 @@ pub fn render<'a>(
                         .iter()
                         .map(|t| format!("{status} {t}"))
                         .collect();
+                    if let Some(first) = forms.first_mut() {
+                        first.push_str(&on_host(r));
+                    }
                     forms.push(status);
                     (forms, output::distance(at, now))
                 }

@@ -377,6 +377,7 @@ SECTIONS = {
     3: "3. Idle: 10,000 jobs configured, none due",
     4: "4. `schedule list` with 10,000 jobs",
     5: "5. `schedule history --failed` over 1,000,000 rows",
+    8: "8. Several hosts on one PostgreSQL (`[cluster]`)",
 }
 
 

@@ -430,6 +430,68 @@ if (( APS )); then
   an burst "$W" aps --t0-ns $(( T * 1000000000 )) --expect "$BURST_JOBS"
 fi
 
+# --- 8. several hosts on one PostgreSQL ------------------------------------------------
+
+cluster_burst() {  # HOSTS: 1,000 jobs due the same second, on HOSTS cluster hosts
+  local n=$1 file=$W/cluster-$1.stamps T hms db pids=() i p
+  db=$(pg_db "cluster$n")
+  T=$(( $(now_ns) / 1000000000 + BURST_LEAD + 2 ))
+  hms=$(date -u -d "@$T" '+%-S %-M %-H')
+  {
+    printf '[scheduler]\nmax_concurrent = 16\n\n[cluster]\n\n'
+    for i in $(seq 1 "$BURST_JOBS"); do
+      printf '[jobs.j%d]\ncron = "%s * * *"\ncommand = "%s j%d %s"\n' "$i" "$hms" "$STAMP" "$i" "$file"
+    done
+  } > "cluster-$n.toml"
+  for i in $(seq 1 "$n"); do
+    "$BIN" --config "cluster-$n.toml" --db "$db" run --host "h$i" 2>"cluster-$n-h$i.log" & PIDS+=($!); pids+=($!)
+  done
+  echo "  T = $(date -u -d "@$T" +%T) UTC"
+  wait_lines "$file" "$BURST_JOBS" $(( (T + 30) * 1000000000 )) || true
+  sleep 1
+  for p in "${pids[@]}"; do stop "$p" TERM; done
+  # Every attempted insert takes an id, whether it lands or conflicts.
+  pgq "cluster$n" -c "SELECT json_build_object('runs', (SELECT count(*) FROM runs WHERE started_at IS NOT NULL),
+      'ids', (SELECT last_value FROM runs_id_seq),
+      'per_host', (SELECT coalesce(json_object_agg(host, n), '{}') FROM (SELECT host, count(*) AS n FROM runs GROUP BY host) h))" \
+    > "cluster-$n.json"
+  python3 "$BENCH/cluster.py" burst "$W" "$n" $(( T * 1000000000 )) "$file" "cluster-$n.json"
+}
+
+if (( PG )); then
+  hdr "8. several hosts: $BURST_JOBS jobs due the same second on 1 cluster host, then on 3"
+  cluster_burst 1
+  cluster_burst 3
+  hdr "8. several hosts: an idle cluster (3 hosts, $BURST_JOBS jobs, none due, ${IDLE_WIN}s)"
+  db=$(pg_db clusteridle)
+  {
+    printf '[cluster]\n\n'
+    for i in $(seq 1 "$BURST_JOBS"); do printf '[jobs.j%d]\ncron = "0 0 1 1 *"\ncommand = "true"\n' "$i"; done
+  } > cluster-idle.toml
+  pids=()
+  for i in 1 2 3; do
+    "$BIN" --config cluster-idle.toml --db "$db" run --host "h$i" 2>"cluster-idle-h$i.log" & PIDS+=($!); pids+=($!)
+  done
+  sleep "$IDLE_WARM"
+  commits() { pgq clusteridle -c "SELECT xact_commit FROM pg_stat_database WHERE datname = 'clusteridle'"; }
+  c0=$(commits); sleep "$IDLE_WIN"; c1=$(commits)
+  for p in "${pids[@]}"; do stop "$p" TERM; done
+  # Our own two reads of the counter count too: take them out.
+  python3 "$BENCH/cluster.py" idle "$W" 3 "$IDLE_WIN" $(( c1 - c0 - 2 ))
+  hdr "8. several hosts: claims one PostgreSQL takes (pgbench, 3 clients, 10 s)"
+  cat > "$W/claim.sql" <<'SQL'
+\set n random(1, 1000000000)
+INSERT INTO runs (job, scheduled_for, attempt, trigger, started_at, status, host, pid, slot, exclusive, epoch, lease_until, host_id)
+VALUES ('bench', to_timestamp(:n), 1, 'schedule', now(), 'running', 'h', 1, 0, false, nextval('run_epochs'), now() + interval '30 seconds', 1)
+ON CONFLICT DO NOTHING;
+SQL
+  tps=$("$PG_BIN/pgbench" -n -h 127.0.0.1 -p "$PG_PORT" -U postgres -c 3 -j 3 -T 10 -f "$W/claim.sql" cluster1 2>/dev/null \
+    | awk '/^tps/ {print $3; exit}')
+  python3 "$BENCH/cluster.py" claims "$W" "${tps:-0}" 3
+else
+  SKIPPED+=("several hosts: needs PostgreSQL: not measured")
+fi
+
 # --- summary -----------------------------------------------------------------------------
 
 ELAPSED=$(( ($(now_ns) - START_NS) / 1000000000 ))

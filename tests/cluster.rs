@@ -115,6 +115,13 @@ impl Cluster {
     }
 
     fn start_with(&mut self, name: &str, config: &str, url: &str, env: &[(&str, &str)]) -> usize {
+        let i = self.spawn(name, config, url, env);
+        self.wait_for_log(i, "joined the cluster");
+        i
+    }
+
+    /// Starts a host without waiting for it to join.
+    fn spawn(&mut self, name: &str, config: &str, url: &str, env: &[(&str, &str)]) -> usize {
         let log = self.path(&format!("{name}.log"));
         let child = Command::new(assert_cmd::cargo::cargo_bin("schedule"))
             .current_dir(self.dir.path())
@@ -143,9 +150,7 @@ impl Cluster {
             child,
             log,
         });
-        let i = self.hosts.len() - 1;
-        self.wait_for_log(i, "joined the cluster");
-        i
+        self.hosts.len() - 1
     }
 
     fn wait_for_log(&self, i: usize, text: &str) {
@@ -183,15 +188,18 @@ impl Cluster {
 
     /// `schedule ARGS` on the cluster's database: its stdout.
     fn cmd(&self, args: &[&str]) -> String {
-        let out = Command::new(assert_cmd::cargo::cargo_bin("schedule"))
+        String::from_utf8_lossy(&self.run(args).stdout).into_owned()
+    }
+
+    fn run(&self, args: &[&str]) -> std::process::Output {
+        Command::new(assert_cmd::cargo::cargo_bin("schedule"))
             .current_dir(self.dir.path())
             .env("SCHEDULE_DB", &self.db.url)
             .env("NO_COLOR", "1")
             .env("COLUMNS", "200")
             .args(args)
             .output()
-            .unwrap();
-        String::from_utf8_lossy(&out.stdout).into_owned()
+            .unwrap()
     }
 
     fn logs(&self) -> String {
@@ -495,4 +503,210 @@ fn free_port() -> u16 {
         .local_addr()
         .unwrap()
         .port()
+}
+
+/// Pause, resume and trigger from any machine reach every host; a trigger
+/// runs once; a dead-man alert is raised once for the cluster; `/metrics`
+/// counts each host's claims.
+#[test]
+fn controls_reach_every_host_and_alerts_are_raised_once() {
+    let mut c = Cluster::new("");
+    let jobs = format!(
+        "[jobs.tick]\ncron = \"* * * * * *\"\ncommand = '{}'\n\
+         [jobs.manual]\ncron = \"0 0 1 1 *\"\ncommand = '{}'\n\
+         [jobs.broken]\ncron = \"* * * * * *\"\ncommand = 'exit 1'\nexpect_success_within = \"2s\"\n",
+        c.witness("true"),
+        c.witness("true")
+    );
+    c.write_config("jobs.toml", &jobs);
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    c.start_with(
+        "a",
+        "jobs.toml",
+        &c.db.url.clone(),
+        &[("SCHEDULE_HTTP", &addr)],
+    );
+    c.start("b");
+    c.wait_for_log(0, "cluster hosts: 2");
+    c.wait_for_log(1, "cluster hosts: 2");
+    // Paused from here, on neither host does `tick` run.
+    let out = c.run(&["--config", "jobs.toml", "pause", "tick"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let paused_at = chrono::Utc::now() + chrono::TimeDelta::seconds(1);
+    std::thread::sleep(Duration::from_secs(4));
+    let ran_while_paused = c
+        .seen()
+        .iter()
+        .filter(|s| {
+            s.job == "tick" && s.at.parse::<chrono::DateTime<chrono::Utc>>().unwrap() > paused_at
+        })
+        .count();
+    assert_eq!(ran_while_paused, 0, "logs:\n{}", c.logs());
+    // One row per paused fire or fewer (a pause's fires share its row),
+    // written by the lead alone: never two rows for one fire.
+    let dup_rows = c.sql(
+        "SELECT count(*) FROM (SELECT job, scheduled_for, slot, attempt FROM runs
+         GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d",
+    );
+    assert_eq!(dup_rows, "0");
+    let out = c.run(&["--config", "jobs.toml", "resume", "tick"]);
+    assert!(out.status.success());
+    // A trigger runs once, on one host.
+    let out = c.run(&["--config", "jobs.toml", "trigger", "manual", "--wait"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let manual: Vec<Seen> = c
+        .seen()
+        .into_iter()
+        .filter(|s| s.job == "manual" && !s.end)
+        .collect();
+    assert_eq!(manual.len(), 1, "{manual:?}");
+    wait_until(
+        "tick to run again",
+        || c.logs(),
+        || {
+            c.seen().iter().any(|s| {
+                s.job == "tick"
+                    && s.at.parse::<chrono::DateTime<chrono::Utc>>().unwrap() > paused_at
+            })
+        },
+    );
+    // `broken` never succeeds: overdue, said by one host only.
+    wait_until(
+        "the overdue alert",
+        || c.logs(),
+        || c.logs().contains("job overdue"),
+    );
+    std::thread::sleep(Duration::from_secs(2));
+    let alerting: Vec<&str> = c
+        .hosts
+        .iter()
+        .filter(|h| h.log().contains("job overdue"))
+        .map(|h| h.name.as_str())
+        .collect();
+    assert_eq!(alerting.len(), 1, "one host raises the alert: {alerting:?}");
+    // Per-host series on /metrics.
+    let (code, metrics) = common::get(&addr, "/metrics");
+    assert_eq!(code, 200);
+    for series in [
+        "schedule_cluster_claims_total{host=\"a\"}",
+        "schedule_cluster_takeovers_total{host=\"a\"}",
+        "schedule_cluster_lost_runs_total{host=\"a\"}",
+        "schedule_cluster_clock_skew_seconds{host=\"a\"}",
+        "schedule_cluster_hosts 2",
+    ] {
+        assert!(metrics.contains(series), "{series} in:\n{metrics}");
+    }
+}
+
+/// Every host down, fires missed; two hosts start together, and the
+/// catch-up (`catchup = "latest"`) runs once.
+#[test]
+fn catch_up_after_downtime_runs_once() {
+    let mut c = Cluster::new("");
+    let jobs = format!(
+        "[jobs.nightly]\ncron = \"*/2 * * * * *\"\ncatchup = \"latest\"\ncommand = '{}'\n",
+        c.witness("true")
+    );
+    c.write_config("jobs.toml", &jobs);
+    c.start("a");
+    wait_until("a first run", || c.logs(), || !c.seen().is_empty());
+    for h in &mut c.hosts {
+        h.stop();
+    }
+    c.hosts.clear();
+    std::thread::sleep(Duration::from_secs(5));
+    let before = c.seen().len();
+    // Both at once: each computes the same catch-up, and the database
+    // lets one claim it.
+    let url = c.db.url.clone();
+    c.spawn("a", "jobs.toml", &url, &[]);
+    c.spawn("b", "jobs.toml", &url, &[]);
+    wait_until(
+        "the catch-up",
+        || c.logs(),
+        || c.sql("SELECT count(*) FROM runs WHERE trigger = 'catchup'") != "0",
+    );
+    std::thread::sleep(Duration::from_secs(3));
+    assert_eq!(
+        c.sql("SELECT count(*) FROM runs WHERE trigger = 'catchup'"),
+        "1",
+        "logs:\n{}",
+        c.logs()
+    );
+    assert!(c.seen().len() > before);
+    assert_eq!(duplicates(&c.seen()), vec![]);
+}
+
+/// A lone scheduler and a cluster never share a database, and a cluster
+/// needs PostgreSQL.
+#[test]
+fn a_lone_scheduler_and_a_cluster_refuse_each_other() {
+    let mut c = Cluster::new("[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\n");
+    std::fs::write(
+        c.path("lone.toml"),
+        "[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\n",
+    )
+    .unwrap();
+    c.start("a");
+    let lone = c.run(&["--config", "lone.toml", "run"]);
+    assert_eq!(lone.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&lone.stderr);
+    assert!(
+        err.contains("already using") && err.contains("on a)"),
+        "{err}"
+    );
+    for h in &mut c.hosts {
+        h.stop();
+    }
+    c.hosts.clear();
+    // The other way round: a lone scheduler holds it, a cluster host is refused.
+    let mut lone = Command::new(assert_cmd::cargo::cargo_bin("schedule"))
+        .current_dir(c.dir.path())
+        .env("SCHEDULE_DB", &c.db.url)
+        .args(["--config", "lone.toml", "run", "--host", "solo"])
+        .stderr(std::fs::File::create(c.path("lone.log")).unwrap())
+        .spawn()
+        .unwrap();
+    wait_until(
+        "the lone scheduler",
+        || std::fs::read_to_string(c.path("lone.log")).unwrap_or_default(),
+        || {
+            std::fs::read_to_string(c.path("lone.log"))
+                .unwrap_or_default()
+                .contains("scheduler started")
+        },
+    );
+    let host = c.run(&["--config", "jobs.toml", "run", "--host", "b"]);
+    assert_eq!(host.status.code(), Some(1));
+    let err = String::from_utf8_lossy(&host.stderr);
+    assert!(
+        err.contains("already using") && err.contains("solo"),
+        "{err}"
+    );
+    let _ = kill(Pid::from_raw(lone.id() as i32), Signal::SIGTERM);
+    let _ = lone.wait();
+    // [cluster] on a SQLite file is a usage error, before anything is written.
+    let out = Command::new(assert_cmd::cargo::cargo_bin("schedule"))
+        .current_dir(c.dir.path())
+        .env_remove("SCHEDULE_DB")
+        .args(["--config", "jobs.toml", "--db", "here.db", "run"])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("[cluster] needs a PostgreSQL database"),
+        "{err}"
+    );
+    assert!(!c.path("here.db").exists());
 }

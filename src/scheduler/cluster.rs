@@ -472,6 +472,7 @@ impl Scheduler {
                 }
                 ClaimOutcome::Early => {
                     self.replace_on_spawn.remove(&claim.token);
+                    self.fail_request(&claim.fire, "the fire is not due by the database's clock");
                     tracing::warn!(job = %claim.fire.job, scheduled_for = %claim.fire.scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "fire not claimed: by the database's clock it is not due yet (this host's clock is ahead); other hosts run it");
                     actions.extend(self.engine.finished(claim.token, None, Utc::now()));
                 }

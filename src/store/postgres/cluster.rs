@@ -23,7 +23,7 @@ use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 use super::{PgStore, ms};
-use crate::domain::{ClaimOutcome, FireKey, Holder, HostRow, LostRun, NewRun, Role};
+use crate::domain::{ClaimOutcome, FireKey, Holder, HostRow, LostRun, NewRun, Role, Trigger};
 use crate::store::{ClusterLink, LockError, Result};
 
 /// What a host tells the cluster about itself, and how long things last.
@@ -549,6 +549,9 @@ impl crate::store::Cluster for PgStore {
         let pids: Vec<i64> = runs.iter().map(|r| i64::from(r.pid)).collect();
         let slots: Vec<i32> = runs.iter().map(|r| r.slot as i32).collect();
         let nominals: Vec<Option<&str>> = runs.iter().map(|r| r.nominal.as_deref()).collect();
+        // A manual run's instant is the asking client's clock, not a
+        // schedule's: only scheduled fires wait for the database's time.
+        let timed: Vec<bool> = runs.iter().map(|r| r.trigger != Trigger::Manual).collect();
         let lease_ms = link.lease.as_millis() as i64;
         let tolerance_ms = link.tolerance.as_millis() as i64;
         let host_id = link.host_id;
@@ -564,15 +567,15 @@ impl crate::store::Cluster for PgStore {
                             now() + $11::bigint * interval '1 millisecond', $12
                      FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::text[],
                                  $5::timestamptz[], $6::text[], $7::bigint[], $8::int[],
-                                 $9::text[], $10::bool[])
+                                 $9::text[], $10::bool[], $14::bool[])
                           AS u(job, at, attempt, trigger, started, host, pid, slot, nominal,
-                               exclusive)
-                     WHERE at <= now() + $13::bigint * interval '1 millisecond'
+                               exclusive, timed)
+                     WHERE NOT timed OR at <= now() + $13::bigint * interval '1 millisecond'
                      ON CONFLICT DO NOTHING
                      RETURNING id, job, scheduled_for, slot, attempt, epoch",
                     &[
                         &jobs, &at, &attempts, &triggers, &started, &hosts, &pids, &slots,
-                        &nominals, &exclusive, &lease_ms, &host_id, &tolerance_ms,
+                        &nominals, &exclusive, &lease_ms, &host_id, &tolerance_ms, &timed,
                     ],
                 )
                 .await?;
@@ -580,14 +583,15 @@ impl crate::store::Cluster for PgStore {
                 // due yet, or another run holding the job.
                 let rest = c
                     .query(
-                        "SELECT u.i, r.id, u.at <= now() + $5::bigint * interval '1 millisecond',
+                        "SELECT u.i, r.id,
+                            NOT u.timed OR u.at <= now() + $5::bigint * interval '1 millisecond',
                             b.id, b.host, b.host_id
-                     FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::int[])
-                          WITH ORDINALITY AS u(job, at, slot, attempt, i)
+                     FROM unnest($1::text[], $2::timestamptz[], $3::int[], $4::int[], $6::bool[])
+                          WITH ORDINALITY AS u(job, at, slot, attempt, timed, i)
                      LEFT JOIN runs r ON r.job = u.job AND r.scheduled_for = u.at
                           AND r.slot = u.slot AND r.attempt = u.attempt
                      LEFT JOIN runs b ON b.job = u.job AND b.status = 'running' AND b.exclusive",
-                        &[&jobs, &at, &slots, &attempts, &tolerance_ms],
+                        &[&jobs, &at, &slots, &attempts, &tolerance_ms, &timed],
                     )
                     .await?;
                 Ok((claimed, rest))

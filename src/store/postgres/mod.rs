@@ -871,6 +871,15 @@ impl Requests for PgStore {
     fn take_requests(&mut self) -> Result<Vec<Request>> {
         // In a cluster, a host takes only the requests of jobs it may run;
         // the others are left for the hosts that may.
+        // A host that may not claim now (no heartbeat, its clock off)
+        // leaves every request to the hosts that may.
+        if self
+            .link
+            .as_ref()
+            .is_some_and(|l| l.cannot_claim().is_some())
+        {
+            return Ok(Vec::new());
+        }
         let runnable: Option<Vec<String>> = self.link.as_ref().and_then(|l| {
             l.runnable
                 .read()

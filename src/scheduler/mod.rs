@@ -1572,15 +1572,18 @@ impl Scheduler {
         let actions = self.engine.shutdown();
         self.execute(actions);
         self.cluster_stop();
-        // A `trigger` that arrives now must not run at the next start.
-        self.store.send(|s| {
-            if let Err(e) = s.fail_open_requests(
-                None,
-                "the scheduler shut down before it could start the run",
-            ) {
-                tracing::warn!(error = %e, "cannot answer open trigger requests");
-            }
-        });
+        // A `trigger` that arrives now must not run at the next start. In
+        // a cluster the other hosts take it.
+        if self.cluster.is_none() {
+            self.store.send(|s| {
+                if let Err(e) = s.fail_open_requests(
+                    None,
+                    "the scheduler shut down before it could start the run",
+                ) {
+                    tracing::warn!(error = %e, "cannot answer open trigger requests");
+                }
+            });
+        }
         let deadline = Instant::now() + opts.shutdown_grace;
         let mut terminating = false;
         // After a second signal every run is killed, late ones included.

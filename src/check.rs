@@ -50,6 +50,22 @@ pub fn warnings(
                 "the job is disabled: it is listed but never fires".into(),
             );
         }
+        if config.cluster.is_none() && !job.hosts.is_empty() {
+            warn(
+                "hosts",
+                "`hosts` only applies to a cluster: without a [cluster] table this scheduler \
+                 runs the job whatever its host's name"
+                    .into(),
+            );
+        }
+        if config.cluster.is_none() && job.on_lost != crate::config::OnLost::Alert {
+            warn(
+                "on_lost",
+                "`on_lost` only applies to a cluster: without a [cluster] table a run whose \
+                 scheduler dies is marked interrupted at the next start"
+                    .into(),
+            );
+        }
         if let Schedule::Cron(cron) = &job.schedule {
             if job.enabled && cron.never_fires() {
                 warn(
@@ -575,6 +591,19 @@ mod tests {
         let mut w = warn(toml);
         assert_eq!(w.len(), 1, "{w:#?}");
         w.remove(0)
+    }
+
+    #[test]
+    fn cluster_settings_without_a_cluster_are_pointed_out() {
+        let w = only("[jobs.a]\nevery = \"5m\"\ncommand = \"true\"\nhosts = [\"disk-*\"]\n");
+        assert_eq!((w.job.as_str(), w.key), ("a", "hosts"));
+        assert_eq!(w.line, 4);
+        let w = only("[jobs.a]\nevery = \"5m\"\ncommand = \"true\"\non_lost = \"retry\"\n");
+        assert_eq!(w.key, "on_lost");
+        assert!(
+            warn("[cluster]\n[jobs.a]\nevery = \"5m\"\ncommand = \"true\"\nhosts = [\"d\"]\n")
+                .is_empty()
+        );
     }
 
     #[test]

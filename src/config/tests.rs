@@ -279,3 +279,53 @@ fn the_dashboard_token_is_checked_where_it_is_written() {
     ));
     assert!(d.message.contains("did you mean `http_token`?"), "{d}");
 }
+
+#[test]
+fn the_cluster_table_and_its_job_settings() {
+    let config = load(
+        "[cluster]\nlease = \"9s\"\ntakeover_delay = \"500ms\"\n\
+         [defaults]\non_lost = \"retry\"\n\
+         [jobs.backup]\nevery = \"1h\"\ncommand = \"true\"\nhosts = [\"disk-*\", \"spare\"]\n\
+         [jobs.report]\nevery = \"1h\"\ncommand = \"true\"\non_lost = \"alert\"\n",
+    )
+    .unwrap();
+    let cluster = config.cluster.clone().expect("[cluster]");
+    assert_eq!(cluster.lease, Duration::from_secs(9));
+    assert_eq!(cluster.takeover_delay, Duration::from_millis(500));
+    assert_eq!(cluster.max_skew, ClusterSettings::default().max_skew);
+    assert_eq!(cluster.beat(), Duration::from_millis(1500));
+    assert_eq!(cluster.trust(), Duration::from_secs(6));
+    let backup = config.job("backup").unwrap();
+    assert_eq!(backup.hosts, ["disk-*", "spare"]);
+    assert_eq!(backup.on_lost, OnLost::Retry, "from [defaults]");
+    assert_eq!(config.job("report").unwrap().on_lost, OnLost::Alert);
+    assert!(
+        load("[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\n")
+            .unwrap()
+            .cluster
+            .is_none()
+    );
+}
+
+#[test]
+fn cluster_mistakes_are_named() {
+    let d = one_error("[cluster]\nleas = \"30s\"\n");
+    assert!(
+        d.message.contains("unknown key `leas`") && d.message.contains("lease"),
+        "{d:?}"
+    );
+    let d = one_error("[cluster]\nlease = \"500ms\"\n");
+    assert_eq!((d.line, d.key.as_deref()), (2, Some("lease")));
+    assert!(d.message.contains("at least 1s"), "{d:?}");
+    let d = one_error("[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\nhosts = []\n");
+    assert!(d.message.contains("no host"), "{d:?}");
+    let d = one_error("[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\nhosts = [\"a\", 3]\n");
+    assert_eq!((d.line, d.column), (4, 15), "the caret on the 3");
+    let d = one_error("[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\nhosts = \"a\"\n");
+    assert!(d.message.contains("list of host names"), "{d:?}");
+    let d = one_error("[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\non_lost = \"rerun\"\n");
+    assert!(
+        d.message.contains("alert") && d.message.contains("retry"),
+        "{d:?}"
+    );
+}

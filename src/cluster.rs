@@ -124,8 +124,8 @@ impl View {
         self.jobs_of.get(&id)?.get(job).map(String::as_str)
     }
 
-    /// What this host does with each job, and the jobs whose definitions
-    /// disagree with ours.
+    /// What this host does with each job, the jobs whose definitions
+    /// disagree with ours, and the jobs no live host may run.
     ///
     /// The definition that counts is the one most live hosts have (a tie
     /// goes to the longest-running host's), so that during a rolling
@@ -137,9 +137,11 @@ impl View {
         jobs: &[std::sync::Arc<Job>],
         hashes: &HashMap<String, String>,
         our_config: &str,
-    ) -> (HashMap<String, Part>, Vec<Mismatch>) {
+    ) -> (HashMap<String, Part>, Vec<Mismatch>, Vec<String>) {
         let mut parts = HashMap::new();
         let mut mismatches = Vec::new();
+        // Jobs that no live host may run (`hosts` matches none of them).
+        let mut unrun = Vec::new();
         let mut by_age: Vec<&HostRow> = self
             .hosts
             .iter()
@@ -177,6 +179,13 @@ impl View {
             let my_name = me.map_or("", |h| h.name.as_str());
             if !allowed(job, my_name) {
                 parts.insert(job.name.clone(), Part::None);
+                let anyone = by_age.iter().any(|h| {
+                    allowed(job, &h.name)
+                        && self.hash_of(h.id, &job.name, ours, our_config) == Some(winner)
+                });
+                if !anyone {
+                    unrun.push(job.name.clone());
+                }
                 continue;
             }
             let lead = by_age
@@ -193,7 +202,7 @@ impl View {
                 parts.insert(job.name.clone(), part);
             }
         }
-        (parts, mismatches)
+        (parts, mismatches, unrun)
     }
 }
 
@@ -274,7 +283,7 @@ mod tests {
                 hosts: hosts.clone(),
                 jobs_of: HashMap::new(),
             };
-            let (parts, mismatches) = view.parts(&jobs, &h, &cfg);
+            let (parts, mismatches, _) = view.parts(&jobs, &h, &cfg);
             assert!(mismatches.is_empty());
             for job in &jobs {
                 if !parts.contains_key(&job.name) {
@@ -309,7 +318,7 @@ mod tests {
                 hosts: hosts.to_vec(),
                 jobs_of: HashMap::new(),
             };
-            let (parts, _) = view.parts(&jobs, &h, &cfg);
+            let (parts, _, _) = view.parts(&jobs, &h, &cfg);
             jobs.iter()
                 .filter(|j| !parts.contains_key(&j.name))
                 .map(|j| j.name.clone())
@@ -343,12 +352,20 @@ mod tests {
             hosts: hosts.clone(),
             jobs_of: [(2, their_hashes.clone()), (3, their_hashes.clone())].into(),
         };
-        let (parts, mismatches) = view.parts(&ours, &h, "ours");
+        let (parts, mismatches, _) = view.parts(&ours, &h, "ours");
         assert_eq!(
             parts.get("backup"),
             Some(&Part::None),
             "web-1 is not a disk-* host"
         );
+        // Were the disk hosts gone, nobody could run it, and web-1 would say so.
+        let alone = View {
+            me: 1,
+            hosts: hosts[..1].to_vec(),
+            jobs_of: HashMap::new(),
+        };
+        let (_, _, unrun) = alone.parts(&ours, &h, "ours");
+        assert_eq!(unrun, ["backup"]);
         assert_eq!(parts.get("report"), Some(&Part::None), "two hosts have v2");
         assert_eq!(mismatches.len(), 1);
         assert_eq!(mismatches[0].job, "report");
@@ -358,7 +375,7 @@ mod tests {
             hosts,
             jobs_of: [(1, h.clone()), (3, their_hashes.clone())].into(),
         };
-        let (parts, mismatches) = view.parts(&theirs, &their_hashes, "theirs");
+        let (parts, mismatches, _) = view.parts(&theirs, &their_hashes, "theirs");
         assert!(mismatches.is_empty(), "the majority's definition is theirs");
         assert_ne!(parts.get("backup"), Some(&Part::None));
     }
@@ -374,7 +391,7 @@ mod tests {
             hosts: vec![host(1, "a", "old"), host(2, "b", "new")],
             jobs_of: [(1, h_old)].into(),
         };
-        let (parts, mismatches) = view.parts(&ours, &h_new, "new");
+        let (parts, mismatches, _) = view.parts(&ours, &h_new, "new");
         assert_eq!(parts.get("report"), Some(&Part::None));
         assert_eq!(mismatches.len(), 1);
     }

@@ -50,6 +50,8 @@ pub(super) struct InCluster {
     taking_over: HashSet<FireKey>,
     /// Why this host claims nothing, as last logged.
     told: Option<String>,
+    /// Jobs no live host may run, as last logged.
+    unrun: Vec<String>,
 }
 
 /// Each job's definition hash, and the config's.
@@ -96,6 +98,7 @@ impl InCluster {
             busy: Vec::new(),
             taking_over: HashSet::new(),
             told: None,
+            unrun: Vec::new(),
         }
     }
 
@@ -173,7 +176,13 @@ impl Scheduler {
     /// What this host does with each job, from the latest view.
     fn replan(&mut self) {
         let Some(c) = &mut self.cluster else { return };
-        let (parts, mismatched) = c.view.parts(&self.config.jobs, &c.hashes, &c.config_hash);
+        let (parts, mismatched, unrun) = c.view.parts(&self.config.jobs, &c.hashes, &c.config_hash);
+        for job in &unrun {
+            if !c.unrun.contains(job) {
+                tracing::warn!(job = %job, "no live host may run the job: its `hosts` patterns match none of them");
+            }
+        }
+        c.unrun = unrun;
         for m in &mismatched {
             if !c.mismatched.iter().any(|old| old.job == m.job) {
                 tracing::warn!(job = %m.job, "job not run on this host: {}", m.why);

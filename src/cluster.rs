@@ -15,8 +15,19 @@
 
 use crate::config::Job;
 use crate::domain::HostRow;
-use crate::engine::Part;
 use std::collections::HashMap;
+
+/// What this host does with a job's fires in a cluster.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Part {
+    /// Claims them at once: it is the job's preferred host.
+    Lead,
+    /// Claims them only if the preferred host did not.
+    Standby,
+    /// Never runs the job (`hosts` leaves this host out, or its definition
+    /// of the job differs from the other hosts').
+    None,
+}
 
 /// FNV-1a, 64 bits: stable across builds and platforms, which the
 /// preference of a job and a definition's hash must be (hosts compare
@@ -37,6 +48,11 @@ fn fnv(parts: &[&[u8]]) -> u64 {
     h = h.wrapping_mul(0xff51_afd7_ed55_8ccd);
     h ^= h >> 33;
     h
+}
+
+/// A number every host computes the same for a fire (a jitter's delay).
+pub fn spread(job: &str, at_ms: i64) -> u64 {
+    fnv(&[job.as_bytes(), &at_ms.to_le_bytes()])
 }
 
 /// The hash of a job's definition as this build resolves it: everything

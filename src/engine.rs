@@ -115,17 +115,7 @@ pub enum Action {
     Standby { fire: Fire },
 }
 
-/// What this host does with a job's fires in a cluster.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Part {
-    /// Claims them at once: it is the job's preferred host.
-    Lead,
-    /// Claims them only if the preferred host did not.
-    Standby,
-    /// Never runs the job (`hosts` leaves this host out, or its definition
-    /// of the job differs from the other hosts').
-    None,
-}
+pub use crate::cluster::Part;
 
 enum Timer {
     /// The job's next scheduled fire.
@@ -218,6 +208,8 @@ pub struct Engine {
     started: DateTime<Utc>,
     /// In a cluster: the jobs this host does not lead (absent: leads).
     parts: HashMap<String, Part>,
+    /// One host of a cluster ([`Engine::set_parts`] was called).
+    cluster: bool,
     /// Fires taken over from their lead: they may wait in a queue, and are
     /// not stood by for again when they come out of it.
     taken_over: std::collections::HashSet<(String, DateTime<Utc>, u32, u32)>,
@@ -250,6 +242,7 @@ impl Engine {
             paused: Default::default(),
             started: DateTime::<Utc>::MIN_UTC,
             parts: HashMap::new(),
+            cluster: false,
             taken_over: Default::default(),
             run_on_start: true,
         }
@@ -499,6 +492,20 @@ impl Engine {
     /// `cancelled`; running runs are the shell's to stop.
     pub fn shutdown(&mut self) -> Vec<Action> {
         self.shutting_down = true;
+        let mut out = self.shutdown_records();
+        if self.cluster {
+            // A scheduled fire this host did not start is the other hosts'
+            // to run: a row now would tell them it was taken care of.
+            out.retain(|a| {
+                !matches!(a, Action::Record { fire, .. }
+                    if fire.request.is_none()
+                        && matches!(fire.trigger, Trigger::Schedule | Trigger::Catchup))
+            });
+        }
+        out
+    }
+
+    fn shutdown_records(&mut self) -> Vec<Action> {
         let mut out = Vec::new();
         let mut timers: Vec<(u64, Timer)> = self.timer_data.drain().collect();
         timers.sort_by_key(|(seq, _)| *seq);
@@ -563,6 +570,11 @@ impl Engine {
 
     /// `schedule trigger`: runs the job now, through its overlap policy and
     /// the concurrency limit. A paused job runs too: someone asked for it.
+    /// What this host does with the job's fires.
+    pub fn part(&self, job: &str) -> Part {
+        self.parts.get(job).copied().unwrap_or(Part::Lead)
+    }
+
     /// `run_on_start` jobs do not run at [`Engine::startup`]: the cluster
     /// was already running when this host joined it.
     pub fn skip_run_on_start(&mut self) {
@@ -573,6 +585,7 @@ impl Engine {
     /// (jobs not named are led here).
     pub fn set_parts(&mut self, parts: HashMap<String, Part>) {
         self.parts = parts;
+        self.cluster = true;
     }
 
     /// A fire this host stood by for was not claimed by the preferred host:
@@ -765,7 +778,14 @@ impl Engine {
         if job.jitter.is_zero() {
             self.dispatch(fire, out);
         } else {
-            let delay = self.rng.below(job.jitter.as_millis() as u64 + 1);
+            let range = job.jitter.as_millis() as u64 + 1;
+            // In a cluster every host must draw the same delay for a fire,
+            // or a standing-by host's would often come before the lead's.
+            let delay = if self.cluster {
+                crate::cluster::spread(&fire.job, fire.scheduled_for.timestamp_millis()) % range
+            } else {
+                self.rng.below(range)
+            };
             self.arm(
                 now + TimeDelta::milliseconds(delay as i64),
                 Timer::Jittered(fire),
@@ -896,8 +916,10 @@ impl Engine {
             Trigger::Schedule | Trigger::Catchup
                 if !taken_over && !self.taken_over.contains(&taken_key(&fire)) =>
             {
-                self.parts.get(&fire.job).copied().unwrap_or(Part::Lead)
+                self.part(&fire.job)
             }
+            // The first host runs `run_on_start` jobs, if it may run them.
+            Trigger::Startup if self.part(&fire.job) == Part::None => Part::None,
             _ => Part::Lead,
         };
         if part == Part::None {

@@ -41,8 +41,9 @@ pub(super) struct InCluster {
     hashes: HashMap<String, String>,
     config_hash: String,
     mismatched: Vec<Mismatch>,
-    /// Fires another host leads, until their takeover delay is over.
-    standby: VecDeque<(Instant, Fire)>,
+    /// Fires another host leads, until their takeover delay is over, with
+    /// how many looks at them failed.
+    standby: VecDeque<(Instant, Fire, u8)>,
     standby_in_flight: bool,
     /// Claims held up by another run of their job, to try again then.
     busy: Vec<(Instant, Claim)>,
@@ -52,6 +53,11 @@ pub(super) struct InCluster {
     told: Option<String>,
     /// Jobs no live host may run, as last logged.
     unrun: Vec<String>,
+    /// Fires whose claim failed on a database error, recorded `missed`
+    /// only once the other hosts have had their chance to take them over.
+    late_missed: Vec<(Instant, Unrecorded)>,
+    /// The runs were told to stop because the trust window passed.
+    stopped_untrusted: bool,
 }
 
 /// Each job's definition hash, and the config's.
@@ -99,11 +105,22 @@ impl InCluster {
             taking_over: HashSet::new(),
             told: None,
             unrun: Vec::new(),
+            late_missed: Vec::new(),
+            stopped_untrusted: false,
         }
     }
 
     pub(super) fn first(&self) -> bool {
         self.member.first
+    }
+
+    /// No other live host: at shutdown, open requests have nobody else.
+    pub(super) fn alone(&self) -> bool {
+        !self
+            .view
+            .hosts
+            .iter()
+            .any(|h| h.live && h.id != self.link.host_id)
     }
 
     /// The next beat from the heartbeat thread.
@@ -120,9 +137,37 @@ impl InCluster {
             .standby
             .front()
             .filter(|_| !self.standby_in_flight)
-            .map(|(at, _)| *at);
+            .map(|(at, ..)| *at);
         let busy = self.busy.iter().map(|(at, _)| *at).min();
-        standby.into_iter().chain(busy).min()
+        let missed = self.late_missed.iter().map(|(at, _)| *at).min();
+        [standby, busy, missed, self.trust_wake()]
+            .into_iter()
+            .flatten()
+            .min()
+    }
+
+    /// The end of the trust window: the loop stops its runs then, even if
+    /// the heartbeat thread is stuck in a call.
+    pub(super) fn trust_wake(&self) -> Option<Instant> {
+        match self.stopped_untrusted {
+            true => None,
+            false => self
+                .link
+                .trusted_until
+                .lock()
+                .ok()
+                .and_then(|t| *t)
+                .map(Instant::from_std),
+        }
+    }
+
+    fn trusted(&self) -> bool {
+        self.link
+            .trusted_until
+            .lock()
+            .ok()
+            .and_then(|t| *t)
+            .is_some_and(|t| std::time::Instant::now() < t)
     }
 
     pub(super) fn health(&self) -> crate::monitor::ClusterHealth {
@@ -269,8 +314,8 @@ impl Scheduler {
             }
             Beat::Lost(lost) => self.runs_lost(lost),
             Beat::Untrusted(why) => {
-                tracing::error!(reason = %why, running = self.runs.len(), "stopping every run and claiming nothing until the database answers");
-                self.signal_all(Control::Terminate);
+                tracing::error!(reason = %why, "claiming nothing until the database answers");
+                self.check_trust();
             }
             Beat::Trusted => {
                 tracing::info!("the database answers the heartbeat again: claiming fires again");
@@ -292,7 +337,9 @@ impl Scheduler {
         for run in lost {
             let job = self.config.job(&run.key.job);
             let retry = job.filter(|j| j.on_lost == OnLost::Retry);
-            let allowed = retry.is_some_and(|j| run.key.attempt < j.retries.max(1) + 1);
+            // The retry is this host's only if it may run the job at all.
+            let allowed = retry.is_some_and(|j| run.key.attempt < j.retries.max(1) + 1)
+                && self.engine.part(&run.key.job) != Part::None;
             tracing::error!(job = %run.key.job, run_id = run.id, host = %run.host, pid = run.pid, scheduled_for = %run.key.scheduled_for.to_rfc3339(), attempt = run.key.attempt, retry = allowed, "run lost: its host stopped renewing its lease");
             if !allowed {
                 continue;
@@ -317,15 +364,26 @@ impl Scheduler {
     pub(super) fn stand_by(&mut self, fire: Fire) {
         if let Some(c) = &mut self.cluster {
             let at = Instant::now() + c.settings.takeover_delay;
-            c.standby.push_back((at, fire));
+            c.standby.push_back((at, fire, 0));
         }
     }
 
     /// Sends what is due: the takeover look at standing-by fires, and the
     /// held-up claims again.
     pub(super) fn cluster_due(&mut self) {
+        self.check_trust();
         let Some(c) = &mut self.cluster else { return };
         let now = Instant::now();
+        let mut i = 0;
+        while i < c.late_missed.len() {
+            if c.late_missed[i].0 <= now {
+                let item = c.late_missed.swap_remove(i).1;
+                self.unrecorded.push(item);
+                self.wakes.retry.get_or_insert(now);
+            } else {
+                i += 1;
+            }
+        }
         let mut again = Vec::new();
         let mut i = 0;
         while i < c.busy.len() {
@@ -335,13 +393,16 @@ impl Scheduler {
                 i += 1;
             }
         }
-        if !c.standby_in_flight && c.standby.front().is_some_and(|(at, _)| *at <= now) {
+        if !c.standby_in_flight && c.standby.front().is_some_and(|(at, ..)| *at <= now) {
             let mut fires = Vec::new();
-            while let Some((at, _)) = c.standby.front() {
+            let mut tries = Vec::new();
+            while let Some((at, ..)) = c.standby.front() {
                 if *at > now {
                     break;
                 }
-                fires.push(c.standby.pop_front().expect("looked at").1);
+                let (_, fire, n) = c.standby.pop_front().expect("looked at");
+                fires.push(fire);
+                tries.push(n);
             }
             if c.link.cannot_claim().is_some() {
                 // Neither a takeover nor a look: the database decides
@@ -357,6 +418,7 @@ impl Scheduler {
                         None => Ok(vec![true; keys.len()]),
                     },
                     fires,
+                    tries,
                 });
             }
         }
@@ -365,13 +427,30 @@ impl Scheduler {
         }
     }
 
-    pub(super) fn standby_checked(&mut self, fires: Vec<Fire>, result: store::Result<Vec<bool>>) {
+    pub(super) fn standby_checked(
+        &mut self,
+        fires: Vec<Fire>,
+        tries: Vec<u8>,
+        result: store::Result<Vec<bool>>,
+    ) {
         let Some(c) = &mut self.cluster else { return };
         c.standby_in_flight = false;
         let have = match result {
             Ok(have) => have,
             Err(e) => {
-                tracing::warn!(error = %e, fires = fires.len(), "cannot see whether the preferred hosts claimed their fires; leaving them to them");
+                // Look again a little later; a fire whose lead is dead has
+                // only us. After a few failed looks the database is down for
+                // everyone, and the fire is missed whoever would run it.
+                let again = Instant::now() + BUSY_RETRY;
+                let mut dropped = 0;
+                for (fire, n) in fires.into_iter().zip(tries) {
+                    if n < 5 {
+                        c.standby.push_back((again, fire, n + 1));
+                    } else {
+                        dropped += 1;
+                    }
+                }
+                tracing::warn!(error = %e, dropped, "cannot see whether the preferred hosts claimed their fires; looking again");
                 return;
             }
         };
@@ -447,8 +526,7 @@ impl Scheduler {
         let outcomes = match result {
             Ok(o) => o,
             Err(e) => {
-                // As on one host: no row, no run, and a `missed` row later.
-                self.claimed(claims, Err(e));
+                self.cluster_claim_failed(claims, e);
                 return;
             }
         };
@@ -464,7 +542,28 @@ impl Scheduler {
                 .is_some_and(|c| c.taking_over.remove(&k));
             match outcome {
                 ClaimOutcome::Claimed { id, epoch } => {
-                    if let (Some(monitor), Some(c)) = (&self.monitor, &self.cluster) {
+                    let Some(c) = &self.cluster else { continue };
+                    // The claim came back after this host lost its hold
+                    // on the database: the run must not start now. Its row
+                    // is closed, or, if that cannot be written, its lease
+                    // runs out and another host calls it lost.
+                    if let Some(why) = c.link.cannot_claim() {
+                        tracing::warn!(job = %claim.fire.job, run_id = id, reason = %why, "run not started: the host lost its hold on the database while claiming it");
+                        self.replace_on_spawn.remove(&claim.token);
+                        self.fail_request(
+                            &claim.fire,
+                            &format!("the host lost its hold on the database: {why}"),
+                        );
+                        self.save(vec![super::Unsaved {
+                            run_id: id,
+                            job: claim.fire.job.clone(),
+                            outcome: not_started(&why),
+                            retried: false,
+                        }]);
+                        actions.extend(self.engine.finished(claim.token, None, Utc::now()));
+                        continue;
+                    }
+                    if let Some(monitor) = &self.monitor {
                         monitor.cluster_claimed(&c.link.name, took_over);
                     }
                     tracing::debug!(job = %claim.fire.job, run_id = id, epoch, "claimed");
@@ -483,6 +582,13 @@ impl Scheduler {
                     self.replace_on_spawn.remove(&claim.token);
                     self.fail_request(&claim.fire, "the fire is not due by the database's clock");
                     tracing::warn!(job = %claim.fire.job, scheduled_for = %claim.fire.scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), "fire not claimed: by the database's clock it is not due yet (this host's clock is ahead); other hosts run it");
+                    actions.extend(self.engine.finished(claim.token, None, Utc::now()));
+                }
+                ClaimOutcome::Busy { .. } if self.stopping => {
+                    self.fail_request(
+                        &claim.fire,
+                        "the scheduler shut down before it could start the run",
+                    );
                     actions.extend(self.engine.finished(claim.token, None, Utc::now()));
                 }
                 ClaimOutcome::Busy { ours: true, .. } => {
@@ -531,6 +637,70 @@ impl Scheduler {
         self.execute(actions);
     }
 
+    /// A batch of claims failed on the database: no row, no run. A fire
+    /// whose claim failed for a moment gets its `missed` row only after
+    /// the other hosts had their chance to take it over (a row now would
+    /// tell them it was dealt with).
+    fn cluster_claim_failed(&mut self, claims: Vec<Claim>, e: store::StoreError) {
+        self.write_error = Some(e.to_string());
+        let message = e.to_string();
+        let mut actions = Vec::new();
+        let later = self
+            .cluster
+            .as_ref()
+            .map_or(Duration::ZERO, |c| c.settings.takeover_delay * 2)
+            + Duration::from_secs(1);
+        for claim in claims {
+            self.replace_on_spawn.remove(&claim.token);
+            tracing::error!(job = %claim.fire.job, scheduled_for = %claim.fire.scheduled_for.to_rfc3339_opts(chrono::SecondsFormat::Millis, true), error = %message, "run not started: cannot claim it");
+            self.fail_request(
+                &claim.fire,
+                &format!("the scheduler could not record the run: {message}"),
+            );
+            if e.is_transient()
+                && let Some(c) = &mut self.cluster
+            {
+                let mut fire = claim.fire.clone();
+                fire.request = None;
+                c.late_missed.push((
+                    Instant::now() + later,
+                    Unrecorded {
+                        fire,
+                        record: NotRunRecord {
+                            status: NotRun::Missed,
+                            reason: format!("database unavailable: {message}"),
+                            missed_count: None,
+                            paused: false,
+                        },
+                    },
+                ));
+            }
+            actions.extend(self.engine.finished(claim.token, None, Utc::now()));
+        }
+        self.execute(actions);
+    }
+
+    /// Past the end of the trust window (by our monotonic clock): stop
+    /// every run now, before any other host may call them lost.
+    pub(super) fn check_trust(&mut self) {
+        let Some(c) = &mut self.cluster else { return };
+        if c.trusted() {
+            c.stopped_untrusted = false;
+            return;
+        }
+        if c.stopped_untrusted {
+            return;
+        }
+        c.stopped_untrusted = true;
+        if !self.runs.is_empty() {
+            tracing::error!(
+                running = self.runs.len(),
+                "stopping every run: no heartbeat reached the database within the trust window, and another host may soon call them lost"
+            );
+        }
+        self.signal_all(Control::Terminate);
+    }
+
     fn record_one(&self, item: Unrecorded) {
         self.record(vec![item]);
     }
@@ -539,6 +709,9 @@ impl Scheduler {
     pub(super) fn cluster_stop(&mut self) {
         let Some(c) = &mut self.cluster else { return };
         c.standby.clear();
+        // Fires missed for a moment are recorded now, or never.
+        let missed: Vec<Unrecorded> = c.late_missed.drain(..).map(|(_, u)| u).collect();
+        self.unrecorded.extend(missed);
         let busy: Vec<Claim> = c.busy.drain(..).map(|(_, claim)| claim).collect();
         let mut actions = Vec::new();
         for claim in busy {
@@ -581,5 +754,21 @@ impl Scheduler {
             }
             _ => self.log_overdue(&job, last_success),
         }
+    }
+}
+
+/// The end written for a claimed run that never started.
+fn not_started(why: &str) -> crate::domain::Outcome {
+    crate::domain::Outcome {
+        status: crate::domain::Ended::Cancelled,
+        finished_at: Utc::now(),
+        exit_code: None,
+        signal: None,
+        duration_ms: 0,
+        stdout_tail: String::new(),
+        stderr_tail: String::new(),
+        reason: Some(format!(
+            "not started: the host lost its hold on the database ({why})"
+        )),
     }
 }

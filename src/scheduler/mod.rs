@@ -137,6 +137,8 @@ enum Event {
     /// Whether the fires this host stood by for have rows.
     StandbyChecked {
         fires: Vec<Fire>,
+        /// How many looks at each failed before.
+        tries: Vec<u8>,
         result: store::Result<Vec<bool>>,
     },
     /// A job the engine found overdue, and its last success in the whole
@@ -412,13 +414,22 @@ impl Scheduler {
             .iter()
             .map(|j| j.to_string())
             .collect();
-        let (last_fires, last_successes) = self
+        let (mut last_fires, last_successes) = self
             .db_now(move |s| {
                 let names: Vec<&str> = names.iter().map(String::as_str).collect();
                 let watched: Vec<&str> = watched.iter().map(String::as_str).collect();
                 Ok((s.last_fires(&names)?, s.last_successes(&watched)?))
             })
             .await?;
+        // Joining a live cluster: its hosts ran or recorded the fires
+        // while this one was away, and are claiming the latest right now;
+        // none of them is this host's to catch up or call missed.
+        if self.cluster.as_ref().is_some_and(|c| !c.first()) {
+            let now = Utc::now();
+            for last in last_fires.values_mut() {
+                *last = (*last).max(now);
+            }
+        }
         for job in self.config.jobs.iter().filter(|j| !j.enabled) {
             tracing::info!(job = %job.name, "job disabled: it will not fire");
         }
@@ -444,9 +455,10 @@ impl Scheduler {
         {
             tracing::warn!(error = %e, "cannot expire old trigger requests");
         }
+        // The cluster's view first: it says which jobs' requests are ours.
+        self.join_view();
         // The first look at the controls: an answer comes as an event.
         self.read_controls(true);
-        self.join_view();
         let actions = self
             .engine
             .startup(Utc::now(), &last_fires, &last_successes);
@@ -1153,7 +1165,11 @@ impl Scheduler {
                 let waiting = std::mem::take(&mut self.batches.claims);
                 self.claim(waiting);
             }
-            Event::StandbyChecked { fires, result } => self.standby_checked(fires, result),
+            Event::StandbyChecked {
+                fires,
+                tries,
+                result,
+            } => self.standby_checked(fires, tries, result),
             Event::OverdueChecked {
                 job,
                 last_success,
@@ -1574,7 +1590,7 @@ impl Scheduler {
         self.cluster_stop();
         // A `trigger` that arrives now must not run at the next start. In
         // a cluster the other hosts take it.
-        if self.cluster.is_none() {
+        if self.cluster.as_ref().is_none_or(|c| c.alone()) {
             self.store.send(|s| {
                 if let Err(e) = s.fail_open_requests(
                     None,
@@ -1591,6 +1607,7 @@ impl Scheduler {
         // Claims on their way may still start runs; they are stopped with
         // the others.
         while !self.runs.is_empty() || self.engine.running() > 0 {
+            let trust_wake = self.cluster.as_ref().and_then(|c| c.trust_wake());
             tokio::select! {
                 Some(event) = self.events_rx.recv() => {
                     let spawned_late = matches!(event, Event::Claimed { .. } | Event::ClusterClaimed { .. });
@@ -1606,6 +1623,10 @@ impl Scheduler {
                     tracing::warn!(running = self.runs.len(), "shutdown grace over: terminating running jobs");
                     self.signal_all(Control::Terminate);
                 }
+                // The heartbeat's news still counts: a run whose lease is
+                // refused, or a trust window that ends, stops it.
+                Some(beat) = cluster::InCluster::next_beat(&mut self.cluster) => self.on_beat(beat),
+                _ = at(trust_wake) => self.check_trust(),
                 // A kill is final: never downgrade it to a terminate.
                 _ = sigint.recv() => { terminating = true; killing = true; self.kill_all() }
                 _ = sigterm.recv() => { terminating = true; killing = true; self.kill_all() }

@@ -80,6 +80,8 @@ pub struct Member {
 }
 
 const HOUSEKEEPING: &str = "housekeeping";
+/// Any constant will do: hosts join one at a time.
+const JOIN_LOCK: i64 = 0x6a6f_696e_6875_7374; // "joinhust"
 
 impl Member {
     pub fn join(
@@ -93,41 +95,58 @@ impl Member {
                 .max(Duration::from_secs(1))
                 .min(Duration::from_secs(10)),
         );
-        // A lone scheduler (no [cluster]) runs everything by itself.
-        if let Some(holder) = super::lease::current(&mut store)?
-            && holder.role == Role::Scheduler
-        {
-            return Err(LockError::Held(holder));
-        }
         let pid = i64::from(std::process::id());
         let lease_ms = settings.lease.as_millis() as i64;
         let (name, version, config) = (&settings.name, &settings.version, &settings.config_hash);
-        let ((id, started), others): ((i64, DateTime<Utc>), i64) = store.with(async |c| {
+        // Joins one at a time (a transaction's advisory lock, which a
+        // transaction-pooling PgBouncer keeps): a host that joins sees the
+        // hosts that joined before it, so only one is the first.
+        let (id, started, others) = store.with(async |c| {
             let tx = c.transaction().await?;
+            tx.execute("SELECT pg_advisory_xact_lock($1)", &[&JOIN_LOCK])
+                .await?;
             // Rows of hosts gone for a day are only clutter.
             tx.execute(
                 "DELETE FROM hosts WHERE heartbeat < now() - interval '1 day'",
                 &[],
             )
             .await?;
-            let others = tx
-                .query_one(
-                    "SELECT count(*) FROM hosts
-                         WHERE heartbeat > now() - lease_ms * interval '1 millisecond'",
+            let live = tx
+                .query(
+                    "SELECT name, pid FROM hosts
+                     WHERE heartbeat > now() - lease_ms * interval '1 millisecond'",
                     &[],
                 )
                 .await?;
             let row = tx
                 .query_one(
                     "INSERT INTO hosts (name, pid, version, started_at, heartbeat, config_hash,
-                                            lease_ms)
-                         VALUES ($1, $2, $3, now(), now(), $4, $5) RETURNING id, started_at",
+                                        lease_ms)
+                     VALUES ($1, $2, $3, now(), now(), $4, $5) RETURNING id, started_at",
                     &[name, &pid, version, config, &lease_ms],
                 )
                 .await?;
             tx.commit().await?;
-            Ok(((row.get(0), row.get(1)), others.get(0)))
+            let live: Vec<(String, i64)> = live.iter().map(|r| (r.get(0), r.get(1))).collect();
+            Ok((row.get::<_, i64>(0), row.get::<_, DateTime<Utc>>(1), live))
         })?;
+        // A scheduler of this host's name that died here (a restart after a
+        // crash) is not another live host.
+        let others = others
+            .iter()
+            .filter(|(n, p)| n != name || super::lease::alive(*p as u32))
+            .count();
+        // A lone scheduler (no [cluster]) runs everything by itself: checked
+        // after this host's row is in, so that a lone scheduler starting at
+        // the same moment sees it (it checks for hosts after taking its
+        // lease).
+        if let Some(holder) = super::lease::current(&mut store)?
+            && holder.role == Role::Scheduler
+        {
+            let _ =
+                store.with(async |c| c.execute("DELETE FROM hosts WHERE id = $1", &[&id]).await);
+            return Err(LockError::Held(holder));
+        }
         let link = Arc::new(ClusterLink {
             host_id: id,
             name: settings.name.clone(),
@@ -330,7 +349,9 @@ impl Heart {
                                  || to_char(lease_until AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')
                     WHERE status = 'running'
                       AND lease_until < now() - $6::bigint * interval '1 millisecond'
-                      AND host_id IS DISTINCT FROM $1
+                      -- Ours only if we do not hold it (a claim whose answer
+                      -- never reached us).
+                      AND (host_id IS DISTINCT FROM $1 OR NOT (id = ANY($4)))
                     RETURNING id, job, scheduled_for, slot, attempt, nominal, host, pid
                 ), keeper AS (
                     INSERT INTO leases (name, holder, host, pid, role, since, expires_at)
@@ -557,7 +578,11 @@ impl crate::store::Cluster for PgStore {
         let host_id = link.host_id;
         let (claimed, rest) =
             self.with(async |c| {
-                let claimed = c
+                // One transaction: either the claims and the look at the
+                // rest both land, or neither does (no `running` row that
+                // nobody holds).
+                let tx = c.transaction().await?;
+                let claimed = tx
                 .query(
                     "INSERT INTO runs (job, scheduled_for, attempt, trigger, started_at, status,
                                        host, pid, slot, nominal, exclusive, epoch, lease_until,
@@ -581,7 +606,7 @@ impl crate::store::Cluster for PgStore {
                 .await?;
                 // Why the others were not inserted: a row of their own, not
                 // due yet, or another run holding the job.
-                let rest = c
+                let rest = tx
                     .query(
                         "SELECT u.i, r.id,
                             NOT u.timed OR u.at <= now() + $5::bigint * interval '1 millisecond',
@@ -594,6 +619,7 @@ impl crate::store::Cluster for PgStore {
                         &[&jobs, &at, &slots, &attempts, &tolerance_ms, &timed],
                     )
                     .await?;
+                tx.commit().await?;
                 Ok((claimed, rest))
             })?;
         type Key = (String, DateTime<Utc>, i32, i32);

@@ -427,6 +427,7 @@ impl History for PgStore {
         // claimed with, and only while it is still running: a host that
         // was cut off, or stopped, and came back after its run was called
         // lost cannot overwrite what the others wrote.
+        let fenced = self.link.is_some();
         let epochs: Vec<Option<i64>> = match &self.link {
             Some(link) => {
                 let mut held = link.held.lock().expect("not poisoned");
@@ -442,7 +443,8 @@ impl History for PgStore {
                 .prepare(
                     "UPDATE runs SET status = $2, finished_at = $3, exit_code = $4, signal = $5,
                             duration_ms = $6, stdout_tail = $7, stderr_tail = $8, reason = $9
-                     WHERE id = $1 AND ($10::bigint IS NULL OR (epoch = $10 AND status = 'running'))",
+                     WHERE id = $1 AND ($10::bigint IS NULL OR epoch = $10)
+                       AND (NOT $11::bool OR status = 'running')",
                 )
                 .await?;
             let finished: Vec<DateTime<Utc>> =
@@ -450,7 +452,7 @@ impl History for PgStore {
             let statuses: Vec<&str> = ends.iter().map(|(_, o)| o.status.as_str()).collect();
             let rows = ends.iter().zip(finished.iter().zip(&statuses)).zip(&epochs);
             let updates = rows.map(|(((id, o), (at, status)), epoch)| {
-                let params: [&(dyn ToSql + Sync); 10] = [
+                let params: [&(dyn ToSql + Sync); 11] = [
                     id,
                     status,
                     at,
@@ -461,6 +463,7 @@ impl History for PgStore {
                     &o.stderr_tail,
                     &o.reason,
                     epoch,
+                    &fenced,
                 ];
                 let (tx, update) = (&tx, &update);
                 async move { tx.execute(update, &params).await }
@@ -488,7 +491,7 @@ impl History for PgStore {
             }
         };
         for (((id, _), epoch), n) in ends.iter().zip(&epochs).zip(written) {
-            if let (Some(epoch), 0) = (epoch, n) {
+            if let (true, 0) = (fenced, n) {
                 tracing::warn!(
                     run_id = id,
                     epoch,
@@ -694,6 +697,10 @@ impl History for PgStore {
                     "UPDATE runs SET status = 'interrupted',
                         reason = 'the scheduler (pid ' || pid || ' on ' || host || ') stopped during the run'
                      WHERE status = 'running' AND host = $1 AND pid = ANY($2)
+                       -- Not a live host's, though it has our name.
+                       AND (host_id IS NULL OR host_id NOT IN (
+                           SELECT id FROM hosts
+                           WHERE heartbeat > now() - lease_ms * interval '1 millisecond'))
                      RETURNING id, job, host, pid, child_pid",
                     &[name, dead],
                 )

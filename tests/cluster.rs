@@ -468,3 +468,114 @@ fn free_port() -> u16 {
         .unwrap()
         .port()
 }
+
+/// A store of its own, linked as a cluster host that trusts its leases.
+fn linked_store(url: &str, host_id: i64) -> schedule::store::postgres::PgStore {
+    use schedule::store::Cluster as _;
+    let mut store = schedule::store::postgres::PgStore::connect(url).unwrap();
+    store.link(std::sync::Arc::new(schedule::store::ClusterLink {
+        host_id,
+        name: format!("h{host_id}"),
+        lease: Duration::from_secs(30),
+        tolerance: Duration::from_secs(1),
+        held: std::sync::Mutex::new(HashMap::new()),
+        trusted_until: std::sync::Mutex::new(Some(Instant::now() + Duration::from_secs(300))),
+        skew_ms: std::sync::atomic::AtomicI64::new(0),
+        max_skew_ms: 1000,
+        runnable: std::sync::RwLock::new(None),
+    }));
+    store
+}
+
+fn new_run(job: &str, at: chrono::DateTime<chrono::Utc>, host: &str) -> schedule::domain::NewRun {
+    schedule::domain::NewRun {
+        job: job.to_string(),
+        scheduled_for: at,
+        slot: 0,
+        nominal: None,
+        attempt: 1,
+        trigger: schedule::domain::Trigger::Schedule,
+        started_at: chrono::Utc::now(),
+        host: host.to_string(),
+        pid: std::process::id(),
+    }
+}
+
+/// 50 hosts' stores, each on its own connection, claim at once (released
+/// together by a barrier): one fire of a job, then 50 fires of an
+/// exclusive job. The database decides: one claim each.
+#[test]
+fn fifty_claimers_racing_on_one_fire_claim_it_once() {
+    use schedule::domain::ClaimOutcome;
+    use schedule::store::Cluster as _;
+    const N: usize = 50;
+    let db = TestDb::new();
+    let url = db.url.clone();
+    // Connecting migrates the schema: once, before the race.
+    drop(schedule::store::postgres::PgStore::connect(&url).unwrap());
+    let stores: Vec<_> = (0..N).map(|i| linked_store(&url, i as i64 + 1)).collect();
+    // Whole seconds in the past: due by the database's clock.
+    let at = |s: i64| {
+        let now = chrono::Utc::now().timestamp() - 10;
+        chrono::DateTime::from_timestamp(now - s, 0).unwrap()
+    };
+    let same = at(0);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(N));
+    let threads: Vec<_> = stores
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut store)| {
+            let barrier = barrier.clone();
+            let shared = new_run("shared", same, &format!("h{}", i + 1));
+            // A fire of its own, for the exclusive job.
+            let own = new_run("solo", at(i as i64 + 1), &format!("h{}", i + 1));
+            std::thread::spawn(move || {
+                barrier.wait();
+                let a = store.claim_fires(&[shared], &[false]).unwrap();
+                barrier.wait();
+                let b = store.claim_fires(&[own], &[true]).unwrap();
+                (a.into_iter().next().unwrap(), b.into_iter().next().unwrap())
+            })
+        })
+        .collect();
+    let outcomes: Vec<(ClaimOutcome, ClaimOutcome)> =
+        threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let claimed = |o: &ClaimOutcome| matches!(o, ClaimOutcome::Claimed { .. });
+    let shared_claimed = outcomes.iter().filter(|(a, _)| claimed(a)).count();
+    let shared_taken = outcomes
+        .iter()
+        .filter(|(a, _)| matches!(a, ClaimOutcome::Taken))
+        .count();
+    assert_eq!(
+        (shared_claimed, shared_taken),
+        (1, N - 1),
+        "{:?}",
+        outcomes.iter().map(|o| &o.0).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        db.query_one("SELECT count(*) FROM runs WHERE job = 'shared'")
+            .unwrap(),
+        "1"
+    );
+    let solo_claimed = outcomes.iter().filter(|(_, b)| claimed(b)).count();
+    let solo_busy = outcomes
+        .iter()
+        .filter(|(_, b)| matches!(b, ClaimOutcome::Busy { .. }))
+        .count();
+    assert_eq!(
+        (solo_claimed, solo_busy),
+        (1, N - 1),
+        "{:?}",
+        outcomes.iter().map(|o| &o.1).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        db.query_one("SELECT count(*) FROM runs WHERE job = 'solo'")
+            .unwrap(),
+        "1"
+    );
+    assert_eq!(
+        db.query_one("SELECT count(*) FROM runs WHERE job = 'solo' AND status = 'running'")
+            .unwrap(),
+        "1"
+    );
+}

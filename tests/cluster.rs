@@ -579,3 +579,110 @@ fn fifty_claimers_racing_on_one_fire_claim_it_once() {
         "1"
     );
 }
+
+fn every_second_jobs(c: &Cluster, n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "[jobs.s{i:02}]\ncron = \"* * * * * *\"\ncommand = '{}'\n",
+                c.witness("true")
+            )
+        })
+        .collect()
+}
+
+/// Every (job, second) in `[from, until)` of the `jobs` without a row in
+/// `runs`: neither its own row nor inside a `missed` row's span.
+fn fires_without_rows(
+    c: &Cluster,
+    jobs: &[String],
+    from: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Vec<(String, i64)> {
+    let spans = c.sql(
+        "SELECT string_agg(job || ' ' || extract(epoch FROM scheduled_for)::bigint || ' ' ||
+                extract(epoch FROM coalesce(last_scheduled_for, scheduled_for))::bigint, ',')
+         FROM runs",
+    );
+    let mut have: HashMap<&str, Vec<(i64, i64)>> = HashMap::new();
+    for s in spans.split(',').filter(|s| !s.is_empty()) {
+        let w: Vec<&str> = s.split(' ').collect();
+        have.entry(w[0])
+            .or_default()
+            .push((w[1].parse().unwrap(), w[2].parse().unwrap()));
+    }
+    let mut holes = Vec::new();
+    for job in jobs {
+        for t in from.timestamp()..until.timestamp() {
+            let covered = have
+                .get(job.as_str())
+                .is_some_and(|v| v.iter().any(|(a, b)| *a <= t && t <= *b));
+            if !covered {
+                holes.push((job.clone(), t));
+            }
+        }
+    }
+    holes
+}
+
+fn duplicate_rows(c: &Cluster) -> String {
+    c.sql(
+        "SELECT count(*) FROM (SELECT job, scheduled_for, slot, attempt FROM runs
+         GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d",
+    )
+}
+
+/// Every connection of every host is cut, a few times, a second apart:
+/// the hosts reconnect, no fire runs twice and every fire has its row.
+#[test]
+fn killing_every_connection_loses_no_fire_and_runs_none_twice() {
+    let mut c = Cluster::new("");
+    let jobs = every_second_jobs(&c, 20);
+    c.write_config("jobs.toml", &jobs);
+    for name in ["a", "b", "c"] {
+        c.start(name);
+    }
+    for i in 0..3 {
+        c.wait_for_log(i, "cluster hosts: 3");
+    }
+    let from = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
+    std::thread::sleep(Duration::from_secs(3));
+    let mut killed = 0;
+    for _ in 0..4 {
+        let n: i64 = c
+            .sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .parse()
+            .unwrap();
+        killed += n;
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert!(killed >= 3, "only {killed} connections were terminated");
+    std::thread::sleep(Duration::from_secs(8));
+    let until = chrono::Utc::now() - chrono::TimeDelta::seconds(3);
+    let seen = c.seen();
+    assert_eq!(
+        duplicates(&seen),
+        vec![],
+        "no fire runs twice; logs:\n{}",
+        c.logs()
+    );
+    assert_eq!(duplicate_rows(&c), "0");
+    let names: Vec<String> = (0..20).map(|i| format!("s{i:02}")).collect();
+    let holes = fires_without_rows(&c, &names, from, until);
+    assert_eq!(
+        holes,
+        vec![],
+        "every fire from {from} to {until} has a row; logs:\n{}",
+        c.logs()
+    );
+    // The hosts went on running jobs after the cuts.
+    assert!(
+        seen.iter()
+            .any(|s| !s.end && s.at.parse::<chrono::DateTime<chrono::Utc>>().unwrap() >= until),
+        "runs after the cuts"
+    );
+    println!("{killed} connections terminated, {} starts", seen.len() / 2);
+}

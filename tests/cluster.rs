@@ -686,3 +686,166 @@ fn killing_every_connection_loses_no_fire_and_runs_none_twice() {
     );
     println!("{killed} connections terminated, {} starts", seen.len() / 2);
 }
+
+/// A TCP proxy to `upstream`; while `cut` is set it copies nothing either
+/// way but keeps every socket open, like a black-holed network.
+fn proxy(upstream: String, cut: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    use std::io::{Read, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = std::net::TcpStream::connect(&upstream) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                let cut = cut.clone();
+                std::thread::spawn(move || {
+                    from.set_read_timeout(Some(Duration::from_millis(50)))
+                        .unwrap();
+                    let mut buf = [0u8; 16384];
+                    loop {
+                        if cut.load(Ordering::SeqCst) {
+                            std::thread::sleep(Duration::from_millis(20));
+                            continue;
+                        }
+                        match from.read(&mut buf) {
+                            Ok(0) => break,
+                            Ok(n) => {
+                                if to.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                            Err(e)
+                                if matches!(
+                                    e.kind(),
+                                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                                ) => {}
+                            Err(_) => break,
+                        }
+                    }
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        }
+    });
+    port
+}
+
+/// `url` with its port replaced.
+fn with_port(url: &str, port: u16) -> String {
+    let scheme_end = url.find("://").unwrap() + 3;
+    let rest = &url[scheme_end..];
+    let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let auth = &rest[..auth_end];
+    let colon = auth.rfind(':').expect("a port in the test database's URL");
+    format!(
+        "{}{}:{port}{}",
+        &url[..scheme_end],
+        &auth[..colon],
+        &rest[auth_end..]
+    )
+}
+
+/// Host `a` reaches the database through a proxy that is then cut: `a`
+/// stops its runs, its long run becomes `lost`, another host takes the
+/// job on, and the per-second jobs lose nothing beyond the takeover.
+#[test]
+fn a_host_cut_off_by_a_partition_stops_its_runs_and_the_others_take_over() {
+    use std::sync::atomic::Ordering;
+    let mut c = Cluster::new("");
+    let jobs = format!(
+        "[jobs.long]\ncron = \"* * * * * *\"\noverlap = \"skip\"\ncommand = '{}'\n{}",
+        c.witness("sleep 40"),
+        every_second_jobs(&c, 10)
+    );
+    c.write_config("jobs.toml", &jobs);
+    let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let url = c.db.url.clone();
+    let auth = &url[url.find("://").unwrap() + 3..];
+    let auth = &auth[..auth.find(['/', '?']).unwrap_or(auth.len())];
+    let upstream = auth.rsplit('@').next().unwrap().to_string();
+    let port = proxy(upstream, cut.clone());
+    let proxied = with_port(&url, port);
+    // `a` alone first, so that it is the one running `long`.
+    let a = c.start_with("a", "jobs.toml", &proxied, &[]);
+    let mut run_id = String::new();
+    wait_until(
+        "a's run of `long`",
+        || c.logs(),
+        || {
+            run_id = c.sql(
+                "SELECT id FROM runs WHERE job = 'long' AND status = 'running' AND host = 'a'",
+            );
+            !run_id.is_empty()
+        },
+    );
+    c.start("b");
+    c.start("c");
+    for i in 0..3 {
+        c.wait_for_log(i, "cluster hosts: 3");
+    }
+    let from = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
+    std::thread::sleep(Duration::from_secs(4));
+    cut.store(true, Ordering::SeqCst);
+    let cut_at = chrono::Utc::now();
+    c.wait_for_log(a, "stopping every run");
+    wait_until(
+        "a's run to be lost",
+        || c.logs(),
+        || c.sql(&format!("SELECT status FROM runs WHERE id = {run_id}")) == "lost",
+    );
+    wait_until(
+        "a run of `long` on another host",
+        || c.logs(),
+        || {
+            let h =
+                c.sql("SELECT host FROM runs WHERE job = 'long' AND status = 'running' LIMIT 1");
+            !h.is_empty() && h != "a"
+        },
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    let until = chrono::Utc::now() - chrono::TimeDelta::seconds(3);
+    let seen = c.seen();
+    assert_eq!(duplicates(&seen), vec![], "logs:\n{}", c.logs());
+    assert_eq!(duplicate_rows(&c), "0");
+    // lease 3s + 2s after the cut: a declared outage for a's own jobs.
+    let outage = cut_at + chrono::TimeDelta::seconds(5);
+    let names: Vec<String> = (0..10).map(|i| format!("s{i:02}")).collect();
+    let mut holes = fires_without_rows(&c, &names, from, cut_at);
+    holes.extend(fires_without_rows(&c, &names, outage, until));
+    assert_eq!(
+        holes,
+        vec![],
+        "every fire from {from} to {until}, but for {cut_at} to {outage}, has a row; logs:\n{}",
+        c.logs()
+    );
+    assert!(
+        !seen.iter().any(|s| !s.end
+            && s.host == "a"
+            && s.at.parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+                > cut_at + chrono::TimeDelta::seconds(1)),
+        "a starts nothing while cut off; logs:\n{}",
+        c.logs()
+    );
+    // The network heals: still one start per fire.
+    cut.store(false, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_secs(8));
+    let seen = c.seen();
+    assert_eq!(
+        duplicates(&seen),
+        vec![],
+        "after healing; logs:\n{}",
+        c.logs()
+    );
+    assert_eq!(duplicate_rows(&c), "0");
+    assert_eq!(
+        c.sql("SELECT count(*) FROM runs WHERE job = 'long' AND status = 'running'"),
+        "1"
+    );
+}

@@ -6,7 +6,10 @@
 
 mod common;
 
-use common::{PATIENCE, pg::TestDb};
+use common::{
+    PATIENCE,
+    pg::{RestartableServer, TestDb},
+};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -82,8 +85,11 @@ struct Seen {
 
 impl Cluster {
     fn new(jobs: &str) -> Cluster {
+        Cluster::on(TestDb::new(), jobs)
+    }
+
+    fn on(db: TestDb, jobs: &str) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
-        let db = TestDb::new();
         let c = Cluster {
             dir,
             db,
@@ -848,4 +854,60 @@ fn a_host_cut_off_by_a_partition_stops_its_runs_and_the_others_take_over() {
         c.sql("SELECT count(*) FROM runs WHERE job = 'long' AND status = 'running'"),
         "1"
     );
+}
+
+/// The database server restarts (a fast shutdown: every session cut)
+/// under two hosts: no fire runs twice, and every fire but those of the
+/// restart's few seconds has a row.
+#[test]
+fn restarting_the_database_loses_no_fire_and_runs_none_twice() {
+    let server = RestartableServer::new("restart");
+    let mut c = Cluster::on(TestDb::on(&server.url), "");
+    let jobs = every_second_jobs(&c, 10);
+    c.write_config("jobs.toml", &jobs);
+    for name in ["a", "b"] {
+        c.start(name);
+    }
+    for i in 0..2 {
+        c.wait_for_log(i, "cluster hosts: 2");
+    }
+    let from = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
+    std::thread::sleep(Duration::from_secs(4));
+    let down = chrono::Utc::now();
+    server.restart();
+    let up = chrono::Utc::now();
+    let started: chrono::DateTime<chrono::Utc> = c
+        .sql("SELECT to_char(pg_postmaster_start_time() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.USZ')")
+        .parse()
+        .unwrap();
+    assert!(started > down, "the server restarted: started {started}");
+    std::thread::sleep(Duration::from_secs(12));
+    let until = chrono::Utc::now() - chrono::TimeDelta::seconds(3);
+    let seen = c.seen();
+    assert_eq!(duplicates(&seen), vec![], "logs:\n{}", c.logs());
+    assert_eq!(duplicate_rows(&c), "0");
+    // The declared outage: the restart, and a few seconds either side.
+    let (out_from, out_until) = (
+        down - chrono::TimeDelta::seconds(2),
+        up + chrono::TimeDelta::seconds(5),
+    );
+    assert!(
+        out_until < until,
+        "the window after the restart is not empty"
+    );
+    let names: Vec<String> = (0..10).map(|i| format!("s{i:02}")).collect();
+    let mut holes = fires_without_rows(&c, &names, from, out_from);
+    holes.extend(fires_without_rows(&c, &names, out_until, until));
+    assert_eq!(
+        holes,
+        vec![],
+        "every fire from {from} to {until}, but for {out_from} to {out_until}, has a row; logs:\n{}",
+        c.logs()
+    );
+    println!(
+        "down for {}ms, {} starts",
+        (up - down).num_milliseconds(),
+        seen.iter().filter(|s| !s.end).count()
+    );
+    drop(c);
 }

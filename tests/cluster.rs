@@ -911,3 +911,62 @@ fn restarting_the_database_loses_no_fire_and_runs_none_twice() {
     );
     drop(c);
 }
+
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// A host whose clock runs 10s ahead (libfaketime) claims nothing: the
+/// witness and the database never show it, and its `/health` says why.
+#[test]
+fn a_host_whose_clock_is_off_claims_nothing() {
+    assert!(
+        std::path::Path::new(LIBFAKETIME).exists(),
+        "this test needs libfaketime: apt-get install faketime"
+    );
+    let mut c = Cluster::new("");
+    let jobs = every_second_jobs(&c, 10);
+    c.write_config("jobs.toml", &jobs);
+    c.start("a");
+    c.start("b");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let skewed = c.start_with(
+        "skewed",
+        "jobs.toml",
+        &c.db.url.clone(),
+        &[
+            ("SCHEDULE_HTTP", &addr),
+            ("LD_PRELOAD", LIBFAKETIME),
+            ("FAKETIME", "+10s"),
+            ("FAKETIME_DONT_RESET", "1"),
+        ],
+    );
+    let body = common::wait_for_health(&addr, "degraded", |_, b| b["status"] == "degraded");
+    assert!(
+        body["reason"].as_str().unwrap_or("").contains("clock"),
+        "{body}; logs:\n{}",
+        c.logs()
+    );
+    let since = Instant::now();
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(since.elapsed() >= Duration::from_secs(8));
+    let seen = c.seen();
+    assert!(
+        !seen.iter().any(|s| s.host == "skewed"),
+        "skewed never runs anything; logs:\n{}",
+        c.logs()
+    );
+    assert_eq!(
+        c.sql("SELECT count(*) FROM runs WHERE host = 'skewed'"),
+        "0"
+    );
+    assert!(
+        seen.iter().filter(|s| !s.end).count() >= 40,
+        "the others run the jobs; logs:\n{}",
+        c.logs()
+    );
+    assert_eq!(duplicates(&seen), vec![]);
+    assert!(
+        c.hosts[skewed].child.try_wait().unwrap().is_none(),
+        "skewed still runs"
+    );
+}

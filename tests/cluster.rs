@@ -6,7 +6,10 @@
 
 mod common;
 
-use common::{PATIENCE, pg::TestDb};
+use common::{
+    PATIENCE,
+    pg::{RestartableServer, TestDb},
+};
 use nix::sys::signal::{Signal, kill};
 use nix::unistd::Pid;
 use std::collections::{BTreeMap, HashMap, HashSet};
@@ -82,8 +85,11 @@ struct Seen {
 
 impl Cluster {
     fn new(jobs: &str) -> Cluster {
+        Cluster::on(TestDb::new(), jobs)
+    }
+
+    fn on(db: TestDb, jobs: &str) -> Cluster {
         let dir = tempfile::tempdir().unwrap();
-        let db = TestDb::new();
         let c = Cluster {
             dir,
             db,
@@ -709,4 +715,500 @@ fn a_lone_scheduler_and_a_cluster_refuse_each_other() {
         "{err}"
     );
     assert!(!c.path("here.db").exists());
+}
+
+/// A store of its own, linked as a cluster host that trusts its leases.
+fn linked_store(url: &str, host_id: i64) -> schedule::store::postgres::PgStore {
+    use schedule::store::Cluster as _;
+    let mut store = schedule::store::postgres::PgStore::connect(url).unwrap();
+    store.link(std::sync::Arc::new(schedule::store::ClusterLink {
+        host_id,
+        name: format!("h{host_id}"),
+        lease: Duration::from_secs(30),
+        tolerance: Duration::from_secs(1),
+        held: std::sync::Mutex::new(HashMap::new()),
+        trusted_until: std::sync::Mutex::new(Some(Instant::now() + Duration::from_secs(300))),
+        skew_ms: std::sync::atomic::AtomicI64::new(0),
+        max_skew_ms: 1000,
+        runnable: std::sync::RwLock::new(None),
+    }));
+    store
+}
+
+fn new_run(job: &str, at: chrono::DateTime<chrono::Utc>, host: &str) -> schedule::domain::NewRun {
+    schedule::domain::NewRun {
+        job: job.to_string(),
+        scheduled_for: at,
+        slot: 0,
+        nominal: None,
+        attempt: 1,
+        trigger: schedule::domain::Trigger::Schedule,
+        started_at: chrono::Utc::now(),
+        host: host.to_string(),
+        pid: std::process::id(),
+    }
+}
+
+/// 50 hosts' stores, each on its own connection, claim at once (released
+/// together by a barrier): one fire of a job, then 50 fires of an
+/// exclusive job. The database decides: one claim each.
+#[test]
+fn fifty_claimers_racing_on_one_fire_claim_it_once() {
+    use schedule::domain::ClaimOutcome;
+    use schedule::store::Cluster as _;
+    const N: usize = 50;
+    let db = TestDb::new();
+    let url = db.url.clone();
+    // Connecting migrates the schema: once, before the race.
+    drop(schedule::store::postgres::PgStore::connect(&url).unwrap());
+    let stores: Vec<_> = (0..N).map(|i| linked_store(&url, i as i64 + 1)).collect();
+    // Whole seconds in the past: due by the database's clock.
+    let at = |s: i64| {
+        let now = chrono::Utc::now().timestamp() - 10;
+        chrono::DateTime::from_timestamp(now - s, 0).unwrap()
+    };
+    let same = at(0);
+    let barrier = std::sync::Arc::new(std::sync::Barrier::new(N));
+    let threads: Vec<_> = stores
+        .into_iter()
+        .enumerate()
+        .map(|(i, mut store)| {
+            let barrier = barrier.clone();
+            let shared = new_run("shared", same, &format!("h{}", i + 1));
+            // A fire of its own, for the exclusive job.
+            let own = new_run("solo", at(i as i64 + 1), &format!("h{}", i + 1));
+            std::thread::spawn(move || {
+                barrier.wait();
+                let a = store.claim_fires(&[shared], &[false]).unwrap();
+                barrier.wait();
+                let b = store.claim_fires(&[own], &[true]).unwrap();
+                (a.into_iter().next().unwrap(), b.into_iter().next().unwrap())
+            })
+        })
+        .collect();
+    let outcomes: Vec<(ClaimOutcome, ClaimOutcome)> =
+        threads.into_iter().map(|t| t.join().unwrap()).collect();
+    let claimed = |o: &ClaimOutcome| matches!(o, ClaimOutcome::Claimed { .. });
+    let shared_claimed = outcomes.iter().filter(|(a, _)| claimed(a)).count();
+    let shared_taken = outcomes
+        .iter()
+        .filter(|(a, _)| matches!(a, ClaimOutcome::Taken))
+        .count();
+    assert_eq!(
+        (shared_claimed, shared_taken),
+        (1, N - 1),
+        "{:?}",
+        outcomes.iter().map(|o| &o.0).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        db.query_one("SELECT count(*) FROM runs WHERE job = 'shared'")
+            .unwrap(),
+        "1"
+    );
+    let solo_claimed = outcomes.iter().filter(|(_, b)| claimed(b)).count();
+    let solo_busy = outcomes
+        .iter()
+        .filter(|(_, b)| matches!(b, ClaimOutcome::Busy { .. }))
+        .count();
+    assert_eq!(
+        (solo_claimed, solo_busy),
+        (1, N - 1),
+        "{:?}",
+        outcomes.iter().map(|o| &o.1).collect::<Vec<_>>()
+    );
+    assert_eq!(
+        db.query_one("SELECT count(*) FROM runs WHERE job = 'solo'")
+            .unwrap(),
+        "1"
+    );
+    assert_eq!(
+        db.query_one("SELECT count(*) FROM runs WHERE job = 'solo' AND status = 'running'")
+            .unwrap(),
+        "1"
+    );
+}
+
+fn every_second_jobs(c: &Cluster, n: usize) -> String {
+    (0..n)
+        .map(|i| {
+            format!(
+                "[jobs.s{i:02}]\ncron = \"* * * * * *\"\ncommand = '{}'\n",
+                c.witness("true")
+            )
+        })
+        .collect()
+}
+
+/// Every (job, second) in `[from, until)` of the `jobs` without a row in
+/// `runs`: neither its own row nor inside a `missed` row's span.
+fn fires_without_rows(
+    c: &Cluster,
+    jobs: &[String],
+    from: chrono::DateTime<chrono::Utc>,
+    until: chrono::DateTime<chrono::Utc>,
+) -> Vec<(String, i64)> {
+    let spans = c.sql(
+        "SELECT string_agg(job || ' ' || extract(epoch FROM scheduled_for)::bigint || ' ' ||
+                extract(epoch FROM coalesce(last_scheduled_for, scheduled_for))::bigint, ',')
+         FROM runs",
+    );
+    let mut have: HashMap<&str, Vec<(i64, i64)>> = HashMap::new();
+    for s in spans.split(',').filter(|s| !s.is_empty()) {
+        let w: Vec<&str> = s.split(' ').collect();
+        have.entry(w[0])
+            .or_default()
+            .push((w[1].parse().unwrap(), w[2].parse().unwrap()));
+    }
+    let mut holes = Vec::new();
+    for job in jobs {
+        for t in from.timestamp()..until.timestamp() {
+            let covered = have
+                .get(job.as_str())
+                .is_some_and(|v| v.iter().any(|(a, b)| *a <= t && t <= *b));
+            if !covered {
+                holes.push((job.clone(), t));
+            }
+        }
+    }
+    holes
+}
+
+fn duplicate_rows(c: &Cluster) -> String {
+    c.sql(
+        "SELECT count(*) FROM (SELECT job, scheduled_for, slot, attempt FROM runs
+         GROUP BY 1, 2, 3, 4 HAVING count(*) > 1) d",
+    )
+}
+
+/// Every connection of every host is cut, a few times, a second apart:
+/// the hosts reconnect, no fire runs twice and every fire has its row.
+#[test]
+fn killing_every_connection_loses_no_fire_and_runs_none_twice() {
+    let mut c = Cluster::new("");
+    let jobs = every_second_jobs(&c, 20);
+    c.write_config("jobs.toml", &jobs);
+    for name in ["a", "b", "c"] {
+        c.start(name);
+    }
+    for i in 0..3 {
+        c.wait_for_log(i, "cluster hosts: 3");
+    }
+    let from = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
+    std::thread::sleep(Duration::from_secs(3));
+    let mut killed = 0;
+    for _ in 0..4 {
+        let n: i64 = c
+            .sql(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity
+                 WHERE datname = current_database() AND pid <> pg_backend_pid()",
+            )
+            .parse()
+            .unwrap();
+        killed += n;
+        std::thread::sleep(Duration::from_secs(1));
+    }
+    assert!(killed >= 3, "only {killed} connections were terminated");
+    std::thread::sleep(Duration::from_secs(8));
+    let until = chrono::Utc::now() - chrono::TimeDelta::seconds(3);
+    let seen = c.seen();
+    assert_eq!(
+        duplicates(&seen),
+        vec![],
+        "no fire runs twice; logs:\n{}",
+        c.logs()
+    );
+    assert_eq!(duplicate_rows(&c), "0");
+    let names: Vec<String> = (0..20).map(|i| format!("s{i:02}")).collect();
+    let holes = fires_without_rows(&c, &names, from, until);
+    assert_eq!(
+        holes,
+        vec![],
+        "every fire from {from} to {until} has a row; logs:\n{}",
+        c.logs()
+    );
+    // The hosts went on running jobs after the cuts.
+    assert!(
+        seen.iter()
+            .any(|s| !s.end && s.at.parse::<chrono::DateTime<chrono::Utc>>().unwrap() >= until),
+        "runs after the cuts"
+    );
+    println!("{killed} connections terminated, {} starts", seen.len() / 2);
+}
+
+/// A TCP proxy to `upstream`; while `cut` is set it copies nothing either
+/// way but keeps every socket open, like a black-holed network.
+fn proxy(upstream: String, cut: std::sync::Arc<std::sync::atomic::AtomicBool>) -> u16 {
+    use std::io::{Read, Write};
+    use std::sync::atomic::Ordering;
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(client) = client else { continue };
+            let Ok(server) = std::net::TcpStream::connect(&upstream) else {
+                continue;
+            };
+            for (mut from, mut to) in [
+                (client.try_clone().unwrap(), server.try_clone().unwrap()),
+                (server, client),
+            ] {
+                let cut = cut.clone();
+                std::thread::spawn(move || {
+                    from.set_read_timeout(Some(Duration::from_millis(50)))
+                        .unwrap();
+                    let mut buf = [0u8; 16384];
+                    loop {
+                        if cut.load(Ordering::SeqCst) {
+                            std::thread::sleep(Duration::from_millis(20));
+                            continue;
+                        }
+                        match from.read(&mut buf) {
+                            Ok(0) => break,
+                            Ok(n) => {
+                                if to.write_all(&buf[..n]).is_err() {
+                                    break;
+                                }
+                            }
+                            Err(e)
+                                if matches!(
+                                    e.kind(),
+                                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                                ) => {}
+                            Err(_) => break,
+                        }
+                    }
+                    let _ = to.shutdown(std::net::Shutdown::Both);
+                });
+            }
+        }
+    });
+    port
+}
+
+/// `url` with its port replaced.
+fn with_port(url: &str, port: u16) -> String {
+    let scheme_end = url.find("://").unwrap() + 3;
+    let rest = &url[scheme_end..];
+    let auth_end = rest.find(['/', '?']).unwrap_or(rest.len());
+    let auth = &rest[..auth_end];
+    let colon = auth.rfind(':').expect("a port in the test database's URL");
+    format!(
+        "{}{}:{port}{}",
+        &url[..scheme_end],
+        &auth[..colon],
+        &rest[auth_end..]
+    )
+}
+
+/// Host `a` reaches the database through a proxy that is then cut: `a`
+/// stops its runs, its long run becomes `lost`, another host takes the
+/// job on, and the per-second jobs lose nothing beyond the takeover.
+#[test]
+fn a_host_cut_off_by_a_partition_stops_its_runs_and_the_others_take_over() {
+    use std::sync::atomic::Ordering;
+    let mut c = Cluster::new("");
+    let jobs = format!(
+        "[jobs.long]\ncron = \"* * * * * *\"\noverlap = \"skip\"\ncommand = '{}'\n{}",
+        c.witness("sleep 40"),
+        every_second_jobs(&c, 10)
+    );
+    c.write_config("jobs.toml", &jobs);
+    let cut = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let url = c.db.url.clone();
+    let auth = &url[url.find("://").unwrap() + 3..];
+    let auth = &auth[..auth.find(['/', '?']).unwrap_or(auth.len())];
+    let upstream = auth.rsplit('@').next().unwrap().to_string();
+    let port = proxy(upstream, cut.clone());
+    let proxied = with_port(&url, port);
+    // `a` alone first, so that it is the one running `long`.
+    let a = c.start_with("a", "jobs.toml", &proxied, &[]);
+    let mut run_id = String::new();
+    wait_until(
+        "a's run of `long`",
+        || c.logs(),
+        || {
+            run_id = c.sql(
+                "SELECT id FROM runs WHERE job = 'long' AND status = 'running' AND host = 'a'",
+            );
+            !run_id.is_empty()
+        },
+    );
+    c.start("b");
+    c.start("c");
+    for i in 0..3 {
+        c.wait_for_log(i, "cluster hosts: 3");
+    }
+    let from = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
+    std::thread::sleep(Duration::from_secs(4));
+    cut.store(true, Ordering::SeqCst);
+    let cut_at = chrono::Utc::now();
+    c.wait_for_log(a, "stopping every run");
+    wait_until(
+        "a's run to be lost",
+        || c.logs(),
+        || c.sql(&format!("SELECT status FROM runs WHERE id = {run_id}")) == "lost",
+    );
+    wait_until(
+        "a run of `long` on another host",
+        || c.logs(),
+        || {
+            let h =
+                c.sql("SELECT host FROM runs WHERE job = 'long' AND status = 'running' LIMIT 1");
+            !h.is_empty() && h != "a"
+        },
+    );
+    std::thread::sleep(Duration::from_secs(4));
+    let until = chrono::Utc::now() - chrono::TimeDelta::seconds(3);
+    let seen = c.seen();
+    assert_eq!(duplicates(&seen), vec![], "logs:\n{}", c.logs());
+    assert_eq!(duplicate_rows(&c), "0");
+    // lease 3s + 2s after the cut: a declared outage for a's own jobs.
+    let outage = cut_at + chrono::TimeDelta::seconds(5);
+    let names: Vec<String> = (0..10).map(|i| format!("s{i:02}")).collect();
+    let mut holes = fires_without_rows(&c, &names, from, cut_at);
+    holes.extend(fires_without_rows(&c, &names, outage, until));
+    assert_eq!(
+        holes,
+        vec![],
+        "every fire from {from} to {until}, but for {cut_at} to {outage}, has a row; logs:\n{}",
+        c.logs()
+    );
+    assert!(
+        !seen.iter().any(|s| !s.end
+            && s.host == "a"
+            && s.at.parse::<chrono::DateTime<chrono::Utc>>().unwrap()
+                > cut_at + chrono::TimeDelta::seconds(1)),
+        "a starts nothing while cut off; logs:\n{}",
+        c.logs()
+    );
+    // The network heals: still one start per fire.
+    cut.store(false, Ordering::SeqCst);
+    std::thread::sleep(Duration::from_secs(8));
+    let seen = c.seen();
+    assert_eq!(
+        duplicates(&seen),
+        vec![],
+        "after healing; logs:\n{}",
+        c.logs()
+    );
+    assert_eq!(duplicate_rows(&c), "0");
+    assert_eq!(
+        c.sql("SELECT count(*) FROM runs WHERE job = 'long' AND status = 'running'"),
+        "1"
+    );
+}
+
+/// The database server restarts (a fast shutdown: every session cut)
+/// under two hosts: no fire runs twice, and every fire but those of the
+/// restart's few seconds has a row.
+#[test]
+fn restarting_the_database_loses_no_fire_and_runs_none_twice() {
+    let server = RestartableServer::new("restart");
+    let mut c = Cluster::on(TestDb::on(&server.url), "");
+    let jobs = every_second_jobs(&c, 10);
+    c.write_config("jobs.toml", &jobs);
+    for name in ["a", "b"] {
+        c.start(name);
+    }
+    for i in 0..2 {
+        c.wait_for_log(i, "cluster hosts: 2");
+    }
+    let from = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
+    std::thread::sleep(Duration::from_secs(4));
+    let down = chrono::Utc::now();
+    server.restart();
+    let up = chrono::Utc::now();
+    let started: chrono::DateTime<chrono::Utc> = c
+        .sql("SELECT to_char(pg_postmaster_start_time() AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS.USZ')")
+        .parse()
+        .unwrap();
+    assert!(started > down, "the server restarted: started {started}");
+    std::thread::sleep(Duration::from_secs(12));
+    let until = chrono::Utc::now() - chrono::TimeDelta::seconds(3);
+    let seen = c.seen();
+    assert_eq!(duplicates(&seen), vec![], "logs:\n{}", c.logs());
+    assert_eq!(duplicate_rows(&c), "0");
+    // The declared outage: the restart, and a few seconds either side.
+    let (out_from, out_until) = (
+        down - chrono::TimeDelta::seconds(2),
+        up + chrono::TimeDelta::seconds(5),
+    );
+    assert!(
+        out_until < until,
+        "the window after the restart is not empty"
+    );
+    let names: Vec<String> = (0..10).map(|i| format!("s{i:02}")).collect();
+    let mut holes = fires_without_rows(&c, &names, from, out_from);
+    holes.extend(fires_without_rows(&c, &names, out_until, until));
+    assert_eq!(
+        holes,
+        vec![],
+        "every fire from {from} to {until}, but for {out_from} to {out_until}, has a row; logs:\n{}",
+        c.logs()
+    );
+    println!(
+        "down for {}ms, {} starts",
+        (up - down).num_milliseconds(),
+        seen.iter().filter(|s| !s.end).count()
+    );
+    drop(c);
+}
+
+const LIBFAKETIME: &str = "/usr/lib/x86_64-linux-gnu/faketime/libfaketime.so.1";
+
+/// A host whose clock runs 10s ahead (libfaketime) claims nothing: the
+/// witness and the database never show it, and its `/health` says why.
+#[test]
+fn a_host_whose_clock_is_off_claims_nothing() {
+    assert!(
+        std::path::Path::new(LIBFAKETIME).exists(),
+        "this test needs libfaketime: apt-get install faketime"
+    );
+    let mut c = Cluster::new("");
+    let jobs = every_second_jobs(&c, 10);
+    c.write_config("jobs.toml", &jobs);
+    c.start("a");
+    c.start("b");
+    let port = free_port();
+    let addr = format!("127.0.0.1:{port}");
+    let skewed = c.start_with(
+        "skewed",
+        "jobs.toml",
+        &c.db.url.clone(),
+        &[
+            ("SCHEDULE_HTTP", &addr),
+            ("LD_PRELOAD", LIBFAKETIME),
+            ("FAKETIME", "+10s"),
+            ("FAKETIME_DONT_RESET", "1"),
+        ],
+    );
+    let body = common::wait_for_health(&addr, "degraded", |_, b| b["status"] == "degraded");
+    assert!(
+        body["reason"].as_str().unwrap_or("").contains("clock"),
+        "{body}; logs:\n{}",
+        c.logs()
+    );
+    let since = Instant::now();
+    std::thread::sleep(Duration::from_secs(8));
+    assert!(since.elapsed() >= Duration::from_secs(8));
+    let seen = c.seen();
+    assert!(
+        !seen.iter().any(|s| s.host == "skewed"),
+        "skewed never runs anything; logs:\n{}",
+        c.logs()
+    );
+    assert_eq!(
+        c.sql("SELECT count(*) FROM runs WHERE host = 'skewed'"),
+        "0"
+    );
+    assert!(
+        seen.iter().filter(|s| !s.end).count() >= 40,
+        "the others run the jobs; logs:\n{}",
+        c.logs()
+    );
+    assert_eq!(duplicates(&seen), vec![]);
+    assert!(
+        c.hosts[skewed].child.try_wait().unwrap().is_none(),
+        "skewed still runs"
+    );
 }

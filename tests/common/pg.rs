@@ -43,8 +43,13 @@ pub struct TestDb {
 
 impl TestDb {
     pub fn new() -> TestDb {
+        TestDb::on(server())
+    }
+
+    /// A database of its own on the server at `admin`.
+    pub fn on(admin: &str) -> TestDb {
         static N: AtomicUsize = AtomicUsize::new(0);
-        let admin = server().to_string();
+        let admin = admin.to_string();
         let name = format!(
             "schedule_test_{}_{}",
             std::process::id(),
@@ -182,6 +187,8 @@ pub struct TlsServer {
     pub url: String,
     /// The server's certificate, to trust with `sslrootcert`.
     pub cert: PathBuf,
+    root: PathBuf,
+    port: u16,
 }
 
 pub fn tls_server() -> TlsServer {
@@ -192,6 +199,8 @@ pub fn tls_server() -> TlsServer {
         Ok(s) => TlsServer {
             url: s.url.clone(),
             cert: s.cert.clone(),
+            root: s.root.clone(),
+            port: s.port,
         },
         Err(why) => panic!(
             "the TLS tests need a private PostgreSQL and none could be started: {why}\n\
@@ -336,6 +345,8 @@ fn start_in(name: &str, tls: bool) -> Result<TlsServer, String> {
                 return Ok(TlsServer {
                     url,
                     cert: cert.clone(),
+                    root,
+                    port,
                 });
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -424,13 +435,82 @@ fn remove_stale_servers() {
         let Some(pid) = name
             .to_str()
             .and_then(|n| n.strip_prefix("schedule-pg-"))
-            .and_then(|p| p.trim_end_matches("-tls").parse::<i32>().ok())
+            .and_then(|p| p.split('-').next().and_then(|p| p.parse::<i32>().ok()))
         else {
             continue;
         };
         let alive = nix::sys::signal::kill(nix::unistd::Pid::from_raw(pid), None).is_ok();
         if !alive {
             let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// A private server of its own that a test may restart, on the same port
+/// and data directory.
+pub struct RestartableServer {
+    /// Its admin URL.
+    pub url: String,
+    root: PathBuf,
+    port: u16,
+}
+
+impl RestartableServer {
+    pub fn new(name: &str) -> RestartableServer {
+        match start_in(&format!("schedule-pg-{}-{name}", std::process::id()), false) {
+            Ok(s) => RestartableServer {
+                url: s.url,
+                root: s.root,
+                port: s.port,
+            },
+            Err(why) => panic!("a restartable PostgreSQL could not be started: {why}"),
+        }
+    }
+
+    /// Stops the server (SIGINT: a fast shutdown, every session cut), waits
+    /// for it to exit and starts it again.
+    pub fn restart(&self) {
+        let data = self.root.join("data");
+        let pidfile = data.join("postmaster.pid");
+        let text = std::fs::read_to_string(&pidfile).expect("postmaster.pid");
+        let pid: i32 = text.lines().next().unwrap().trim().parse().unwrap();
+        nix::sys::signal::kill(
+            nix::unistd::Pid::from_raw(pid),
+            nix::sys::signal::Signal::SIGINT,
+        )
+        .unwrap();
+        // Its parent never reaps it: gone once it removed its pid file.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while pidfile.exists() {
+            assert!(Instant::now() < deadline, "the server did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+        let bin = bin_dir().unwrap();
+        spawn_server(&bin, &data, &self.root, self.port, server_user()).unwrap();
+        let socket = format!(
+            "host={} port={} user=postgres dbname=postgres",
+            self.root.display(),
+            self.port
+        );
+        let deadline = Instant::now() + Duration::from_secs(60);
+        while try_sql(&socket, "SELECT 1").is_err() {
+            assert!(Instant::now() < deadline, "the server did not start again");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+}
+
+impl Drop for RestartableServer {
+    fn drop(&mut self) {
+        let pidfile = self.root.join("data").join("postmaster.pid");
+        if let Some(pid) = std::fs::read_to_string(pidfile)
+            .ok()
+            .and_then(|t| t.lines().next().and_then(|l| l.trim().parse::<i32>().ok()))
+        {
+            let _ = nix::sys::signal::kill(
+                nix::unistd::Pid::from_raw(pid),
+                nix::sys::signal::Signal::SIGQUIT,
+            );
         }
     }
 }

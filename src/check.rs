@@ -50,6 +50,28 @@ pub fn warnings(
                 "the job is disabled: it is listed but never fires".into(),
             );
         }
+        // A cut-off host stops its runs at the end of its trust window;
+        // the others may call them lost a lease + lost_grace after its
+        // last renewal. A kill grace longer than the gap between the two
+        // lets a run outlive its lease.
+        if let Some(c) = &config.cluster {
+            let room = (c.lease - c.trust() + c.lost_grace).saturating_sub(c.beat());
+            if job.kill_grace > room {
+                warn(
+                    "kill_grace",
+                    format!(
+                        "with [cluster] lease = {} and lost_grace = {}, a host cut off from the \
+                         database has {} between stopping a run and another host calling it \
+                         lost; a kill_grace of {} lets the run go on after that (raise \
+                         lost_grace, or shorten kill_grace)",
+                        crate::duration::format(c.lease),
+                        crate::duration::format(c.lost_grace),
+                        crate::duration::format(room),
+                        crate::duration::format(job.kill_grace)
+                    ),
+                );
+            }
+        }
         if config.cluster.is_none() && !job.hosts.is_empty() {
             warn(
                 "hosts",
@@ -591,6 +613,17 @@ mod tests {
         let mut w = warn(toml);
         assert_eq!(w.len(), 1, "{w:#?}");
         w.remove(0)
+    }
+
+    #[test]
+    fn a_kill_grace_that_outlasts_the_lease_is_pointed_out() {
+        let w = only(
+            "[cluster]\nlease = \"30s\"\nlost_grace = \"5s\"\n\
+             [jobs.a]\nevery = \"5m\"\ncommand = \"true\"\nkill_grace = \"20s\"\n",
+        );
+        assert_eq!(w.key, "kill_grace");
+        assert!(w.message.contains("10s between"), "{}", w.message);
+        assert!(warn("[cluster]\n[jobs.a]\nevery = \"5m\"\ncommand = \"true\"\n").is_empty());
     }
 
     #[test]

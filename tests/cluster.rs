@@ -586,6 +586,27 @@ fn controls_reach_every_host_and_alerts_are_raised_once() {
             })
         },
     );
+    // A request taken by a host that died before its run started is
+    // opened again, and a live host runs it.
+    c.db.execute(
+        "INSERT INTO requests (job, requested_at, stream, taken, taken_by)
+         VALUES ('manual', now(), false, true, 999999)",
+    );
+    wait_until(
+        "the orphaned request to run",
+        || c.logs(),
+        || {
+            c.seen()
+                .iter()
+                .filter(|s| s.job == "manual" && !s.end)
+                .count()
+                == 2
+        },
+    );
+    assert_eq!(
+        c.sql("SELECT count(*) FROM requests WHERE taken_by = 999999 OR run_id IS NULL"),
+        "0"
+    );
     // `broken` never succeeds: overdue, said by one host only.
     wait_until(
         "the overdue alert",

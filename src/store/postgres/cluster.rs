@@ -363,6 +363,15 @@ impl Heart {
                                 ELSE EXCLUDED.since END
                     WHERE leases.holder = EXCLUDED.holder OR leases.expires_at < now()
                     RETURNING holder
+                ), reopened AS (
+                    -- Requests taken by a host that died before their run
+                    -- started: open again, for the live hosts.
+                    UPDATE requests SET taken = false, taken_by = NULL
+                    WHERE taken AND run_id IS NULL AND error IS NULL AND taken_by IS NOT NULL
+                      AND taken_by <> $1
+                      AND taken_by NOT IN (SELECT id FROM hosts
+                          WHERE heartbeat > now() - lease_ms * interval '1 millisecond')
+                    RETURNING id
                 )
                 SELECT (extract(epoch FROM now()) * 1000)::bigint,
                     (SELECT coalesce(json_agg(json_build_array(id, cancel_requested)), '[]')::text
@@ -376,7 +385,9 @@ impl Heart {
                         (extract(epoch FROM heartbeat) * 1000)::bigint, skew_ms, config_hash)), '[]')::text
                      FROM hosts WHERE heartbeat > now() - lease_ms * interval '1 millisecond'
                                    AND id <> $1),
-                    (SELECT count(*) FROM beat)",
+                    (SELECT count(*) FROM beat),
+                    (SELECT count(pg_notify('schedule_controls', 'request'))
+                     FROM (SELECT 1 FROM reopened LIMIT 1) r)",
                 &[
                     &id, &skew, &lease_ms, &ids, &epochs, &grace_ms, &holder, &name, &pid,
                     &version, &config, &HOUSEKEEPING,

@@ -139,6 +139,9 @@ pub const MIGRATIONS: &[&str] = &[
         applied     BIGINT      NOT NULL DEFAULT 0,
         lease_ms    BIGINT      NOT NULL
     );
+    -- The host that took a request: if it dies before the run starts, the
+    -- request is opened again for the others.
+    ALTER TABLE requests ADD COLUMN taken_by BIGINT;
     CREATE TABLE host_jobs (
         host_id BIGINT NOT NULL REFERENCES hosts (id) ON DELETE CASCADE,
         job     TEXT   NOT NULL,

@@ -893,12 +893,13 @@ impl Requests for PgStore {
                 .ok()
                 .and_then(|r| r.as_ref().map(|s| s.iter().cloned().collect()))
         });
+        let host_id = self.link.as_ref().map(|l| l.host_id);
         let rows = self.with(async |c| {
             c.query(
-                "UPDATE requests SET taken = true
+                "UPDATE requests SET taken = true, taken_by = $2
                  WHERE NOT taken AND ($1::text[] IS NULL OR job = ANY($1))
                  RETURNING id, job, requested_at, stream",
-                &[&runnable],
+                &[&runnable, &host_id],
             )
             .await
         })?;

@@ -279,3 +279,27 @@ fn the_dashboard_token_is_checked_where_it_is_written() {
     ));
     assert!(d.message.contains("did you mean `http_token`?"), "{d}");
 }
+
+#[test]
+fn jobs_are_found_by_name_in_any_order_and_after_retain() {
+    let mut text = String::new();
+    for name in ["m", "b", "z", "a", "q"] {
+        text.push_str(&format!(
+            "[jobs.{name}]\nevery = \"1m\"\ncommand = \"{name}\"\n"
+        ));
+    }
+    let mut config = parse(Path::new("jobs.toml"), &text).unwrap();
+    for name in ["m", "b", "z", "a", "q"] {
+        assert_eq!(config.job(name).unwrap().command, name);
+    }
+    assert!(config.job("c").is_none());
+    config.retain(|j| j.name != "b" && j.name != "q");
+    let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names, ["m", "z", "a"]);
+    assert_eq!(config.job("a").unwrap().command, "a");
+    assert!(config.job("b").is_none());
+    // Changed in place behind the index's back: still right.
+    config.jobs.remove(0);
+    assert!(config.job("m").is_none());
+    assert_eq!(config.job("z").unwrap().command, "z");
+}

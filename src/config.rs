@@ -19,6 +19,13 @@ use toml::de::{DeTable, DeValue};
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(10);
 pub const DEFAULT_SHELL: &str = "/bin/sh";
 
+/// [`DEFAULT_SHELL`], one allocation for the whole process.
+fn default_shell() -> std::sync::Arc<str> {
+    static SHELL: std::sync::LazyLock<std::sync::Arc<str>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::from(DEFAULT_SHELL));
+    std::sync::Arc::clone(&SHELL)
+}
+
 /// A loaded, valid configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -181,7 +188,9 @@ pub struct Job {
     pub command: String,
     /// `command = ["prog", "arg"]`: run the program directly, no shell.
     pub exec: Option<Vec<String>>,
-    pub shell: String,
+    /// Shared: one string for every job that has the same `shell` line
+    /// (in `[defaults]`, or none: `/bin/sh`), not one per job.
+    pub shell: std::sync::Arc<str>,
     pub timezone: Tz,
     pub timeout: Option<Duration>,
     pub kill_grace: Duration,
@@ -589,7 +598,7 @@ struct Settings {
     timezone: Option<Spanned<Tz>>,
     timeout: Option<Duration>,
     kill_grace: Option<Duration>,
-    shell: Option<String>,
+    shell: Option<std::sync::Arc<str>>,
     env: Vec<(String, String)>,
     dir: Option<String>,
     enabled: Option<bool>,
@@ -652,7 +661,7 @@ impl Settings {
                                 .into(),
                         );
                     } else {
-                        self.shell = Some(s.to_string());
+                        self.shell = Some(std::sync::Arc::from(s));
                     }
                 }
             }
@@ -933,7 +942,7 @@ fn job_from_table(
         schedule: schedule?,
         command: command?,
         exec,
-        shell: settings.shell.unwrap_or_else(|| DEFAULT_SHELL.to_string()),
+        shell: settings.shell.unwrap_or_else(default_shell),
         timezone,
         timeout: settings.timeout,
         kill_grace: settings.kill_grace.unwrap_or(DEFAULT_KILL_GRACE),

@@ -44,7 +44,7 @@ command = "curl -fsS http://localhost:8080/sync"
     let sync = config.job("sync-orders").unwrap();
     assert_eq!(sync.timezone, Tz::UTC);
     assert_eq!(sync.timeout, Some(Duration::from_secs(3600)));
-    assert_eq!(sync.shell, "/bin/sh");
+    assert_eq!(&*sync.shell, "/bin/sh");
     assert_eq!(sync.kill_grace, DEFAULT_KILL_GRACE);
     assert!(sync.enabled);
     assert_eq!(sync.schedule.to_string(), "every 5m");

@@ -112,7 +112,7 @@ pub enum Action {
 
 enum Timer {
     /// The job's next scheduled fire.
-    Scheduled { job: String, at: FirePoint },
+    Scheduled { job: Arc<str>, at: FirePoint },
     /// A fire whose start was delayed by jitter.
     Jittered(Box<Fire>),
     /// The next attempt at a failed fire.
@@ -177,7 +177,9 @@ pub struct JobStatus {
 pub struct Engine {
     /// Boxed: the map's table keeps a pointer per bucket, not a state
     /// (a quarter to a half of a table's buckets are empty).
-    jobs: HashMap<String, Box<JobState>>,
+    /// Keyed by the name's one shared copy: the job's scheduled timer holds
+    /// another reference to it, not a string of its own.
+    jobs: HashMap<Arc<str>, Box<JobState>>,
     settings: SchedulerSettings,
     timers: BinaryHeap<Reverse<(i64, u64)>>,
     timer_data: HashMap<u64, Timer>,
@@ -209,7 +211,12 @@ impl Engine {
         let jobs = config
             .jobs
             .iter()
-            .map(|job| (job.name.clone(), Box::new(JobState::new(Arc::clone(job)))))
+            .map(|job| {
+                (
+                    Arc::from(job.name.as_str()),
+                    Box::new(JobState::new(Arc::clone(job))),
+                )
+            })
             .collect();
         Engine {
             jobs,
@@ -242,24 +249,24 @@ impl Engine {
         let mut out = Vec::new();
         self.started = now;
         self.clock = now;
-        let mut names: Vec<String> = self.jobs.keys().cloned().collect();
+        let mut names: Vec<Arc<str>> = self.jobs.keys().cloned().collect();
         names.sort();
         for name in &names {
-            let job = Arc::clone(&self.jobs[name].job);
+            let job = Arc::clone(&self.jobs[&**name].job);
             if !job.enabled {
                 continue;
             }
-            if let Some(state) = self.jobs.get_mut(name) {
-                state.last_success = last_successes.get(name).copied();
+            if let Some(state) = self.jobs.get_mut(&**name) {
+                state.last_success = last_successes.get(&**name).copied();
             }
             self.arm_deadline(name);
-            match last_fires.get(name) {
+            match last_fires.get(&**name) {
                 Some(&last) => self.catch_up(name, last, now, false, &mut out),
                 None => self.arm_next(name, now),
             }
             if job.run_on_start {
                 let fire = Fire {
-                    job: name.clone(),
+                    job: name.to_string(),
                     // The history keeps milliseconds: so does the fire.
                     scheduled_for: DateTime::from_timestamp_millis(now.timestamp_millis())
                         .unwrap_or(now),
@@ -298,7 +305,7 @@ impl Engine {
                 Timer::Scheduled { job, at } => self.scheduled(&job, at, now, &mut out),
                 Timer::Jittered(fire) | Timer::Retry(fire) => self.dispatch(*fire, &mut out),
                 Timer::Deadline { job, at } => {
-                    if let Some(state) = self.jobs.get_mut(&job)
+                    if let Some(state) = self.jobs.get_mut(&*job)
                         && !state.removed
                         && state.deadline == Some(at)
                     {
@@ -334,7 +341,7 @@ impl Engine {
         let Some(fire) = self.runs.remove(&token) else {
             return out;
         };
-        let Some(state) = self.jobs.get_mut(&fire.job) else {
+        let Some(state) = self.jobs.get_mut(fire.job.as_str()) else {
             return out;
         };
         state.running.retain(|&t| t != token);
@@ -435,7 +442,7 @@ impl Engine {
         }
         for job in &config.jobs {
             let new = Arc::clone(job);
-            match self.jobs.get_mut(&job.name) {
+            match self.jobs.get_mut(job.name.as_str()) {
                 Some(state) => {
                     let reschedule = state.removed
                         || state.job.schedule != job.schedule
@@ -458,7 +465,7 @@ impl Engine {
                 }
                 None => {
                     self.jobs
-                        .insert(job.name.clone(), Box::new(JobState::new(new)));
+                        .insert(Arc::from(job.name.as_str()), Box::new(JobState::new(new)));
                     if job.enabled {
                         self.arm_next(&job.name, now);
                     }
@@ -502,11 +509,11 @@ impl Engine {
                 "the scheduler shut down before a slot was free",
             ));
         }
-        let mut names: Vec<&String> = self.jobs.keys().collect();
+        let mut names: Vec<&Arc<str>> = self.jobs.keys().collect();
         names.sort();
-        let names: Vec<String> = names.into_iter().cloned().collect();
+        let names: Vec<Arc<str>> = names.into_iter().cloned().collect();
         for name in names {
-            let state = self.jobs.get_mut(&name).expect("listed");
+            let state = self.jobs.get_mut(&*name).expect("listed");
             for fire in state
                 .waiting
                 .take()
@@ -575,7 +582,7 @@ impl Engine {
             .iter()
             .filter(|(_, state)| !state.removed)
             .map(|(name, state)| JobStatus {
-                name: name.clone(),
+                name: name.to_string(),
                 next: state.next.map(|p| p.at),
                 running: state.running.len(),
                 last_success: state.last_success,
@@ -643,10 +650,10 @@ impl Engine {
         self.passes += 1;
         let everything = by >= BIG_STEP_BACK;
         out.push(Action::ClockBack { by, everything });
-        let mut names: Vec<String> = self.jobs.keys().cloned().collect();
+        let mut names: Vec<Arc<str>> = self.jobs.keys().cloned().collect();
         names.sort();
         for name in names {
-            let state = self.jobs.get_mut(&name).expect("listed");
+            let state = self.jobs.get_mut(&*name).expect("listed");
             let fixed = matches!(&state.job.schedule, Schedule::Cron(c) if c.is_fixed_time());
             if state.removed || !state.job.enabled || (fixed && !everything) {
                 continue;
@@ -689,7 +696,7 @@ impl Engine {
             self.arm(
                 next.at,
                 Timer::Scheduled {
-                    job: name.to_string(),
+                    job: self.key(name),
                     at: next,
                 },
             );
@@ -837,7 +844,7 @@ impl Engine {
             }
             return;
         }
-        let Some(state) = self.jobs.get_mut(&fire.job) else {
+        let Some(state) = self.jobs.get_mut(fire.job.as_str()) else {
             out.push(record(
                 fire,
                 NotRun::Cancelled,
@@ -970,7 +977,7 @@ impl Engine {
     fn start(&mut self, fire: Fire, out: &mut Vec<Action>) {
         let state = self
             .jobs
-            .get_mut(&fire.job)
+            .get_mut(fire.job.as_str())
             .expect("dispatched fires have a job");
         let token = self.next_token;
         self.next_token += 1;
@@ -1033,10 +1040,18 @@ impl Engine {
             self.arm(
                 next.at,
                 Timer::Scheduled {
-                    job: name.to_string(),
+                    job: self.key(name),
                     at: next,
                 },
             );
+        }
+    }
+
+    /// The map's shared copy of a job's name (a new one if it has none).
+    fn key(&self, name: &str) -> Arc<str> {
+        match self.jobs.get_key_value(name) {
+            Some((key, _)) => Arc::clone(key),
+            None => Arc::from(name),
         }
     }
 

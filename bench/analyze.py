@@ -35,6 +35,8 @@ TARGET_LIST_MS = 250.0
 TARGET_HISTORY_MS = 20.0
 TARGET_PG_P50_EXTRA_MS = 0.5   # start delay p50 on PostgreSQL above SQLite's
 TARGET_PG_BURST_RATIO = 1.2    # last start of the burst, PostgreSQL / SQLite
+TARGET_MEM_RSS_MB = 12.0       # RSS with 10,000 idle jobs
+TARGET_BYTES_PER_JOB = 400.0   # private (anonymous) memory per job
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -369,6 +371,190 @@ def cmd_timing(a):
     say(a.what, fmt_dist(d) + f"  (n={d['n']})")
 
 
+# --- 6, 7. memory per job, start-up with 100,000 jobs -----------------------------------
+
+def idle_config(path, n, month):
+    """N jobs, none due for months (the idle phase's shape), in a folder of their own."""
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, "w") as f:
+        for i in range(n):
+            f.write(f'[jobs.j{i:06d}]\ncron = "{i % 60} {(i // 60) % 24} {(i // 1440) % 28 + 1} '
+                    f'{month} *"\ncommand = "true"\n\n')
+
+
+def start_scheduler(binary, config, db, log, http=None):
+    """Starts `schedule run`; returns (process, exec instant in ns, monotonic)."""
+    import subprocess
+    args = [binary, "--config", config, "--db", db, "run"] + (["--http", http] if http else [])
+    t0 = time.monotonic_ns()
+    p = subprocess.Popen(args, stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    return p, t0
+
+
+def wait_started(p, log, timeout=120):
+    """Until the log says `scheduler started`; the instant in ns (monotonic), or None.
+    Reads only what the log gained since the last look (it can grow by 100,000 lines)."""
+    deadline = time.monotonic() + timeout
+    tail = ""
+    with open(log) as f:
+        while time.monotonic() < deadline:
+            chunk = f.read()
+            if "scheduler started" in tail[-64:] + chunk:
+                return time.monotonic_ns()
+            tail = (tail + chunk)[-64:]
+            if p.poll() is not None:
+                return None
+            time.sleep(0.002)
+    return None
+
+
+def health_code(port):
+    import urllib.error
+    import urllib.request
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=10) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError:
+        return None
+
+
+def free_port():
+    import socket
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def stop_scheduler(p, timeout=40):
+    """SIGTERM, then SIGKILL after `timeout` s; how long it took to go, in ms (None: killed)."""
+    import signal
+    import subprocess
+    t = time.monotonic_ns()
+    p.send_signal(signal.SIGTERM)
+    try:
+        p.wait(timeout)
+        return (time.monotonic_ns() - t) / 1e6
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+        return None
+
+
+def mem_sample(pid):
+    """kB figures of /proc/PID/smaps_rollup and /proc/PID/status."""
+    out = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            parts = line.split()
+            if len(parts) >= 2 and parts[0].endswith(":") and parts[1].isdigit():
+                out[parts[0][:-1]] = int(parts[1])
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            k, _, v = line.partition(":")
+            if k in ("VmRSS", "VmHWM", "RssAnon", "RssFile", "Threads"):
+                out[k] = int(v.split()[0])
+    return out
+
+
+def cmd_mem(a):
+    """RSS and private memory of an idle scheduler with 1, 1,000 and 10,000 jobs."""
+    w = a.w
+    month = (dt.datetime.now(dt.timezone.utc).month + 5) % 12 + 1
+    samples = {}
+    for n in a.jobs:
+        d = os.path.join(w, f"mem{n}")
+        cfg = os.path.join(d, "jobs.toml")
+        idle_config(cfg, n, month)
+        p, _ = start_scheduler(a.bin, cfg, os.path.join(d, "mem.db"), os.path.join(d, "log"))
+        if wait_started(p, os.path.join(d, "log")) is None:
+            sys.exit(f"the scheduler with {n} jobs did not start (see {d}/log)")
+        time.sleep(a.settle)
+        samples[n] = mem_sample(p.pid)
+        stop_scheduler(p)
+    size = os.path.getsize(a.bin)
+    add(w, {"id": "mem.size", "sec": 6, "ord": 0, "kind": "scalar", "unit": "MB",
+            "what": "release binary size", "value": size / 1e6, "target": "", "ok": None,
+            "note": a.bin_note or ""})
+    say("release binary", f"{size / 1e6:.2f} MB ({size} bytes)")
+    for i, n in enumerate(a.jobs):
+        s = samples[n]
+        rss, anon, pd, rf = s["Rss"], s.get("Anonymous", 0), s.get("Private_Dirty", 0), s.get("RssFile", 0)
+        tgt = f"≤ {TARGET_MEM_RSS_MB:g} MB" if n == max(a.jobs) else ""
+        add(w, {"id": f"mem.rss.{n}", "sec": 6, "ord": 1 + i, "kind": "scalar", "unit": "MB",
+                "what": f"{n:,} jobs: RSS", "value": rss / 1024, "target": tgt,
+                "ok": check(rss / 1024, TARGET_MEM_RSS_MB) if tgt else None,
+                "short": f"RSS, {n:,} idle jobs",
+                "note": f"anonymous {anon / 1024:.2f} MB, private dirty {pd / 1024:.2f} MB, "
+                        f"file pages {rf / 1024:.2f} MB, {s.get('Threads', '?')} threads"})
+        say(f"{n:>6} jobs: RSS / Anonymous / Private_Dirty / RssFile",
+            f"{rss / 1024:.2f} / {anon / 1024:.2f} / {pd / 1024:.2f} / {rf / 1024:.2f} MB")
+    lo, hi = min(a.jobs), max(a.jobs)
+    if hi > lo:
+        per = (samples[hi].get("Anonymous", 0) - samples[lo].get("Anonymous", 0)) * 1024 / (hi - lo)
+        add(w, {"id": "mem.per_job", "sec": 6, "ord": 10, "kind": "scalar", "unit": "B",
+                "what": f"private memory per job: (Anonymous({hi:,}) − Anonymous({lo})) / {hi - lo:,}",
+                "value": per, "target": f"≤ {TARGET_BYTES_PER_JOB:g} B",
+                "ok": check(per, TARGET_BYTES_PER_JOB), "short": "private memory per job",
+                "note": "smaps_rollup, after start-up and malloc_trim"})
+        say("private (anonymous) memory per job", f"{per:.0f} B")
+
+
+def cmd_startup(a):
+    """Start-up with N jobs: exec → `scheduler started` → /health answers 200, the peak RSS,
+    and how long a SIGTERM sent during the load takes to stop it."""
+    w, n = a.w, a.jobs
+    month = (dt.datetime.now(dt.timezone.utc).month + 5) % 12 + 1
+    d = os.path.join(w, f"startup{n}")
+    cfg = os.path.join(d, "jobs.toml")
+    idle_config(cfg, n, month)
+    started, ready, hwm = [], [], 0
+    for k in range(a.runs):
+        log = os.path.join(d, f"log{k}")
+        port = free_port()
+        p, t0 = start_scheduler(a.bin, cfg, os.path.join(d, f"s{k}.db"), log, f"127.0.0.1:{port}")
+        t1 = wait_started(p, log)
+        if t1 is None:
+            sys.exit(f"the scheduler with {n} jobs did not start (see {log})")
+        t2 = None
+        while time.monotonic_ns() - t0 < a.ready_timeout * 1e9:
+            if health_code(port) == 200:
+                t2 = time.monotonic_ns()
+                break
+            time.sleep(0.01)
+        hwm = max(hwm, mem_sample(p.pid)["VmHWM"])
+        stop_scheduler(p, 5)
+        started.append((t1 - t0) / 1e6)
+        if t2 is not None:
+            ready.append((t2 - t0) / 1e6)
+    ds, dr = dist(started), dist(ready)
+    add(w, {"id": "startup.started", "sec": 7, "ord": 0, "kind": "dist", "unit": "ms",
+            "what": f"{n:,} jobs: exec → `scheduler started` (parse, validate, open the database)",
+            **ds, "target": "", "ok": None, "note": f"{ds['n']} runs"})
+    add(w, {"id": "startup.ready", "sec": 7, "ord": 1, "kind": "dist", "unit": "ms",
+            "what": f"{n:,} jobs: exec → /health answers 200 (first next fires computed, the loop running)",
+            **dr, "target": "", "ok": None,
+            "note": f"{dr['n']} of {a.runs} runs within {a.ready_timeout:g} s"})
+    add(w, {"id": "startup.hwm", "sec": 7, "ord": 2, "kind": "scalar", "unit": "MB",
+            "what": f"{n:,} jobs: peak RSS (VmHWM)", "value": hwm / 1024, "target": "", "ok": None,
+            "note": ""})
+    say(f"{n} jobs: exec → scheduler started", fmt_dist(ds))
+    say(f"{n} jobs: exec → /health 200", fmt_dist(dr) + f" ({dr['n']} of {a.runs} within {a.ready_timeout:g} s)")
+    say(f"{n} jobs: peak RSS (VmHWM)", f"{hwm / 1024:.1f} MB")
+    # SIGTERM a quarter of the way into the config's load: how long until the process is gone?
+    at = ds["min"] / 4 / 1e3
+    log = os.path.join(d, "log-term")
+    p, t0 = start_scheduler(a.bin, cfg, os.path.join(d, "term.db"), log)
+    time.sleep(at)
+    gone = stop_scheduler(p, a.ready_timeout)
+    text = f"{gone:.0f} ms" if gone is not None else f"not within {a.ready_timeout:g} s (killed)"
+    add(w, {"id": "startup.sigterm", "sec": 7, "ord": 3, "kind": "text",
+            "what": f"{n:,} jobs: SIGTERM {at * 1e3:.0f} ms after exec → exited",
+            "text": text, "target": "", "ok": None,
+            "note": f"exit status {p.returncode}"})
+    say(f"SIGTERM {at * 1e3:.0f} ms into the load → exit", f"{text} (status {p.returncode})")
+
 # --- summary --------------------------------------------------------------------------
 
 SECTIONS = {
@@ -377,6 +563,8 @@ SECTIONS = {
     3: "3. Idle: 10,000 jobs configured, none due",
     4: "4. `schedule list` with 10,000 jobs",
     5: "5. `schedule history --failed` over 1,000,000 rows",
+    6: "6. Memory: idle RSS and private memory for 1, 1,000 and 10,000 jobs",
+    7: "7. Start-up with 100,000 jobs",
     8: "8. Several hosts on one PostgreSQL (`[cluster]`)",
 }
 
@@ -437,7 +625,9 @@ def value_text(r):
         return fmt_dist(r, r.get("unit", "ms"))
     if r["kind"] == "scalar":
         v = r["value"]
-        return f"{v:.4f} {r['unit']}" if r["unit"] == "%" else f"{v:.1f} {r['unit']}"
+        if r["unit"] == "%":
+            return f"{v:.4f} %"
+        return f"{v:.0f} {r['unit']}" if r["unit"] == "B" else f"{v:.1f} {r['unit']}"
     return r["text"]
 
 
@@ -553,9 +743,21 @@ def main():
     x.add_argument("w")
     x.add_argument("--meta", action="append", default=[])
     x.add_argument("--note", action="append", default=[])
+    x = sub.add_parser("mem")
+    x.add_argument("w")
+    x.add_argument("--bin", required=True)
+    x.add_argument("--bin-note")
+    x.add_argument("--jobs", type=int, nargs="+", default=[1, 1000, 10000])
+    x.add_argument("--settle", type=float, default=2.0)
+    x = sub.add_parser("startup")
+    x.add_argument("w")
+    x.add_argument("--bin", required=True)
+    x.add_argument("--jobs", type=int, default=100000)
+    x.add_argument("--runs", type=int, default=3)
+    x.add_argument("--ready-timeout", type=float, default=120)
     a = p.parse_args()
     {"persec": cmd_persec, "busybox": cmd_busybox, "burst": cmd_burst, "idle": cmd_idle,
-     "timing": cmd_timing, "summary": cmd_summary}[a.cmd](a)
+     "timing": cmd_timing, "mem": cmd_mem, "startup": cmd_startup, "summary": cmd_summary}[a.cmd](a)
 
 
 if __name__ == "__main__":

@@ -13,6 +13,9 @@
 #      APScheduler with 16 threads and (full mode) busybox crond;
 #   3. idle cost of 10,000 configured jobs: CPU, RSS, wake-ups;
 #   4. `schedule list` with 10,000 jobs; 5. `schedule history --failed` over 1,000,000 rows;
+#   6. memory: binary size, RSS and private (anonymous) memory with 1, 1,000 and 10,000 idle
+#      jobs, and the private bytes each job adds; 7. start-up with 100,000 jobs (exec to
+#      `scheduler started`, peak RSS, how long a SIGTERM sent during the load takes);
 #   1, 2 and 5 again with the history on PostgreSQL (a private server started here), as
 #      ratios to SQLite's figures of the same run.
 # It installs what it lacks (apt: hyperfine, busybox-static; pip: APScheduler, into a venv
@@ -20,7 +23,7 @@
 # The 1,000,000-row database is cached under $CARGO_TARGET_DIR (or target/)/bench-cache.
 set -euo pipefail
 
-usage() { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
 MODE=full
 case "${1:-}" in
   "") ;;
@@ -283,6 +286,13 @@ an timing "$W" list "$f" --target-ms 250 --what "schedule list (10,000 jobs, 100
 hdr "5. schedule history --failed, 1,000,000 rows ($TIMING_RUNS runs)"
 f=$(time_cmd history history "$BIN" --config "$W/jobs50.toml" --db "$HIST_DB" history --failed)
 an timing "$W" history "$f" --target-ms 20 --what "schedule history --failed (1,000,000 rows)"
+
+# --- 6, 7. memory per job, start-up with 100,000 jobs --------------------------------------
+
+hdr "6. memory: 1, 1,000 and 10,000 idle jobs (smaps_rollup 2 s after \`scheduler started\`)"
+an mem "$W" --bin "$BIN"
+hdr "7. start-up with 100,000 jobs ($( [[ $MODE == quick ]] && echo 1 || echo 3) runs, then a SIGTERM during the load)"
+an startup "$W" --bin "$BIN" --jobs 100000 --runs "$( [[ $MODE == quick ]] && echo 1 || echo 3)"
 
 # --- PostgreSQL: a private server for sections 1, 2 and 5 ---------------------------------
 

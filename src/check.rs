@@ -445,7 +445,7 @@ fn missing_command(job: &Job, path: Option<&str>) -> Option<String> {
     if let Some(program) = job.exec.as_ref().and_then(|words| words.first()) {
         return missing_program(job, path, program);
     }
-    let shell = Path::new(&job.shell).file_name()?.to_str()?;
+    let shell = Path::new(&*job.shell).file_name()?.to_str()?;
     if !matches!(
         shell,
         "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "busybox"

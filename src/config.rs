@@ -19,6 +19,13 @@ use toml::de::{DeTable, DeValue};
 pub const DEFAULT_KILL_GRACE: Duration = Duration::from_secs(10);
 pub const DEFAULT_SHELL: &str = "/bin/sh";
 
+/// [`DEFAULT_SHELL`], one allocation for the whole process.
+fn default_shell() -> std::sync::Arc<str> {
+    static SHELL: std::sync::LazyLock<std::sync::Arc<str>> =
+        std::sync::LazyLock::new(|| std::sync::Arc::from(DEFAULT_SHELL));
+    std::sync::Arc::clone(&SHELL)
+}
+
 /// A loaded, valid configuration.
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -29,6 +36,12 @@ pub struct Config {
     pub scheduler: SchedulerSettings,
     /// `[cluster]`: several hosts share one PostgreSQL database.
     pub cluster: Option<ClusterSettings>,
+    /// Positions in `jobs`, sorted by name: [`Config::job`] in O(log n)
+    /// (the loop looks up every job at start-up and at a reload; with
+    /// 100,000 jobs a linear search made that minutes). Rebuilt by
+    /// [`Config::retain`]; stale only if `jobs` is changed in place, and
+    /// then never wrong, only slow.
+    by_name: Vec<u32>,
 }
 
 /// `[cluster]`: how the hosts that share a PostgreSQL database claim fires
@@ -172,8 +185,43 @@ pub const DEFAULT_CATCHUP_WINDOW: Duration = Duration::from_secs(3600);
 pub const DEFAULT_HOOK_TIMEOUT: Duration = Duration::from_secs(30);
 
 impl Config {
+    fn new(path: PathBuf, jobs: Vec<std::sync::Arc<Job>>, scheduler: SchedulerSettings) -> Config {
+        let mut config = Config {
+            path,
+            jobs,
+            scheduler,
+            cluster: None,
+            by_name: Vec::new(),
+        };
+        config.index();
+        config
+    }
+
+    fn index(&mut self) {
+        let jobs = &self.jobs;
+        let mut by_name: Vec<u32> = (0..jobs.len() as u32).collect();
+        by_name.sort_unstable_by(|&a, &b| jobs[a as usize].name.cmp(&jobs[b as usize].name));
+        self.by_name = by_name;
+    }
+
     pub fn job(&self, name: &str) -> Option<&Job> {
+        let name_at = |i: u32| self.jobs.get(i as usize).map(|j| j.name.as_str());
+        if self.by_name.len() == self.jobs.len()
+            && let Ok(k) = self
+                .by_name
+                .binary_search_by(|&i| name_at(i).unwrap_or_default().cmp(name))
+            && name_at(self.by_name[k]) == Some(name)
+        {
+            return Some(&self.jobs[self.by_name[k] as usize]);
+        }
+        // `jobs` was changed in place since the index was built.
         self.jobs.iter().find(|j| j.name == name).map(|j| &**j)
+    }
+
+    /// Keeps only the jobs `keep` says yes to, in their order.
+    pub fn retain(&mut self, keep: impl FnMut(&std::sync::Arc<Job>) -> bool) {
+        self.jobs.retain(keep);
+        self.index();
     }
 
     /// The jobs with a dead-man alert (`expect_success_within`).
@@ -195,7 +243,9 @@ pub struct Job {
     pub command: String,
     /// `command = ["prog", "arg"]`: run the program directly, no shell.
     pub exec: Option<Vec<String>>,
-    pub shell: String,
+    /// Shared: one string for every job that has the same `shell` line
+    /// (in `[defaults]`, or none: `/bin/sh`), not one per job.
+    pub shell: std::sync::Arc<str>,
     pub timezone: Tz,
     pub timeout: Option<Duration>,
     pub kill_grace: Duration,
@@ -630,12 +680,9 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     }
 
     if cx.diags.is_empty() {
-        Ok(Config {
-            path: path.to_path_buf(),
-            jobs,
-            scheduler,
-            cluster,
-        })
+        let mut config = Config::new(path.to_path_buf(), jobs, scheduler);
+        config.cluster = cluster;
+        Ok(config)
     } else {
         // Read top to bottom, whichever check found them.
         cx.diags.sort_by_key(|d| (d.line, d.column));
@@ -651,7 +698,7 @@ struct Settings {
     timezone: Option<Spanned<Tz>>,
     timeout: Option<Duration>,
     kill_grace: Option<Duration>,
-    shell: Option<String>,
+    shell: Option<std::sync::Arc<str>>,
     env: Vec<(String, String)>,
     dir: Option<String>,
     enabled: Option<bool>,
@@ -716,7 +763,7 @@ impl Settings {
                                 .into(),
                         );
                     } else {
-                        self.shell = Some(s.to_string());
+                        self.shell = Some(std::sync::Arc::from(s));
                     }
                 }
             }
@@ -1041,7 +1088,7 @@ fn job_from_table(
         schedule: schedule?,
         command: command?,
         exec,
-        shell: settings.shell.unwrap_or_else(|| DEFAULT_SHELL.to_string()),
+        shell: settings.shell.unwrap_or_else(default_shell),
         timezone,
         timeout: settings.timeout,
         kill_grace: settings.kill_grace.unwrap_or(DEFAULT_KILL_GRACE),

@@ -119,11 +119,11 @@ pub use crate::cluster::Part;
 
 enum Timer {
     /// The job's next scheduled fire.
-    Scheduled { job: String, at: FirePoint },
+    Scheduled { job: Arc<str>, at: FirePoint },
     /// A fire whose start was delayed by jitter.
-    Jittered(Fire),
+    Jittered(Box<Fire>),
     /// The next attempt at a failed fire.
-    Retry(Fire),
+    Retry(Box<Fire>),
     /// The job's dead-man deadline (`expect_success_within`).
     Deadline { job: String, at: DateTime<Utc> },
 }
@@ -132,8 +132,9 @@ struct JobState {
     job: Arc<Job>,
     next: Option<FirePoint>,
     running: Vec<Token>,
-    /// `queue` and `replace`: the one fire waiting for the running run.
-    waiting: Option<Fire>,
+    /// `queue` and `replace`: the one fire waiting for the running run
+    /// (boxed: rare, and 80 bytes in every job's state otherwise).
+    waiting: Option<Box<Fire>>,
     /// `catchup = "all"`: missed fires still to run, oldest first.
     backlog: VecDeque<Fire>,
     /// Gone from the config; kept until its runs end.
@@ -181,7 +182,11 @@ pub struct JobStatus {
 }
 
 pub struct Engine {
-    jobs: HashMap<String, JobState>,
+    /// Boxed: the map's table keeps a pointer per bucket, not a state
+    /// (a quarter to a half of a table's buckets are empty).
+    /// Keyed by the name's one shared copy: the job's scheduled timer holds
+    /// another reference to it, not a string of its own.
+    jobs: HashMap<Arc<str>, Box<JobState>>,
     settings: SchedulerSettings,
     timers: BinaryHeap<Reverse<(i64, u64)>>,
     timer_data: HashMap<u64, Timer>,
@@ -223,7 +228,12 @@ impl Engine {
         let jobs = config
             .jobs
             .iter()
-            .map(|job| (job.name.clone(), JobState::new(Arc::clone(job))))
+            .map(|job| {
+                (
+                    Arc::from(job.name.as_str()),
+                    Box::new(JobState::new(Arc::clone(job))),
+                )
+            })
             .collect();
         Engine {
             jobs,
@@ -260,24 +270,24 @@ impl Engine {
         let mut out = Vec::new();
         self.started = now;
         self.clock = now;
-        let mut names: Vec<String> = self.jobs.keys().cloned().collect();
+        let mut names: Vec<Arc<str>> = self.jobs.keys().cloned().collect();
         names.sort();
         for name in &names {
-            let job = Arc::clone(&self.jobs[name].job);
+            let job = Arc::clone(&self.jobs[&**name].job);
             if !job.enabled {
                 continue;
             }
-            if let Some(state) = self.jobs.get_mut(name) {
-                state.last_success = last_successes.get(name).copied();
+            if let Some(state) = self.jobs.get_mut(&**name) {
+                state.last_success = last_successes.get(&**name).copied();
             }
             self.arm_deadline(name);
-            match last_fires.get(name) {
+            match last_fires.get(&**name) {
                 Some(&last) => self.catch_up(name, last, now, false, &mut out),
                 None => self.arm_next(name, now),
             }
             if job.run_on_start && self.run_on_start {
                 let fire = Fire {
-                    job: name.clone(),
+                    job: name.to_string(),
                     // The history keeps milliseconds: so does the fire.
                     scheduled_for: DateTime::from_timestamp_millis(now.timestamp_millis())
                         .unwrap_or(now),
@@ -314,9 +324,9 @@ impl Engine {
             };
             match timer {
                 Timer::Scheduled { job, at } => self.scheduled(&job, at, now, &mut out),
-                Timer::Jittered(fire) | Timer::Retry(fire) => self.dispatch(fire, &mut out),
+                Timer::Jittered(fire) | Timer::Retry(fire) => self.dispatch(*fire, &mut out),
                 Timer::Deadline { job, at } => {
-                    if let Some(state) = self.jobs.get_mut(&job)
+                    if let Some(state) = self.jobs.get_mut(&*job)
                         && !state.removed
                         && state.deadline == Some(at)
                     {
@@ -352,7 +362,7 @@ impl Engine {
         let Some(fire) = self.runs.remove(&token) else {
             return out;
         };
-        let Some(state) = self.jobs.get_mut(&fire.job) else {
+        let Some(state) = self.jobs.get_mut(fire.job.as_str()) else {
             return out;
         };
         state.running.retain(|&t| t != token);
@@ -382,7 +392,7 @@ impl Engine {
                 attempt: fire.attempt + 1,
                 attempts: job.retries + 1,
             });
-            self.arm(now + delay, Timer::Retry(retry));
+            self.arm(now + delay, Timer::Retry(Box::new(retry)));
         } else {
             if let Some(status) = status {
                 out.push(Action::FireEnded {
@@ -435,6 +445,7 @@ impl Engine {
                 let dropped: Vec<Fire> = state
                     .waiting
                     .take()
+                    .map(|fire| *fire)
                     .into_iter()
                     .chain(state.backlog.drain(..))
                     .collect();
@@ -452,7 +463,7 @@ impl Engine {
         }
         for job in &config.jobs {
             let new = Arc::clone(job);
-            match self.jobs.get_mut(&job.name) {
+            match self.jobs.get_mut(job.name.as_str()) {
                 Some(state) => {
                     let reschedule = state.removed
                         || state.job.schedule != job.schedule
@@ -474,7 +485,8 @@ impl Engine {
                     }
                 }
                 None => {
-                    self.jobs.insert(job.name.clone(), JobState::new(new));
+                    self.jobs
+                        .insert(Arc::from(job.name.as_str()), Box::new(JobState::new(new)));
                     if job.enabled {
                         self.arm_next(&job.name, now);
                     }
@@ -513,12 +525,12 @@ impl Engine {
             match timer {
                 Timer::Scheduled { .. } | Timer::Deadline { .. } => {}
                 Timer::Retry(fire) => out.push(record(
-                    fire,
+                    *fire,
                     NotRun::Cancelled,
                     "the retry was dropped: the scheduler shut down",
                 )),
                 Timer::Jittered(fire) => out.push(record(
-                    fire,
+                    *fire,
                     NotRun::Cancelled,
                     "the scheduler shut down before the jittered start",
                 )),
@@ -532,14 +544,15 @@ impl Engine {
                 "the scheduler shut down before a slot was free",
             ));
         }
-        let mut names: Vec<&String> = self.jobs.keys().collect();
+        let mut names: Vec<&Arc<str>> = self.jobs.keys().collect();
         names.sort();
-        let names: Vec<String> = names.into_iter().cloned().collect();
+        let names: Vec<Arc<str>> = names.into_iter().cloned().collect();
         for name in names {
-            let state = self.jobs.get_mut(&name).expect("listed");
+            let state = self.jobs.get_mut(&*name).expect("listed");
             for fire in state
                 .waiting
                 .take()
+                .map(|fire| *fire)
                 .into_iter()
                 .chain(state.backlog.drain(..))
             {
@@ -647,7 +660,7 @@ impl Engine {
             .iter()
             .filter(|(_, state)| !state.removed)
             .map(|(name, state)| JobStatus {
-                name: name.clone(),
+                name: name.to_string(),
                 next: state.next.map(|p| p.at),
                 running: state.running.len(),
                 last_success: state.last_success,
@@ -715,10 +728,10 @@ impl Engine {
         self.passes += 1;
         let everything = by >= BIG_STEP_BACK;
         out.push(Action::ClockBack { by, everything });
-        let mut names: Vec<String> = self.jobs.keys().cloned().collect();
+        let mut names: Vec<Arc<str>> = self.jobs.keys().cloned().collect();
         names.sort();
         for name in names {
-            let state = self.jobs.get_mut(&name).expect("listed");
+            let state = self.jobs.get_mut(&*name).expect("listed");
             let fixed = matches!(&state.job.schedule, Schedule::Cron(c) if c.is_fixed_time());
             if state.removed || !state.job.enabled || (fixed && !everything) {
                 continue;
@@ -761,7 +774,7 @@ impl Engine {
             self.arm(
                 next.at,
                 Timer::Scheduled {
-                    job: name.to_string(),
+                    job: self.key(name),
                     at: next,
                 },
             );
@@ -788,7 +801,7 @@ impl Engine {
             };
             self.arm(
                 now + TimeDelta::milliseconds(delay as i64),
-                Timer::Jittered(fire),
+                Timer::Jittered(Box::new(fire)),
             );
         }
     }
@@ -936,7 +949,7 @@ impl Engine {
             }
             return;
         }
-        let Some(state) = self.jobs.get_mut(&fire.job) else {
+        let Some(state) = self.jobs.get_mut(fire.job.as_str()) else {
             out.push(record(
                 fire,
                 NotRun::Cancelled,
@@ -999,7 +1012,7 @@ impl Engine {
                 }
                 Overlap::Queue => {
                     if state.waiting.is_none() {
-                        state.waiting = Some(fire);
+                        state.waiting = Some(Box::new(fire));
                     } else {
                         out.push(record(
                             fire,
@@ -1033,9 +1046,9 @@ impl Engine {
                             out.push(Action::Terminate { token });
                         }
                     }
-                    if let Some(older) = state.waiting.replace(fire) {
+                    if let Some(older) = state.waiting.replace(Box::new(fire)) {
                         out.push(record(
-                            older,
+                            *older,
                             NotRun::Skipped,
                             "replaced by a newer fire (overlap = \"replace\")",
                         ));
@@ -1080,7 +1093,7 @@ impl Engine {
         }
         let state = self
             .jobs
-            .get_mut(&fire.job)
+            .get_mut(fire.job.as_str())
             .expect("dispatched fires have a job");
         let token = self.next_token;
         self.next_token += 1;
@@ -1109,7 +1122,7 @@ impl Engine {
             return;
         }
         if let Some(fire) = state.waiting.take() {
-            self.admit(fire, out);
+            self.admit(*fire, out);
         } else if let Some(fire) = state.backlog.pop_front() {
             self.dispatch(fire, out);
         }
@@ -1143,10 +1156,18 @@ impl Engine {
             self.arm(
                 next.at,
                 Timer::Scheduled {
-                    job: name.to_string(),
+                    job: self.key(name),
                     at: next,
                 },
             );
+        }
+    }
+
+    /// The map's shared copy of a job's name (a new one if it has none).
+    fn key(&self, name: &str) -> Arc<str> {
+        match self.jobs.get_key_value(name) {
+            Some((key, _)) => Arc::clone(key),
+            None => Arc::from(name),
         }
     }
 

@@ -26,7 +26,7 @@ pub fn spawn(
     } else {
         "on_failure"
     };
-    let mut cmd = tokio::process::Command::new(&job.shell);
+    let mut cmd = tokio::process::Command::new(&*job.shell);
     cmd.arg("-c")
         .arg(&command)
         .envs(job.env.iter().map(|(k, v)| (k, v)))

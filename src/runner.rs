@@ -87,12 +87,12 @@ pub async fn run(
         Some([program, args @ ..]) => {
             let mut cmd = tokio::process::Command::new(program);
             cmd.args(args);
-            (program, cmd)
+            (program.as_str(), cmd)
         }
         _ => {
-            let mut cmd = tokio::process::Command::new(&job.shell);
+            let mut cmd = tokio::process::Command::new(&*job.shell);
             cmd.arg("-c").arg(&job.command);
-            (&job.shell, cmd)
+            (&*job.shell, cmd)
         }
     };
     cmd.envs(job.env.iter().map(|(k, v)| (k, v)))

@@ -58,7 +58,7 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
         super::find_job(&config, name)?;
     }
     if !args.jobs.is_empty() {
-        config.jobs.retain(|j| args.jobs.contains(&j.name));
+        config.retain(|j| args.jobs.contains(&j.name));
     }
     // No database yet just means nothing has run.
     let location = global.location()?;

@@ -44,7 +44,7 @@ command = "curl -fsS http://localhost:8080/sync"
     let sync = config.job("sync-orders").unwrap();
     assert_eq!(sync.timezone, Tz::UTC);
     assert_eq!(sync.timeout, Some(Duration::from_secs(3600)));
-    assert_eq!(sync.shell, "/bin/sh");
+    assert_eq!(&*sync.shell, "/bin/sh");
     assert_eq!(sync.kill_grace, DEFAULT_KILL_GRACE);
     assert!(sync.enabled);
     assert_eq!(sync.schedule.to_string(), "every 5m");
@@ -328,4 +328,28 @@ fn cluster_mistakes_are_named() {
         d.message.contains("alert") && d.message.contains("retry"),
         "{d:?}"
     );
+}
+
+#[test]
+fn jobs_are_found_by_name_in_any_order_and_after_retain() {
+    let mut text = String::new();
+    for name in ["m", "b", "z", "a", "q"] {
+        text.push_str(&format!(
+            "[jobs.{name}]\nevery = \"1m\"\ncommand = \"{name}\"\n"
+        ));
+    }
+    let mut config = parse(Path::new("jobs.toml"), &text).unwrap();
+    for name in ["m", "b", "z", "a", "q"] {
+        assert_eq!(config.job(name).unwrap().command, name);
+    }
+    assert!(config.job("c").is_none());
+    config.retain(|j| j.name != "b" && j.name != "q");
+    let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+    assert_eq!(names, ["m", "z", "a"]);
+    assert_eq!(config.job("a").unwrap().command, "a");
+    assert!(config.job("b").is_none());
+    // Changed in place behind the index's back: still right.
+    config.jobs.remove(0);
+    assert!(config.job("m").is_none());
+    assert_eq!(config.job("z").unwrap().command, "z");
 }

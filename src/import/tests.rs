@@ -93,7 +93,7 @@ fn variables_go_to_the_jobs_after_them_and_shell_and_zone_to_their_keys() {
     );
     let one = config.job("line-3").unwrap();
     assert_eq!(one.env, [("A".to_string(), "1".to_string())]);
-    assert_eq!(one.shell, "/bin/bash");
+    assert_eq!(&*one.shell, "/bin/bash");
     assert_eq!(one.timezone, Tz::Europe__Berlin);
     let two = config.job("line-7").unwrap();
     assert_eq!(

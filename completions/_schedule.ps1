@@ -55,6 +55,7 @@ Register-ArgumentCompleter -Native -CommandName 'schedule' -ScriptBlock {
         'schedule;run' {
             [CompletionResult]::new('--shutdown-grace', '--shutdown-grace', [CompletionResultType]::ParameterName, 'How long running jobs may take to finish after Ctrl-C or SIGTERM')
             [CompletionResult]::new('--http', '--http', [CompletionResultType]::ParameterName, 'Serve /health and /metrics on this address (a bare port listens on loopback); overrides `[scheduler] http`')
+            [CompletionResult]::new('--host', '--host', [CompletionResultType]::ParameterName, 'This host''s name in the history and, with [cluster], among the hosts (default: the machine''s host name)')
             [CompletionResult]::new('--config', '--config', [CompletionResultType]::ParameterName, 'The jobs file')
             [CompletionResult]::new('--db', '--db', [CompletionResultType]::ParameterName, 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL')
             [CompletionResult]::new('--color', '--color', [CompletionResultType]::ParameterName, 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never')

@@ -836,7 +836,7 @@ _schedule() {
             return 0
             ;;
         schedule__subcmd__run)
-            opts="-v -q -h --shutdown-grace --http --config --db --color --utc --verbose --quiet --log-format --help"
+            opts="-v -q -h --shutdown-grace --http --host --config --db --color --utc --verbose --quiet --log-format --help"
             if [[ ${cur} == -* || ${COMP_CWORD} -eq 2 ]] ; then
                 COMPREPLY=( $(compgen -W "${opts}" -- "${cur}") )
                 return 0
@@ -847,6 +847,10 @@ _schedule() {
                     return 0
                     ;;
                 --http)
+                    COMPREPLY=($(compgen -f "${cur}"))
+                    return 0
+                    ;;
+                --host)
                     COMPREPLY=($(compgen -f "${cur}"))
                     return 0
                     ;;

@@ -51,6 +51,7 @@ set edit:completion:arg-completer[schedule] = {|@words|
         &'schedule;run'= {
             cand --shutdown-grace 'How long running jobs may take to finish after Ctrl-C or SIGTERM'
             cand --http 'Serve /health and /metrics on this address (a bare port listens on loopback); overrides `[scheduler] http`'
+            cand --host 'This host''s name in the history and, with [cluster], among the hosts (default: the machine''s host name)'
             cand --config 'The jobs file'
             cand --db 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL'
             cand --color 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never'

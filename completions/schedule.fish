@@ -54,6 +54,7 @@ complete -c schedule -n "__fish_schedule_needs_command" -f -a "completions" -d '
 complete -c schedule -n "__fish_schedule_needs_command" -f -a "help" -d 'Print this message or the help of the given subcommand(s)'
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l shutdown-grace -d 'How long running jobs may take to finish after Ctrl-C or SIGTERM' -r
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l http -d 'Serve /health and /metrics on this address (a bare port listens on loopback); overrides `[scheduler] http`' -r
+complete -c schedule -n "__fish_schedule_using_subcommand run" -l host -d 'This host\'s name in the history and, with [cluster], among the hosts (default: the machine\'s host name)' -r
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l config -d 'The jobs file' -r -F
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l db -d 'The history database: a SQLite file (created by `schedule run`; default: schedule.db beside the config file) or a postgres://user@host/db URL' -r
 complete -c schedule -n "__fish_schedule_using_subcommand run" -l color -d 'Colour statuses: auto (when stdout is a terminal and NO_COLOR is unset), always or never' -r -f -a "auto\t'When stdout is a terminal and `NO_COLOR` is not set'

@@ -35,6 +35,8 @@ pub struct LastRun {
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub exit_code: Option<i32>,
+    /// The host whose scheduler ran it.
+    pub host: String,
     /// As in `list --json`: never, while the scheduler serving it runs.
     pub orphaned: bool,
 }
@@ -57,6 +59,7 @@ pub fn jobs(views: &[JobView]) -> Vec<JobJson> {
                 started_at: r.started_at,
                 finished_at: r.finished_at,
                 exit_code: r.exit_code,
+                host: r.host.clone(),
                 orphaned: false,
             }),
             overdue: v.overdue,

@@ -159,6 +159,18 @@ impl Cluster {
         self.hosts.len() - 1
     }
 
+    /// Starts these hosts and waits until each sees all of them.
+    fn start_seeing_each_other(&mut self, names: &[&str]) {
+        let first = self.hosts.len();
+        for name in names {
+            self.start(name);
+        }
+        let seen = format!("cluster hosts: {}", names.len());
+        for i in first..self.hosts.len() {
+            self.wait_for_log(i, &seen);
+        }
+    }
+
     fn wait_for_log(&self, i: usize, text: &str) {
         let deadline = Instant::now() + PATIENCE;
         while !self.hosts[i].log().contains(text) {
@@ -257,13 +269,8 @@ fn three_hosts_run_every_fire_once_and_share_the_work() {
     // (with 90, above a half is more than 3 standard deviations off).
     let jobs = per_second_jobs(&c, 90);
     c.write_config("jobs.toml", &jobs);
-    for name in ["a", "b", "c"] {
-        c.start(name);
-    }
     // Once all three see each other, they share the jobs out.
-    for i in 0..3 {
-        c.wait_for_log(i, "cluster hosts: 3");
-    }
+    c.start_seeing_each_other(&["a", "b", "c"]);
     let from = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
     std::thread::sleep(Duration::from_secs(10));
     let until = chrono::Utc::now() - chrono::TimeDelta::seconds(3);
@@ -908,12 +915,7 @@ fn killing_every_connection_loses_no_fire_and_runs_none_twice() {
     let mut c = Cluster::new("");
     let jobs = every_second_jobs(&c, 20);
     c.write_config("jobs.toml", &jobs);
-    for name in ["a", "b", "c"] {
-        c.start(name);
-    }
-    for i in 0..3 {
-        c.wait_for_log(i, "cluster hosts: 3");
-    }
+    c.start_seeing_each_other(&["a", "b", "c"]);
     let from = chrono::Utc::now() + chrono::TimeDelta::seconds(2);
     std::thread::sleep(Duration::from_secs(3));
     let mut killed = 0;

@@ -572,15 +572,17 @@ impl crate::store::Cluster for PgStore {
                 "a cluster claim before the host joined the cluster",
             ));
         };
-        let jobs: Vec<&str> = runs.iter().map(|r| r.job.as_str()).collect();
-        let at: Vec<DateTime<Utc>> = runs.iter().map(|r| ms(r.scheduled_for)).collect();
-        let attempts: Vec<i32> = runs.iter().map(|r| r.attempt as i32).collect();
-        let triggers: Vec<&str> = runs.iter().map(|r| r.trigger.as_str()).collect();
-        let started: Vec<DateTime<Utc>> = runs.iter().map(|r| ms(r.started_at)).collect();
-        let hosts: Vec<&str> = runs.iter().map(|r| r.host.as_str()).collect();
-        let pids: Vec<i64> = runs.iter().map(|r| i64::from(r.pid)).collect();
-        let slots: Vec<i32> = runs.iter().map(|r| r.slot as i32).collect();
-        let nominals: Vec<Option<&str>> = runs.iter().map(|r| r.nominal.as_deref()).collect();
+        let super::Columns {
+            jobs,
+            at,
+            attempts,
+            triggers,
+            started,
+            hosts,
+            pids,
+            slots,
+            nominals,
+        } = super::Columns::of(runs);
         // A manual run's instant is the asking client's clock, not a
         // schedule's: only scheduled fires wait for the database's time.
         let timed: Vec<bool> = runs.iter().map(|r| r.trigger != Trigger::Manual).collect();

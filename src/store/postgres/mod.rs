@@ -357,21 +357,52 @@ fn history_filter<'a>(q: &'a HistoryQuery, params: &mut Vec<&'a (dyn ToSql + Syn
     sql
 }
 
+/// The rows of a claim as one array per column, for `unnest`: one
+/// statement, one round trip, however many fires are due.
+pub(super) struct Columns<'a> {
+    pub jobs: Vec<&'a str>,
+    pub at: Vec<DateTime<Utc>>,
+    pub attempts: Vec<i32>,
+    pub triggers: Vec<&'a str>,
+    pub started: Vec<DateTime<Utc>>,
+    pub hosts: Vec<&'a str>,
+    pub pids: Vec<i64>,
+    pub slots: Vec<i32>,
+    pub nominals: Vec<Option<&'a str>>,
+}
+
+impl<'a> Columns<'a> {
+    pub fn of(runs: &'a [NewRun]) -> Columns<'a> {
+        Columns {
+            jobs: runs.iter().map(|r| r.job.as_str()).collect(),
+            at: runs.iter().map(|r| ms(r.scheduled_for)).collect(),
+            attempts: runs.iter().map(|r| r.attempt as i32).collect(),
+            triggers: runs.iter().map(|r| r.trigger.as_str()).collect(),
+            started: runs.iter().map(|r| ms(r.started_at)).collect(),
+            hosts: runs.iter().map(|r| r.host.as_str()).collect(),
+            pids: runs.iter().map(|r| i64::from(r.pid)).collect(),
+            slots: runs.iter().map(|r| r.slot as i32).collect(),
+            nominals: runs.iter().map(|r| r.nominal.as_deref()).collect(),
+        }
+    }
+}
+
 impl History for PgStore {
     fn claim(&mut self, runs: &[NewRun]) -> Result<Vec<Option<i64>>> {
         if runs.is_empty() {
             return Ok(Vec::new());
         }
-        // One statement, one round trip, however many fires are due.
-        let jobs: Vec<&str> = runs.iter().map(|r| r.job.as_str()).collect();
-        let at: Vec<DateTime<Utc>> = runs.iter().map(|r| ms(r.scheduled_for)).collect();
-        let attempts: Vec<i32> = runs.iter().map(|r| r.attempt as i32).collect();
-        let triggers: Vec<&str> = runs.iter().map(|r| r.trigger.as_str()).collect();
-        let started: Vec<DateTime<Utc>> = runs.iter().map(|r| ms(r.started_at)).collect();
-        let hosts: Vec<&str> = runs.iter().map(|r| r.host.as_str()).collect();
-        let pids: Vec<i64> = runs.iter().map(|r| i64::from(r.pid)).collect();
-        let slots: Vec<i32> = runs.iter().map(|r| r.slot as i32).collect();
-        let nominals: Vec<Option<&str>> = runs.iter().map(|r| r.nominal.as_deref()).collect();
+        let Columns {
+            jobs,
+            at,
+            attempts,
+            triggers,
+            started,
+            hosts,
+            pids,
+            slots,
+            nominals,
+        } = Columns::of(runs);
         let rows = self.with(async |c| {
             c.query(
                 "INSERT INTO runs (job, scheduled_for, attempt, trigger, started_at, status, host, pid,

@@ -339,7 +339,8 @@ fn three_hosts_run_every_fire_once_and_share_the_work() {
         );
     }
     assert!(status.contains("cluster hosts:"), "{status}");
-    let history = c.cmd(&["history", "--limit", "30"]);
+    // Enough rows to span several instants, each claimed by all three.
+    let history = c.cmd(&["history", "--limit", "200"]);
     assert!(
         history.lines().next().unwrap_or("").contains("HOST"),
         "{history}"

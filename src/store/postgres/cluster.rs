@@ -608,7 +608,13 @@ impl crate::store::Cluster for PgStore {
                                  $9::text[], $10::bool[], $14::bool[])
                           AS u(job, at, attempt, trigger, started, host, pid, slot, nominal,
                                exclusive, timed)
-                     WHERE NOT timed OR at <= now() + $13::bigint * interval '1 millisecond'
+                     WHERE (NOT timed OR at <= now() + $13::bigint * interval '1 millisecond')
+                       -- A fire another host claimed meanwhile (a standby
+                       -- took it over while it waited here for a slot) is a
+                       -- read, not an insert that conflicts.
+                       AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.job = u.job
+                           AND r.scheduled_for = u.at AND r.slot = u.slot
+                           AND r.attempt = u.attempt)
                      ON CONFLICT DO NOTHING
                      RETURNING id, job, scheduled_for, slot, attempt, epoch",
                     &[

@@ -219,6 +219,23 @@ fn sigterm_during_start_up_exits_cleanly() {
 }
 
 #[test]
+fn sigterm_while_a_big_config_loads_stops_the_load_and_writes_nothing() {
+    // Seconds of loading, even in a release build: the signal comes while
+    // the config is read, not after.
+    let env = Env::new(&big_config(100_000));
+    let mut s = env.start(&["--http", "127.0.0.1:0"]);
+    std::thread::sleep(Duration::from_millis(50));
+    s.signal(Signal::SIGTERM);
+    let status = s.wait();
+    assert_eq!(status.code(), Some(0), "{status:?}\n{}", s.log());
+    let log = s.log();
+    assert!(log.contains("stopped while loading the config"), "{log}");
+    // Answered before the load was over: nothing after it happened.
+    assert!(!env.path("schedule.db").exists(), "{log}");
+    assert!(!log.contains("serving /health"), "{log}");
+}
+
+#[test]
 fn after_a_stall_a_fire_sees_that_the_previous_run_has_ended() {
     let env = Env::new(
         r#"

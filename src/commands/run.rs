@@ -11,8 +11,24 @@ use crate::store::{self, Mode, Worker};
 use std::sync::Arc;
 
 pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
-    // Bad config is reported before anything is opened or written.
-    let config = config::load(&global.config)?;
+    // Bad config is reported before anything is opened or written. A big
+    // one takes seconds to load and check, during which a stop is answered.
+    let path = global.config.clone();
+    let http = args.http;
+    let loaded = crate::signals::unless_stopped("load", move || {
+        let config = config::load(&path)?;
+        let notes = match http.or(config.scheduler.http) {
+            Some(_) => check_notes(&path, &config),
+            None => Default::default(),
+        };
+        Ok::<_, Error>((config, notes))
+    })
+    .map_err(|e| Error::Runtime(format!("cannot load the config: {e}")))?;
+    let Some(loaded) = loaded else {
+        tracing::info!("stopped while loading the config; nothing ran: scheduler stopped");
+        return Ok(());
+    };
+    let (config, notes) = loaded?;
     http::raise_fd_limit();
     // As PID 1 the kernel hands us every orphan; elsewhere we ask for what
     // our jobs leave behind, to reap it and to find it at a timeout.
@@ -73,7 +89,7 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
         Some(addr) => {
             let (monitor, probes) = Monitor::new();
             let monitor = Arc::new(monitor);
-            let dashboard = dashboard(global, &config, &location);
+            let dashboard = dashboard(&config, notes, &location);
             // The lock made an empty database file; a failed start leaves
             // nothing behind.
             let bound =
@@ -124,20 +140,27 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
     result
 }
 
+/// What `schedule check` says of each job, for the dashboard.
+fn check_notes(path: &std::path::Path, config: &config::Config) -> Notes {
+    let text = std::fs::read_to_string(path).unwrap_or_default();
+    let search = std::env::var("PATH").ok();
+    let mut notes = Notes::default();
+    for w in crate::check::warnings(config, &text, chrono::Utc::now(), search.as_deref()) {
+        notes.entry(w.job).or_default().push(w.message);
+    }
+    notes
+}
+
+type Notes = std::collections::HashMap<String, Vec<String>>;
+
 /// The dashboard on `--http`: the jobs as the config has them now, what
 /// `schedule check` says of each, and the token (`SCHEDULE_HTTP_TOKEN`
 /// wins over `[scheduler] http_token`).
 fn dashboard(
-    global: &Global,
     config: &config::Config,
+    notes: Notes,
     location: &store::Location,
 ) -> crate::dashboard::Dashboard {
-    let text = std::fs::read_to_string(&global.config).unwrap_or_default();
-    let path = std::env::var("PATH").ok();
-    let mut notes: std::collections::HashMap<String, Vec<String>> = Default::default();
-    for w in crate::check::warnings(config, &text, chrono::Utc::now(), path.as_deref()) {
-        notes.entry(w.job).or_default().push(w.message);
-    }
     let token = std::env::var("SCHEDULE_HTTP_TOKEN")
         .ok()
         .map(|t| t.trim().to_string())

@@ -2,7 +2,8 @@
 //! them before it parses arguments, so that a signal during start-up (a big
 //! config takes a while to load) neither kills the process nor is lost; the
 //! scheduler's loop installs its handlers and unblocks them, and what came
-//! meanwhile is delivered then. Threads started in between inherit the
+//! meanwhile is delivered then. While the config loads, a stop is not left
+//! waiting: [`unless_stopped`] reads SIGINT and SIGTERM from a signalfd. Threads started in between inherit the
 //! block and so never take these signals; children start with an empty
 //! mask (the standard library clears it before `exec`).
 

@@ -61,16 +61,15 @@ pub fn spawn(
                 monitor.hook_failed(&name, which);
             }
         };
-        let mut child = match cmd.spawn() {
-            Ok(child) => child,
+        // Ours until the hook is over: the orphan reaper leaves it to tokio.
+        let (mut child, _own) = match crate::process::spawn(&mut cmd) {
+            Ok(spawned) => spawned,
             Err(e) => {
                 tracing::warn!(job = %name, run_id, hook = which, error = %e, "hook not started");
                 failed();
                 return;
             }
         };
-        // Ours until the hook is over: the orphan reaper leaves it to tokio.
-        let _own = child.id().map(crate::process::OwnChild::new);
         if let Some(mut stdin) = child.stdin.take() {
             // A hook that does not read its input must not block us.
             let _ = tokio::time::timeout(timeout, stdin.write_all(&input)).await;

@@ -110,8 +110,15 @@ pub async fn run(
     if let Some(dir) = &job.dir {
         cmd.current_dir(dir);
     }
-    let mut child = match cmd.spawn() {
-        Ok(child) => child,
+    // The parent of a vfork waits until its child has exec'd: off the
+    // loop's thread, so that the spawns of a burst do not wait in line for
+    // each other, nor the loop's claims and records for them.
+    let result = tokio::task::spawn_blocking(move || process::spawn(&mut cmd))
+        .await
+        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    // Ours until this run is over: the orphan reaper leaves it to tokio.
+    let (mut child, _own) = match result {
+        Ok(spawned) => spawned,
         Err(e) => {
             let reason = match &job.dir {
                 Some(dir) if !dir.is_dir() => {
@@ -134,8 +141,6 @@ pub async fn run(
             };
         }
     };
-    // Ours until this run is over: the orphan reaper leaves it to tokio.
-    let _own = child.id().map(process::OwnChild::new);
     let pgid = child.id().map(|id| Pid::from_raw(id as i32));
     if let Some(pid) = child.id() {
         spawned(pid);

@@ -71,6 +71,9 @@ const UNSAVED_PATIENCE: Duration = Duration::from_secs(30);
 const DB_STALL: Duration = Duration::from_secs(2);
 /// Editors write a file in several steps; reload once they are done.
 const RELOAD_SETTLE: Duration = Duration::from_millis(200);
+/// How long after a SIGCHLD the orphans are looked for: one look for the
+/// many runs that end in a burst, and an orphan's zombie lingers no longer.
+const REAP_SETTLE: Duration = Duration::from_millis(100);
 /// After the database changed, when to look at pauses and requests: soon,
 /// and again a little later, in case the first look came before the
 /// writer's commit was visible.
@@ -104,6 +107,8 @@ enum Event {
         run_id: i64,
         child_pid: u32,
     },
+    /// A batch of [`Event::Spawned`] pids was written (or not).
+    PidsSaved,
     Output {
         run_id: i64,
         stream: &'static str,
@@ -207,6 +212,8 @@ struct Wakes {
     retry: Option<Instant>,
     /// The state changed since the status row was written: write it then.
     status: Option<Instant>,
+    /// A child ended: look for orphans to reap then.
+    reap: Option<Instant>,
 }
 
 pub struct Scheduler {
@@ -271,6 +278,8 @@ struct Batches {
     claims: Vec<Claim>,
     saves_in_flight: bool,
     saves: Vec<Unsaved>,
+    pids_in_flight: bool,
+    pids: Vec<(i64, u32)>,
 }
 
 impl Scheduler {
@@ -532,12 +541,13 @@ impl Scheduler {
                 }
             }
             let w = &self.wakes;
-            let (retry, reload, poll, [check0, check1], status) = (
+            let (retry, reload, poll, [check0, check1], status, reap) = (
                 w.retry,
                 w.reload,
                 w.control_poll,
                 w.control_checks,
                 w.status,
+                w.reap,
             );
             let cluster_wake = self.cluster.as_ref().and_then(|c| c.wake());
             tokio::select! {
@@ -548,6 +558,10 @@ impl Scheduler {
                     let _ = probe.send(self.snapshot());
                 }
                 _ = sigchld.recv() => {
+                    self.wakes.reap.get_or_insert(Instant::now() + REAP_SETTLE);
+                }
+                _ = at(reap) => {
+                    self.wakes.reap = None;
                     crate::process::reap_orphans();
                 }
                 _ = sighup.recv() => {
@@ -1073,6 +1087,23 @@ impl Scheduler {
         self.record(unrecorded);
     }
 
+    /// Writes the pids of the children spawned since the last write, in
+    /// one transaction; they are for finding what a run left behind after
+    /// a crash, so a failed write is logged and not tried again.
+    fn save_pids(&mut self) {
+        if self.batches.pids_in_flight || self.batches.pids.is_empty() {
+            return;
+        }
+        self.batches.pids_in_flight = true;
+        let pids = std::mem::take(&mut self.batches.pids);
+        self.db(move |s| {
+            if let Err(e) = s.set_child_pids(&pids) {
+                tracing::warn!(runs = pids.len(), error = %e, "cannot record the children's pids");
+            }
+            Event::PidsSaved
+        });
+    }
+
     /// Writes run ends, all in one transaction; as with claims, ends that
     /// come while a batch is on its way go with the next one.
     fn save(&mut self, items: Vec<Unsaved>) {
@@ -1093,11 +1124,14 @@ impl Scheduler {
 
     fn handle(&mut self, event: Event) {
         match event {
-            Event::Spawned { run_id, child_pid } => self.store.send(move |s| {
-                if let Err(e) = s.set_child_pid(run_id, child_pid) {
-                    tracing::warn!(run_id, error = %e, "cannot record the child's pid");
-                }
-            }),
+            Event::Spawned { run_id, child_pid } => {
+                self.batches.pids.push((run_id, child_pid));
+                self.save_pids();
+            }
+            Event::PidsSaved => {
+                self.batches.pids_in_flight = false;
+                self.save_pids();
+            }
             Event::Output {
                 run_id,
                 stream,

@@ -51,7 +51,11 @@ pub trait History {
     /// for each, its row id, or `None` when the fire was already claimed.
     fn claim(&mut self, runs: &[NewRun]) -> Result<Vec<Option<i64>>>;
     /// Notes the pid of a claimed run's child once it is spawned.
-    fn set_child_pid(&mut self, id: i64, child_pid: u32) -> Result<()>;
+    fn set_child_pid(&mut self, id: i64, child_pid: u32) -> Result<()> {
+        self.set_child_pids(&[(id, child_pid)])
+    }
+    /// The same for several runs, in one transaction.
+    fn set_child_pids(&mut self, pids: &[(i64, u32)]) -> Result<()>;
     /// Completes a claimed run.
     fn finish(&mut self, id: i64, outcome: &Outcome) -> Result<()>;
     /// Completes several runs in one transaction: all or none.

@@ -114,6 +114,7 @@ contract!(
     pauses_are_kept_and_lifted,
     live_output_comes_back_in_order,
     a_row_reads_back_as_written,
+    the_pids_of_several_runs_go_in_one_write,
     history_counts_and_filters_by_status_and_host_oldest_first,
     a_pause_is_one_row_that_counts_its_skipped_fires,
     followed_runs_are_taken_once,
@@ -422,6 +423,18 @@ fn live_output_comes_back_in_order(store: &mut dyn Store) {
     assert_eq!(later.len(), 2);
     store.delete_output(id).unwrap();
     assert!(store.output_after(id, 0).unwrap().is_empty());
+}
+
+fn the_pids_of_several_runs_go_in_one_write(store: &mut dyn Store) {
+    let a = claim(store, new_run("a", 0)).unwrap();
+    let b = claim(store, new_run("b", 0)).unwrap();
+    let c = claim(store, new_run("c", 0)).unwrap();
+    store.set_child_pids(&[(a, 101), (c, 303)]).unwrap();
+    let pid = |store: &mut dyn Store, id| store.run(id).unwrap().unwrap().child_pid;
+    assert_eq!(pid(store, a), Some(101));
+    assert_eq!(pid(store, b), None);
+    assert_eq!(pid(store, c), Some(303));
+    store.set_child_pids(&[]).unwrap();
 }
 
 fn a_row_reads_back_as_written(store: &mut dyn Store) {

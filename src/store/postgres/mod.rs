@@ -437,11 +437,20 @@ impl History for PgStore {
             .collect())
     }
 
-    fn set_child_pid(&mut self, id: i64, child_pid: u32) -> Result<()> {
-        let pid = i64::from(child_pid);
+    fn set_child_pids(&mut self, pids: &[(i64, u32)]) -> Result<()> {
+        if pids.is_empty() {
+            return Ok(());
+        }
+        let ids: Vec<i64> = pids.iter().map(|(id, _)| *id).collect();
+        let children: Vec<i64> = pids.iter().map(|(_, pid)| i64::from(*pid)).collect();
         self.with(async |c| {
-            c.execute("UPDATE runs SET child_pid = $2 WHERE id = $1", &[&id, &pid])
-                .await
+            c.execute(
+                "UPDATE runs SET child_pid = p.pid
+                 FROM unnest($1::bigint[], $2::bigint[]) AS p(id, pid)
+                 WHERE runs.id = p.id",
+                &[&ids, &children],
+            )
+            .await
         })?;
         Ok(())
     }

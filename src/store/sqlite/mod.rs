@@ -497,15 +497,23 @@ impl History for SqliteStore {
         Ok(ids)
     }
 
-    fn set_child_pid(&mut self, id: i64, child_pid: u32) -> Result<()> {
+    fn set_child_pids(&mut self, pids: &[(i64, u32)]) -> Result<()> {
         self.check_files()?;
-        let mut stmt = self
+        let path = self.path.clone();
+        let fail = |e: rusqlite::Error| Self::fail(&path, e);
+        let tx = self
             .conn
-            .prepare_cached("UPDATE runs SET child_pid = ?2 WHERE id = ?1")
-            .map_err(|e| self.err(e))?;
-        stmt.execute(params![id, child_pid])
-            .map_err(|e| self.err(e))?;
-        Ok(())
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)
+            .map_err(fail)?;
+        {
+            let mut stmt = tx
+                .prepare_cached("UPDATE runs SET child_pid = ?2 WHERE id = ?1")
+                .map_err(fail)?;
+            for (id, child_pid) in pids {
+                stmt.execute(params![id, child_pid]).map_err(fail)?;
+            }
+        }
+        tx.commit().map_err(fail)
     }
 
     fn finish(&mut self, id: i64, o: &Outcome) -> Result<()> {

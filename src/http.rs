@@ -53,12 +53,16 @@ pub fn raise_fd_limit() {
     }
 }
 
+/// The dashboard, once the config it shows is loaded: the server is up
+/// before that when `--http` is given, and says it is starting.
+pub type Pages = Arc<std::sync::OnceLock<Dashboard>>;
+
 /// Binds `addr` and serves from a thread of its own; returns the address
 /// bound (port 0 picks a free one).
 pub fn serve(
     addr: SocketAddr,
     monitor: Arc<Monitor>,
-    dashboard: Arc<Dashboard>,
+    dashboard: Pages,
 ) -> Result<SocketAddr, Error> {
     let listener = std::net::TcpListener::bind(addr).map_err(|e| {
         let hint = match e.kind() {
@@ -90,7 +94,7 @@ pub fn serve(
     Ok(bound)
 }
 
-async fn accept(listener: std::net::TcpListener, monitor: Arc<Monitor>, dashboard: Arc<Dashboard>) {
+async fn accept(listener: std::net::TcpListener, monitor: Arc<Monitor>, dashboard: Pages) {
     let listener = match tokio::net::TcpListener::from_std(listener) {
         Ok(listener) => listener,
         Err(e) => {
@@ -141,8 +145,11 @@ async fn accept(listener: std::net::TcpListener, monitor: Arc<Monitor>, dashboar
 async fn respond(
     req: Request<Incoming>,
     monitor: &Monitor,
-    dashboard: &Dashboard,
+    dashboard: &std::sync::OnceLock<Dashboard>,
 ) -> Response<Full<Bytes>> {
+    let Some(dashboard) = dashboard.get() else {
+        return starting(req.uri().path());
+    };
     // Everything but health and metrics is the dashboard's (dashboard/).
     if !matches!(req.uri().path(), "/health" | "/healthz" | "/metrics") {
         return dashboard.respond(req, monitor).await;
@@ -174,6 +181,33 @@ async fn respond(
             StatusCode::NOT_FOUND,
             "text/plain; charset=utf-8",
             "not found; try /health or /metrics\n".into(),
+        ),
+    }
+}
+
+/// Any request while the config loads: 503, and `/health` says why in
+/// its usual JSON, at once (no loop to ask yet).
+fn starting(path: &str) -> Response<Full<Bytes>> {
+    let reason = "starting: the scheduler is loading its config";
+    match path {
+        "/health" | "/healthz" => {
+            let body = serde_json::json!({
+                "status": "starting",
+                "reason": reason,
+                "version": env!("CARGO_PKG_VERSION"),
+                "last_tick": serde_json::Value::Null,
+                "db_ok": serde_json::Value::Null,
+            });
+            reply(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "application/json",
+                format!("{body}\n"),
+            )
+        }
+        _ => reply(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "text/plain; charset=utf-8",
+            format!("{reason}\n"),
         ),
     }
 }

@@ -232,7 +232,28 @@ fn sigterm_while_a_big_config_loads_stops_the_load_and_writes_nothing() {
     assert!(log.contains("stopped while loading the config"), "{log}");
     // Answered before the load was over: nothing after it happened.
     assert!(!env.path("schedule.db").exists(), "{log}");
-    assert!(!log.contains("serving /health"), "{log}");
+    assert!(!log.contains("scheduler started"), "{log}");
+}
+
+#[test]
+fn health_answers_while_a_big_config_loads_and_the_dashboard_follows() {
+    let env = Env::new(&big_config(20_000));
+    let s = env.start(&["--http", "127.0.0.1:0"]);
+    let addr = address(&s);
+    // Seconds of loading and checking are ahead: asked at once, the server
+    // says it is starting, for every page.
+    let (code, body) = health(&addr);
+    assert_eq!(code, 503, "{body}");
+    assert_eq!(body["status"], "starting", "{body}");
+    assert!(!s.log().contains("scheduler started"), "{}", s.log());
+    let (code, page) = get(&addr, "/");
+    assert_eq!(code, 503, "{page}");
+    assert!(page.contains("loading its config"), "{page}");
+    // Then the loop answers, and the dashboard lists the jobs.
+    wait_for_health(&addr, "the loop's answer", |code, _| code == 200);
+    let (code, page) = get(&addr, "/api/jobs");
+    assert_eq!(code, 200);
+    assert!(page.contains("j19999"));
 }
 
 #[test]

@@ -11,6 +11,13 @@ use crate::store::{self, Mode, Worker};
 use std::sync::Arc;
 
 pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
+    http::raise_fd_limit();
+    // With --http, /health answers from the start: 503 "starting" while
+    // the config loads.
+    let early = match args.http {
+        Some(addr) => Some(serve(addr, None)?),
+        None => None,
+    };
     // Bad config is reported before anything is opened or written. A big
     // one takes seconds to load and check, during which a stop is answered.
     let path = global.config.clone();
@@ -29,7 +36,6 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
         return Ok(());
     };
     let (config, notes) = loaded?;
-    http::raise_fd_limit();
     // As PID 1 the kernel hands us every orphan; elsewhere we ask for what
     // our jobs leave behind, to reap it and to find it at a timeout.
     if std::process::id() != 1 && !crate::process::become_subreaper() {
@@ -85,23 +91,23 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
         }
     };
     // A port in use is found before the database is written.
-    let monitor = match args.http.or(config.scheduler.http) {
-        Some(addr) => {
-            let (monitor, probes) = Monitor::new();
-            let monitor = Arc::new(monitor);
-            let dashboard = dashboard(&config, notes, &location);
+    let monitor = match (early, config.scheduler.http) {
+        (Some(served), _) => {
+            let _ = served.pages.set(dashboard(&config, notes, &location));
+            Some((served.monitor, served.probes))
+        }
+        (None, Some(addr)) => {
+            let pages = dashboard(&config, notes, &location);
             // The lock made an empty database file; a failed start leaves
             // nothing behind.
-            let bound =
-                http::serve(addr, Arc::clone(&monitor), Arc::new(dashboard)).inspect_err(|_| {
-                    if !existed {
-                        store::discard_empty(&location);
-                    }
-                })?;
-            tracing::info!(address = %bound, "serving /health and /metrics");
-            Some((monitor, probes))
+            let served = serve(addr, Some(pages)).inspect_err(|_| {
+                if !existed {
+                    store::discard_empty(&location);
+                }
+            })?;
+            Some((served.monitor, served.probes))
         }
-        None => None,
+        (None, None) => None,
     };
     let mut store = store::open(&location, Mode::Write)?;
     if let (Some((member, _)), Some(c)) = (&member, store.cluster()) {
@@ -138,6 +144,34 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
     let result = runtime.block_on(scheduler.run(&opts, lost));
     drop(lock);
     result
+}
+
+/// The HTTP server, and the ends of its monitor the loop takes over.
+struct Served {
+    monitor: Arc<Monitor>,
+    probes: tokio::sync::mpsc::UnboundedReceiver<crate::monitor::Probe>,
+    pages: http::Pages,
+}
+
+/// Serves /health, /metrics and the dashboard on `addr`; with no pages yet,
+/// it answers that it is starting until they are set.
+fn serve(
+    addr: std::net::SocketAddr,
+    pages: Option<crate::dashboard::Dashboard>,
+) -> Result<Served, Error> {
+    let (monitor, probes) = Monitor::new();
+    let monitor = Arc::new(monitor);
+    let cell = http::Pages::default();
+    if let Some(pages) = pages {
+        let _ = cell.set(pages);
+    }
+    let bound = http::serve(addr, Arc::clone(&monitor), Arc::clone(&cell))?;
+    tracing::info!(address = %bound, "serving /health and /metrics");
+    Ok(Served {
+        monitor,
+        probes,
+        pages: cell,
+    })
 }
 
 /// What `schedule check` says of each job, for the dashboard.

@@ -168,24 +168,6 @@ command = "echo $$ > long.pid; exec sleep 300"
     assert_eq!(count(&rows, "long", "cancelled"), 1, "{rows:#?}");
 }
 
-/// The thread named `name` of process `pid`: how often it was woken.
-fn wakeups(pid: u32, name: &str) -> Option<u64> {
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .ok()?
-        .flatten()
-    {
-        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-        if comm.trim() == name {
-            let status = std::fs::read_to_string(task.path().join("status")).ok()?;
-            return status
-                .lines()
-                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
-                .and_then(|v| v.trim().parse().ok());
-        }
-    }
-    None
-}
-
 #[test]
 fn the_scheduler_s_own_writes_wake_nobody_and_a_pause_is_still_seen() {
     let env = Env::new("[jobs.tick]\nevery = \"1s\"\ncommand = \"true\"\n");

@@ -178,8 +178,14 @@ fn the_scheduler_s_own_writes_wake_nobody_and_a_pause_is_still_seen() {
     // Not polling the history meanwhile: a reader opening the files is an
     // event too. Several runs, each a claim and an end written to the WAL.
     let before = wakeups(pid, "watch-db").expect("the database watch thread");
+    let config_before = wakeups(pid, "watch").expect("the config watch thread");
     std::thread::sleep(Duration::from_secs(6));
     let after = wakeups(pid, "watch-db").unwrap();
+    assert_eq!(
+        wakeups(pid, "watch").unwrap(),
+        config_before,
+        "the config's watch woke for the scheduler's own writes"
+    );
     assert!(
         env.history(&[]).len() >= rows_before + 3,
         "the job kept running"

@@ -9,6 +9,7 @@ prints its figures at once, and appends records to W/results.jsonl;
   analyze.py burst   W VARIANT --t0-ns NS --expect N [--history FILE]
   analyze.py idle    W --pid PID --warm S --window S
   analyze.py timing  W NAME FILE --target-ms X [--what TEXT]
+  analyze.py beside  W --bin BIN [--window S]
   analyze.py summary W --meta KEY=VALUE ...
 
 Stamp files hold lines "<ns> <label> <scheduled RFC3339 or ->" (bench/stamp.c).
@@ -555,6 +556,118 @@ def cmd_startup(a):
             "note": f"exit status {p.returncode}"})
     say(f"SIGTERM {at * 1e3:.0f} ms into the load → exit", f"{text} (status {p.returncode})")
 
+# --- 9. a job writing beside the config and the database -------------------------------
+
+def thread_wakeups(pid):
+    """Voluntary context switches per thread name (summed over threads of one name)."""
+    out = {}
+    for tdir in glob.glob(f"/proc/{pid}/task/*"):
+        try:
+            with open(f"{tdir}/comm") as f:
+                name = f.read().strip()
+            with open(f"{tdir}/status") as f:
+                for line in f:
+                    if line.startswith("voluntary_ctxt_switches:"):
+                        out[name] = out.get(name, 0) + int(line.split()[1])
+        except (FileNotFoundError, ProcessLookupError):
+            pass
+    return out
+
+
+def cmd_beside(a):
+    """Wake-ups of every thread of an idle scheduler while a job-like writer appends to a file
+    in the folder of its config and database every 10 ms, beside the same window without it;
+    then timerfd_settime calls per fire of a per-second job, counted by strace."""
+    import re
+    import shutil
+    import signal
+    import sqlite3
+    import subprocess
+    w = a.w
+    month = (dt.datetime.now(dt.timezone.utc).month + 5) % 12 + 1
+    d = os.path.join(w, "beside")
+    cfg = os.path.join(d, "jobs.toml")
+    idle_config(cfg, 1, month)
+    # The file exists before the scheduler starts: a file appearing in the folder is an event
+    # its watch must see (inotify cannot filter names); its writes are what is measured.
+    target = os.path.join(d, "job.log")
+    open(target, "w").close()
+    log = os.path.join(d, "log")
+    p, _ = start_scheduler(a.bin, cfg, os.path.join(d, "schedule.db"), log)
+    if wait_started(p, log) is None:
+        sys.exit(f"the scheduler did not start (see {log})")
+    time.sleep(a.settle)
+
+    def window(write):
+        before, writes = thread_wakeups(p.pid), 0
+        t0 = time.monotonic()
+        end = t0 + a.window
+        while time.monotonic() < end:
+            if write:
+                with open(target, "a") as f:
+                    f.write("a line of a job's log\n")
+                writes += 1
+            time.sleep(0.01)
+        after = thread_wakeups(p.pid)
+        woken = {n: after[n] - before.get(n, 0) for n in after if after[n] != before.get(n, 0)}
+        return sum(woken.values()), woken, writes, time.monotonic() - t0
+
+    quiet, quiet_by, _, qs = window(False)
+    busy, busy_by, writes, bs = window(True)
+    threads = ", ".join(sorted(thread_wakeups(p.pid)))
+    stop_scheduler(p)
+    by = lambda m: ", ".join(f"{n} {v}" for n, v in sorted(m.items())) or "none woke"
+    add(w, {"id": "beside.quiet", "sec": 9, "ord": 0, "kind": "scalar", "unit": "",
+            "what": f"idle, nothing written: wake-ups in {qs:.0f} s (all threads)",
+            "value": quiet, "target": "", "ok": None, "note": f"threads: {threads}; {by(quiet_by)}"})
+    add(w, {"id": "beside.writer", "sec": 9, "ord": 1, "kind": "scalar", "unit": "",
+            "what": f"idle, a file beside jobs.toml and schedule.db appended every 10 ms: wake-ups in {bs:.0f} s",
+            "short": "wake-ups for a job's writes beside the config", "value": busy, "target": "= 0",
+            "ok": check(busy, 0), "note": f"{writes} writes (open, append, close); {by(busy_by)}"})
+    say(f"wake-ups, nothing written ({qs:.0f} s)", f"{quiet}  ({by(quiet_by)})")
+    say(f"wake-ups, {writes} appends to another file ({bs:.0f} s)", f"{busy}  ({by(busy_by)})")
+
+    if not shutil.which("strace"):
+        add(w, {"id": "beside.arms", "sec": 9, "ord": 2, "kind": "text",
+                "what": "timerfd_settime calls per fire of a per-second job", "text": "not measured",
+                "target": "", "ok": None, "note": "no strace"})
+        say("timerfd_settime per fire", "not measured (no strace)")
+        return
+    d = os.path.join(w, "beside-arms")
+    os.makedirs(d, exist_ok=True)
+    cfg, db, log, trace = (os.path.join(d, n) for n in ("jobs.toml", "arms.db", "log", "trace"))
+    with open(cfg, "w") as f:
+        f.write('[jobs.tick]\ncron = "* * * * * *"\ncommand = "true"\n')
+    tracer = subprocess.Popen(["strace", "-f", "-qq", "-e", "trace=timerfd_settime", "-o", trace,
+                               a.bin, "--config", cfg, "--db", db, "run"],
+                              stdout=subprocess.DEVNULL, stderr=open(log, "w"))
+    started = wait_started(tracer, log)
+    time.sleep(a.window)
+    try:
+        with open(f"/proc/{tracer.pid}/task/{tracer.pid}/children") as f:
+            child = int(f.read().split()[0])
+        os.kill(child, signal.SIGTERM)
+        tracer.wait(40)
+    except (OSError, IndexError, ValueError, subprocess.TimeoutExpired):
+        tracer.kill()
+        tracer.wait()
+    if started is None:
+        sys.exit(f"the traced scheduler did not start (see {log})")
+    with open(trace) as f:
+        arms = [m.group(1) for m in re.finditer(r"timerfd_settime\(.*it_value=(\{[^}]*\})", f.read())]
+    fires = sqlite3.connect(db).execute("SELECT count(*) FROM runs WHERE job = 'tick'").fetchone()[0]
+    instants = len(set(arms))
+    per = len(arms) / instants if instants else None
+    add(w, {"id": "beside.arms", "sec": 9, "ord": 2, "kind": "scalar" if per else "text", "unit": "",
+            "what": "per-second job: timerfd_settime calls per instant armed (strace -f)",
+            "short": "timerfd_settime per instant", "value": per, "text": "no calls",
+            "target": "= 1", "ok": check(per, 1.0),
+            "note": f"{len(arms)} calls, {instants} instants, {fires} fires in {a.window:.0f} s "
+                    "(the first arm is before the first fire)"})
+    say("timerfd_settime calls / instants armed / fires",
+        f"{len(arms)} / {instants} / {fires}  ({per:.2f} per instant)" if per else "no calls")
+
+
 # --- summary --------------------------------------------------------------------------
 
 SECTIONS = {
@@ -566,6 +679,7 @@ SECTIONS = {
     6: "6. Memory: idle RSS and private memory for 1, 1,000 and 10,000 jobs",
     7: "7. Start-up with 100,000 jobs",
     8: "8. Several hosts on one PostgreSQL (`[cluster]`)",
+    9: "9. A job writing beside the config and the database; timer arms per fire",
 }
 
 
@@ -627,6 +741,8 @@ def value_text(r):
         v = r["value"]
         if r["unit"] == "%":
             return f"{v:.4f} %"
+        if r["unit"] == "":
+            return f"{v:g}"
         return f"{v:.0f} {r['unit']}" if r["unit"] == "B" else f"{v:.1f} {r['unit']}"
     return r["text"]
 
@@ -755,9 +871,15 @@ def main():
     x.add_argument("--jobs", type=int, default=100000)
     x.add_argument("--runs", type=int, default=3)
     x.add_argument("--ready-timeout", type=float, default=120)
+    x = sub.add_parser("beside")
+    x.add_argument("w")
+    x.add_argument("--bin", required=True)
+    x.add_argument("--window", type=float, default=10)
+    x.add_argument("--settle", type=float, default=2.0)
     a = p.parse_args()
     {"persec": cmd_persec, "busybox": cmd_busybox, "burst": cmd_burst, "idle": cmd_idle,
-     "timing": cmd_timing, "mem": cmd_mem, "startup": cmd_startup, "summary": cmd_summary}[a.cmd](a)
+     "timing": cmd_timing, "mem": cmd_mem, "startup": cmd_startup, "beside": cmd_beside,
+     "summary": cmd_summary}[a.cmd](a)
 
 
 if __name__ == "__main__":

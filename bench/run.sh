@@ -16,14 +16,18 @@
 #   6. memory: binary size, RSS and private (anonymous) memory with 1, 1,000 and 10,000 idle
 #      jobs, and the private bytes each job adds; 7. start-up with 100,000 jobs (exec to
 #      `scheduler started`, peak RSS, how long a SIGTERM sent during the load takes);
+#   9. a job writing beside the config: wake-ups of all the scheduler's threads while a
+#      file in the folder of its config and database is appended to every 10 ms for 10 s
+#      (target 0), beside 10 s with no writer; timerfd_settime calls per instant armed for
+#      a per-second job, counted by `strace -f` over 10 s (target 1);
 #   1, 2 and 5 again with the history on PostgreSQL (a private server started here), as
 #      ratios to SQLite's figures of the same run.
-# It installs what it lacks (apt: hyperfine, busybox-static; pip: APScheduler, into a venv
+# It installs what it lacks (apt: hyperfine, busybox-static, strace; pip: APScheduler, into a venv
 # in its temp dir), stops every process it started by PID, and deletes its temp files.
 # The 1,000,000-row database is cached under $CARGO_TARGET_DIR (or target/)/bench-cache.
 set -euo pipefail
 
-usage() { sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
 MODE=full
 case "${1:-}" in
   "") ;;
@@ -118,6 +122,7 @@ sch() { "$BIN" "$@"; }
 hdr "setup ($MODE mode; temp dir $W)"
 need=()
 command -v hyperfine >/dev/null || need+=(hyperfine)
+command -v strace >/dev/null || need+=(strace)
 if (( BUSYBOX )) && ! { command -v busybox >/dev/null && busybox crond --help >/dev/null 2>&1; }; then
   need+=(busybox-static)
 fi
@@ -293,6 +298,12 @@ hdr "6. memory: 1, 1,000 and 10,000 idle jobs (smaps_rollup 2 s after \`schedule
 an mem "$W" --bin "$BIN"
 hdr "7. start-up with 100,000 jobs ($( [[ $MODE == quick ]] && echo 1 || echo 3) runs, then a SIGTERM during the load)"
 an startup "$W" --bin "$BIN" --jobs 100000 --runs "$( [[ $MODE == quick ]] && echo 1 || echo 3)"
+
+# --- 9. a job writing beside the config and the database; timer arms per fire -------------
+
+hdr "9. a file beside jobs.toml and schedule.db appended every 10 ms (10 s), and 10 s without; timerfd_settime per fire (strace, 10 s)"
+an beside "$W" --bin "$BIN" --window 10
+command -v strace >/dev/null || SKIPPED+=("timerfd_settime per fire: no strace (apt-get install strace failed)")
 
 # --- PostgreSQL: a private server for sections 1, 2 and 5 ---------------------------------
 

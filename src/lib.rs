@@ -27,6 +27,7 @@ pub mod scheduler;
 pub mod signals;
 pub mod store;
 pub mod timer;
+pub mod watch;
 
 pub use error::Error;
 

@@ -85,12 +85,18 @@ impl WallTimer {
                     Err(e) => Err(std::io::Error::from(e)),
                 }
             });
-            // It rang (or the clock was set): whatever comes next is armed
-            // anew, the same instant included.
-            self.armed.set(None);
             match read {
-                Ok(Ok(())) => return,
+                // It rang (or the clock was set): whatever comes next is
+                // armed anew, the same instant included. Not on a would-block:
+                // tokio's readiness outlives the read that emptied the timer,
+                // so the turn after a ring reads once in vain, and the timer
+                // is still armed for the next instant.
+                Ok(Ok(())) => {
+                    self.armed.set(None);
+                    return;
+                }
                 Ok(Err(e)) => {
+                    self.armed.set(None);
                     tracing::warn!(error = %e, "the wall-clock timer failed");
                     return;
                 }
@@ -111,9 +117,12 @@ mod tests {
         timer.set(at);
         timer.ring().await;
         assert!(Utc::now() >= at);
-        // Asked again for the instant it is armed for, it is not re-armed.
+        // Asked again for the instant it is armed for, it is not re-armed,
+        // also after the loop's next turn waited on it (and read in vain).
         let later = Utc::now() + chrono::TimeDelta::hours(1);
         timer.set(later);
+        let waited = tokio::time::timeout(std::time::Duration::from_millis(20), timer.ring());
+        assert!(waited.await.is_err(), "rang an hour early");
         timer.set(later);
         assert_eq!(timer.arms.get(), 2);
         timer.set(Utc::now() - chrono::TimeDelta::seconds(5));

@@ -168,24 +168,6 @@ command = "echo $$ > long.pid; exec sleep 300"
     assert_eq!(count(&rows, "long", "cancelled"), 1, "{rows:#?}");
 }
 
-/// The thread named `name` of process `pid`: how often it was woken.
-fn wakeups(pid: u32, name: &str) -> Option<u64> {
-    for task in std::fs::read_dir(format!("/proc/{pid}/task"))
-        .ok()?
-        .flatten()
-    {
-        let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
-        if comm.trim() == name {
-            let status = std::fs::read_to_string(task.path().join("status")).ok()?;
-            return status
-                .lines()
-                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
-                .and_then(|v| v.trim().parse().ok());
-        }
-    }
-    None
-}
-
 #[test]
 fn the_scheduler_s_own_writes_wake_nobody_and_a_pause_is_still_seen() {
     let env = Env::new("[jobs.tick]\nevery = \"1s\"\ncommand = \"true\"\n");
@@ -196,8 +178,14 @@ fn the_scheduler_s_own_writes_wake_nobody_and_a_pause_is_still_seen() {
     // Not polling the history meanwhile: a reader opening the files is an
     // event too. Several runs, each a claim and an end written to the WAL.
     let before = wakeups(pid, "watch-db").expect("the database watch thread");
+    let config_before = wakeups(pid, "watch").expect("the config watch thread");
     std::thread::sleep(Duration::from_secs(6));
     let after = wakeups(pid, "watch-db").unwrap();
+    assert_eq!(
+        wakeups(pid, "watch").unwrap(),
+        config_before,
+        "the config's watch woke for the scheduler's own writes"
+    );
     assert!(
         env.history(&[]).len() >= rows_before + 3,
         "the job kept running"

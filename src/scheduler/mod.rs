@@ -25,8 +25,9 @@
 //! task of its own that reports its child's pid and its [`Outcome`] over a
 //! channel; the loop hands them to the store.
 //!
-//! Reload: SIGHUP, or a change to the config file (inotify on its folder, so
-//! that editors that replace the file are seen), re-reads the config. A config
+//! Reload: SIGHUP, or a change to the config file (inotify on the file, and
+//! on its folder for the file being replaced, so that editors that rename a
+//! new file over it are seen; `crate::watch`), re-reads the config. A config
 //! that fails to load is rejected whole and the old one stays.
 //!
 //! Shutdown (SIGINT or SIGTERM): no new runs start and waiting fires are
@@ -36,7 +37,6 @@
 //! Every run still gets its row completed before the process exits.
 
 use chrono::{DateTime, Utc};
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -1735,9 +1735,9 @@ fn new_run(host: &str, pid: u32, fire: &Fire, started_at: DateTime<Utc>) -> NewR
     }
 }
 
-/// Watches the config file's folder (editors replace the file rather than
-/// write it). A thread blocked in `read` on the inotify fd costs nothing
-/// while idle and needs no unsafe fd registration with tokio.
+/// Watches the config file, and its folder for the file being replaced
+/// (editors rename a new file over it) or deleted (the failed reload says
+/// so in the log, and the running config is kept): `crate::watch`.
 struct Watcher {
     changes: mpsc::UnboundedReceiver<()>,
 }
@@ -1748,31 +1748,9 @@ impl Watcher {
             Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
             _ => PathBuf::from("."),
         };
-        let config_name = config.file_name()?.to_owned();
-        let inotify = Inotify::init(InitFlags::IN_CLOEXEC).ok()?;
-        // A deleted or moved-away config is re-read too: the failed reload
-        // says so in the log, and the running config is kept.
-        let flags = AddWatchFlags::IN_CLOSE_WRITE
-            | AddWatchFlags::IN_MOVED_TO
-            | AddWatchFlags::IN_CREATE
-            | AddWatchFlags::IN_DELETE
-            | AddWatchFlags::IN_MOVED_FROM;
-        inotify.add_watch(&folder, flags).ok()?;
+        let name = config.file_name()?.to_owned();
         let (tx, changes) = mpsc::unbounded_channel();
-        std::thread::Builder::new()
-            .name("watch".into())
-            .spawn(move || {
-                while let Ok(events) = inotify.read_events() {
-                    for event in events {
-                        if event.name.as_deref() == Some(config_name.as_os_str())
-                            && tx.send(()).is_err()
-                        {
-                            return;
-                        }
-                    }
-                }
-            })
-            .ok()?;
+        crate::watch::spawn("watch", &folder, vec![name], move || tx.send(()).is_ok()).ok()?;
         Some(Watcher { changes })
     }
 }

@@ -337,3 +337,49 @@ pub fn wait_for_health(addr: &str, what: &str, pred: impl Fn(u16, &Value) -> boo
         std::thread::sleep(Duration::from_millis(200));
     }
 }
+
+// --- wake-ups, from /proc ---
+
+/// A thread of a process as /proc shows it: its id, its name and how often it
+/// was woken (`voluntary_ctxt_switches`: each time it blocked and ran again).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Thread {
+    pub tid: u32,
+    pub name: String,
+    pub wakeups: u64,
+}
+
+/// The threads of process `pid`, in the order /proc lists them.
+pub fn threads(pid: u32) -> Vec<Thread> {
+    let Ok(tasks) = std::fs::read_dir(format!("/proc/{pid}/task")) else {
+        return Vec::new();
+    };
+    let mut threads: Vec<Thread> = tasks
+        .flatten()
+        .filter_map(|task| {
+            let tid = task.file_name().to_str()?.parse().ok()?;
+            let name = std::fs::read_to_string(task.path().join("comm")).ok()?;
+            let status = std::fs::read_to_string(task.path().join("status")).ok()?;
+            let wakeups = status
+                .lines()
+                .find_map(|l| l.strip_prefix("voluntary_ctxt_switches:"))
+                .and_then(|v| v.trim().parse().ok())?;
+            Some(Thread {
+                tid,
+                name: name.trim().to_string(),
+                wakeups,
+            })
+        })
+        .collect();
+    threads.sort_by_key(|t| t.tid);
+    threads
+}
+
+/// The wake-ups of `pid`'s thread named `name` (the main thread is the one
+/// whose id is `pid`), if there is one.
+pub fn wakeups(pid: u32, name: &str) -> Option<u64> {
+    threads(pid)
+        .into_iter()
+        .find(|t| t.name == name)
+        .map(|t| t.wakeups)
+}

@@ -13,7 +13,6 @@
 //! link is owned by us or by root (the target must still be ours).
 
 use chrono::{DateTime, Utc};
-use nix::sys::inotify::{AddWatchFlags, InitFlags, Inotify};
 use std::fs::File;
 use std::io::{Read, Seek, Write};
 use std::os::unix::fs::{MetadataExt, OpenOptionsExt, PermissionsExt};
@@ -318,18 +317,18 @@ pub fn poke(db: &Path) {
         .and_then(|mut f| f.write_all(b"1"));
 }
 
-/// Watches the database's folder on a thread blocked in `read` (nothing
-/// wakes while nothing changes) for `<db>.notify` being written, and for
-/// the database's own files being deleted, moved or rewritten whole (the
-/// scheduler then checks they are still its files, `Store::check`). Only
-/// whole writes are asked for, not every write: the scheduler's own
-/// connection keeps its files open, so its own writes make no event.
+/// Watches `<db>.notify` being written, and the database's own files being
+/// deleted, moved, replaced or written and closed by another process (the
+/// scheduler then checks they are still its files, `Store::check`), on a
+/// thread blocked in `read` (`crate::watch`: the files themselves, and the
+/// folder only for entries coming and going, so other files' writes wake
+/// nobody). The scheduler's own connection keeps its files open, so its
+/// own writes make no event.
 pub fn watch(db: &Path, changed: tokio::sync::mpsc::UnboundedSender<()>) -> bool {
     let notify = notify_path(db);
     let (Some(folder), Some(notify_name)) = (notify.parent(), notify.file_name()) else {
         return false;
     };
-    let notify_name = notify_name.to_owned();
     let Some(db_name) = resolve(db).file_name().map(|n| n.to_owned()) else {
         return false;
     };
@@ -337,30 +336,6 @@ pub fn watch(db: &Path, changed: tokio::sync::mpsc::UnboundedSender<()>) -> bool
     wal_name.push("-wal");
     let mut shm_name = db_name.clone();
     shm_name.push("-shm");
-    let Ok(inotify) = Inotify::init(InitFlags::IN_CLOEXEC) else {
-        return false;
-    };
-    let flags = AddWatchFlags::IN_CLOSE_WRITE
-        | AddWatchFlags::IN_MOVED_TO
-        | AddWatchFlags::IN_CREATE
-        | AddWatchFlags::IN_DELETE
-        | AddWatchFlags::IN_MOVED_FROM;
-    if inotify.add_watch(folder, flags).is_err() {
-        return false;
-    }
-    std::thread::Builder::new()
-        .name("watch-db".into())
-        .spawn(move || {
-            while let Ok(events) = inotify.read_events() {
-                for event in events {
-                    let ours = event.name.as_deref().is_some_and(|n| {
-                        n == notify_name || n == db_name || n == wal_name || n == shm_name
-                    });
-                    if ours && changed.send(()).is_err() {
-                        return;
-                    }
-                }
-            }
-        })
-        .is_ok()
+    let names = vec![notify_name.to_owned(), db_name, wal_name, shm_name];
+    crate::watch::spawn("watch-db", folder, names, move || changed.send(()).is_ok()).is_ok()
 }

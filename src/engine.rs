@@ -230,7 +230,7 @@ impl Engine {
             .iter()
             .map(|job| {
                 (
-                    Arc::from(job.name.as_str()),
+                    Arc::from(&*job.name),
                     Box::new(JobState::new(Arc::clone(job))),
                 )
             })
@@ -274,7 +274,7 @@ impl Engine {
         names.sort();
         for name in &names {
             let job = Arc::clone(&self.jobs[&**name].job);
-            if !job.enabled {
+            if !job.settings.enabled {
                 continue;
             }
             if let Some(state) = self.jobs.get_mut(&**name) {
@@ -285,7 +285,7 @@ impl Engine {
                 Some(&last) => self.catch_up(name, last, now, false, &mut out),
                 None => self.arm_next(name, now),
             }
-            if job.run_on_start && self.run_on_start {
+            if job.settings.run_on_start && self.run_on_start {
                 let fire = Fire {
                     job: name.to_string(),
                     // The history keeps milliseconds: so does the fire.
@@ -378,7 +378,7 @@ impl Engine {
             self.arm_deadline(&fire.job);
         }
         let failed = status.is_some_and(Ended::is_retryable);
-        if failed && !self.shutting_down && !removed && fire.attempt <= job.retries {
+        if failed && !self.shutting_down && !removed && fire.attempt <= job.settings.retries {
             let delay = self.backoff(&job, fire.attempt);
             let retry = Fire {
                 attempt: fire.attempt + 1,
@@ -390,7 +390,7 @@ impl Engine {
                 job: fire.job.clone(),
                 delay: delay.to_std().unwrap_or_default(),
                 attempt: fire.attempt + 1,
-                attempts: job.retries + 1,
+                attempts: job.settings.retries + 1,
             });
             self.arm(now + delay, Timer::Retry(Box::new(retry)));
         } else {
@@ -400,15 +400,15 @@ impl Engine {
                     status,
                 });
             }
-            if failed && job.retries > 0 && fire.attempt > job.retries {
+            if failed && job.settings.retries > 0 && fire.attempt > job.settings.retries {
                 out.push(Action::GaveUp {
                     job: fire.job.clone(),
                     attempts: fire.attempt,
                 });
             }
             let hook = match status {
-                Some(Ended::Succeeded) => job.on_success.clone(),
-                Some(Ended::Failed | Ended::TimedOut) => job.on_failure.clone(),
+                Some(Ended::Succeeded) => job.settings.on_success.clone(),
+                Some(Ended::Failed | Ended::TimedOut) => job.settings.on_failure.clone(),
                 _ => None,
             };
             if let Some(command) = hook {
@@ -463,20 +463,21 @@ impl Engine {
         }
         for job in &config.jobs {
             let new = Arc::clone(job);
-            match self.jobs.get_mut(job.name.as_str()) {
+            match self.jobs.get_mut(&*job.name) {
                 Some(state) => {
                     let reschedule = state.removed
                         || state.job.schedule != job.schedule
-                        || state.job.timezone != job.timezone
-                        || state.job.enabled != job.enabled;
+                        || state.job.settings.timezone != job.settings.timezone
+                        || state.job.settings.enabled != job.settings.enabled;
                     let rewatch = state.removed
-                        || state.job.expect_success_within != job.expect_success_within
-                        || state.job.enabled != job.enabled;
+                        || state.job.settings.expect_success_within
+                            != job.settings.expect_success_within
+                        || state.job.settings.enabled != job.settings.enabled;
                     state.job = new;
                     state.removed = false;
                     if reschedule {
                         state.next = None;
-                        if job.enabled {
+                        if job.settings.enabled {
                             self.arm_next(&job.name, now);
                         }
                     }
@@ -486,8 +487,8 @@ impl Engine {
                 }
                 None => {
                     self.jobs
-                        .insert(Arc::from(job.name.as_str()), Box::new(JobState::new(new)));
-                    if job.enabled {
+                        .insert(Arc::from(&*job.name), Box::new(JobState::new(new)));
+                    if job.settings.enabled {
                         self.arm_next(&job.name, now);
                     }
                     // A job added now is watched from now, not from start-up.
@@ -690,8 +691,9 @@ impl Engine {
         };
         let within = state
             .job
+            .settings
             .expect_success_within
-            .filter(|_| state.job.enabled)
+            .filter(|_| state.job.settings.enabled)
             .and_then(|w| TimeDelta::from_std(w).ok());
         // A new deadline starts over: past already, it warns again.
         state.overdue = None;
@@ -733,7 +735,7 @@ impl Engine {
         for name in names {
             let state = self.jobs.get_mut(&*name).expect("listed");
             let fixed = matches!(&state.job.schedule, Schedule::Cron(c) if c.is_fixed_time());
-            if state.removed || !state.job.enabled || (fixed && !everything) {
+            if state.removed || !state.job.settings.enabled || (fixed && !everything) {
                 continue;
             }
             state.rerun = state.fired_until.map(|t| (t, self.passes));
@@ -788,10 +790,10 @@ impl Engine {
             trigger: Trigger::Schedule,
             request: None,
         };
-        if job.jitter.is_zero() {
+        if job.settings.jitter.is_zero() {
             self.dispatch(fire, out);
         } else {
-            let range = job.jitter.as_millis() as u64 + 1;
+            let range = job.settings.jitter.as_millis() as u64 + 1;
             // In a cluster every host must draw the same delay for a fire,
             // or a standing-by host's would often come before the lead's.
             let delay = if self.cluster {
@@ -817,7 +819,7 @@ impl Engine {
         out: &mut Vec<Action>,
     ) {
         let job = Arc::clone(&self.jobs[name].job);
-        let window_start = TimeDelta::from_std(job.catchup_window)
+        let window_start = TimeDelta::from_std(job.settings.catchup_window)
             .ok()
             .and_then(|w| now.checked_sub_signed(w))
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
@@ -855,7 +857,7 @@ impl Engine {
             let reason = format!(
                 "{fires} missed: {why}; they are older than the catch-up window ({}) or past the \
                  {MAX_CATCHUP_FIRES} handled one by one",
-                crate::duration::format(job.catchup_window)
+                crate::duration::format(job.settings.catchup_window)
             );
             // Stamped with the newest of them, so that the next start-up
             // catches up from there and does not count them again.
@@ -878,7 +880,7 @@ impl Engine {
             }
             _ => Vec::new(),
         };
-        if !on_time.is_empty() && job.catchup == Catchup::Latest {
+        if !on_time.is_empty() && job.settings.catchup == Catchup::Latest {
             // The newest fire runs on time: the older ones were missed.
             let reason = format!("missed: {why}");
             for at in in_window.drain(..) {
@@ -886,7 +888,7 @@ impl Engine {
             }
         }
         let reason = format!("missed: {why}");
-        match job.catchup {
+        match job.settings.catchup {
             Catchup::Skip => {
                 for at in in_window {
                     out.push(record(fire(at, Trigger::Schedule), NotRun::Missed, &reason));
@@ -984,7 +986,7 @@ impl Engine {
             return;
         }
         if !state.running.is_empty() {
-            match state.job.overlap {
+            match state.job.settings.overlap {
                 Overlap::Allow => {}
                 Overlap::Skip => {
                     // A claim sent before this fire was even due, and not
@@ -1180,9 +1182,9 @@ impl Engine {
 
     /// `retry_backoff × 2^(attempt-1)`, capped, plus up to 10 % at random.
     fn backoff(&mut self, job: &Job, attempt: u32) -> TimeDelta {
-        let base = job.retry_backoff.as_millis() as u64;
+        let base = job.settings.retry_backoff.as_millis() as u64;
         let doubled = base.saturating_mul(1u64 << (attempt.saturating_sub(1)).min(40));
-        let capped = doubled.min(job.retry_backoff_max.as_millis() as u64);
+        let capped = doubled.min(job.settings.retry_backoff_max.as_millis() as u64);
         let jitter = self.rng.below(capped / 10 + 1);
         TimeDelta::milliseconds((capped + jitter) as i64)
     }

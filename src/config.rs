@@ -682,7 +682,7 @@ pub fn parse(path: &Path, text: &str) -> Result<Config, Vec<Diagnostic>> {
     job_tables.sort_by_key(|(k, _)| k.span().start);
 
     let base_dir = path.parent().unwrap_or(Path::new(""));
-    let mut jobs = Vec::new();
+    let mut jobs = Vec::with_capacity(job_tables.len());
     let mut interner = Interner::default();
     for (key, value) in job_tables {
         let name = key.get_ref().as_ref();

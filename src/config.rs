@@ -230,8 +230,8 @@ impl Config {
 /// One job with its defaults applied: what is its own (name, command,
 /// schedule) and its settings, which it shares with every job whose settings
 /// are equal (most jobs of a file take all of theirs from `[defaults]`).
-/// Boxed strings rather than `String`s: a job never grows, and 10,000 jobs
-/// would carry 10,000 unused capacities.
+/// Boxed strings rather than `String`s: 16 bytes each instead of 24, and a
+/// job's text never grows.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Job {
     pub name: Box<str>,

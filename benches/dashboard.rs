@@ -31,7 +31,7 @@ fn views(n: usize) -> Vec<JobView> {
                     let at = now - TimeDelta::minutes(5 * (k as i64 + 1));
                     RunRecord {
                         id: (i * STRIP + k) as i64,
-                        job: job.name.clone(),
+                        job: job.name.to_string(),
                         scheduled_for: at,
                         slot: 0,
                         nominal: None,

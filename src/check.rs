@@ -39,12 +39,12 @@ pub fn warnings(
                 path: at.diagnostic.path,
                 line: at.diagnostic.line,
                 column: at.diagnostic.column,
-                job: job.name.clone(),
+                job: job.name.to_string(),
                 key,
                 message,
             })
         };
-        if !job.enabled {
+        if !job.settings.enabled {
             warn(
                 "enabled",
                 "the job is disabled: it is listed but never fires".into(),
@@ -56,7 +56,7 @@ pub fn warnings(
         // lets a run outlive its lease.
         if let Some(c) = &config.cluster {
             let room = (c.lease - c.trust() + c.lost_grace).saturating_sub(c.beat());
-            if job.kill_grace > room {
+            if job.settings.kill_grace > room {
                 warn(
                     "kill_grace",
                     format!(
@@ -67,12 +67,12 @@ pub fn warnings(
                         crate::duration::format(c.lease),
                         crate::duration::format(c.lost_grace),
                         crate::duration::format(room),
-                        crate::duration::format(job.kill_grace)
+                        crate::duration::format(job.settings.kill_grace)
                     ),
                 );
             }
         }
-        if config.cluster.is_none() && !job.hosts.is_empty() {
+        if config.cluster.is_none() && !job.settings.hosts.is_empty() {
             warn(
                 "hosts",
                 "`hosts` only applies to a cluster: without a [cluster] table this scheduler \
@@ -80,7 +80,7 @@ pub fn warnings(
                     .into(),
             );
         }
-        if config.cluster.is_none() && job.on_lost != crate::config::OnLost::Alert {
+        if config.cluster.is_none() && job.settings.on_lost != crate::config::OnLost::Alert {
             warn(
                 "on_lost",
                 "`on_lost` only applies to a cluster: without a [cluster] table a run whose \
@@ -89,7 +89,7 @@ pub fn warnings(
             );
         }
         if let Schedule::Cron(cron) = &job.schedule {
-            if job.enabled && cron.never_fires() {
+            if job.settings.enabled && cron.never_fires() {
                 warn(
                     "cron",
                     "never fires: no date matches its day-of-month and month fields (cron \
@@ -134,7 +134,7 @@ pub fn errors(config: &Config, text: &str, path: Option<&str>) -> Vec<crate::con
     let locator = crate::config::Locator::new(&config.path, text);
     let mut out = Vec::new();
     for job in &config.jobs {
-        if let Some(dir) = &job.dir {
+        if let Some(dir) = &job.settings.dir {
             let at = locator.locate(&job.name, "dir", String::new());
             let absolute = at
                 .raw
@@ -154,13 +154,13 @@ pub fn errors(config: &Config, text: &str, path: Option<&str>) -> Vec<crate::con
                 out.push(d);
             }
         }
-        if job.exec.is_none() && !shell_exists(&job.shell, path) {
+        if job.exec.is_none() && !shell_exists(&job.settings.shell, path) {
             let mut d = locator.locate(&job.name, "shell", String::new()).diagnostic;
             d.message = format!(
                 "the shell `{}` {}, so every run would fail to start; give one that exists, \
                  such as `/bin/sh` or `bash`",
-                job.shell,
-                if job.shell.contains('/') {
+                job.settings.shell,
+                if job.settings.shell.contains('/') {
                     "does not exist or is not executable"
                 } else {
                     "is not found on PATH"
@@ -185,7 +185,7 @@ fn shell_exists(shell: &str, path: Option<&str>) -> bool {
 
 /// A relative `dir` (resolved beside the config) that is not there yet.
 fn relative_dir_missing(job: &Job, locator: &crate::config::Locator) -> Option<String> {
-    let dir = job.dir.as_ref()?;
+    let dir = job.settings.dir.as_ref()?;
     let raw = locator.locate(&job.name, "dir", String::new()).raw?;
     if Path::new(&raw).is_absolute() || dir.is_dir() {
         return None;
@@ -216,13 +216,13 @@ fn every_by_the_clock(
     let next = job
         .schedule
         .next_after(now)
-        .map(|t| t.with_timezone(&job.timezone));
+        .map(|t| t.with_timezone(&job.settings.timezone));
     let cron_form = if secs.is_multiple_of(7 * DAY) && whole_days {
         "cron = \"0 2 * * MON\""
     } else {
         "cron = \"0 2 * * *\""
     };
-    if job.timezone != chrono_tz::Tz::UTC {
+    if job.settings.timezone != chrono_tz::Tz::UTC {
         let when = next.map_or(String::new(), |t| {
             format!(" (next at {} {})", t.format("%H:%M"), t.format("%Z"))
         });
@@ -231,7 +231,7 @@ fn every_by_the_clock(
             format!(
                 "`every = \"{every}\"` counts from the Unix epoch in UTC, so `timezone = \"{}\"` \
                  changes nothing{when}; for a time of day in this zone use cron, e.g. `{cron_form}`",
-                job.timezone.name()
+                job.settings.timezone.name()
             ),
         ));
     }
@@ -445,7 +445,7 @@ fn missing_command(job: &Job, path: Option<&str>) -> Option<String> {
     if let Some(program) = job.exec.as_ref().and_then(|words| words.first()) {
         return missing_program(job, path, program);
     }
-    let shell = Path::new(&*job.shell).file_name()?.to_str()?;
+    let shell = Path::new(&*job.settings.shell).file_name()?.to_str()?;
     if !matches!(
         shell,
         "sh" | "bash" | "dash" | "zsh" | "ksh" | "ash" | "mksh" | "busybox"
@@ -489,13 +489,14 @@ fn missing_program(job: &Job, path: Option<&str>, word: &str) -> Option<String> 
     };
     let found = if word.contains('/') {
         let file = PathBuf::from(&word);
-        let file = match (&job.dir, file.is_relative()) {
+        let file = match (&job.settings.dir, file.is_relative()) {
             (Some(dir), true) => dir.join(file),
             _ => file,
         };
         is_executable(&file)
     } else {
         let job_path = job
+            .settings
             .env
             .iter()
             .find(|(k, _)| k == "PATH")
@@ -514,7 +515,11 @@ fn missing_program(job: &Job, path: Option<&str>, word: &str) -> Option<String> 
             if !word.contains('/') {
                 "is not found on PATH"
             } else if Path::new(&word).exists()
-                || job.dir.as_ref().is_some_and(|d| d.join(&word).exists())
+                || job
+                    .settings
+                    .dir
+                    .as_ref()
+                    .is_some_and(|d| d.join(&word).exists())
             {
                 "is not executable (no x permission, or not a file)"
             } else {

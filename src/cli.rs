@@ -98,7 +98,7 @@ impl Global {
             .map(|c| {
                 c.jobs
                     .iter()
-                    .map(|j| (j.name.clone(), j.timezone))
+                    .map(|j| (j.name.to_string(), j.settings.timezone))
                     .collect()
             })
             .unwrap_or_default()

@@ -98,7 +98,7 @@ pub fn matches(pattern: &str, name: &str) -> bool {
 
 /// Whether a host of this name may run the job (`hosts = [...]`).
 pub fn allowed(job: &Job, host: &str) -> bool {
-    job.hosts.is_empty() || job.hosts.iter().any(|p| matches(p, host))
+    job.settings.hosts.is_empty() || job.settings.hosts.iter().any(|p| matches(p, host))
 }
 
 /// The live hosts as the last heartbeat saw them, and what each has of
@@ -165,7 +165,7 @@ impl View {
             .collect();
         by_age.sort_by_key(|h| (h.started_at, h.id));
         for job in jobs {
-            let ours = hashes.get(&job.name).map_or("", String::as_str);
+            let ours = hashes.get(&*job.name).map_or("", String::as_str);
             // Definition hash → (how many hosts, the oldest host's rank).
             let mut votes: HashMap<&str, (usize, usize)> = HashMap::new();
             for (rank, h) in by_age.iter().enumerate() {
@@ -182,25 +182,25 @@ impl View {
             if winner != ours {
                 let others = votes.get(winner).map_or(0, |v| v.0);
                 mismatches.push(Mismatch {
-                    job: job.name.clone(),
+                    job: job.name.to_string(),
                     why: format!(
                         "this host's definition of the job differs from the one {others} other \
                          host(s) have; it runs the job only once the definitions agree"
                     ),
                 });
-                parts.insert(job.name.clone(), Part::None);
+                parts.insert(job.name.to_string(), Part::None);
                 continue;
             }
             let me = self.host(self.me);
             let my_name = me.map_or("", |h| h.name.as_str());
             if !allowed(job, my_name) {
-                parts.insert(job.name.clone(), Part::None);
+                parts.insert(job.name.to_string(), Part::None);
                 let anyone = by_age.iter().any(|h| {
                     allowed(job, &h.name)
                         && self.hash_of(h.id, &job.name, ours, our_config) == Some(winner)
                 });
                 if !anyone {
-                    unrun.push(job.name.clone());
+                    unrun.push(job.name.to_string());
                 }
                 continue;
             }
@@ -215,7 +215,7 @@ impl View {
                 _ => Part::Lead,
             };
             if part != Part::Lead {
-                parts.insert(job.name.clone(), part);
+                parts.insert(job.name.to_string(), part);
             }
         }
         (parts, mismatches, unrun)
@@ -260,7 +260,7 @@ mod tests {
 
     fn hashes(jobs: &[Arc<Job>]) -> HashMap<String, String> {
         jobs.iter()
-            .map(|j| (j.name.clone(), definition_hash(j)))
+            .map(|j| (j.name.to_string(), definition_hash(j)))
             .collect()
     }
 
@@ -302,8 +302,8 @@ mod tests {
             let (parts, mismatches, _) = view.parts(&jobs, &h, &cfg);
             assert!(mismatches.is_empty());
             for job in &jobs {
-                if !parts.contains_key(&job.name) {
-                    leads.entry(job.name.clone()).or_default().push(me);
+                if !parts.contains_key(&*job.name) {
+                    leads.entry(job.name.to_string()).or_default().push(me);
                     *per_host.entry(me).or_default() += 1;
                 }
             }
@@ -336,7 +336,7 @@ mod tests {
             };
             let (parts, _, _) = view.parts(&jobs, &h, &cfg);
             jobs.iter()
-                .filter(|j| !parts.contains_key(&j.name))
+                .filter(|j| !parts.contains_key(&*j.name))
                 .map(|j| j.name.clone())
                 .collect::<std::collections::HashSet<_>>()
         };

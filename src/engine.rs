@@ -17,6 +17,7 @@
 use chrono::{DateTime, TimeDelta, Utc};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::hash::BuildHasher;
 use std::sync::Arc;
 
 use crate::config::{Catchup, Config, Job, Overlap, SchedulerSettings};
@@ -117,9 +118,9 @@ pub enum Action {
 
 pub use crate::cluster::Part;
 
+/// A timer other than a job's next scheduled fire (those are the heap's
+/// entries alone: see [`Due`]).
 enum Timer {
-    /// The job's next scheduled fire.
-    Scheduled { job: Arc<str>, at: FirePoint },
     /// A fire whose start was delayed by jitter.
     Jittered(Box<Fire>),
     /// The next attempt at a failed fire.
@@ -128,17 +129,43 @@ enum Timer {
     Deadline { job: String, at: DateTime<Utc> },
 }
 
+/// An entry of the timer heap: the earliest first, then in the order armed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+struct Due {
+    /// Milliseconds since the Unix epoch.
+    at: i64,
+    seq: u64,
+    /// A job's scheduled fire: the job's position in `Engine::jobs`, and the
+    /// fire's slot of its instant. It is the job's current timer while the
+    /// job's `next` is that fire (a reload or a clock step may have moved it
+    /// since). [`NOT_SCHEDULED`]: the timer is in `Engine::timer_data`
+    /// under `seq`.
+    job: u32,
+    slot: u32,
+}
+
+const NOT_SCHEDULED: u32 = u32::MAX;
+
+/// One job's state. An idle job (nothing running, waiting or watched) has
+/// only this: what a busy one needs more is boxed in [`Busy`].
 struct JobState {
     job: Arc<Job>,
     next: Option<FirePoint>,
+    /// Gone from the config; kept until its runs end.
+    removed: bool,
+    busy: Option<Box<Busy>>,
+}
+
+/// The part of a job's state that a job has once it fired, waits, is
+/// watched by a dead-man alert or is caught up (about 130 bytes, which
+/// 10,000 idle jobs would carry for nothing).
+#[derive(Default)]
+struct Busy {
     running: Vec<Token>,
-    /// `queue` and `replace`: the one fire waiting for the running run
-    /// (boxed: rare, and 80 bytes in every job's state otherwise).
+    /// `queue` and `replace`: the one fire waiting for the running run.
     waiting: Option<Box<Fire>>,
     /// `catchup = "all"`: missed fires still to run, oldest first.
     backlog: VecDeque<Fire>,
-    /// Gone from the config; kept until its runs end.
-    removed: bool,
     /// When a run of the job last succeeded, as far as is known.
     last_success: Option<DateTime<Utc>>,
     /// The armed dead-man deadline; reaching it makes the job overdue.
@@ -157,16 +184,22 @@ impl JobState {
         JobState {
             job,
             next: None,
-            running: Vec::new(),
-            waiting: None,
-            backlog: VecDeque::new(),
             removed: false,
-            last_success: None,
-            deadline: None,
-            overdue: None,
-            fired_until: None,
-            rerun: None,
+            busy: None,
         }
+    }
+
+    /// For a change: the busy part, made when the job has none yet.
+    fn busy(&mut self) -> &mut Busy {
+        self.busy.get_or_insert_with(Default::default)
+    }
+
+    fn running(&self) -> &[Token] {
+        self.busy.as_ref().map_or(&[], |b| &b.running)
+    }
+
+    fn last_success(&self) -> Option<DateTime<Utc>> {
+        self.busy.as_ref().and_then(|b| b.last_success)
     }
 }
 
@@ -182,13 +215,17 @@ pub struct JobStatus {
 }
 
 pub struct Engine {
-    /// Boxed: the map's table keeps a pointer per bucket, not a state
-    /// (a quarter to a half of a table's buckets are empty).
-    /// Keyed by the name's one shared copy: the job's scheduled timer holds
-    /// another reference to it, not a string of its own.
-    jobs: HashMap<Arc<str>, Box<JobState>>,
+    /// Every job's state; a position freed by a removed job is taken by the
+    /// next job added. A scheduled timer names its job by its position.
+    jobs: Vec<Option<JobState>>,
+    free: Vec<u32>,
+    /// Positions in `jobs`, found by the job's name (hashed with `hasher`):
+    /// 4 bytes a job and no copy of its name, where a map keyed by name
+    /// would hold a name and a pointer.
+    index: hashbrown::HashTable<u32>,
+    hasher: std::hash::RandomState,
     settings: SchedulerSettings,
-    timers: BinaryHeap<Reverse<(i64, u64)>>,
+    timers: BinaryHeap<Reverse<Due>>,
     timer_data: HashMap<u64, Timer>,
     next_seq: u64,
     /// Fires waiting for a free slot under `max_concurrent`, oldest first.
@@ -225,20 +262,14 @@ pub struct Engine {
 
 impl Engine {
     pub fn new(config: &Config, seed: u64) -> Engine {
-        let jobs = config
-            .jobs
-            .iter()
-            .map(|job| {
-                (
-                    Arc::from(job.name.as_str()),
-                    Box::new(JobState::new(Arc::clone(job))),
-                )
-            })
-            .collect();
-        Engine {
-            jobs,
+        let mut engine = Engine {
+            jobs: Vec::with_capacity(config.jobs.len()),
+            free: Vec::new(),
+            index: hashbrown::HashTable::with_capacity(config.jobs.len()),
+            hasher: std::hash::RandomState::new(),
             settings: config.scheduler.clone(),
-            timers: BinaryHeap::new(),
+            // One scheduled fire a job.
+            timers: BinaryHeap::with_capacity(config.jobs.len()),
             timer_data: HashMap::new(),
             next_seq: 0,
             queue: VecDeque::new(),
@@ -255,7 +286,11 @@ impl Engine {
             cluster: false,
             taken_over: Default::default(),
             run_on_start: true,
+        };
+        for job in &config.jobs {
+            engine.insert(Arc::clone(job));
         }
+        engine
     }
 
     /// Starts the schedule: catches up on fires missed since each job's
@@ -270,22 +305,22 @@ impl Engine {
         let mut out = Vec::new();
         self.started = now;
         self.clock = now;
-        let mut names: Vec<Arc<str>> = self.jobs.keys().cloned().collect();
-        names.sort();
-        for name in &names {
-            let job = Arc::clone(&self.jobs[&**name].job);
-            if !job.enabled {
+        for job in self.sorted_jobs() {
+            let name = &*job.name;
+            if !job.settings.enabled {
                 continue;
             }
-            if let Some(state) = self.jobs.get_mut(&**name) {
-                state.last_success = last_successes.get(&**name).copied();
+            if let Some(&at) = last_successes.get(name)
+                && let Some(state) = self.state_mut(name)
+            {
+                state.busy().last_success = Some(at);
             }
             self.arm_deadline(name);
-            match last_fires.get(&**name) {
+            match last_fires.get(name) {
                 Some(&last) => self.catch_up(name, last, now, false, &mut out),
                 None => self.arm_next(name, now),
             }
-            if job.run_on_start && self.run_on_start {
+            if job.settings.run_on_start && self.run_on_start {
                 let fire = Fire {
                     job: name.to_string(),
                     // The history keeps milliseconds: so does the fire.
@@ -307,34 +342,38 @@ impl Engine {
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
         self.timers
             .peek()
-            .and_then(|Reverse((at, _))| DateTime::from_timestamp_millis(*at))
+            .and_then(|Reverse(due)| DateTime::from_timestamp_millis(due.at))
     }
 
     /// Handles every timer due at `now`.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Action> {
         let mut out = Vec::new();
         self.observe(now, &mut out);
-        while let Some(&Reverse((at, seq))) = self.timers.peek() {
-            if at > now.timestamp_millis() {
+        while let Some(&Reverse(due)) = self.timers.peek() {
+            if due.at > now.timestamp_millis() {
                 break;
             }
             self.timers.pop();
-            let Some(timer) = self.timer_data.remove(&seq) else {
+            if due.job != NOT_SCHEDULED {
+                self.scheduled(due, now, &mut out);
+                continue;
+            }
+            let Some(timer) = self.timer_data.remove(&due.seq) else {
                 continue;
             };
             match timer {
-                Timer::Scheduled { job, at } => self.scheduled(&job, at, now, &mut out),
                 Timer::Jittered(fire) | Timer::Retry(fire) => self.dispatch(*fire, &mut out),
                 Timer::Deadline { job, at } => {
-                    if let Some(state) = self.jobs.get_mut(&*job)
+                    if let Some(state) = self.state_mut(&job)
                         && !state.removed
-                        && state.deadline == Some(at)
+                        && let Some(busy) = state.busy.as_mut()
+                        && busy.deadline == Some(at)
                     {
-                        state.deadline = None;
-                        state.overdue = Some(at);
+                        busy.deadline = None;
+                        busy.overdue = Some(at);
                         out.push(Action::Overdue {
                             job,
-                            last_success: state.last_success,
+                            last_success: busy.last_success,
                         });
                     }
                 }
@@ -362,15 +401,16 @@ impl Engine {
         let Some(fire) = self.runs.remove(&token) else {
             return out;
         };
-        let Some(state) = self.jobs.get_mut(fire.job.as_str()) else {
+        let Some(state) = self.state_mut(&fire.job) else {
             return out;
         };
-        state.running.retain(|&t| t != token);
         let job = Arc::clone(&state.job);
         let removed = state.removed;
+        let busy = state.busy();
+        busy.running.retain(|&t| t != token);
         if status == Some(Ended::Succeeded) {
-            state.last_success = Some(now);
-            if state.overdue.take().is_some() {
+            busy.last_success = Some(now);
+            if busy.overdue.take().is_some() {
                 out.push(Action::Recovered {
                     job: fire.job.clone(),
                 });
@@ -378,7 +418,7 @@ impl Engine {
             self.arm_deadline(&fire.job);
         }
         let failed = status.is_some_and(Ended::is_retryable);
-        if failed && !self.shutting_down && !removed && fire.attempt <= job.retries {
+        if failed && !self.shutting_down && !removed && fire.attempt <= job.settings.retries {
             let delay = self.backoff(&job, fire.attempt);
             let retry = Fire {
                 attempt: fire.attempt + 1,
@@ -390,7 +430,7 @@ impl Engine {
                 job: fire.job.clone(),
                 delay: delay.to_std().unwrap_or_default(),
                 attempt: fire.attempt + 1,
-                attempts: job.retries + 1,
+                attempts: job.settings.retries + 1,
             });
             self.arm(now + delay, Timer::Retry(Box::new(retry)));
         } else {
@@ -400,15 +440,15 @@ impl Engine {
                     status,
                 });
             }
-            if failed && job.retries > 0 && fire.attempt > job.retries {
+            if failed && job.settings.retries > 0 && fire.attempt > job.settings.retries {
                 out.push(Action::GaveUp {
                     job: fire.job.clone(),
                     attempts: fire.attempt,
                 });
             }
             let hook = match status {
-                Some(Ended::Succeeded) => job.on_success.clone(),
-                Some(Ended::Failed | Ended::TimedOut) => job.on_failure.clone(),
+                Some(Ended::Succeeded) => job.settings.on_success.clone(),
+                Some(Ended::Failed | Ended::TimedOut) => job.settings.on_failure.clone(),
                 _ => None,
             };
             if let Some(command) = hook {
@@ -437,18 +477,22 @@ impl Engine {
         let mut out = Vec::new();
         self.observe(now, &mut out);
         self.settings = config.scheduler.clone();
-        for name in self.jobs.keys().cloned().collect::<Vec<_>>() {
-            if config.job(&name).is_none() {
-                let state = self.jobs.get_mut(&name).expect("listed");
+        for old in self.sorted_jobs() {
+            let name = &*old.name;
+            if config.job(name).is_none() {
+                let state = self.state_mut(name).expect("listed");
                 state.removed = true;
                 state.next = None;
-                let dropped: Vec<Fire> = state
-                    .waiting
-                    .take()
-                    .map(|fire| *fire)
-                    .into_iter()
-                    .chain(state.backlog.drain(..))
-                    .collect();
+                let dropped: Vec<Fire> = match state.busy.as_mut() {
+                    Some(busy) => busy
+                        .waiting
+                        .take()
+                        .map(|fire| *fire)
+                        .into_iter()
+                        .chain(busy.backlog.drain(..))
+                        .collect(),
+                    None => Vec::new(),
+                };
                 for fire in dropped {
                     out.push(record(
                         fire,
@@ -456,27 +500,28 @@ impl Engine {
                         "the job was removed from the config",
                     ));
                 }
-                if state.running.is_empty() {
-                    self.jobs.remove(&name);
+                if state.running().is_empty() {
+                    self.remove(name);
                 }
             }
         }
         for job in &config.jobs {
             let new = Arc::clone(job);
-            match self.jobs.get_mut(job.name.as_str()) {
+            match self.state_mut(&job.name) {
                 Some(state) => {
                     let reschedule = state.removed
                         || state.job.schedule != job.schedule
-                        || state.job.timezone != job.timezone
-                        || state.job.enabled != job.enabled;
+                        || state.job.settings.timezone != job.settings.timezone
+                        || state.job.settings.enabled != job.settings.enabled;
                     let rewatch = state.removed
-                        || state.job.expect_success_within != job.expect_success_within
-                        || state.job.enabled != job.enabled;
+                        || state.job.settings.expect_success_within
+                            != job.settings.expect_success_within
+                        || state.job.settings.enabled != job.settings.enabled;
                     state.job = new;
                     state.removed = false;
                     if reschedule {
                         state.next = None;
-                        if job.enabled {
+                        if job.settings.enabled {
                             self.arm_next(&job.name, now);
                         }
                     }
@@ -485,9 +530,8 @@ impl Engine {
                     }
                 }
                 None => {
-                    self.jobs
-                        .insert(Arc::from(job.name.as_str()), Box::new(JobState::new(new)));
-                    if job.enabled {
+                    self.insert(new);
+                    if job.settings.enabled {
                         self.arm_next(&job.name, now);
                     }
                     // A job added now is watched from now, not from start-up.
@@ -523,7 +567,7 @@ impl Engine {
         timers.sort_by_key(|(seq, _)| *seq);
         for (_, timer) in timers {
             match timer {
-                Timer::Scheduled { .. } | Timer::Deadline { .. } => {}
+                Timer::Deadline { .. } => {}
                 Timer::Retry(fire) => out.push(record(
                     *fire,
                     NotRun::Cancelled,
@@ -544,17 +588,17 @@ impl Engine {
                 "the scheduler shut down before a slot was free",
             ));
         }
-        let mut names: Vec<&Arc<str>> = self.jobs.keys().collect();
-        names.sort();
-        let names: Vec<Arc<str>> = names.into_iter().cloned().collect();
-        for name in names {
-            let state = self.jobs.get_mut(&*name).expect("listed");
-            for fire in state
+        for job in self.sorted_jobs() {
+            let state = self.state_mut(&job.name).expect("listed");
+            let Some(busy) = state.busy.as_mut() else {
+                continue;
+            };
+            for fire in busy
                 .waiting
                 .take()
                 .map(|fire| *fire)
                 .into_iter()
-                .chain(state.backlog.drain(..))
+                .chain(busy.backlog.drain(..))
             {
                 out.push(record(
                     fire,
@@ -616,13 +660,13 @@ impl Engine {
     /// Another host's run of the job succeeded at `at` (the cluster's
     /// history says so): the dead-man clock starts over from there.
     pub fn succeeded_elsewhere(&mut self, job: &str, at: DateTime<Utc>) {
-        let Some(state) = self.jobs.get_mut(job) else {
+        let Some(state) = self.state_mut(job) else {
             return;
         };
-        if state.last_success.is_some_and(|t| t >= at) {
+        if state.last_success().is_some_and(|t| t >= at) {
             return;
         }
-        state.last_success = Some(at);
+        state.busy().last_success = Some(at);
         self.arm_deadline_from(job, at);
     }
 
@@ -658,13 +702,14 @@ impl Engine {
         let mut jobs: Vec<JobStatus> = self
             .jobs
             .iter()
-            .filter(|(_, state)| !state.removed)
-            .map(|(name, state)| JobStatus {
-                name: name.to_string(),
+            .flatten()
+            .filter(|state| !state.removed)
+            .map(|state| JobStatus {
+                name: state.job.name.to_string(),
                 next: state.next.map(|p| p.at),
-                running: state.running.len(),
-                last_success: state.last_success,
-                overdue_since: state.overdue,
+                running: state.running().len(),
+                last_success: state.last_success(),
+                overdue_since: state.busy.as_ref().and_then(|b| b.overdue),
             })
             .collect();
         jobs.sort_by(|a, b| a.name.cmp(&b.name));
@@ -675,9 +720,8 @@ impl Engine {
     /// start-up when it has none.
     fn arm_deadline(&mut self, name: &str) {
         let from = self
-            .jobs
-            .get(name)
-            .and_then(|state| state.last_success)
+            .state(name)
+            .and_then(JobState::last_success)
             .unwrap_or(self.started);
         self.arm_deadline_from(name, from);
     }
@@ -685,22 +729,27 @@ impl Engine {
     /// `expect_success_within` after `from`; a job without one, or disabled,
     /// is never overdue.
     fn arm_deadline_from(&mut self, name: &str, from: DateTime<Utc>) {
-        let Some(state) = self.jobs.get_mut(name) else {
+        let Some(state) = self.state_mut(name) else {
             return;
         };
         let within = state
             .job
+            .settings
             .expect_success_within
-            .filter(|_| state.job.enabled)
+            .filter(|_| state.job.settings.enabled)
             .and_then(|w| TimeDelta::from_std(w).ok());
         // A new deadline starts over: past already, it warns again.
-        state.overdue = None;
         let Some(within) = within else {
-            state.deadline = None;
+            if let Some(busy) = state.busy.as_mut() {
+                busy.overdue = None;
+                busy.deadline = None;
+            }
             return;
         };
         let at = from + within;
-        state.deadline = Some(at);
+        let busy = state.busy();
+        busy.overdue = None;
+        busy.deadline = Some(at);
         self.arm(
             at,
             Timer::Deadline {
@@ -728,56 +777,53 @@ impl Engine {
         self.passes += 1;
         let everything = by >= BIG_STEP_BACK;
         out.push(Action::ClockBack { by, everything });
-        let mut names: Vec<Arc<str>> = self.jobs.keys().cloned().collect();
-        names.sort();
-        for name in names {
-            let state = self.jobs.get_mut(&*name).expect("listed");
-            let fixed = matches!(&state.job.schedule, Schedule::Cron(c) if c.is_fixed_time());
-            if state.removed || !state.job.enabled || (fixed && !everything) {
+        let pass = self.passes;
+        for job in self.sorted_jobs() {
+            let state = self.state_mut(&job.name).expect("listed");
+            let fixed = matches!(&job.schedule, Schedule::Cron(c) if c.is_fixed_time());
+            if state.removed || !job.settings.enabled || (fixed && !everything) {
                 continue;
             }
-            state.rerun = state.fired_until.map(|t| (t, self.passes));
-            self.arm_next(&name, now);
+            if let Some(busy) = state.busy.as_mut() {
+                busy.rerun = busy.fired_until.map(|t| (t, pass));
+            }
+            self.arm_next(&job.name, now);
         }
     }
 
     /// A scheduled timer popped: fire now, or catch up when it is late.
-    fn scheduled(
-        &mut self,
-        name: &str,
-        point: FirePoint,
-        now: DateTime<Utc>,
-        out: &mut Vec<Action>,
-    ) {
-        let at = point.at;
-        let Some(state) = self.jobs.get_mut(name) else {
+    fn scheduled(&mut self, due: Due, now: DateTime<Utc>, out: &mut Vec<Action>) {
+        let Some(state) = self.jobs[due.job as usize].as_mut() else {
             return;
         };
-        if state.removed || state.next != Some(point) {
+        let Some(point) = state
+            .next
+            .filter(|p| p.at.timestamp_millis() == due.at && p.slot == due.slot)
+        else {
             return; // superseded by a reload or a clock step
+        };
+        if state.removed {
+            return;
         }
+        let at = point.at;
+        let job = Arc::clone(&state.job);
+        let name = &*job.name;
         state.next = None;
         if now - at > LATE {
             // The loop slept through this fire: the catch-up policy decides.
             self.catch_up(name, at - TimeDelta::milliseconds(1), now, true, out);
             return;
         }
-        let job = Arc::clone(&state.job);
+        let busy = state.busy();
         // A run again of an instant that ran before the clock went back.
-        let rerun = match state.rerun {
+        let rerun = match busy.rerun {
             Some((until, pass)) if at <= until => 1000 * pass,
             _ => 0,
         };
-        state.fired_until = Some(state.fired_until.map_or(at, |t| t.max(at)));
+        busy.fired_until = Some(busy.fired_until.map_or(at, |t| t.max(at)));
         if let Some(next) = job.schedule.next_fire(at, Some(point.slot)) {
             state.next = Some(next);
-            self.arm(
-                next.at,
-                Timer::Scheduled {
-                    job: self.key(name),
-                    at: next,
-                },
-            );
+            self.arm_due(next.at, due.job, next.slot);
         }
         let fire = Fire {
             job: name.to_string(),
@@ -788,10 +834,10 @@ impl Engine {
             trigger: Trigger::Schedule,
             request: None,
         };
-        if job.jitter.is_zero() {
+        if job.settings.jitter.is_zero() {
             self.dispatch(fire, out);
         } else {
-            let range = job.jitter.as_millis() as u64 + 1;
+            let range = job.settings.jitter.as_millis() as u64 + 1;
             // In a cluster every host must draw the same delay for a fire,
             // or a standing-by host's would often come before the lead's.
             let delay = if self.cluster {
@@ -816,8 +862,8 @@ impl Engine {
         asleep: bool,
         out: &mut Vec<Action>,
     ) {
-        let job = Arc::clone(&self.jobs[name].job);
-        let window_start = TimeDelta::from_std(job.catchup_window)
+        let job = Arc::clone(&self.state(name).expect("known job").job);
+        let window_start = TimeDelta::from_std(job.settings.catchup_window)
             .ok()
             .and_then(|w| now.checked_sub_signed(w))
             .unwrap_or(DateTime::<Utc>::MIN_UTC);
@@ -855,7 +901,7 @@ impl Engine {
             let reason = format!(
                 "{fires} missed: {why}; they are older than the catch-up window ({}) or past the \
                  {MAX_CATCHUP_FIRES} handled one by one",
-                crate::duration::format(job.catchup_window)
+                crate::duration::format(job.settings.catchup_window)
             );
             // Stamped with the newest of them, so that the next start-up
             // catches up from there and does not count them again.
@@ -878,7 +924,7 @@ impl Engine {
             }
             _ => Vec::new(),
         };
-        if !on_time.is_empty() && job.catchup == Catchup::Latest {
+        if !on_time.is_empty() && job.settings.catchup == Catchup::Latest {
             // The newest fire runs on time: the older ones were missed.
             let reason = format!("missed: {why}");
             for at in in_window.drain(..) {
@@ -886,7 +932,7 @@ impl Engine {
             }
         }
         let reason = format!("missed: {why}");
-        match job.catchup {
+        match job.settings.catchup {
             Catchup::Skip => {
                 for at in in_window {
                     out.push(record(fire(at, Trigger::Schedule), NotRun::Missed, &reason));
@@ -901,11 +947,10 @@ impl Engine {
                 }
             }
             Catchup::All => {
-                let state = self.jobs.get_mut(name).expect("known job");
-                state
-                    .backlog
+                let busy = self.state_mut(name).expect("known job").busy();
+                busy.backlog
                     .extend(in_window.into_iter().map(|at| fire(at, Trigger::Catchup)));
-                if state.running.is_empty() {
+                if busy.running.is_empty() {
                     self.job_idle(name, out);
                 }
             }
@@ -949,7 +994,10 @@ impl Engine {
             }
             return;
         }
-        let Some(state) = self.jobs.get_mut(fire.job.as_str()) else {
+        let Some(state) = self
+            .slot(&fire.job)
+            .and_then(|slot| self.jobs[slot as usize].as_mut())
+        else {
             out.push(record(
                 fire,
                 NotRun::Cancelled,
@@ -983,8 +1031,10 @@ impl Engine {
             out.push(Action::Standby { fire });
             return;
         }
-        if !state.running.is_empty() {
-            match state.job.overlap {
+        if !state.running().is_empty() {
+            let overlap = state.job.settings.overlap;
+            let state = state.busy();
+            match overlap {
                 Overlap::Allow => {}
                 Overlap::Skip => {
                     // A claim sent before this fire was even due, and not
@@ -1091,39 +1141,38 @@ impl Engine {
         if !self.taken_over.is_empty() {
             self.taken_over.remove(&taken_key(&fire));
         }
-        let state = self
-            .jobs
-            .get_mut(fire.job.as_str())
-            .expect("dispatched fires have a job");
         let token = self.next_token;
         self.next_token += 1;
-        state.running.push(token);
+        let state = self
+            .state_mut(&fire.job)
+            .expect("dispatched fires have a job");
+        let job = Arc::clone(&state.job);
+        state.busy().running.push(token);
         self.runs.insert(token, fire.clone());
         self.claiming.insert(token, self.clock);
-        out.push(Action::Start {
-            token,
-            fire,
-            job: Arc::clone(&state.job),
-        });
+        out.push(Action::Start { token, fire, job });
     }
 
     /// A job's run ended: its waiting fire or catch-up backlog may go.
     fn job_idle(&mut self, name: &str, out: &mut Vec<Action>) {
-        let Some(state) = self.jobs.get_mut(name) else {
+        let Some(state) = self.state_mut(name) else {
             return;
         };
-        if state.removed && state.running.is_empty() {
-            self.jobs.remove(name);
+        if state.removed && state.running().is_empty() {
+            self.remove(name);
             return;
         }
         // Waiting and catch-up fires run one after another, whatever the
         // overlap policy.
-        if !state.running.is_empty() {
+        let Some(busy) = state.busy.as_mut() else {
+            return;
+        };
+        if !busy.running.is_empty() {
             return;
         }
-        if let Some(fire) = state.waiting.take() {
+        if let Some(fire) = busy.waiting.take() {
             self.admit(*fire, out);
-        } else if let Some(fire) = state.backlog.pop_front() {
+        } else if let Some(fire) = busy.backlog.pop_front() {
             self.dispatch(fire, out);
         }
     }
@@ -1150,39 +1199,109 @@ impl Engine {
     }
 
     fn arm_next(&mut self, name: &str, after: DateTime<Utc>) {
-        let state = self.jobs.get_mut(name).expect("known job");
+        let slot = self.slot(name).expect("known job");
+        let state = self.jobs[slot as usize].as_mut().expect("known job");
         state.next = state.job.schedule.next_fire(after, None);
         if let Some(next) = state.next {
-            self.arm(
-                next.at,
-                Timer::Scheduled {
-                    job: self.key(name),
-                    at: next,
-                },
-            );
+            self.arm_due(next.at, slot, next.slot);
         }
     }
 
-    /// The map's shared copy of a job's name (a new one if it has none).
-    fn key(&self, name: &str) -> Arc<str> {
-        match self.jobs.get_key_value(name) {
-            Some((key, _)) => Arc::clone(key),
-            None => Arc::from(name),
+    /// The job's position in `jobs`.
+    fn slot(&self, name: &str) -> Option<u32> {
+        let jobs = &self.jobs;
+        self.index
+            .find(self.hasher.hash_one(name), |&i| {
+                jobs[i as usize]
+                    .as_ref()
+                    .is_some_and(|state| &*state.job.name == name)
+            })
+            .copied()
+    }
+
+    fn state(&self, name: &str) -> Option<&JobState> {
+        self.jobs[self.slot(name)? as usize].as_ref()
+    }
+
+    fn state_mut(&mut self, name: &str) -> Option<&mut JobState> {
+        let slot = self.slot(name)?;
+        self.jobs[slot as usize].as_mut()
+    }
+
+    /// Adds a job the engine does not know yet.
+    fn insert(&mut self, job: Arc<Job>) {
+        let hash = self.hasher.hash_one(&*job.name);
+        let state = Some(JobState::new(job));
+        let slot = match self.free.pop() {
+            Some(slot) => {
+                self.jobs[slot as usize] = state;
+                slot
+            }
+            None => {
+                self.jobs.push(state);
+                (self.jobs.len() - 1) as u32
+            }
+        };
+        let (jobs, hasher) = (&self.jobs, &self.hasher);
+        self.index.insert_unique(hash, slot, |&i| {
+            let state = jobs[i as usize].as_ref().expect("indexed jobs are there");
+            hasher.hash_one(&*state.job.name)
+        });
+    }
+
+    /// Forgets a job. A scheduled timer of its left in the heap is stale:
+    /// should the job that takes its position next wait for a fire of the
+    /// same instant and slot, that timer starts it, at its time, and the
+    /// job's own timer is then the stale one.
+    fn remove(&mut self, name: &str) {
+        let jobs = &self.jobs;
+        let found = self.index.find_entry(self.hasher.hash_one(name), |&i| {
+            jobs[i as usize]
+                .as_ref()
+                .is_some_and(|state| &*state.job.name == name)
+        });
+        if let Ok(entry) = found {
+            let (slot, _) = entry.remove();
+            self.jobs[slot as usize] = None;
+            self.free.push(slot);
         }
+    }
+
+    /// Every job the engine knows (removed ones with runs going too), by
+    /// name.
+    fn sorted_jobs(&self) -> Vec<Arc<Job>> {
+        let mut jobs: Vec<Arc<Job>> = self
+            .jobs
+            .iter()
+            .flatten()
+            .map(|state| Arc::clone(&state.job))
+            .collect();
+        jobs.sort_by(|a, b| a.name.cmp(&b.name));
+        jobs
     }
 
     fn arm(&mut self, at: DateTime<Utc>, timer: Timer) {
+        let seq = self.arm_due(at, NOT_SCHEDULED, 0);
+        self.timer_data.insert(seq, timer);
+    }
+
+    fn arm_due(&mut self, at: DateTime<Utc>, job: u32, slot: u32) -> u64 {
         let seq = self.next_seq;
         self.next_seq += 1;
-        self.timers.push(Reverse((at.timestamp_millis(), seq)));
-        self.timer_data.insert(seq, timer);
+        self.timers.push(Reverse(Due {
+            at: at.timestamp_millis(),
+            seq,
+            job,
+            slot,
+        }));
+        seq
     }
 
     /// `retry_backoff × 2^(attempt-1)`, capped, plus up to 10 % at random.
     fn backoff(&mut self, job: &Job, attempt: u32) -> TimeDelta {
-        let base = job.retry_backoff.as_millis() as u64;
+        let base = job.settings.retry_backoff.as_millis() as u64;
         let doubled = base.saturating_mul(1u64 << (attempt.saturating_sub(1)).min(40));
-        let capped = doubled.min(job.retry_backoff_max.as_millis() as u64);
+        let capped = doubled.min(job.settings.retry_backoff_max.as_millis() as u64);
         let jitter = self.rng.below(capped / 10 + 1);
         TimeDelta::milliseconds((capped + jitter) as i64)
     }

@@ -26,11 +26,11 @@ pub fn spawn(
     } else {
         "on_failure"
     };
-    let mut cmd = tokio::process::Command::new(&*job.shell);
+    let mut cmd = tokio::process::Command::new(&*job.settings.shell);
     cmd.arg("-c")
         .arg(&command)
-        .envs(job.env.iter().map(|(k, v)| (k, v)))
-        .env("SCHEDULE_JOB", &job.name)
+        .envs(job.settings.env.iter().map(|(k, v)| (k, v)))
+        .env("SCHEDULE_JOB", &*job.name)
         .env("SCHEDULE_RUN_ID", run_id.to_string())
         .env("SCHEDULE_STATUS", outcome.status.as_str())
         .env(
@@ -47,13 +47,13 @@ pub fn spawn(
         .stderr(Stdio::piped())
         .process_group(0)
         .kill_on_drop(true);
-    if let Some(dir) = &job.dir {
+    if let Some(dir) = &job.settings.dir {
         cmd.current_dir(dir);
     }
     // The output the run left: stdout's tail, then stderr's.
     let mut input = outcome.stdout_tail.clone().into_bytes();
     input.extend_from_slice(outcome.stderr_tail.as_bytes());
-    let timeout = job.hook_timeout;
+    let timeout = job.settings.hook_timeout;
     let name = job.name.clone();
     tokio::spawn(async move {
         let failed = || {

@@ -90,13 +90,13 @@ pub async fn run(
             (program.as_str(), cmd)
         }
         _ => {
-            let mut cmd = tokio::process::Command::new(&*job.shell);
-            cmd.arg("-c").arg(&job.command);
-            (&*job.shell, cmd)
+            let mut cmd = tokio::process::Command::new(&*job.settings.shell);
+            cmd.arg("-c").arg(&*job.command);
+            (&*job.settings.shell, cmd)
         }
     };
-    cmd.envs(job.env.iter().map(|(k, v)| (k, v)))
-        .env("SCHEDULE_JOB", &job.name)
+    cmd.envs(job.settings.env.iter().map(|(k, v)| (k, v)))
+        .env("SCHEDULE_JOB", &*job.name)
         .env("SCHEDULE_RUN_ID", info.run_id.to_string())
         .env(
             "SCHEDULE_SCHEDULED_FOR",
@@ -107,7 +107,7 @@ pub async fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .process_group(0);
-    if let Some(dir) = &job.dir {
+    if let Some(dir) = &job.settings.dir {
         cmd.current_dir(dir);
     }
     // The parent of a vfork waits until its child has exec'd: off the
@@ -120,7 +120,7 @@ pub async fn run(
     let (mut child, _own) = match result {
         Ok(spawned) => spawned,
         Err(e) => {
-            let reason = match &job.dir {
+            let reason = match &job.settings.dir {
                 Some(dir) if !dir.is_dir() => {
                     format!(
                         "cannot start the job: its dir `{}` does not exist",
@@ -153,7 +153,7 @@ pub async fn run(
             tokio::spawn(capture(
                 pipe,
                 stdout.clone(),
-                job.name.clone(),
+                job.name.to_string(),
                 "stdout",
                 info.clone(),
             ))
@@ -162,22 +162,22 @@ pub async fn run(
             tokio::spawn(capture(
                 pipe,
                 stderr.clone(),
-                job.name.clone(),
+                job.name.to_string(),
                 "stderr",
                 info.clone(),
             ))
         }),
     ];
 
-    let timeout_at = job.timeout.map(|t| started + t);
+    let timeout_at = job.settings.timeout.map(|t| started + t);
     let (exit, end) = tokio::select! {
         exit = child.wait() => (exit.ok(), End::Exited),
         _ = sleep_until(timeout_at.unwrap_or(started)), if timeout_at.is_some() => {
-            (stop(&mut child, pgid, info.run_id, job.kill_grace, &mut control, false).await, End::TimedOut)
+            (stop(&mut child, pgid, info.run_id, job.settings.kill_grace, &mut control, false).await, End::TimedOut)
         }
         why = stop_requested(&mut control) => {
             let kill = why == Control::Kill;
-            (stop(&mut child, pgid, info.run_id, job.kill_grace, &mut control, kill).await, End::Cancelled(why))
+            (stop(&mut child, pgid, info.run_id, job.settings.kill_grace, &mut control, kill).await, End::Cancelled(why))
         }
     };
 
@@ -203,7 +203,7 @@ pub async fn run(
             Ended::TimedOut,
             Some(format!(
                 "timed out after {}",
-                crate::duration::format(job.timeout.unwrap_or_default())
+                crate::duration::format(job.settings.timeout.unwrap_or_default())
             )),
         ),
         (End::Cancelled(why), _) => (

@@ -228,7 +228,7 @@ impl FirePoint {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct CronSchedule {
     /// The expression as the user wrote it, for display.
-    text: String,
+    text: Box<str>,
     pattern: Pattern,
     tz: Tz,
     fixed_time: bool,
@@ -343,7 +343,7 @@ impl CronSchedule {
         // An expression that matches no real day (`0 0 30 2 *`) is kept:
         // cron installs it and never runs it; `check` warns.
         Ok(CronSchedule {
-            text: trimmed.to_string(),
+            text: Box::from(trimmed),
             pattern: Pattern::from_croner(&cron),
             tz,
             fixed_time,

@@ -65,11 +65,15 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
         .jobs
         .iter()
         .map(|j| JobSummary {
-            job: j.name.clone(),
+            job: j.name.to_string(),
             schedule: j.schedule.to_string(),
-            timezone: j.timezone.name().to_string(),
-            enabled: j.enabled,
-            next_run: j.enabled.then(|| j.schedule.next_after(now)).flatten(),
+            timezone: j.settings.timezone.name().to_string(),
+            enabled: j.settings.enabled,
+            next_run: j
+                .settings
+                .enabled
+                .then(|| j.schedule.next_after(now))
+                .flatten(),
         })
         .collect();
     if args.json {
@@ -81,7 +85,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
         };
         super::print(&output::json(&report))?;
     } else {
-        let enabled = config.jobs.iter().filter(|j| j.enabled).count();
+        let enabled = config.jobs.iter().filter(|j| j.settings.enabled).count();
         let mut text = format!(
             "{} is valid: {}, {enabled} enabled\n",
             global.config.display(),
@@ -92,7 +96,7 @@ pub fn run(global: &Global, args: &CheckArgs) -> Result<(), Error> {
                 let tz = if global.utc {
                     chrono_tz::Tz::UTC
                 } else {
-                    job.timezone
+                    job.settings.timezone
                 };
                 let next = output::next_run(s.next_run, s.enabled, false, tz, now);
                 [

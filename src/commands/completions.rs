@@ -31,7 +31,7 @@ pub fn complete(global: &Global, args: &CompleteArgs) -> Result<(), Error> {
 
 fn job_names(path: &std::path::Path) -> Vec<String> {
     crate::config::load(path)
-        .map(|c| c.jobs.iter().map(|j| j.name.clone()).collect())
+        .map(|c| c.jobs.iter().map(|j| j.name.to_string()).collect())
         .unwrap_or_default()
 }
 

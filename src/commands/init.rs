@@ -56,7 +56,7 @@ mod tests {
     #[test]
     fn the_template_is_a_valid_config_with_two_jobs() {
         let config = crate::config::parse(Path::new("jobs.toml"), TEMPLATE).unwrap();
-        let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+        let names: Vec<&str> = config.jobs.iter().map(|j| &*j.name).collect();
         assert_eq!(names, ["hello", "heartbeat"]);
     }
 }

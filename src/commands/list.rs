@@ -58,13 +58,13 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
         super::find_job(&config, name)?;
     }
     if !args.jobs.is_empty() {
-        config.retain(|j| args.jobs.contains(&j.name));
+        config.retain(|j| args.jobs.iter().any(|name| *name == *j.name));
     }
     // No database yet just means nothing has run.
     let location = global.location()?;
     let (last, paused, successes, firsts) = if store::exists(&location) {
         let mut store = store::open(&location, Mode::Read)?;
-        let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+        let names: Vec<&str> = config.jobs.iter().map(|j| &*j.name).collect();
         let watched = config.watched_jobs();
         (
             store.last_runs(&names)?,
@@ -87,14 +87,14 @@ pub fn run(global: &Global, args: &ListArgs) -> Result<(), Error> {
             let from = started.or_else(|| {
                 scheduler
                     .is_none()
-                    .then(|| firsts.get(&job.name).copied())
+                    .then(|| firsts.get(&*job.name).copied())
                     .flatten()
             });
-            let late = overdue(job, successes.get(&job.name).copied(), from, now);
+            let late = overdue(job, successes.get(&*job.name).copied(), from, now);
             let mut row = job_row(
                 job,
-                last.get(&job.name),
-                paused.contains(&job.name),
+                last.get(&*job.name),
+                paused.iter().any(|p| *p == *job.name),
                 late,
                 now,
             );
@@ -208,8 +208,9 @@ pub fn overdue(
     now: DateTime<Utc>,
 ) -> bool {
     let Some(within) = job
+        .settings
         .expect_success_within
-        .filter(|_| job.enabled)
+        .filter(|_| job.settings.enabled)
         .and_then(|w| chrono::TimeDelta::from_std(w).ok())
     else {
         return false;
@@ -227,13 +228,17 @@ pub fn job_row(
     now: DateTime<Utc>,
 ) -> JobRow {
     JobRow {
-        job: job.name.clone(),
+        job: job.name.to_string(),
         schedule: job.schedule.to_string(),
-        timezone: job.timezone.name().to_string(),
-        command: job.command.clone(),
-        enabled: job.enabled,
+        timezone: job.settings.timezone.name().to_string(),
+        command: job.command.to_string(),
+        enabled: job.settings.enabled,
         paused,
-        next_run: job.enabled.then(|| job.schedule.next_after(now)).flatten(),
+        next_run: job
+            .settings
+            .enabled
+            .then(|| job.schedule.next_after(now))
+            .flatten(),
         last_run: last.map(|r| LastRun {
             id: r.id,
             status: r.status,
@@ -281,7 +286,7 @@ pub fn render<'a>(
             let tz = if look.utc {
                 chrono_tz::Tz::UTC
             } else {
-                job.timezone
+                job.settings.timezone
             };
             let (next, left) = match row.next_run {
                 Some(t) if row.enabled && !row.paused => (
@@ -331,7 +336,7 @@ pub fn render<'a>(
                 }
             };
             if row.overdue {
-                let mark = match job.expect_success_within {
+                let mark = match job.settings.expect_success_within {
                     Some(w) => format!("OVERDUE: no success in {}", crate::duration::format(w)),
                     None => "OVERDUE".to_string(),
                 };

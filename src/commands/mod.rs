@@ -36,7 +36,7 @@ pub(crate) fn find_job<'a>(
     name: &str,
 ) -> Result<&'a crate::config::Job, crate::Error> {
     config.job(name).ok_or_else(|| {
-        let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+        let names: Vec<&str> = config.jobs.iter().map(|j| &*j.name).collect();
         crate::Error::Usage(format!(
             "no job `{name}` in {}; jobs: {}{}",
             config.path.display(),

@@ -60,13 +60,13 @@ pub fn run(global: &Global, args: &NextArgs) -> Result<(), Error> {
     } else {
         let config = config::load(&global.config)?;
         let job = super::find_job(&config, target)?;
-        if !job.enabled {
+        if !job.settings.enabled {
             eprintln!(
                 "warning: job `{}` is disabled: these are the instants it would fire at",
                 job.name
             );
         }
-        (job.schedule.clone(), tz.unwrap_or(job.timezone))
+        (job.schedule.clone(), tz.unwrap_or(job.settings.timezone))
     };
     // --utc shows UTC whatever zone the times are counted in.
     let zone = if global.utc { Tz::UTC } else { zone };

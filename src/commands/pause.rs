@@ -21,7 +21,7 @@ pub fn run(global: &Global, args: &PauseArgs, pause: bool) -> Result<(), Error> 
         Vec::new()
     };
     let jobs: Vec<&str> = if args.all {
-        let mut jobs: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+        let mut jobs: Vec<&str> = config.jobs.iter().map(|j| &*j.name).collect();
         jobs.extend(
             paused
                 .iter()
@@ -34,7 +34,7 @@ pub fn run(global: &Global, args: &PauseArgs, pause: bool) -> Result<(), Error> 
         for name in &args.jobs {
             match paused.iter().find(|p| *p == name) {
                 Some(p) if config.job(p).is_none() => jobs.push(p.as_str()),
-                _ => jobs.push(super::find_job(&config, name)?.name.as_str()),
+                _ => jobs.push(&*super::find_job(&config, name)?.name),
             }
         }
         jobs

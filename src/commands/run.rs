@@ -67,7 +67,7 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
                 let jobs: Vec<(String, String)> = config
                     .jobs
                     .iter()
-                    .map(|j| (j.name.clone(), crate::cluster::definition_hash(j)))
+                    .map(|j| (j.name.to_string(), crate::cluster::definition_hash(j)))
                     .collect();
                 let all = crate::cluster::config_hash(&jobs);
                 (jobs, all)

@@ -195,9 +195,9 @@ fn list_render(look: Look) -> String {
         .jobs
         .iter()
         .map(|job| {
-            let last = history.iter().find(|r| r.job == job.name);
-            let overdue = job.name == "backup";
-            super::list::job_row(job, last, job.name == "sync", overdue, now())
+            let last = history.iter().find(|r| r.job == *job.name);
+            let overdue = &*job.name == "backup";
+            super::list::job_row(job, last, &*job.name == "sync", overdue, now())
         })
         .collect();
     super::list::render(config.jobs.iter().map(|j| &**j).zip(&rows), look, now())
@@ -240,9 +240,9 @@ enabled = false
         .jobs
         .iter()
         .map(|job| {
-            let last = history.iter().find(|r| r.job == job.name);
-            let overdue = job.name == "backup";
-            super::list::job_row(job, last, job.name == "sync", overdue, now())
+            let last = history.iter().find(|r| r.job == *job.name);
+            let overdue = &*job.name == "backup";
+            super::list::job_row(job, last, &*job.name == "sync", overdue, now())
         })
         .collect();
     insta::assert_snapshot!(super::list::render(

@@ -51,7 +51,7 @@ fn run_here(
     let mut store = store::open(location, Mode::Write)?;
     let now = Utc::now();
     let new_run = NewRun {
-        job: job.name.clone(),
+        job: job.name.to_string(),
         scheduled_for: now,
         slot: 0,
         nominal: None,
@@ -220,7 +220,7 @@ fn hand_off(
     // A failed attempt that the job retries: follow the fire to its last
     // attempt, and exit as that one did.
     while matches!(record.status, Status::Failed | Status::TimedOut)
-        && record.attempt <= job.retries
+        && record.attempt <= job.settings.retries
     {
         let wait = retry_wait(job, record.attempt);
         say(
@@ -231,7 +231,7 @@ fn hand_off(
                 job.name,
                 record.status,
                 record.attempt,
-                job.retries + 1,
+                job.settings.retries + 1,
                 crate::duration::human(wait)
             ),
         );
@@ -263,9 +263,10 @@ fn hand_off(
 /// backoff (doubling, capped, plus up to 10 %) and time to pick it up.
 fn retry_wait(job: &Job, attempt: u32) -> Duration {
     let doubled = job
+        .settings
         .retry_backoff
         .saturating_mul(1u32 << (attempt.saturating_sub(1)).min(20));
-    doubled.min(job.retry_backoff_max).mul_f64(1.1)
+    doubled.min(job.settings.retry_backoff_max).mul_f64(1.1)
 }
 
 /// The row of the attempt after `record`'s, once the scheduler wrote it;

@@ -33,20 +33,26 @@ command = "curl -fsS http://localhost:8080/sync"
 "#,
     )
     .unwrap();
-    let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+    let names: Vec<&str> = config.jobs.iter().map(|j| &*j.name).collect();
     assert_eq!(names, ["backup", "sync-orders"]);
     let backup = config.job("backup").unwrap();
-    assert_eq!(backup.timezone, chrono_tz::Europe::Berlin);
-    assert_eq!(backup.timeout, Some(Duration::from_secs(1800)));
-    assert_eq!(backup.env, [("PGHOST".to_string(), "db".to_string())]);
-    assert_eq!(backup.dir.as_deref(), Some(Path::new("/var/backups")));
+    assert_eq!(backup.settings.timezone, chrono_tz::Europe::Berlin);
+    assert_eq!(backup.settings.timeout, Some(Duration::from_secs(1800)));
+    assert_eq!(
+        backup.settings.env,
+        [("PGHOST".to_string(), "db".to_string())]
+    );
+    assert_eq!(
+        backup.settings.dir.as_deref(),
+        Some(Path::new("/var/backups"))
+    );
     assert_eq!(backup.schedule.to_string(), "0 2 * * *");
     let sync = config.job("sync-orders").unwrap();
-    assert_eq!(sync.timezone, Tz::UTC);
-    assert_eq!(sync.timeout, Some(Duration::from_secs(3600)));
-    assert_eq!(&*sync.shell, "/bin/sh");
-    assert_eq!(sync.kill_grace, DEFAULT_KILL_GRACE);
-    assert!(sync.enabled);
+    assert_eq!(sync.settings.timezone, Tz::UTC);
+    assert_eq!(sync.settings.timeout, Some(Duration::from_secs(3600)));
+    assert_eq!(&*sync.settings.shell, "/bin/sh");
+    assert_eq!(sync.settings.kill_grace, DEFAULT_KILL_GRACE);
+    assert!(sync.settings.enabled);
     assert_eq!(sync.schedule.to_string(), "every 5m");
 }
 
@@ -56,8 +62,8 @@ fn jobs_keep_the_file_order_not_name_order() {
         "[jobs.zeta]\nevery = \"1m\"\ncommand = \"true\"\n[jobs.alpha]\nevery = \"1m\"\ncommand = \"true\"\n",
     )
     .unwrap();
-    assert_eq!(config.jobs[0].name, "zeta");
-    assert_eq!(config.jobs[1].name, "alpha");
+    assert_eq!(&*config.jobs[0].name, "zeta");
+    assert_eq!(&*config.jobs[1].name, "alpha");
 }
 
 #[test]
@@ -77,13 +83,17 @@ enabled = false
     .unwrap();
     let job = &config.jobs[0];
     let env: Vec<(&str, &str)> = job
+        .settings
         .env
         .iter()
         .map(|(a, b)| (a.as_str(), b.as_str()))
         .collect();
     assert_eq!(env, [("A", "1"), ("B", "3"), ("C", "4")]);
-    assert_eq!(job.dir.as_deref(), Some(Path::new("/etc/schedule/scripts")));
-    assert!(!job.enabled);
+    assert_eq!(
+        job.settings.dir.as_deref(),
+        Some(Path::new("/etc/schedule/scripts"))
+    );
+    assert!(!job.settings.enabled);
 }
 
 #[test]
@@ -227,7 +237,7 @@ fn an_array_command_is_the_exec_form_shown_as_a_shell_would_need_it() {
         job.exec.as_deref(),
         Some(&["/usr/bin/backup", "--to", "my disk", "it's"].map(String::from)[..])
     );
-    assert_eq!(job.command, r#"/usr/bin/backup --to 'my disk' 'it'\''s'"#);
+    assert_eq!(&*job.command, r#"/usr/bin/backup --to 'my disk' 'it'\''s'"#);
     let shell = load("[jobs.a]\nevery = \"1m\"\ncommand = \"echo hi\"\n").unwrap();
     assert_eq!(shell.job("a").unwrap().exec, None);
 }
@@ -296,9 +306,12 @@ fn the_cluster_table_and_its_job_settings() {
     assert_eq!(cluster.beat(), Duration::from_millis(1500));
     assert_eq!(cluster.trust(), Duration::from_secs(6));
     let backup = config.job("backup").unwrap();
-    assert_eq!(backup.hosts, ["disk-*", "spare"]);
-    assert_eq!(backup.on_lost, OnLost::Retry, "from [defaults]");
-    assert_eq!(config.job("report").unwrap().on_lost, OnLost::Alert);
+    assert_eq!(backup.settings.hosts, ["disk-*", "spare"]);
+    assert_eq!(backup.settings.on_lost, OnLost::Retry, "from [defaults]");
+    assert_eq!(
+        config.job("report").unwrap().settings.on_lost,
+        OnLost::Alert
+    );
     assert!(
         load("[jobs.a]\nevery = \"1h\"\ncommand = \"true\"\n")
             .unwrap()
@@ -340,16 +353,61 @@ fn jobs_are_found_by_name_in_any_order_and_after_retain() {
     }
     let mut config = parse(Path::new("jobs.toml"), &text).unwrap();
     for name in ["m", "b", "z", "a", "q"] {
-        assert_eq!(config.job(name).unwrap().command, name);
+        assert_eq!(&*config.job(name).unwrap().command, name);
     }
     assert!(config.job("c").is_none());
-    config.retain(|j| j.name != "b" && j.name != "q");
-    let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+    config.retain(|j| &*j.name != "b" && &*j.name != "q");
+    let names: Vec<&str> = config.jobs.iter().map(|j| &*j.name).collect();
     assert_eq!(names, ["m", "z", "a"]);
-    assert_eq!(config.job("a").unwrap().command, "a");
+    assert_eq!(&*config.job("a").unwrap().command, "a");
     assert!(config.job("b").is_none());
     // Changed in place behind the index's back: still right.
     config.jobs.remove(0);
     assert!(config.job("m").is_none());
-    assert_eq!(config.job("z").unwrap().command, "z");
+    assert_eq!(&*config.job("z").unwrap().command, "z");
+}
+
+#[test]
+fn jobs_with_equal_settings_share_one_allocation() {
+    let config = load(
+        r#"
+[defaults]
+timeout = "1h"
+env = { A = "1" }
+
+[jobs.a]
+every = "1m"
+command = "true"
+
+[jobs.b]
+cron = "0 2 * * *"
+command = "false"
+# Said again, the same as the default: still the same settings.
+timeout = "1h"
+
+[jobs.c]
+every = "1m"
+command = "true"
+retries = 1
+"#,
+    )
+    .unwrap();
+    let settings = |name| &config.job(name).unwrap().settings;
+    assert!(std::sync::Arc::ptr_eq(settings("a"), settings("b")));
+    assert!(!std::sync::Arc::ptr_eq(settings("a"), settings("c")));
+    assert_eq!(settings("c").retries, 1);
+    assert_eq!(settings("c").timeout, Some(Duration::from_secs(3600)));
+}
+
+#[test]
+fn a_job_stays_small() {
+    // 10,000 idle jobs must fit in a few megabytes (BENCHMARKS.md, "Memory
+    // and start-up"): a job is its name, command, schedule and a pointer to
+    // its shared settings. A setting added to `Job` instead of `Settings`
+    // would be paid by every job, and this fails.
+    assert!(
+        std::mem::size_of::<Job>() <= 72,
+        "{}",
+        std::mem::size_of::<Job>()
+    );
 }

@@ -45,11 +45,11 @@ pub fn jobs(views: &[JobView]) -> Vec<JobJson> {
     views
         .iter()
         .map(|v| JobJson {
-            job: v.job.name.clone(),
+            job: v.job.name.to_string(),
             schedule: v.job.schedule.to_string(),
-            timezone: v.job.timezone.name().to_string(),
-            command: v.job.command.clone(),
-            enabled: v.job.enabled,
+            timezone: v.job.settings.timezone.name().to_string(),
+            command: v.job.command.to_string(),
+            enabled: v.job.settings.enabled,
             paused: v.paused,
             next_run: v.next,
             last_run: v.recent.first().map(|r| LastRun {

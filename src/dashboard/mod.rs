@@ -183,10 +183,10 @@ impl Dashboard {
             },
             p if p.starts_with("/jobs/") => {
                 let name = decode(&p["/jobs/".len()..]);
-                match self.jobs.iter().find(|j| j.name == name).cloned() {
+                match self.jobs.iter().find(|j| *j.name == *name).cloned() {
                     None => Ok(not_found(&view)),
                     Some(job) => {
-                        let n = job.name.clone();
+                        let n = job.name.to_string();
                         let paused = self.read(|s| s.paused()).await;
                         self.read(move |s| {
                             s.history(&HistoryQuery {
@@ -198,8 +198,8 @@ impl Dashboard {
                         .await
                         .and_then(|runs| Ok((runs, paused?)))
                         .map(|(runs, paused)| {
-                            let notes = self.notes.get(&job.name).cloned().unwrap_or_default();
-                            let paused = paused.contains(&job.name);
+                            let notes = self.notes.get(&*job.name).cloned().unwrap_or_default();
+                            let paused = paused.iter().any(|p| *p == *job.name);
                             html(
                                 StatusCode::OK,
                                 pages::job(&job, &runs, paused, &notes, now, &view),
@@ -262,16 +262,16 @@ impl Dashboard {
             return text(code, &format!("{msg}\n"));
         }
         let name = decode(name);
-        let Some(job) = self.jobs.iter().find(|j| j.name == name) else {
+        let Some(job) = self.jobs.iter().find(|j| *j.name == *name) else {
             return text(StatusCode::NOT_FOUND, &format!("no job `{name}`\n"));
         };
-        let job = job.name.clone();
+        let job = job.name.to_string();
         let now = Utc::now();
         let done = match action {
             "pause" | "resume" => {
                 let paused = action == "pause";
                 let j = job.clone();
-                self.read(move |s| s.set_paused(&[j.as_str()], paused, now))
+                self.read(move |s| s.set_paused(&[&*j], paused, now))
                     .await
                     .map(|()| None)
             }
@@ -302,7 +302,7 @@ impl Dashboard {
         runs: usize,
     ) -> Result<Vec<JobView>, String> {
         let snapshot = monitor.probe().await;
-        let names: Vec<String> = self.jobs.iter().map(|j| j.name.clone()).collect();
+        let names: Vec<String> = self.jobs.iter().map(|j| j.name.to_string()).collect();
         let (paused, mut recent) = self
             .read(move |s| {
                 let paused = s.paused()?;
@@ -333,18 +333,22 @@ impl Dashboard {
             .jobs
             .iter()
             .map(|job| {
-                let state = live.get(job.name.as_str());
+                let state = live.get(&*job.name);
                 let next = match state {
                     Some(s) => s.next,
-                    None => job.enabled.then(|| job.schedule.next_after(now)).flatten(),
+                    None => job
+                        .settings
+                        .enabled
+                        .then(|| job.schedule.next_after(now))
+                        .flatten(),
                 };
                 JobView {
                     job: Arc::clone(job),
-                    paused: paused.contains(&job.name),
-                    next: next.filter(|_| job.enabled),
+                    paused: paused.iter().any(|p| *p == *job.name),
+                    next: next.filter(|_| job.settings.enabled),
                     running: state.map_or(0, |s| s.running),
                     overdue: state.is_some_and(|s| s.overdue_since.is_some()),
-                    recent: recent.remove(&job.name).unwrap_or_default(),
+                    recent: recent.remove(&*job.name).unwrap_or_default(),
                 }
             })
             .collect())
@@ -353,8 +357,8 @@ impl Dashboard {
     fn zone(&self, job: &str) -> chrono_tz::Tz {
         self.jobs
             .iter()
-            .find(|j| j.name == job)
-            .map_or(chrono_tz::Tz::UTC, |j| j.timezone)
+            .find(|j| &*j.name == job)
+            .map_or(chrono_tz::Tz::UTC, |j| j.settings.timezone)
     }
 
     /// Runs `f` on the dashboard's own store connection, on the blocking

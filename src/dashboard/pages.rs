@@ -121,7 +121,7 @@ fn actions(job: &str, paused: bool, view: &AuthView) -> Markup {
 
 fn badges(job: &Job, paused: bool, overdue: bool, running: usize) -> Markup {
     html! {
-        @if !job.enabled { " " span.badge.b-disabled { "disabled" } }
+        @if !job.settings.enabled { " " span.badge.b-disabled { "disabled" } }
         @if paused { " " span.badge.b-paused { "paused" } }
         @if overdue { " " span.badge.b-overdue { "overdue" } }
         @if running > 0 { " " span.badge.b-running { "running" } }
@@ -151,7 +151,7 @@ pub fn jobs(jobs: &[JobView], now: DateTime<Utc>, view: &AuthView) -> Markup {
                         } }
                         tbody {
                             @for v in jobs {
-                                @let tz = v.job.timezone;
+                                @let tz = v.job.settings.timezone;
                                 tr data-job=(v.job.name) {
                                     th scope="row" {
                                         a href={ "/jobs/" (v.job.name) } { (v.job.name) }
@@ -169,7 +169,7 @@ pub fn jobs(jobs: &[JobView], now: DateTime<Utc>, view: &AuthView) -> Markup {
                                         @match v.next {
                                             Some(t) if !v.paused => (when(t, tz, now)),
                                             Some(_) => "paused",
-                                            None if !v.job.enabled => "disabled",
+                                            None if !v.job.settings.enabled => "disabled",
                                             None => "never",
                                         }
                                     }
@@ -324,7 +324,11 @@ pub fn job(
         .count();
     let mut durations: Vec<i64> = ended.iter().filter_map(|r| r.duration_ms).collect();
     durations.sort_unstable();
-    let next = job.enabled.then(|| job.schedule.next_after(now)).flatten();
+    let next = job
+        .settings
+        .enabled
+        .then(|| job.schedule.next_after(now))
+        .flatten();
     layout(
         &job.name,
         "job",
@@ -336,10 +340,10 @@ pub fn job(
             dl.fields {
                 dt { "schedule" } dd {
                     @if let Some(words) = job.schedule.in_words() { (words) ", " }
-                    code { (job.schedule.to_string()) } " (" (job.timezone.name()) ")"
+                    code { (job.schedule.to_string()) } " (" (job.settings.timezone.name()) ")"
                 }
                 dt { "command" } dd { code { (job.command) } }
-                dt { "next run" } dd { @match next { Some(t) if !paused => (when(t, job.timezone, now)), _ => "-" } }
+                dt { "next run" } dd { @match next { Some(t) if !paused => (when(t, job.settings.timezone, now)), _ => "-" } }
                 dt { "success rate" } dd {
                     @if ended.is_empty() { "-" }
                     @else { (format!("{:.0}%", 100.0 * ok as f64 / ended.len() as f64)) " of the last " (ended.len()) " runs" }

@@ -65,7 +65,7 @@ pub fn chart(jobs: &[JobView], runs: &[RunRecord], window: Window, now: DateTime
     let lane: HashMap<&str, usize> = jobs
         .iter()
         .enumerate()
-        .map(|(i, j)| (j.job.name.as_str(), i))
+        .map(|(i, j)| (&*j.job.name, i))
         .collect();
     let height = TOP + LANE * jobs.len().max(1) as f64 + 10.0;
     let now_x = x(now);

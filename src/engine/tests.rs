@@ -1353,3 +1353,15 @@ fn in_a_cluster_run_on_start_is_left_to_the_first_host() {
     later.run_until(1.0);
     assert_eq!(on_start(&later), 0);
 }
+
+#[test]
+fn an_idle_job_costs_the_engine_little() {
+    // Per job, the engine keeps a state, a position in its name index and
+    // one scheduled timer in the heap; 10,000 idle jobs are meant to cost a
+    // few hundred bytes each in all (BENCHMARKS.md, "Memory and start-up").
+    // What a running, waiting or watched job needs more belongs in `Busy`:
+    // a field added to `JobState` or `Due` is paid by every idle job, and
+    // this fails.
+    assert!(std::mem::size_of::<Option<JobState>>() <= 48);
+    assert!(std::mem::size_of::<Reverse<Due>>() <= 24);
+}

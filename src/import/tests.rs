@@ -57,7 +57,7 @@ fn a_comment_right_above_names_the_job_else_its_line() {
          # 0 6 * * * an old entry, commented out\n0 7 * * * z\n",
         false,
     );
-    let names: Vec<&str> = config.jobs.iter().map(|j| j.name.as_str()).collect();
+    let names: Vec<&str> = config.jobs.iter().map(|j| &*j.name).collect();
     assert_eq!(
         names,
         [
@@ -92,18 +92,18 @@ fn variables_go_to_the_jobs_after_them_and_shell_and_zone_to_their_keys() {
         false,
     );
     let one = config.job("line-3").unwrap();
-    assert_eq!(one.env, [("A".to_string(), "1".to_string())]);
-    assert_eq!(&*one.shell, "/bin/bash");
-    assert_eq!(one.timezone, Tz::Europe__Berlin);
+    assert_eq!(one.settings.env, [("A".to_string(), "1".to_string())]);
+    assert_eq!(&*one.settings.shell, "/bin/bash");
+    assert_eq!(one.settings.timezone, Tz::Europe__Berlin);
     let two = config.job("line-7").unwrap();
     assert_eq!(
-        two.env,
+        two.settings.env,
         [
             ("A".to_string(), "2".to_string()),
             ("B".to_string(), "two words".to_string())
         ]
     );
-    assert_eq!(two.timezone, Tz::America__New_York);
+    assert_eq!(two.settings.timezone, Tz::America__New_York);
 }
 
 #[test]
@@ -115,9 +115,12 @@ fn tz_sets_the_zone_and_the_environment_but_cron_tz_wins() {
     // Not every cron reads TZ for the schedule: said once, for the first job.
     assert_eq!(conversion.toml.matches("comes from TZ").count(), 1);
     let one = config.job("line-2").unwrap();
-    assert_eq!(one.timezone, Tz::Asia__Tokyo);
-    assert_eq!(one.env, [("TZ".to_string(), "Asia/Tokyo".to_string())]);
-    assert_eq!(config.job("line-4").unwrap().timezone, Tz::UTC);
+    assert_eq!(one.settings.timezone, Tz::Asia__Tokyo);
+    assert_eq!(
+        one.settings.env,
+        [("TZ".to_string(), "Asia/Tokyo".to_string())]
+    );
+    assert_eq!(config.job("line-4").unwrap().settings.timezone, Tz::UTC);
 }
 
 #[test]
@@ -128,9 +131,9 @@ fn strings_that_need_escaping_survive_the_round_trip() {
         false,
     );
     let job = config.job("line-2").unwrap();
-    assert_eq!(job.command, command);
+    assert_eq!(&*job.command, command);
     assert_eq!(
-        job.env,
+        job.settings.env,
         [("WEIRD-NAME.X".to_string(), "a \\ b".to_string())]
     );
 }
@@ -141,7 +144,7 @@ fn stdin_from_percent_becomes_a_printf_pipe_that_the_shell_runs_the_same() {
     let job = config.job("line-1").unwrap();
     let out = std::process::Command::new("/bin/sh")
         .arg("-c")
-        .arg(&job.command)
+        .arg(&*job.command)
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "IT'S\nDONE");
@@ -150,7 +153,7 @@ fn stdin_from_percent_becomes_a_printf_pipe_that_the_shell_runs_the_same() {
     let job = config.job("line-1").unwrap();
     let out = std::process::Command::new("/bin/sh")
         .arg("-c")
-        .arg(&job.command)
+        .arg(&*job.command)
         .output()
         .unwrap();
     assert_eq!(String::from_utf8_lossy(&out.stdout), "x");
@@ -160,7 +163,7 @@ fn stdin_from_percent_becomes_a_printf_pipe_that_the_shell_runs_the_same() {
 fn reboot_is_a_disabled_start_up_job_with_a_placeholder_schedule() {
     let (conversion, config) = convert("@reboot /usr/bin/warm\n@weekly w\n", false);
     let job = config.job("line-1").unwrap();
-    assert!(job.run_on_start && !job.enabled);
+    assert!(job.settings.run_on_start && !job.settings.enabled);
     assert!(
         conversion.toml.contains("NOTE: @reboot"),
         "{}",
@@ -168,13 +171,16 @@ fn reboot_is_a_disabled_start_up_job_with_a_placeholder_schedule() {
     );
     let weekly = config.job("line-2").unwrap();
     assert_eq!(weekly.schedule.to_string(), "@weekly");
-    assert!(weekly.enabled && !weekly.run_on_start);
+    assert!(weekly.settings.enabled && !weekly.settings.run_on_start);
 }
 
 #[test]
 fn a_system_crontab_user_becomes_a_comment() {
     let (conversion, config) = convert("17 * * * * root cd / && run-parts x\n", true);
-    assert_eq!(config.job("line-1").unwrap().command, "cd / && run-parts x");
+    assert_eq!(
+        &*config.job("line-1").unwrap().command,
+        "cd / && run-parts x"
+    );
     assert!(conversion.toml.contains("cron ran this as `root`"));
     // Read as a user crontab, `root` would be the command: said so.
     let (conversion, _) = convert("17 * * * * root cd /\n", false);
@@ -196,7 +202,13 @@ fn mailto_suggests_a_hook_that_is_valid_once_uncommented() {
         .expect("a suggestion");
     let uncommented = conversion.toml.replace("# on_failure = ", "on_failure = ");
     let config = config::parse(std::path::Path::new("jobs.toml"), &uncommented).unwrap();
-    let on_failure = config.job("line-2").unwrap().on_failure.clone().unwrap();
+    let on_failure = config
+        .job("line-2")
+        .unwrap()
+        .settings
+        .on_failure
+        .clone()
+        .unwrap();
     assert!(on_failure.ends_with("sendmail a@x.org b@x.org"), "{hook}");
 }
 
@@ -225,7 +237,7 @@ fn lines_that_cannot_be_converted_are_kept_with_where_and_why() {
 #[test]
 fn crlf_line_ends_and_a_missing_last_newline_are_fine() {
     let (_, config) = convert("A=1\r\n0 1 * * * x\r\n0 2 * * * y", false);
-    assert_eq!(config.job("line-2").unwrap().command, "x");
-    assert_eq!(config.job("line-2").unwrap().env[0].1, "1");
-    assert_eq!(config.job("line-3").unwrap().command, "y");
+    assert_eq!(&*config.job("line-2").unwrap().command, "x");
+    assert_eq!(config.job("line-2").unwrap().settings.env[0].1, "1");
+    assert_eq!(&*config.job("line-3").unwrap().command, "y");
 }

@@ -65,7 +65,7 @@ pub(super) fn hashes(config: &Config) -> (HashMap<String, String>, String) {
     let jobs: Vec<(String, String)> = config
         .jobs
         .iter()
-        .map(|j| (j.name.clone(), cluster::definition_hash(j)))
+        .map(|j| (j.name.to_string(), cluster::definition_hash(j)))
         .collect();
     let all = cluster::config_hash(&jobs);
     (jobs.into_iter().collect(), all)
@@ -243,8 +243,8 @@ impl Scheduler {
             .config
             .jobs
             .iter()
-            .filter(|j| parts.get(&j.name) != Some(&Part::None))
-            .map(|j| j.name.clone())
+            .filter(|j| parts.get(&*j.name) != Some(&Part::None))
+            .map(|j| j.name.to_string())
             .collect();
         if let Ok(mut r) = c.link.runnable.write() {
             *r = Some(runnable);
@@ -336,9 +336,9 @@ impl Scheduler {
         let mut actions = Vec::new();
         for run in lost {
             let job = self.config.job(&run.key.job);
-            let retry = job.filter(|j| j.on_lost == OnLost::Retry);
+            let retry = job.filter(|j| j.settings.on_lost == OnLost::Retry);
             // The retry is this host's only if it may run the job at all.
-            let allowed = retry.is_some_and(|j| run.key.attempt < j.retries.max(1) + 1)
+            let allowed = retry.is_some_and(|j| run.key.attempt < j.settings.retries.max(1) + 1)
                 && self.engine.part(&run.key.job) != Part::None;
             tracing::error!(job = %run.key.job, run_id = run.id, host = %run.host, pid = run.pid, scheduled_for = %run.key.scheduled_for.to_rfc3339(), attempt = run.key.attempt, retry = allowed, "run lost: its host stopped renewing its lease");
             if !allowed {
@@ -503,7 +503,7 @@ impl Scheduler {
             .collect();
         let exclusive: Vec<bool> = claims
             .iter()
-            .map(|c| c.job.overlap != Overlap::Allow)
+            .map(|c| c.job.settings.overlap != Overlap::Allow)
             .collect();
         self.db(move |s| Event::ClusterClaimed {
             result: match s.cluster() {
@@ -595,7 +595,7 @@ impl Scheduler {
                     // Our own run's end is still on its way to the database.
                     later.push((Instant::now() + OWN_BUSY_RETRY, claim));
                 }
-                ClaimOutcome::Busy { run_id, host, .. } => match claim.job.overlap {
+                ClaimOutcome::Busy { run_id, host, .. } => match claim.job.settings.overlap {
                     Overlap::Queue => later.push((Instant::now() + BUSY_RETRY, claim)),
                     Overlap::Replace => {
                         tracing::info!(job = %claim.fire.job, run_id, host = %host, "asking the other host to stop the job's run: a newer fire replaces it");

@@ -337,7 +337,7 @@ impl Scheduler {
     /// after a start is an increase.
     fn declare_series(&self) {
         if let Some(monitor) = &self.monitor {
-            let names: Vec<&str> = self.config.jobs.iter().map(|j| j.name.as_str()).collect();
+            let names: Vec<&str> = self.config.jobs.iter().map(|j| &*j.name).collect();
             monitor.declare(&names);
         }
     }
@@ -416,7 +416,12 @@ impl Scheduler {
                 "run marked interrupted: the scheduler that started it is gone"
             );
         }
-        let names: Vec<String> = self.config.jobs.iter().map(|j| j.name.clone()).collect();
+        let names: Vec<String> = self
+            .config
+            .jobs
+            .iter()
+            .map(|j| j.name.to_string())
+            .collect();
         let watched: Vec<String> = self
             .config
             .watched_jobs()
@@ -439,7 +444,7 @@ impl Scheduler {
                 *last = (*last).max(now);
             }
         }
-        for job in self.config.jobs.iter().filter(|j| !j.enabled) {
+        for job in self.config.jobs.iter().filter(|j| !j.settings.enabled) {
             tracing::info!(job = %job.name, "job disabled: it will not fire");
         }
         if self.config.jobs.is_empty() {
@@ -702,7 +707,10 @@ impl Scheduler {
     fn log_next_fires(&self, only: Option<&HashSet<String>>) {
         let now = Utc::now();
         for job in self.engine.status() {
-            let disabled = self.config.job(&job.name).is_some_and(|j| !j.enabled);
+            let disabled = self
+                .config
+                .job(&job.name)
+                .is_some_and(|j| !j.settings.enabled);
             if disabled || only.is_some_and(|only| !only.contains(&job.name)) {
                 continue; // a disabled job has its own line
             }
@@ -829,7 +837,7 @@ impl Scheduler {
         let within = self
             .config
             .job(job)
-            .and_then(|j| j.expect_success_within)
+            .and_then(|j| j.settings.expect_success_within)
             .map(duration::format)
             .unwrap_or_default();
         let last_success = last_success.map(|t| t.to_rfc3339());
@@ -1495,14 +1503,14 @@ impl Scheduler {
                     .config
                     .jobs
                     .iter()
-                    .map(|j| (j.name.as_str(), j.as_ref()))
+                    .map(|j| (&*j.name, j.as_ref()))
                     .collect();
                 let mut added = Vec::new();
                 let mut changed = Vec::new();
                 for job in &new.jobs {
-                    match old.get(job.name.as_str()) {
-                        None => added.push(job.name.clone()),
-                        Some(was) if **was != **job => changed.push(job.name.clone()),
+                    match old.get(&*job.name) {
+                        None => added.push(job.name.to_string()),
+                        Some(was) if **was != **job => changed.push(job.name.to_string()),
                         Some(_) => {}
                     }
                 }
@@ -1514,7 +1522,7 @@ impl Scheduler {
                 removed.sort();
                 let actions = self.engine.reload(&new, Utc::now());
                 if let Some(monitor) = &self.monitor {
-                    let names: Vec<&str> = new.jobs.iter().map(|j| j.name.as_str()).collect();
+                    let names: Vec<&str> = new.jobs.iter().map(|j| &*j.name).collect();
                     monitor.declare(&names);
                 }
                 if new.scheduler != self.config.scheduler {

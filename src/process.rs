@@ -69,10 +69,11 @@ pub fn kill_leftovers(pgid: Pid, run_id: i64) -> usize {
 static OWN_CHILDREN: std::sync::Mutex<Vec<i32>> = std::sync::Mutex::new(Vec::new());
 
 /// Held shared by each [`spawn`] from before its child exists until it is
-/// registered, and exclusively by the reaper between finding zombies and
-/// reading the registry: spawns run on several threads at once, and a
-/// child that ended before it was registered would otherwise be reaped as
-/// an orphan, its exit status lost to the run.
+/// registered, and exclusively by the reaper between listing our children
+/// and reading the registry: a child that ended before it was registered
+/// would otherwise be reaped as an orphan, its exit status lost to the
+/// run. Runs and hooks spawn on the loop's thread, as the reaper runs, but
+/// the registry does not depend on it.
 static SPAWNING: std::sync::RwLock<()> = std::sync::RwLock::new(());
 
 /// Spawns `cmd` and marks the child as ours ([`OwnChild`]) until the

@@ -110,12 +110,10 @@ pub async fn run(
     if let Some(dir) = &job.settings.dir {
         cmd.current_dir(dir);
     }
-    // The parent of a vfork waits until its child has exec'd: off the
-    // loop's thread, so that the spawns of a burst do not wait in line for
-    // each other, nor the loop's claims and records for them.
-    let result = tokio::task::spawn_blocking(move || process::spawn(&mut cmd))
-        .await
-        .unwrap_or_else(|e| Err(std::io::Error::other(e)));
+    // On the loop's thread, which waits while the vfork'd child execs. Off
+    // it (tokio's blocking pool) a burst of 1,000 on two cores went no
+    // faster (BENCHMARKS.md) and a lone run paid a thread's wake-up.
+    let result = process::spawn(&mut cmd);
     // Ours until this run is over: the orphan reaper leaves it to tokio.
     let (mut child, _own) = match result {
         Ok(spawned) => spawned,

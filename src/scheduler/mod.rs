@@ -495,7 +495,7 @@ impl Scheduler {
             Instant::now(),
         ));
         self.write_status(true);
-        release_freed_memory();
+        crate::config::release_freed_memory();
         if let Some(notifier) = &self.notifier {
             notifier.send("READY=1");
             self.next_watchdog = notifier.watchdog.map(|w| Instant::now() + w);
@@ -1553,7 +1553,7 @@ impl Scheduler {
                 self.cluster_reloaded();
                 self.log_next_fires(Some(&fresh));
                 self.execute(actions);
-                release_freed_memory();
+                crate::config::release_freed_memory();
             }
             Err(e) => {
                 tracing::error!("config not reloaded; keeping the running one:\n{e}");
@@ -1760,19 +1760,6 @@ impl Watcher {
         let (tx, changes) = mpsc::unbounded_channel();
         crate::watch::spawn("watch", &folder, vec![name], move || tx.send(()).is_ok()).ok()?;
         Some(Watcher { changes })
-    }
-}
-
-/// Hands the memory freed after loading a config back to the system. glibc
-/// keeps freed heap for reuse, and the parsed TOML of a big config is many
-/// times the jobs it leaves: with 10,000 jobs, 6 MB of the scheduler's
-/// resident memory.
-fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages; it has no
-    // preconditions.
-    unsafe {
-        libc::malloc_trim(0);
     }
 }
 

@@ -117,19 +117,6 @@ fn deleting_the_lock_file_does_not_let_a_second_scheduler_in() {
     assert_eq!(count(&rows, "tick", "interrupted"), 0, "{rows:#?}");
 }
 
-/// Waits until the log holds `text` at least `n` times.
-fn wait_for_log_count(s: &Scheduler, text: &str, n: usize) {
-    let deadline = Instant::now() + PATIENCE;
-    while s.log().matches(text).count() < n {
-        assert!(
-            Instant::now() < deadline,
-            "fewer than {n} {text:?}:\n{}",
-            s.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
-}
-
 const SHORT_RUNS: &str = r#"
 [jobs.tick]
 every = "1s"

@@ -6,7 +6,7 @@ mod common;
 
 use common::*;
 use std::io::Write;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// A job that never comes due in these tests: the scheduler is idle.
 const IDLE: &str = "[jobs.yearly]\ncron = \"0 3 1 1 *\"\ncommand = \"true\"\n";
@@ -14,19 +14,6 @@ const IDLE: &str = "[jobs.yearly]\ncron = \"0 3 1 1 *\"\ncommand = \"true\"\n";
 fn append(path: &std::path::Path) {
     let mut f = std::fs::File::options().append(true).open(path).unwrap();
     f.write_all(b"a line of a job's log\n").unwrap();
-}
-
-/// Waits until the log holds `text` at least `n` times.
-fn wait_for_log_count(s: &Scheduler, text: &str, n: usize) {
-    let deadline = Instant::now() + PATIENCE;
-    while s.log().matches(text).count() < n {
-        assert!(
-            Instant::now() < deadline,
-            "fewer than {n} {text:?}:\n{}",
-            s.log()
-        );
-        std::thread::sleep(Duration::from_millis(50));
-    }
 }
 
 #[test]

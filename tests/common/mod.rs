@@ -285,6 +285,19 @@ pub fn wait_for_log(scheduler: &Scheduler, text: &str) {
     }
 }
 
+/// Waits until the log holds `text` at least `n` times.
+pub fn wait_for_log_count(s: &Scheduler, text: &str, n: usize) {
+    let deadline = Instant::now() + PATIENCE;
+    while s.log().matches(text).count() < n {
+        assert!(
+            Instant::now() < deadline,
+            "fewer than {n} {text:?}:\n{}",
+            s.log()
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
 // --- HTTP against `schedule run --http` ---
 
 /// `GET path` with a plain TCP stream: the status code and the body.

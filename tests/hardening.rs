@@ -226,7 +226,7 @@ fn sigterm_while_a_big_config_loads_stops_the_load_and_writes_nothing() {
 fn health_answers_while_a_big_config_loads_and_the_dashboard_follows() {
     let env = Env::new(&big_config(20_000));
     let s = env.start(&["--http", "127.0.0.1:0"]);
-    let addr = address(&s);
+    let addr = bound_address(&s);
     // Seconds of loading and checking are ahead: asked at once, the server
     // says it is starting, for every page.
     let (code, body) = health(&addr);

@@ -323,8 +323,24 @@ pub fn health(addr: &str) -> (u16, Value) {
     (code, serde_json::from_str(&body).unwrap())
 }
 
-/// The address the scheduler says it listens on.
+/// The address the scheduler listens on, once its config is loaded (the
+/// server is up before, answering 503 "starting").
 pub fn address(scheduler: &Scheduler) -> String {
+    let addr = bound_address(scheduler);
+    let deadline = Instant::now() + PATIENCE;
+    while health(&addr).1["status"] == "starting" {
+        assert!(
+            Instant::now() < deadline,
+            "still starting:\n{}",
+            scheduler.log()
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    addr
+}
+
+/// The address the scheduler says it listens on, as soon as it says so.
+pub fn bound_address(scheduler: &Scheduler) -> String {
     wait_for_log(scheduler, "serving /health and /metrics");
     let log = scheduler.log();
     let line = log

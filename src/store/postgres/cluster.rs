@@ -615,6 +615,11 @@ impl crate::store::Cluster for PgStore {
                        AND NOT EXISTS (SELECT 1 FROM runs r WHERE r.job = u.job
                            AND r.scheduled_for = u.at AND r.slot = u.slot
                            AND r.attempt = u.attempt)
+                       -- Likewise a job whose run is still running (often our
+                       -- own, its end on the way): `Busy`, found by the look
+                       -- below, and tried again without an insert each time.
+                       AND NOT (u.exclusive AND EXISTS (SELECT 1 FROM runs b
+                           WHERE b.job = u.job AND b.status = 'running' AND b.exclusive))
                      ON CONFLICT DO NOTHING
                      RETURNING id, job, scheduled_for, slot, attempt, epoch",
                     &[

@@ -279,12 +279,24 @@ impl SqliteStore {
             // WAL mode is a property of the file, set when it was created.
             return c.pragma_update(None, "synchronous", "NORMAL").map_err(fail);
         }
-        let mode: String = c
-            .query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0))
-            .map_err(|e| {
-                let kind = kind(&e);
-                plain(kind, format!("cannot use it as a database: {e}")).caused_by(e)
-            })?;
+        // The switch needs the file to itself. When another process is
+        // writing it (migrating an old file as we are), SQLite refuses at
+        // once rather than risk a deadlock, without the busy handler: wait
+        // here as the handler would.
+        let deadline = std::time::Instant::now() + BUSY_TIMEOUT;
+        let mode: String = loop {
+            match c.query_row("PRAGMA journal_mode = WAL", [], |r| r.get(0)) {
+                Err(e) if kind(&e) == Kind::Busy && std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                result => {
+                    break result.map_err(|e| {
+                        let kind = kind(&e);
+                        plain(kind, format!("cannot use it as a database: {e}")).caused_by(e)
+                    })?;
+                }
+            }
+        };
         if !mode.eq_ignore_ascii_case("wal") {
             return Err(plain(
                 Kind::Other,

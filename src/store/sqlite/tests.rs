@@ -270,3 +270,38 @@ fn the_database_file_s_own_lock_names_a_holder_when_the_lock_file_is_gone() {
     drop(lock);
     assert_eq!(lock_holder(&db), None);
 }
+
+/// Two processes opening an old database at once (the scheduler starting
+/// while `schedule history` migrates it) meet in the switch to WAL mode,
+/// where SQLite answers "database is locked" without waiting, to avoid a
+/// deadlock. The open waits for the other instead of failing.
+#[test]
+fn opening_an_old_database_waits_for_another_process_migrating_it() {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("old.db");
+    std::fs::write(&path, "").unwrap();
+    let other = rusqlite::Connection::open(&path).unwrap();
+    other
+        .execute_batch("BEGIN IMMEDIATE; CREATE TABLE theirs (x);")
+        .unwrap();
+    let (started, opened) = std::sync::mpsc::channel();
+    let opener = std::thread::spawn({
+        let path = path.clone();
+        move || {
+            started.send(()).unwrap();
+            SqliteStore::open(&path, Mode::Write).map(|_| ())
+        }
+    });
+    opened.recv().unwrap();
+    // Long enough for the opener to reach the switch and be refused.
+    std::thread::sleep(std::time::Duration::from_millis(500));
+    other.execute_batch("COMMIT").unwrap();
+    drop(other);
+    opener.join().unwrap().unwrap();
+    let store = SqliteStore::open(&path, Mode::Read).unwrap();
+    let version: i64 = store
+        .conn
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, SCHEMA_VERSION);
+}

@@ -78,9 +78,33 @@ pub struct RunInfo {
 pub async fn run(
     job: &Job,
     info: &RunInfo,
-    mut control: watch::Receiver<Control>,
+    control: watch::Receiver<Control>,
     spawned: impl FnOnce(u32),
 ) -> Outcome {
+    match start(job, info) {
+        Ok(child) => {
+            if let Some(pid) = child.pid() {
+                spawned(pid);
+            }
+            child.finish(job, info, control).await
+        }
+        Err(failed) => *failed,
+    }
+}
+
+/// A run whose child is running, until [`Started::finish`] says how it ended.
+pub struct Started {
+    child: tokio::process::Child,
+    /// Ours until this run is over: the orphan reaper leaves it to tokio.
+    _own: Option<process::OwnChild>,
+    started: Instant,
+}
+
+/// Spawns the run's child, at once: the scheduler calls it where the claim
+/// comes back, so that nothing else the loop has to do stands between the
+/// row and the start. A command that cannot be spawned is the `failed`
+/// outcome, with the reason.
+pub fn start(job: &Job, info: &RunInfo) -> Result<Started, Box<Outcome>> {
     let started = Instant::now();
     // The exec form saves a process: no shell between us and the program.
     let (program, mut cmd) = match job.exec.as_deref() {
@@ -113,10 +137,12 @@ pub async fn run(
     // On the loop's thread, which waits while the vfork'd child execs. Off
     // it (tokio's blocking pool) a burst of 1,000 on two cores went no
     // faster (BENCHMARKS.md) and a lone run paid a thread's wake-up.
-    let result = process::spawn(&mut cmd);
-    // Ours until this run is over: the orphan reaper leaves it to tokio.
-    let (mut child, _own) = match result {
-        Ok(spawned) => spawned,
+    match process::spawn(&mut cmd) {
+        Ok((child, own)) => Ok(Started {
+            child,
+            _own: own,
+            started,
+        }),
         Err(e) => {
             let reason = match &job.settings.dir {
                 Some(dir) if !dir.is_dir() => {
@@ -127,7 +153,7 @@ pub async fn run(
                 }
                 _ => format!("cannot start `{program}`: {e}"),
             };
-            return Outcome {
+            Err(Box::new(Outcome {
                 status: Ended::Failed,
                 finished_at: Utc::now(),
                 exit_code: None,
@@ -136,104 +162,123 @@ pub async fn run(
                 stdout_tail: String::new(),
                 stderr_tail: String::new(),
                 reason: Some(reason),
-            };
+            }))
         }
-    };
-    let pgid = child.id().map(|id| Pid::from_raw(id as i32));
-    if let Some(pid) = child.id() {
-        spawned(pid);
+    }
+}
+
+impl Started {
+    /// The child's pid, which is also its process group id.
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
     }
 
-    let stdout = Arc::new(Mutex::new(Tail::default()));
-    let stderr = Arc::new(Mutex::new(Tail::default()));
-    let readers = [
-        child.stdout.take().map(|pipe| {
-            tokio::spawn(capture(
-                pipe,
-                stdout.clone(),
-                job.name.to_string(),
-                "stdout",
-                info.clone(),
-            ))
-        }),
-        child.stderr.take().map(|pipe| {
-            tokio::spawn(capture(
-                pipe,
-                stderr.clone(),
-                job.name.to_string(),
-                "stderr",
-                info.clone(),
-            ))
-        }),
-    ];
+    /// Captures the output, enforces the timeout, stops the run on request
+    /// and says how it ended.
+    pub async fn finish(
+        self,
+        job: &Job,
+        info: &RunInfo,
+        mut control: watch::Receiver<Control>,
+    ) -> Outcome {
+        let Started {
+            mut child,
+            _own,
+            started,
+        } = self;
+        let pgid = child.id().map(|id| Pid::from_raw(id as i32));
 
-    let timeout_at = job.settings.timeout.map(|t| started + t);
-    let (exit, end) = tokio::select! {
-        exit = child.wait() => (exit.ok(), End::Exited),
-        _ = sleep_until(timeout_at.unwrap_or(started)), if timeout_at.is_some() => {
-            (stop(&mut child, pgid, info.run_id, job.settings.kill_grace, &mut control, false).await, End::TimedOut)
+        let stdout = Arc::new(Mutex::new(Tail::default()));
+        let stderr = Arc::new(Mutex::new(Tail::default()));
+        let readers = [
+            child.stdout.take().map(|pipe| {
+                tokio::spawn(capture(
+                    pipe,
+                    stdout.clone(),
+                    job.name.to_string(),
+                    "stdout",
+                    info.clone(),
+                ))
+            }),
+            child.stderr.take().map(|pipe| {
+                tokio::spawn(capture(
+                    pipe,
+                    stderr.clone(),
+                    job.name.to_string(),
+                    "stderr",
+                    info.clone(),
+                ))
+            }),
+        ];
+
+        let timeout_at = job.settings.timeout.map(|t| started + t);
+        let (exit, end) = tokio::select! {
+            exit = child.wait() => (exit.ok(), End::Exited),
+            _ = sleep_until(timeout_at.unwrap_or(started)), if timeout_at.is_some() => {
+                (stop(&mut child, pgid, info.run_id, job.settings.kill_grace, &mut control, false).await, End::TimedOut)
+            }
+            why = stop_requested(&mut control) => {
+                let kill = why == Control::Kill;
+                (stop(&mut child, pgid, info.run_id, job.settings.kill_grace, &mut control, kill).await, End::Cancelled(why))
+            }
+        };
+
+        // The run ends with the shell; the drain below is our bookkeeping.
+        let finished_at = Utc::now();
+        let duration_ms = started.elapsed().as_millis() as i64;
+
+        // Output still in the pipes arrives within the drain window. A
+        // background grandchild that holds them open does not keep the run
+        // going; its readers carry on (logging, discarding) until it closes them,
+        // so it is not killed by SIGPIPE as it would be if we let go of the pipes.
+        let drain_until = Instant::now() + DRAIN;
+        for reader in readers.into_iter().flatten() {
+            let _ = tokio::time::timeout_at(drain_until, reader).await;
         }
-        why = stop_requested(&mut control) => {
-            let kill = why == Control::Kill;
-            (stop(&mut child, pgid, info.run_id, job.settings.kill_grace, &mut control, kill).await, End::Cancelled(why))
-        }
-    };
+        let take = |tail: &Arc<Mutex<Tail>>| {
+            let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
+            std::mem::take(&mut *tail).into_string()
+        };
 
-    // The run ends with the shell; the drain below is our bookkeeping.
-    let finished_at = Utc::now();
-    let duration_ms = started.elapsed().as_millis() as i64;
-
-    // Output still in the pipes arrives within the drain window. A
-    // background grandchild that holds them open does not keep the run
-    // going; its readers carry on (logging, discarding) until it closes them,
-    // so it is not killed by SIGPIPE as it would be if we let go of the pipes.
-    let drain_until = Instant::now() + DRAIN;
-    for reader in readers.into_iter().flatten() {
-        let _ = tokio::time::timeout_at(drain_until, reader).await;
-    }
-    let take = |tail: &Arc<Mutex<Tail>>| {
-        let mut tail = tail.lock().unwrap_or_else(|p| p.into_inner());
-        std::mem::take(&mut *tail).into_string()
-    };
-
-    let (status, reason) = match (end, exit) {
-        (End::TimedOut, _) => (
-            Ended::TimedOut,
-            Some(format!(
-                "timed out after {}",
-                crate::duration::format(job.settings.timeout.unwrap_or_default())
-            )),
-        ),
-        (End::Cancelled(why), _) => (
-            Ended::Cancelled,
-            Some(
-                match why {
-                    Control::Replace => "replaced by a newer fire (overlap = \"replace\")",
-                    _ => "stopped because the scheduler shut down",
-                }
-                .to_string(),
+        let (status, reason) = match (end, exit) {
+            (End::TimedOut, _) => (
+                Ended::TimedOut,
+                Some(format!(
+                    "timed out after {}",
+                    crate::duration::format(job.settings.timeout.unwrap_or_default())
+                )),
             ),
-        ),
-        (_, Some(exit)) if exit.success() => (Ended::Succeeded, None),
-        (_, Some(exit)) => (
-            Ended::Failed,
-            exit.signal()
-                .map(|s| format!("killed by {}", signal_name(s))),
-        ),
-        (_, None) => (
-            Ended::Failed,
-            Some("lost track of the child process".to_string()),
-        ),
-    };
-    Outcome {
-        status,
-        finished_at,
-        exit_code: exit.and_then(|e| e.code()),
-        signal: exit.and_then(|e| e.signal()),
-        duration_ms,
-        stdout_tail: take(&stdout),
-        stderr_tail: take(&stderr),
-        reason,
+            (End::Cancelled(why), _) => (
+                Ended::Cancelled,
+                Some(
+                    match why {
+                        Control::Replace => "replaced by a newer fire (overlap = \"replace\")",
+                        _ => "stopped because the scheduler shut down",
+                    }
+                    .to_string(),
+                ),
+            ),
+            (_, Some(exit)) if exit.success() => (Ended::Succeeded, None),
+            (_, Some(exit)) => (
+                Ended::Failed,
+                exit.signal()
+                    .map(|s| format!("killed by {}", signal_name(s))),
+            ),
+            (_, None) => (
+                Ended::Failed,
+                Some("lost track of the child process".to_string()),
+            ),
+        };
+        Outcome {
+            status,
+            finished_at,
+            exit_code: exit.and_then(|e| e.code()),
+            signal: exit.and_then(|e| e.signal()),
+            duration_ms,
+            stdout_tail: take(&stdout),
+            stderr_tail: take(&stderr),
+            reason,
+        }
     }
 }
 

@@ -509,7 +509,10 @@ impl Scheduler {
         }
         let mut last_turn = Instant::now();
         loop {
-            self.take_known_events(last_turn.elapsed() >= STALL).await;
+            // With nothing running, no run's end can be on its way: a long
+            // sleep before a fire costs that fire no extra turns.
+            let stalled = last_turn.elapsed() >= STALL && !self.runs.is_empty();
+            self.take_known_events(stalled).await;
             last_turn = Instant::now();
             let now = Utc::now();
             if let Some(monitor) = &self.monitor {
@@ -991,11 +994,20 @@ impl Scheduler {
             output: self.config.scheduler.job_output,
             prefix: self.config.scheduler.job_output_prefix,
         };
+        // The child starts here, not when the task is first polled: that
+        // would be after the rest of the loop's turn (the tick, the status,
+        // the timer), all of it between the row and the start.
+        let started = runner::start(&job, &info);
+        if let Ok(child) = &started
+            && let Some(child_pid) = child.pid()
+        {
+            let _ = events.send(Event::Spawned { run_id, child_pid });
+        }
         tokio::spawn(async move {
-            let on_spawn = |child_pid| {
-                let _ = events.send(Event::Spawned { run_id, child_pid });
+            let outcome = match started {
+                Ok(child) => child.finish(&job, &info, control_rx).await,
+                Err(failed) => *failed,
             };
-            let outcome = runner::run(&job, &info, control_rx, on_spawn).await;
             let _ = events.send(Event::Finished { token, outcome });
         });
         let delay = Utc::now() - fire.scheduled_for;

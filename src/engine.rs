@@ -340,17 +340,42 @@ impl Engine {
 
     /// When the engine next has something to do, if ever.
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
-        self.timers
-            .peek()
-            .and_then(|Reverse(due)| DateTime::from_timestamp_millis(due.at))
+        self.next_wake_ahead(TimeDelta::zero())
+    }
+
+    /// When [`Engine::tick_ahead`] with `lead` has something to do: `lead`
+    /// before the next timer if that is a fire it takes ahead, else at it.
+    pub fn next_wake_ahead(&self, lead: TimeDelta) -> Option<DateTime<Utc>> {
+        let Reverse(due) = self.timers.peek()?;
+        let at = DateTime::from_timestamp_millis(due.at)?;
+        Some(if self.ahead(due) { at - lead } else { at })
+    }
+
+    /// Whether a timer may be handled before its instant: a job's scheduled
+    /// fire without jitter, whose run the caller starts at the fire's
+    /// `scheduled_for` (every other timer's work is due at its instant).
+    fn ahead(&self, due: &Due) -> bool {
+        due.job != NOT_SCHEDULED
+            && self.jobs[due.job as usize]
+                .as_ref()
+                .is_some_and(|s| s.job.settings.jitter.is_zero())
     }
 
     /// Handles every timer due at `now`.
     pub fn tick(&mut self, now: DateTime<Utc>) -> Vec<Action> {
+        self.tick_ahead(now, TimeDelta::zero())
+    }
+
+    /// Handles every timer due at `now`, and the scheduled fires without
+    /// jitter due by `now + lead`: their claims can be written before
+    /// their instant, and the caller starts each run at its fire's
+    /// `scheduled_for`. Everything else sees `now`.
+    pub fn tick_ahead(&mut self, now: DateTime<Utc>, lead: TimeDelta) -> Vec<Action> {
         let mut out = Vec::new();
         self.observe(now, &mut out);
+        let ahead = (now + lead).timestamp_millis();
         while let Some(&Reverse(due)) = self.timers.peek() {
-            if due.at > now.timestamp_millis() {
+            if due.at > now.timestamp_millis() && !(due.at <= ahead && self.ahead(&due)) {
                 break;
             }
             self.timers.pop();

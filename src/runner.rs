@@ -105,27 +105,36 @@ pub struct Started {
 /// row and the start. A command that cannot be spawned is the `failed`
 /// outcome, with the reason.
 pub fn start(job: &Job, info: &RunInfo) -> Result<Started, Box<Outcome>> {
-    let started = Instant::now();
+    prepare(job, info.run_id, info.scheduled_for).spawn(job)
+}
+
+/// A run's command, built and not spawned yet: a run held until its
+/// instant is built while it waits.
+pub struct Prepared {
+    cmd: tokio::process::Command,
+}
+
+/// Builds the command of run `run_id` of `job`.
+pub fn prepare(job: &Job, run_id: i64, scheduled_for: DateTime<Utc>) -> Prepared {
     // The exec form saves a process: no shell between us and the program.
-    let (program, mut cmd) = match job.exec.as_deref() {
+    let mut cmd = match job.exec.as_deref() {
         Some([program, args @ ..]) => {
             let mut cmd = tokio::process::Command::new(program);
             cmd.args(args);
-            (program.as_str(), cmd)
+            cmd
         }
         _ => {
             let mut cmd = tokio::process::Command::new(&*job.settings.shell);
             cmd.arg("-c").arg(&*job.command);
-            (&*job.settings.shell, cmd)
+            cmd
         }
     };
     cmd.envs(job.settings.env.iter().map(|(k, v)| (k, v)))
         .env("SCHEDULE_JOB", &*job.name)
-        .env("SCHEDULE_RUN_ID", info.run_id.to_string())
+        .env("SCHEDULE_RUN_ID", run_id.to_string())
         .env(
             "SCHEDULE_SCHEDULED_FOR",
-            info.scheduled_for
-                .to_rfc3339_opts(SecondsFormat::AutoSi, true),
+            scheduled_for.to_rfc3339_opts(SecondsFormat::AutoSi, true),
         )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -134,35 +143,49 @@ pub fn start(job: &Job, info: &RunInfo) -> Result<Started, Box<Outcome>> {
     if let Some(dir) = &job.settings.dir {
         cmd.current_dir(dir);
     }
-    // On the loop's thread, which waits while the vfork'd child execs. Off
-    // it (tokio's blocking pool) a burst of 1,000 on two cores went no
-    // faster (BENCHMARKS.md) and a lone run paid a thread's wake-up.
-    match process::spawn(&mut cmd) {
-        Ok((child, own)) => Ok(Started {
-            child,
-            _own: own,
-            started,
-        }),
-        Err(e) => {
-            let reason = match &job.settings.dir {
-                Some(dir) if !dir.is_dir() => {
-                    format!(
-                        "cannot start the job: its dir `{}` does not exist",
-                        dir.display()
-                    )
-                }
-                _ => format!("cannot start `{program}`: {e}"),
-            };
-            Err(Box::new(Outcome {
-                status: Ended::Failed,
-                finished_at: Utc::now(),
-                exit_code: None,
-                signal: None,
-                duration_ms: started.elapsed().as_millis() as i64,
-                stdout_tail: String::new(),
-                stderr_tail: String::new(),
-                reason: Some(reason),
-            }))
+    Prepared { cmd }
+}
+
+impl Prepared {
+    /// Spawns it (`job`: the one it was prepared for, named in the reason
+    /// when it cannot be spawned).
+    pub fn spawn(mut self, job: &Job) -> Result<Started, Box<Outcome>> {
+        let started = Instant::now();
+        let program = match job.exec.as_deref() {
+            Some([program, ..]) => program.as_str(),
+            _ => &*job.settings.shell,
+        };
+        let cmd = &mut self.cmd;
+        // On the loop's thread, which waits while the vfork'd child execs. Off
+        // it (tokio's blocking pool) a burst of 1,000 on two cores went no
+        // faster (BENCHMARKS.md) and a lone run paid a thread's wake-up.
+        match process::spawn(cmd) {
+            Ok((child, own)) => Ok(Started {
+                child,
+                _own: own,
+                started,
+            }),
+            Err(e) => {
+                let reason = match &job.settings.dir {
+                    Some(dir) if !dir.is_dir() => {
+                        format!(
+                            "cannot start the job: its dir `{}` does not exist",
+                            dir.display()
+                        )
+                    }
+                    _ => format!("cannot start `{program}`: {e}"),
+                };
+                Err(Box::new(Outcome {
+                    status: Ended::Failed,
+                    finished_at: Utc::now(),
+                    exit_code: None,
+                    signal: None,
+                    duration_ms: started.elapsed().as_millis() as i64,
+                    stdout_tail: String::new(),
+                    stderr_tail: String::new(),
+                    reason: Some(reason),
+                }))
+            }
         }
     }
 }

@@ -72,6 +72,36 @@ dir = "."
     assert!(log.contains("scheduler stopped"), "{log}");
 }
 
+/// A fire is claimed ahead of its instant, and its run held until then:
+/// the command itself must never start before its instant, nor before the
+/// start its row gives.
+#[test]
+fn a_fire_claimed_ahead_never_starts_before_its_instant() {
+    let env = Env::new(
+        r#"
+[jobs.stamp]
+cron = "* * * * * *"
+command = ["date", "+%s%N"]
+"#,
+    );
+    let mut scheduler = env.start(&[]);
+    let rows = env.wait_for_history("four runs", |rows| count(rows, "stamp", "succeeded") >= 4);
+    scheduler.signal(Signal::SIGTERM);
+    assert!(scheduler.wait().success(), "{}", scheduler.log());
+    for row in rows.iter().filter(|r| status(r) == "succeeded") {
+        let stamped: i64 = row["stdout_tail"].as_str().unwrap().trim().parse().unwrap();
+        let stamped_ms = stamped / 1_000_000;
+        assert!(
+            stamped_ms >= ms(row, "scheduled_for"),
+            "started early: {row}"
+        );
+        assert!(
+            stamped_ms >= ms(row, "started_at"),
+            "started before its row says: {row}"
+        );
+    }
+}
+
 #[test]
 fn a_failing_job_shows_under_history_failed_and_the_loop_goes_on() {
     let env = Env::new(

@@ -1365,3 +1365,33 @@ fn an_idle_job_costs_the_engine_little() {
     assert!(std::mem::size_of::<Option<JobState>>() <= 48);
     assert!(std::mem::size_of::<Reverse<Due>>() <= 24);
 }
+
+#[test]
+fn a_fire_without_jitter_is_handed_out_ahead_and_every_other_timer_at_its_instant() {
+    let toml = "[jobs.plain]\ncron = \"* * * * * *\"\ncommand = \"x\"\n\
+                [jobs.spread]\ncron = \"* * * * * *\"\ncommand = \"x\"\njitter = \"1s\"\n";
+    let mut engine = Engine::new(&config(toml), 7);
+    let lead = TimeDelta::milliseconds(5);
+    let actions = engine.startup(at(0.5), &HashMap::new(), &HashMap::new());
+    assert!(actions.iter().all(|a| !matches!(a, Action::Start { .. })));
+    // Both jobs fire at 1 s; only the plain one may be taken 5 ms early.
+    assert_eq!(engine.next_wake_ahead(lead), Some(at(0.995)));
+    assert_eq!(engine.next_wake(), Some(at(1.0)));
+    let early = engine.tick_ahead(at(0.994), lead);
+    assert!(
+        early.iter().all(|a| !matches!(a, Action::Start { .. })),
+        "{early:?}"
+    );
+    let started: Vec<(String, f64)> = engine
+        .tick_ahead(at(0.995), lead)
+        .into_iter()
+        .filter_map(|a| match a {
+            Action::Start { fire, .. } => Some((fire.job, secs(fire.scheduled_for))),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(started, vec![("plain".to_string(), 1.0)]);
+    // The jittered fire is not looked at before its instant.
+    assert_eq!(engine.next_wake_ahead(lead), Some(at(1.0)));
+    assert!(engine.tick_ahead(at(0.999), lead).is_empty());
+}

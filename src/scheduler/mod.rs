@@ -36,7 +36,7 @@
 //! kill grace) and recorded `cancelled`. A second signal kills them at once.
 //! Every run still gets its row completed before the process exits.
 
-use chrono::{DateTime, Utc};
+use chrono::{DateTime, TimeDelta, Utc};
 use std::collections::{HashMap, HashSet};
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -84,6 +84,11 @@ const CONTROL_POLL: Duration = Duration::from_secs(2);
 /// A turn of the loop that comes this long after the last one followed a
 /// stall (a stopped process, a big reload): runs may have ended meanwhile.
 const STALL: Duration = Duration::from_millis(250);
+/// How long before its instant a scheduled fire is claimed, so that its
+/// row is written by then and only the spawn is left at the instant (the
+/// run still starts at its instant, never before). Not in a cluster, where
+/// the database's clock decides when a fire may be claimed.
+const LEAD: Duration = Duration::from_millis(10);
 /// How much of a run's output `trigger --wait` gets live.
 const LIVE_CAP: usize = 8 << 20;
 /// The scheduler's row in `status` is written when its state (jobs, runs
@@ -268,6 +273,18 @@ pub struct Scheduler {
     file_error: Option<String>,
     /// One host of several on the database (`[cluster]`).
     cluster: Option<Box<cluster::InCluster>>,
+    /// Claimed ahead of their instant ([`LEAD`]): each starts at its fire's
+    /// `scheduled_for`, or by `until` (the monotonic clock) if the wall
+    /// clock is set back meanwhile.
+    held: Vec<Held>,
+}
+
+struct Held {
+    claim: Claim,
+    run_id: i64,
+    until: Instant,
+    /// Its command, built while it waits.
+    prepared: runner::Prepared,
 }
 
 /// At most one batch of claims and one of run ends on its way to the
@@ -318,6 +335,7 @@ impl Scheduler {
             stopping: false,
             file_error: None,
             cluster: None,
+            held: Vec::new(),
         }
     }
 
@@ -507,6 +525,9 @@ impl Scheduler {
                 "no timerfd: sleeping on monotonic timers, looking at the clock each minute"
             );
         }
+        let held_timer = wall_timer
+            .as_ref()
+            .and_then(|_| crate::timer::WallTimer::new());
         let mut last_turn = Instant::now();
         loop {
             // With nothing running, no run's end can be on its way: a long
@@ -514,11 +535,17 @@ impl Scheduler {
             let stalled = last_turn.elapsed() >= STALL && !self.runs.is_empty();
             self.take_known_events(stalled).await;
             last_turn = Instant::now();
+            self.start_held(false);
             let now = Utc::now();
             if let Some(monitor) = &self.monitor {
                 monitor.beat(now);
             }
-            let actions = self.engine.tick(now);
+            let lead = if self.cluster.is_some() {
+                TimeDelta::zero()
+            } else {
+                TimeDelta::from_std(LEAD).unwrap_or_default()
+            };
+            let actions = self.engine.tick_ahead(now, lead);
             self.execute(actions);
             self.cluster_due();
             self.retry_writes();
@@ -538,8 +565,26 @@ impl Scheduler {
             };
             let now = Utc::now();
             let cap_at = now + chrono::TimeDelta::from_std(cap).unwrap_or_default();
-            let wake_at = self.engine.next_wake().map_or(cap_at, |at| at.min(cap_at));
-            let mut wake = self.next_watchdog;
+            let mut wake_at = self
+                .engine
+                .next_wake_ahead(lead)
+                .map_or(cap_at, |at| at.min(cap_at));
+            // The held runs' instants on a timer of their own: the next
+            // fire's stays armed once, not again after each held start.
+            match (
+                &held_timer,
+                self.held.iter().map(|h| h.claim.fire.scheduled_for).min(),
+            ) {
+                (Some(timer), Some(at)) => timer.set(at),
+                (None, Some(at)) => wake_at = wake_at.min(at),
+                (_, None) => {}
+            }
+            let mut wake = self
+                .held
+                .iter()
+                .map(|h| h.until)
+                .chain(self.next_watchdog)
+                .min();
             match &wall_timer {
                 Some(timer) => timer.set(wake_at),
                 None => {
@@ -560,6 +605,7 @@ impl Scheduler {
             let cluster_wake = self.cluster.as_ref().and_then(|c| c.wake());
             tokio::select! {
                 _ = ring(&wall_timer) => {}
+                _ = ring(&held_timer), if !self.held.is_empty() => {}
                 _ = sleep_until(wake.unwrap_or_else(Instant::now)), if wake.is_some() => {}
                 Some(event) = self.events_rx.recv() => self.handle(event),
                 Some(probe) = next_probe(&mut self.probes) => {
@@ -745,11 +791,12 @@ impl Scheduler {
         let mut records = Vec::new();
         for action in actions {
             match action {
+                // A fire claimed ahead starts at its instant, as its row says.
                 Action::Start { token, fire, job } => claims.push(Claim {
                     token,
+                    started_at: Utc::now().max(fire.scheduled_for),
                     fire,
                     job,
-                    started_at: Utc::now(),
                 }),
                 Action::Record {
                     fire,
@@ -955,8 +1002,64 @@ impl Scheduler {
         self.execute(actions);
     }
 
-    /// Spawns the run of a claimed fire.
+    /// Spawns the run of a claimed fire, or holds it until its instant if
+    /// it was claimed ahead (not while stopping: the shutdown waits for
+    /// the held ones in [`Scheduler::start_held`]).
     fn spawn(&mut self, claim: Claim, run_id: i64) {
+        let early = (claim.fire.scheduled_for - Utc::now())
+            .to_std()
+            .unwrap_or_default();
+        if !early.is_zero() && !self.stopping {
+            self.held.push(Held {
+                until: Instant::now() + early.min(2 * LEAD),
+                prepared: runner::prepare(&claim.job, run_id, claim.fire.scheduled_for),
+                claim,
+                run_id,
+            });
+            return;
+        }
+        self.start_run(claim, run_id, None);
+    }
+
+    /// Starts every held run, waiting here for the last one's instant: a
+    /// few milliseconds at most.
+    async fn start_held_all(&mut self) {
+        while let Some(wait) = self
+            .held
+            .iter()
+            .map(|h| {
+                let wall = (h.claim.fire.scheduled_for - Utc::now())
+                    .to_std()
+                    .unwrap_or_default();
+                wall.min(h.until.saturating_duration_since(Instant::now()))
+            })
+            .max()
+        {
+            if wait.is_zero() {
+                break;
+            }
+            tokio::time::sleep(wait).await;
+        }
+        self.start_held(true);
+    }
+
+    /// Starts the held runs whose instant has come (`all`: every one).
+    fn start_held(&mut self, all: bool) {
+        if self.held.is_empty() {
+            return;
+        }
+        let (now, mono) = (Utc::now(), Instant::now());
+        let (due, later): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
+            .into_iter()
+            .partition(|h| all || h.claim.fire.scheduled_for <= now || h.until <= mono);
+        self.held = later;
+        for h in due {
+            self.start_run(h.claim, h.run_id, Some(h.prepared));
+        }
+    }
+
+    /// Spawns the run of a claimed fire, now.
+    fn start_run(&mut self, claim: Claim, run_id: i64, prepared: Option<runner::Prepared>) {
         let Claim {
             token,
             fire,
@@ -997,7 +1100,10 @@ impl Scheduler {
         // The child starts here, not when the task is first polled: that
         // would be after the rest of the loop's turn (the tick, the status,
         // the timer), all of it between the row and the start.
-        let started = runner::start(&job, &info);
+        let started = match prepared {
+            Some(prepared) => prepared.spawn(&job),
+            None => runner::start(&job, &info),
+        };
         if let Ok(child) = &started
             && let Some(child_pid) = child.pid()
         {
@@ -1639,6 +1745,8 @@ impl Scheduler {
             notifier.send("STOPPING=1");
         }
         self.stopping = true;
+        // Claimed ahead: they start at their instant, and stop with the rest.
+        self.start_held_all().await;
         let actions = self.engine.shutdown();
         self.execute(actions);
         self.cluster_stop();

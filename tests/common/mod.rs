@@ -123,7 +123,8 @@ impl Env {
             }
             assert!(
                 Instant::now() < deadline,
-                "timed out waiting for {what}; history:\n{rows:#?}"
+                "timed out waiting for {what}; history:\n{rows:#?}\nscheduler.log:\n{}",
+                std::fs::read_to_string(self.path("scheduler.log")).unwrap_or_default()
             );
             std::thread::sleep(Duration::from_millis(100));
         }

@@ -353,12 +353,19 @@ impl Engine {
 
     /// Whether a timer may be handled before its instant: a job's scheduled
     /// fire without jitter, whose run the caller starts at the fire's
-    /// `scheduled_for` (every other timer's work is due at its instant).
+    /// `scheduled_for` (every other timer's work is due at its instant),
+    /// and only while nothing that may change by the instant would decide
+    /// it otherwise: the job runs nothing and a slot is free (a run that
+    /// ends in those milliseconds must not turn the fire into a skip).
     fn ahead(&self, due: &Due) -> bool {
         due.job != NOT_SCHEDULED
+            && self
+                .settings
+                .max_concurrent
+                .is_none_or(|max| self.runs.len() < max)
             && self.jobs[due.job as usize]
                 .as_ref()
-                .is_some_and(|s| s.job.settings.jitter.is_zero())
+                .is_some_and(|s| s.job.settings.jitter.is_zero() && s.running().is_empty())
     }
 
     /// Handles every timer due at `now`.

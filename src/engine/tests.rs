@@ -1395,3 +1395,31 @@ fn a_fire_without_jitter_is_handed_out_ahead_and_every_other_timer_at_its_instan
     assert_eq!(engine.next_wake_ahead(lead), Some(at(1.0)));
     assert!(engine.tick_ahead(at(0.999), lead).is_empty());
 }
+
+#[test]
+fn a_fire_whose_job_is_still_running_waits_for_its_instant() {
+    let toml = "[jobs.slow]\ncron = \"* * * * * *\"\ncommand = \"x\"\n";
+    let mut engine = Engine::new(&config(toml), 7);
+    let lead = TimeDelta::milliseconds(5);
+    engine.startup(at(0.5), &HashMap::new(), &HashMap::new());
+    let token = engine
+        .tick_ahead(at(0.995), lead)
+        .into_iter()
+        .find_map(|a| match a {
+            Action::Start { token, .. } => Some(token),
+            _ => None,
+        })
+        .expect("the first fire is taken ahead");
+    engine.spawned(token);
+    // The run may end before 2 s, and then the fire must run, not be
+    // skipped: it is decided at its instant.
+    assert_eq!(engine.next_wake_ahead(lead), Some(at(2.0)));
+    assert!(engine.tick_ahead(at(1.995), lead).is_empty());
+    engine.finished(token, Some(Ended::Succeeded), at(1.997));
+    assert_eq!(engine.next_wake_ahead(lead), Some(at(1.995)));
+    let started = engine.tick_ahead(at(1.997), lead);
+    assert!(
+        started.iter().any(|a| matches!(a, Action::Start { .. })),
+        "{started:?}"
+    );
+}

@@ -1011,7 +1011,9 @@ impl Scheduler {
             .unwrap_or_default();
         if !early.is_zero() && !self.stopping {
             self.held.push(Held {
-                until: Instant::now() + early.min(2 * LEAD),
+                // By the wall clock, normally; this bound only if the clock
+                // is set back meanwhile.
+                until: Instant::now() + early.min(LEAD) + LEAD,
                 prepared: runner::prepare(&claim.job, run_id, claim.fire.scheduled_for),
                 claim,
                 run_id,

@@ -340,15 +340,33 @@ impl Engine {
 
     /// When the engine next has something to do, if ever.
     pub fn next_wake(&self) -> Option<DateTime<Utc>> {
-        self.next_wake_ahead(TimeDelta::zero())
+        self.timers
+            .peek()
+            .and_then(|Reverse(due)| DateTime::from_timestamp_millis(due.at))
     }
 
-    /// When [`Engine::tick_ahead`] with `lead` has something to do: `lead`
-    /// before the next timer if that is a fire it takes ahead, else at it.
-    pub fn next_wake_ahead(&self, lead: TimeDelta) -> Option<DateTime<Utc>> {
+    /// When [`Engine::tick_ahead`] with `lead` may have something to do,
+    /// after `now`: `lead` before the next timer if that is a fire without
+    /// jitter (whether it is taken ahead is decided then: its job may be
+    /// running now and idle by then, and the wake need not move), else at it,
+    /// as it is once its lead has begun and it was not taken.
+    pub fn next_wake_ahead(&self, now: DateTime<Utc>, lead: TimeDelta) -> Option<DateTime<Utc>> {
         let Reverse(due) = self.timers.peek()?;
         let at = DateTime::from_timestamp_millis(due.at)?;
-        Some(if self.ahead(due) { at - lead } else { at })
+        let early = at - lead;
+        Some(if early > now && self.may_be_ahead(due) {
+            early
+        } else {
+            at
+        })
+    }
+
+    /// Whether a timer is a job's scheduled fire without jitter.
+    fn may_be_ahead(&self, due: &Due) -> bool {
+        due.job != NOT_SCHEDULED
+            && self.jobs[due.job as usize]
+                .as_ref()
+                .is_some_and(|s| s.job.settings.jitter.is_zero())
     }
 
     /// Whether a timer may be handled before its instant: a job's scheduled
@@ -358,14 +376,14 @@ impl Engine {
     /// it otherwise: the job runs nothing and a slot is free (a run that
     /// ends in those milliseconds must not turn the fire into a skip).
     fn ahead(&self, due: &Due) -> bool {
-        due.job != NOT_SCHEDULED
+        self.may_be_ahead(due)
             && self
                 .settings
                 .max_concurrent
                 .is_none_or(|max| self.runs.len() < max)
             && self.jobs[due.job as usize]
                 .as_ref()
-                .is_some_and(|s| s.job.settings.jitter.is_zero() && s.running().is_empty())
+                .is_some_and(|s| s.running().is_empty())
     }
 
     /// Handles every timer due at `now`.

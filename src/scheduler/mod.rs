@@ -567,7 +567,7 @@ impl Scheduler {
             let cap_at = now + chrono::TimeDelta::from_std(cap).unwrap_or_default();
             let mut wake_at = self
                 .engine
-                .next_wake_ahead(lead)
+                .next_wake_ahead(now, lead)
                 .map_or(cap_at, |at| at.min(cap_at));
             // The held runs' instants on a timer of their own: the next
             // fire's stays armed once, not again after each held start.

@@ -499,7 +499,7 @@ def cmd_mem(a):
                 "what": f"private memory per job: (Anonymous({hi:,}) − Anonymous({lo})) / {hi - lo:,}",
                 "value": per, "target": f"≤ {TARGET_BYTES_PER_JOB:g} B",
                 "ok": check(per, TARGET_BYTES_PER_JOB), "short": "private memory per job",
-                "note": "smaps_rollup, after start-up and malloc_trim"})
+                "note": "smaps_rollup, once the loop has handed back the heap and code pages start-up used"})
         say("private (anonymous) memory per job", f"{per:.0f} B")
 
 
@@ -869,7 +869,7 @@ def main():
     x.add_argument("--bin", required=True)
     x.add_argument("--bin-note")
     x.add_argument("--jobs", type=int, nargs="+", default=[1, 1000, 10000])
-    x.add_argument("--settle", type=float, default=2.0)
+    x.add_argument("--settle", type=float, default=3.0)
     x = sub.add_parser("startup")
     x.add_argument("w")
     x.add_argument("--bin", required=True)
@@ -880,7 +880,7 @@ def main():
     x.add_argument("w")
     x.add_argument("--bin", required=True)
     x.add_argument("--window", type=float, default=10)
-    x.add_argument("--settle", type=float, default=2.0)
+    x.add_argument("--settle", type=float, default=3.0)
     a = p.parse_args()
     {"persec": cmd_persec, "busybox": cmd_busybox, "burst": cmd_burst, "idle": cmd_idle,
      "timing": cmd_timing, "mem": cmd_mem, "startup": cmd_startup, "beside": cmd_beside,

@@ -294,7 +294,7 @@ an timing "$W" history "$f" --target-ms 20 --what "schedule history --failed (1,
 
 # --- 6, 7. memory per job, start-up with 100,000 jobs --------------------------------------
 
-hdr "6. memory: 1, 1,000 and 10,000 idle jobs (smaps_rollup 2 s after \`scheduler started\`)"
+hdr "6. memory: 1, 1,000 and 10,000 idle jobs (smaps_rollup 3 s after \`scheduler started\`, when the loop has handed back what start-up used)"
 an mem "$W" --bin "$BIN"
 hdr "7. start-up with 100,000 jobs ($( [[ $MODE == quick ]] && echo 1 || echo 3) runs, then a SIGTERM during the load)"
 an startup "$W" --bin "$BIN" --jobs 100000 --runs "$( [[ $MODE == quick ]] && echo 1 || echo 3)"

@@ -406,21 +406,6 @@ impl std::error::Error for ConfigError {}
 /// are about 6 MiB), and a limit for a path that names something endless.
 pub const MAX_CONFIG_BYTES: u64 = 16 << 20;
 
-/// Hands the memory freed after loading a config back to the system. glibc
-/// keeps freed heap for reuse, and the parsed TOML of a big config is many
-/// times the jobs it leaves: with 10,000 jobs, 6 MB of the scheduler's
-/// resident memory. A config loaded on another thread left its garbage in
-/// that thread's arena, which the rest of start-up does not reuse: trimmed
-/// at once, it does not add to the peak (100,000 jobs: 50 MB).
-pub fn release_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim only returns free heap pages; it has no
-    // preconditions.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 pub fn load(path: &Path) -> Result<Config, ConfigError> {
     let read_error = |source| ConfigError::Read {
         path: path.to_path_buf(),

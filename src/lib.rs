@@ -17,6 +17,7 @@ pub mod error;
 pub mod hooks;
 pub mod http;
 pub mod import;
+pub mod memory;
 pub mod monitor;
 pub mod notify;
 pub mod output;

@@ -36,7 +36,7 @@ pub fn run(global: &Global, args: &RunArgs) -> Result<(), Error> {
         return Ok(());
     };
     let (config, notes) = loaded?;
-    config::release_freed_memory();
+    crate::memory::release_freed_heap();
     // As PID 1 the kernel hands us every orphan; elsewhere we ask for what
     // our jobs leave behind, to reap it and to find it at a timeout.
     if std::process::id() != 1 && !crate::process::become_subreaper() {

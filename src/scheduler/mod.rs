@@ -94,6 +94,10 @@ const LIVE_CAP: usize = 8 << 20;
 /// The scheduler's row in `status` is written when its state (jobs, runs
 /// going, fires queued) changes, at most this often.
 const STATUS_EVERY: Duration = Duration::from_secs(5);
+/// How long after start-up or a reload the loop hands back the pages that
+/// only they used (memory.rs): long enough for the first turns, and the
+/// store's start-up writes, to be done with.
+const TRIM_AFTER: Duration = Duration::from_secs(1);
 /// How many fires one clean-up step deletes, in one short transaction.
 const PRUNE_BATCH: usize = 2000;
 /// History clean-up (`keep`, `keep_runs`) runs at most this often.
@@ -219,6 +223,8 @@ struct Wakes {
     status: Option<Instant>,
     /// A child ended: look for orphans to reap then.
     reap: Option<Instant>,
+    /// Start-up or a reload is over: hand back the memory it used then.
+    trim: Option<Instant>,
 }
 
 pub struct Scheduler {
@@ -513,7 +519,8 @@ impl Scheduler {
             Instant::now(),
         ));
         self.write_status(true);
-        crate::config::release_freed_memory();
+        crate::memory::release_freed_heap();
+        self.wakes.trim = Some(Instant::now() + TRIM_AFTER);
         if let Some(notifier) = &self.notifier {
             notifier.send("READY=1");
             self.next_watchdog = notifier.watchdog.map(|w| Instant::now() + w);
@@ -594,13 +601,14 @@ impl Scheduler {
                 }
             }
             let w = &self.wakes;
-            let (retry, reload, poll, [check0, check1], status, reap) = (
+            let (retry, reload, poll, [check0, check1], status, reap, trim) = (
                 w.retry,
                 w.reload,
                 w.control_poll,
                 w.control_checks,
                 w.status,
                 w.reap,
+                w.trim,
             );
             let cluster_wake = self.cluster.as_ref().and_then(|c| c.wake());
             tokio::select! {
@@ -637,6 +645,12 @@ impl Scheduler {
                 }
                 _ = at(retry) => self.wakes.retry = None,
                 _ = at(status) => self.wakes.status = None,
+                _ = at(trim) => {
+                    self.wakes.trim = None;
+                    crate::memory::release_freed_heap();
+                    let bytes = crate::memory::release_code_pages();
+                    tracing::debug!(bytes, "handed back the pages only start-up used");
+                }
                 _ = at(reload) => {
                     self.wakes.reload = None;
                     tracing::info!("the config file changed: reloading it");
@@ -1673,7 +1687,8 @@ impl Scheduler {
                 self.cluster_reloaded();
                 self.log_next_fires(Some(&fresh));
                 self.execute(actions);
-                crate::config::release_freed_memory();
+                crate::memory::release_freed_heap();
+                self.wakes.trim = Some(Instant::now() + TRIM_AFTER);
             }
             Err(e) => {
                 tracing::error!("config not reloaded; keeping the running one:\n{e}");

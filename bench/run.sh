@@ -7,7 +7,8 @@
 #
 # What it measures (all times min / median / p99 / max):
 #   1. start delay of a `* * * * * *` job (shell and exec form), stamped by bench/stamp.c,
-#      against bench/floor.c spawning the same thing in the same seconds, APScheduler 3.x
+#      against bench/floor.c spawning the same thing in the same seconds (half a second off
+#      the peer's instants, so that the two never compete for the CPUs), APScheduler 3.x
 #      and (full mode) busybox crond per minute; plus the delay schedule records itself;
 #   2. a burst of 1,000 jobs due the same second, max_concurrent = 16, against xargs -P16,
 #      APScheduler with 16 threads and (full mode) busybox crond;
@@ -27,7 +28,7 @@
 # The 1,000,000-row database is cached under $CARGO_TARGET_DIR (or target/)/bench-cache.
 set -euo pipefail
 
-usage() { sed -n '2,26p' "$0" | sed 's/^# \{0,1\}//'; }
+usage() { sed -n '2,28p' "$0" | sed 's/^# \{0,1\}//'; }
 MODE=full
 case "${1:-}" in
   "") ;;
@@ -377,7 +378,8 @@ persec() {       # shell | exec | aps | pg (shell form, history on PostgreSQL)
   else
     "$BIN" --config "persec-$v.toml" --db "$db" run 2>"persec-$v.log" & PIDS+=($!); pid=$!
   fi
-  "$W/floor" "$PERSEC" "$([[ $v == exec ]] && echo exec || echo sh)" "$STAMP" floor "$file" & PIDS+=($!); fpid=$!
+  # Half a second off the peer's instants: the same seconds, never the same CPUs (floor.c).
+  "$W/floor" "$PERSEC" "$([[ $v == exec ]] && echo exec || echo sh)" "$STAMP" floor "$file" 500 & PIDS+=($!); fpid=$!
   wait "$fpid"; forget "$fpid"
   sleep_until_ns $(( (s + PERSEC) * 1000000000 + 500000000 ))
   if [[ $v == aps ]]; then stop "$pid" TERM 5; else stop "$pid" TERM; fi
@@ -387,9 +389,9 @@ persec() {       # shell | exec | aps | pg (shell form, history on PostgreSQL)
   an persec "$W" "$v"
 }
 
-hdr "1. per-second job, shell form (${PERSEC}s; floor: sh -c from C in the same seconds)"
+hdr "1. per-second job, shell form (${PERSEC}s; floor: sh -c from C in the same seconds, at x.500)"
 persec shell
-hdr "1. per-second job, exec form (${PERSEC}s; floor: exec from C in the same seconds)"
+hdr "1. per-second job, exec form (${PERSEC}s; floor: exec from C in the same seconds, at x.500)"
 persec exec
 if (( PG )); then
   hdr "1. per-second job, shell form, history on PostgreSQL (${PERSEC}s; floor beside it)"

@@ -14,7 +14,7 @@ use chrono::{DateTime, SecondsFormat, Utc};
 use nix::sys::signal::{Signal, killpg};
 use nix::unistd::Pid;
 use std::os::unix::process::ExitStatusExt;
-use std::process::{ExitStatus, Stdio};
+use std::process::ExitStatus;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncRead, AsyncReadExt};
@@ -95,6 +95,8 @@ pub async fn run(
 /// A run whose child is running, until [`Started::finish`] says how it ended.
 pub struct Started {
     child: tokio::process::Child,
+    /// The read ends of its stdout and stderr.
+    output: [std::os::fd::OwnedFd; 2],
     /// Ours until this run is over: the orphan reaper leaves it to tokio.
     _own: Option<process::OwnChild>,
     started: Instant,
@@ -109,9 +111,24 @@ pub fn start(job: &Job, info: &RunInfo) -> Result<Started, Box<Outcome>> {
 }
 
 /// A run's command, built and not spawned yet: a run held until its
-/// instant is built while it waits.
+/// instant is built while it waits, its stdin and output pipes open, so
+/// that the instant costs the spawn alone.
 pub struct Prepared {
     cmd: tokio::process::Command,
+    /// The read ends of the child's stdout and stderr, or why they could
+    /// not be made (out of descriptors): the spawn reports it.
+    output: std::io::Result<[std::os::fd::OwnedFd; 2]>,
+}
+
+/// Gives `cmd` /dev/null for stdin and a pipe each for stdout and stderr;
+/// the read ends are ours. All close-on-exec: the child gets its copies
+/// through the spawn's dup2, and no other child inherits them.
+fn own_stdio(cmd: &mut tokio::process::Command) -> std::io::Result<[std::os::fd::OwnedFd; 2]> {
+    let null = std::fs::File::open("/dev/null")?;
+    let (out, out_w) = std::io::pipe()?;
+    let (err, err_w) = std::io::pipe()?;
+    cmd.stdin(null).stdout(out_w).stderr(err_w);
+    Ok([out.into(), err.into()])
 }
 
 /// Builds the command of run `run_id` of `job`.
@@ -136,32 +153,35 @@ pub fn prepare(job: &Job, run_id: i64, scheduled_for: DateTime<Utc>) -> Prepared
             "SCHEDULE_SCHEDULED_FOR",
             scheduled_for.to_rfc3339_opts(SecondsFormat::AutoSi, true),
         )
-        .stdin(Stdio::null())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
         .process_group(0);
     if let Some(dir) = &job.settings.dir {
         cmd.current_dir(dir);
     }
-    Prepared { cmd }
+    let output = own_stdio(&mut cmd);
+    Prepared { cmd, output }
 }
 
 impl Prepared {
     /// Spawns it (`job`: the one it was prepared for, named in the reason
     /// when it cannot be spawned).
-    pub fn spawn(mut self, job: &Job) -> Result<Started, Box<Outcome>> {
+    pub fn spawn(self, job: &Job) -> Result<Started, Box<Outcome>> {
         let started = Instant::now();
         let program = match job.exec.as_deref() {
             Some([program, ..]) => program.as_str(),
             _ => &*job.settings.shell,
         };
-        let cmd = &mut self.cmd;
+        let Prepared { mut cmd, output } = self;
         // On the loop's thread, which waits while the vfork'd child execs. Off
         // it (tokio's blocking pool) a burst of 1,000 on two cores went no
         // faster (BENCHMARKS.md) and a lone run paid a thread's wake-up.
-        match process::spawn(cmd) {
-            Ok((child, own)) => Ok(Started {
+        let spawned = output.and_then(|output| Ok((process::spawn(&mut cmd)?, output)));
+        // Our copies of the child's ends close here: the output reaches its
+        // end when the child's last writer is done.
+        drop(cmd);
+        match spawned {
+            Ok(((child, own), output)) => Ok(Started {
                 child,
+                output,
                 _own: own,
                 started,
             }),
@@ -206,6 +226,7 @@ impl Started {
     ) -> Outcome {
         let Started {
             mut child,
+            output: [out, err],
             _own,
             started,
         } = self;
@@ -214,7 +235,7 @@ impl Started {
         let stdout = Arc::new(Mutex::new(Tail::default()));
         let stderr = Arc::new(Mutex::new(Tail::default()));
         let readers = [
-            child.stdout.take().map(|pipe| {
+            reader(out, &job.name, "stdout").map(|pipe| {
                 tokio::spawn(capture(
                     pipe,
                     stdout.clone(),
@@ -223,7 +244,7 @@ impl Started {
                     info.clone(),
                 ))
             }),
-            child.stderr.take().map(|pipe| {
+            reader(err, &job.name, "stderr").map(|pipe| {
                 tokio::spawn(capture(
                     pipe,
                     stderr.clone(),
@@ -303,6 +324,19 @@ impl Started {
             reason,
         }
     }
+}
+
+/// The read end of a run's output pipe, on the runtime's reactor. None if
+/// it cannot be registered (the reactor is out of memory): the output is
+/// then lost, and the child gets SIGPIPE if it writes.
+fn reader(
+    fd: std::os::fd::OwnedFd,
+    job: &str,
+    stream: &str,
+) -> Option<tokio::net::unix::pipe::Receiver> {
+    tokio::net::unix::pipe::Receiver::from_owned_fd(fd)
+        .inspect_err(|e| tracing::warn!(job, error = %e, "cannot read the job's {stream}"))
+        .ok()
 }
 
 /// Why the wait for the child ended.

@@ -70,6 +70,26 @@ impl WallTimer {
         }
     }
 
+    /// Blocks this thread until `at`, until the wall clock is set, or for
+    /// `bound` at most: the loop's last stretch before a held run's
+    /// instant, a fraction of a millisecond, waited for on the timer itself
+    /// (exact, as the ring) and not through the loop's turn.
+    pub fn block_until(&self, at: DateTime<Utc>, bound: std::time::Duration) {
+        use nix::poll::{PollFd, PollFlags, PollTimeout, poll};
+        self.set(at);
+        let timer = &self.fd.get_ref().0;
+        let ms = u16::try_from(bound.as_millis().max(1)).unwrap_or(u16::MAX);
+        let mut fds = [PollFd::new(timer.as_fd(), PollFlags::POLLIN)];
+        // An interruption (a signal) or the bound ends it early: the run
+        // stays held, and the timer, still armed, rings through the loop.
+        if let Ok(1..) = poll(&mut fds, PollTimeout::from(ms)) {
+            let mut buf = [0u8; 8];
+            if let Ok(_) | Err(Errno::ECANCELED) = nix::unistd::read(timer, &mut buf) {
+                self.armed.set(None);
+            }
+        }
+    }
+
     /// Waits until the timer rings or the wall clock is set.
     pub async fn ring(&self) {
         loop {

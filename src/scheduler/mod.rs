@@ -89,6 +89,12 @@ const STALL: Duration = Duration::from_millis(250);
 /// run still starts at its instant, never before). Not in a cluster, where
 /// the database's clock decides when a fire may be claimed.
 const LEAD: Duration = Duration::from_millis(10);
+/// How long before a held run's instant its timer rings; the loop then
+/// waits out the rest on that timer, blocked, and spawns at the instant
+/// with nothing of its own turn in between. Longer than a turn and a
+/// wake-up on a busy machine; short enough that blocking the loop for it
+/// delays nothing else that matters.
+const LAST_STRETCH: Duration = Duration::from_micros(500);
 /// How much of a run's output `trigger --wait` gets live.
 const LIVE_CAP: usize = 8 << 20;
 /// The scheduler's row in `status` is written when its state (jobs, runs
@@ -542,7 +548,7 @@ impl Scheduler {
             let stalled = last_turn.elapsed() >= STALL && !self.runs.is_empty();
             self.take_known_events(stalled).await;
             last_turn = Instant::now();
-            self.start_held(false);
+            self.start_held(false, held_timer.as_ref());
             let now = Utc::now();
             if let Some(monitor) = &self.monitor {
                 monitor.beat(now);
@@ -582,7 +588,9 @@ impl Scheduler {
                 &held_timer,
                 self.held.iter().map(|h| h.claim.fire.scheduled_for).min(),
             ) {
-                (Some(timer), Some(at)) => timer.set(at),
+                (Some(timer), Some(at)) => {
+                    timer.set(at - TimeDelta::from_std(LAST_STRETCH).unwrap_or_default())
+                }
                 (None, Some(at)) => wake_at = wake_at.min(at),
                 (_, None) => {}
             }
@@ -1056,18 +1064,39 @@ impl Scheduler {
             }
             tokio::time::sleep(wait).await;
         }
-        self.start_held(true);
+        self.start_held(true, None);
     }
 
-    /// Starts the held runs whose instant has come (`all`: every one).
-    fn start_held(&mut self, all: bool) {
+    /// Starts the held runs whose instant has come (`all`: every one),
+    /// waiting here on `timer` for an instant at most [`LAST_STRETCH`]
+    /// away.
+    fn start_held(&mut self, all: bool, timer: Option<&crate::timer::WallTimer>) {
         if self.held.is_empty() {
             return;
         }
-        let (now, mono) = (Utc::now(), Instant::now());
+        let (mut now, mut mono) = (Utc::now(), Instant::now());
+        let ready =
+            |h: &Held, now, mono| all || h.claim.fire.scheduled_for <= now || h.until <= mono;
+        // The held timer rang this far ahead: from a ring at the instant,
+        // the loop's turn (the poll, the tasks, this partition) would come
+        // between the instant and the spawn.
+        let soon = now + TimeDelta::from_std(LAST_STRETCH).unwrap_or_default();
+        if let Some(at) = self
+            .held
+            .iter()
+            .filter(|h| !ready(h, now, mono) && h.claim.fire.scheduled_for <= soon)
+            .map(|h| h.claim.fire.scheduled_for)
+            .max()
+        {
+            match timer {
+                Some(timer) => timer.block_until(at, 4 * LAST_STRETCH),
+                None => std::thread::sleep((at - now).to_std().unwrap_or_default()),
+            }
+            (now, mono) = (Utc::now(), Instant::now());
+        }
         let (due, later): (Vec<Held>, Vec<Held>) = std::mem::take(&mut self.held)
             .into_iter()
-            .partition(|h| all || h.claim.fire.scheduled_for <= now || h.until <= mono);
+            .partition(|h| ready(h, now, mono));
         self.held = later;
         for h in due {
             self.start_run(h.claim, h.run_id, Some(h.prepared));

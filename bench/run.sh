@@ -2,8 +2,8 @@
 # End-to-end benchmark of `schedule` against a spawn floor, APScheduler 3.x and
 # busybox crond. Run from the repository root:
 #
-#   bench/run.sh           # full: ~6-8 minutes (per-second runs of 60 s, idle window 60 s, busybox crond)
-#   bench/run.sh --quick   # ~2 minutes (15 s runs, 20 s idle window, no busybox crond)
+#   bench/run.sh           # full: ~12 minutes (per-second runs of 60 s, idle window 60 s, busybox crond)
+#   bench/run.sh --quick   # ~6 minutes (15 s runs, 20 s idle window, no busybox crond)
 #
 # What it measures (all times min / median / p99 / max):
 #   1. start delay of a `* * * * * *` job (shell and exec form), stamped by bench/stamp.c,
